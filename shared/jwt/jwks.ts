@@ -1,0 +1,170 @@
+import type { Fetcher } from 'aws-jwt-verify/https';
+import type { Jwk, Jwks } from 'aws-jwt-verify/jwk';
+import { checkFetchUrl } from '../config/env.ts';
+import { parseStrictJson } from '../json/strict-json.ts';
+
+/** Largest JWKS document accepted. Real ones are a few KB. */
+export const MAX_JWKS_BYTES = 64 * 1024;
+
+/** A JWKS could not be downloaded or read: a dependency failure, never a reason to Allow. */
+export class JwksUnavailableError extends Error {
+  override readonly name = 'JwksUnavailableError';
+}
+
+/** Why a key was left out of the key set. */
+export type DroppedKeyReason =
+  | 'not_an_object'
+  | 'kid_missing'
+  | 'kid_duplicate'
+  | 'use_not_sig'
+  | 'key_ops_without_verify'
+  | 'symmetric_key'
+  | 'private_key_material'
+  | 'rsa_modulus_too_small'
+  | 'rsa_exponent_not_65537'
+  | 'curve_unsupported'
+  | 'kty_unsupported';
+
+/** A key left out, with its `kid` (public) and why. */
+export interface DroppedKey {
+  readonly kid: string | undefined;
+  readonly reason: DroppedKeyReason;
+}
+
+const MIN_RSA_BITS = 2048;
+const CURVES: Record<string, readonly string[]> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['Ed25519'] };
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+
+function modulusBits(n: string): number {
+  const bytes = Buffer.from(n, 'base64url');
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  if (i === bytes.length) return 0;
+  return (bytes.length - i - 1) * 8 + Math.floor(Math.log2(bytes[i] as number)) + 1;
+}
+
+function whyDrop(key: Record<string, unknown>): DroppedKeyReason | undefined {
+  if (typeof key.kid !== 'string' || key.kid === '') return 'kid_missing';
+  if (key.use !== undefined && key.use !== 'sig') return 'use_not_sig';
+  if (key.key_ops !== undefined && !(Array.isArray(key.key_ops) && key.key_ops.includes('verify')))
+    return 'key_ops_without_verify';
+  if (key.kty === 'oct') return 'symmetric_key';
+  // A published private key is a leaked key: do not trust anything signed with it.
+  if (PRIVATE_MEMBERS.some((m) => m in key)) return 'private_key_material';
+  if (key.kty === 'RSA') {
+    if (typeof key.n !== 'string' || modulusBits(key.n) < MIN_RSA_BITS) return 'rsa_modulus_too_small';
+    // e = 1 makes every "signature" verify; small odd exponents invite other attacks. 65537 is universal.
+    if (key.e !== 'AQAB') return 'rsa_exponent_not_65537';
+    return undefined;
+  }
+  const curves = CURVES[String(key.kty)];
+  if (curves === undefined) return 'kty_unsupported';
+  if (!curves.includes(String(key.crv))) return 'curve_unsupported';
+  return undefined;
+}
+
+/**
+ * Filters a key set down to keys safe to verify with. aws-jwt-verify checks a key's shape but not
+ * its strength, so weak keys (RSA < 2048 bits, e ≠ 65537), keys for other uses, and every key whose
+ * `kid` appears twice (which one would be meant is ambiguous) are removed here, at load time.
+ */
+export function filterJwks(document: unknown): { jwks: Jwks; dropped: DroppedKey[] } {
+  if (
+    typeof document !== 'object' ||
+    document === null ||
+    !Array.isArray((document as { keys?: unknown }).keys)
+  ) {
+    throw new JwksUnavailableError('the JWKS document has no "keys" array');
+  }
+  const keys = (document as { keys: unknown[] }).keys;
+  const dropped: DroppedKey[] = [];
+  const counts = new Map<string, number>();
+  for (const key of keys) {
+    if (typeof key === 'object' && key !== null && typeof (key as Jwk).kid === 'string') {
+      const kid = (key as Jwk).kid as string;
+      counts.set(kid, (counts.get(kid) ?? 0) + 1);
+    }
+  }
+  const kept: Jwk[] = [];
+  for (const key of keys) {
+    if (typeof key !== 'object' || key === null || Array.isArray(key)) {
+      dropped.push({ kid: undefined, reason: 'not_an_object' });
+      continue;
+    }
+    const record = key as Record<string, unknown>;
+    const kid = typeof record.kid === 'string' ? record.kid : undefined;
+    const reason = kid !== undefined && (counts.get(kid) ?? 0) > 1 ? 'kid_duplicate' : whyDrop(record);
+    if (reason !== undefined) dropped.push({ kid, reason });
+    else kept.push(record as Jwk);
+  }
+  return { jwks: { keys: kept }, dropped };
+}
+
+/** Parses a downloaded JWKS strictly (no duplicate members) and filters it. */
+export function parseJwksDocument(
+  body: ArrayBuffer,
+  onDropped: (dropped: readonly DroppedKey[]) => void,
+): Jwks {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new JwksUnavailableError('the JWKS document is not UTF-8');
+  }
+  const parsed = parseStrictJson(text, { maxDepth: 8 });
+  if (!parsed.ok) throw new JwksUnavailableError(`the JWKS document was refused (${parsed.reason})`);
+  const { jwks, dropped } = filterJwks(parsed.value);
+  if (dropped.length > 0) onDropped(dropped);
+  return jwks;
+}
+
+/**
+ * Downloads JWKS documents for aws-jwt-verify: https only (plain http for loopback hosts), a hard
+ * time budget, a size cap, no redirects, no credentials.
+ */
+export class JwksFetcher implements Fetcher {
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+
+  constructor(timeoutMs: number, fetchImpl: typeof fetch = fetch) {
+    this.#timeoutMs = timeoutMs;
+    this.#fetch = fetchImpl;
+  }
+
+  async fetch(uri: string): Promise<ArrayBuffer> {
+    const problem = checkFetchUrl(uri);
+    if (problem !== undefined) throw new JwksUnavailableError(`JWKS URI ${problem}`);
+    let response: Response;
+    try {
+      response = await this.#fetch(uri, {
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+        headers: { accept: 'application/json' },
+      });
+    } catch (err) {
+      throw new JwksUnavailableError(`JWKS download from ${uri} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new JwksUnavailableError(`JWKS download from ${uri} answered ${response.status}`);
+    }
+    const declared = Number(response.headers.get('content-length') ?? '0');
+    if (declared > MAX_JWKS_BYTES) {
+      await response.body?.cancel();
+      throw new JwksUnavailableError(`JWKS document from ${uri} is larger than ${MAX_JWKS_BYTES} bytes`);
+    }
+    try {
+      const body = await response.arrayBuffer();
+      if (body.byteLength > MAX_JWKS_BYTES)
+        throw new JwksUnavailableError(`JWKS document from ${uri} is larger than ${MAX_JWKS_BYTES} bytes`);
+      return body;
+    } catch (err) {
+      if (err instanceof JwksUnavailableError) throw err;
+      throw new JwksUnavailableError(`JWKS download from ${uri} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+}

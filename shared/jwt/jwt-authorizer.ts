@@ -1,0 +1,109 @@
+import {
+  type AuthorizerRequest,
+  MalformedEventError,
+  normalizeAuthorizerEvent,
+} from '../apigw/authorizer-request.ts';
+import { readBearerToken } from '../apigw/credentials.ts';
+import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
+import type { Observer } from '../observability/observer.ts';
+import { PolicyCache } from '../policy/policy-compiler.ts';
+import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
+import { scopesOf } from './token-checks.ts';
+import type { TokenVerifier, VerifiedClaims } from './verifier.ts';
+
+/** What the JWT authorizer needs; everything that touches the outside world comes in here. */
+export interface JwtAuthorizerDeps {
+  readonly verifier: TokenVerifier;
+  readonly routes: RouteTable;
+  readonly simpleResponses: boolean;
+  readonly clock: () => number;
+  readonly observer: Observer;
+}
+
+/** The error API Gateway turns into a 401: the message must be exactly `Unauthorized`. */
+export function unauthorized(): Error {
+  return new Error('Unauthorized');
+}
+
+/** A failure API Gateway turns into a 500 (nothing cached). The message names no credential. */
+export class AuthorizerFailureError extends Error {
+  override readonly name = 'AuthorizerFailureError';
+}
+
+/** What the authorizer puts in the context: who, with which scopes, from which client and issuer. */
+export function identityFromClaims(claims: VerifiedClaims, issuer: string): Identity {
+  const scopes = scopesOf(claims);
+  const clientId =
+    [claims.client_id, claims.azp, claims.cid].find((v): v is string => typeof v === 'string') ?? '';
+  return {
+    principalId: claims.sub as string,
+    scopes,
+    context: { principal: claims.sub as string, scopes: scopes.join(' '), clientId, issuer },
+  };
+}
+
+/**
+ * The JWT authorizer: event → request → token → verification → answer. Outcomes:
+ * no usable token or an invalid one → throws `Unauthorized` (401); a valid token without the
+ * route's scope → Deny policy / `isAuthorized: false` (403); keys unavailable or any other failure
+ * → throws {@link AuthorizerFailureError} (500, nothing cached). No path turns an error into Allow.
+ */
+export function createJwtAuthorizer(
+  deps: JwtAuthorizerDeps,
+): (event: unknown) => Promise<PolicyResponse | SimpleResponse> {
+  const matcher = new RouteMatcher(deps.routes);
+  const policies = new PolicyCache(deps.routes);
+  return async (event) => {
+    const started = deps.clock();
+    let request: AuthorizerRequest | undefined;
+    const log = (
+      effect: 'allow' | 'deny' | 'unauthorized' | 'error',
+      reason: string,
+      extra: { route?: string | undefined; principal?: string; cacheHit?: boolean } = {},
+    ) =>
+      deps.observer.decision({
+        requestId: request?.requestId,
+        route: extra.route,
+        effect,
+        reason,
+        principal: extra.principal,
+        latencyMs: deps.clock() - started,
+        cacheHit: extra.cacheHit ?? false,
+      });
+    try {
+      request = normalizeAuthorizerEvent(event, deps.simpleResponses);
+    } catch (err) {
+      if (!(err instanceof MalformedEventError)) throw err;
+      log('unauthorized', err.reason);
+      throw unauthorized();
+    }
+    const token = readBearerToken(request);
+    if (!token.ok) {
+      log('unauthorized', token.reason);
+      throw unauthorized();
+    }
+    let verification: Awaited<ReturnType<TokenVerifier['verify']>>;
+    try {
+      verification = await deps.verifier.verify(token.value, deps.clock());
+    } catch (err) {
+      log('error', 'dependency_failure');
+      deps.observer.warn('token verification failed', {
+        error: (err as Error).name,
+        message: (err as Error).message,
+      });
+      throw new AuthorizerFailureError('the authorizer could not verify the token', { cause: err });
+    }
+    if (!verification.ok) {
+      log('unauthorized', verification.reason);
+      throw unauthorized();
+    }
+    const identity = identityFromClaims(verification.claims, verification.issuer.issuer);
+    const answer = answerFor(request, identity, matcher, policies);
+    log(answer.effect, answer.reason, {
+      route: answer.route,
+      principal: identity.principalId,
+      cacheHit: verification.cached,
+    });
+    return answer.response;
+  };
+}

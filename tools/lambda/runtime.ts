@@ -1,0 +1,170 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+/** What one invocation returned: the handler's result, or the error Lambda would report. */
+export type InvocationResult =
+  | { readonly ok: true; readonly result: unknown; readonly coldStart: boolean; readonly durationMs: number }
+  | {
+      readonly ok: false;
+      readonly error: { readonly errorType: string; readonly errorMessage: string };
+      readonly coldStart: boolean;
+      readonly durationMs: number;
+    };
+
+/** The function a local environment runs. */
+export interface LocalFunction {
+  readonly logicalId: string;
+  readonly bundle: string;
+  readonly exportName: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/** Where the function's stdout/stderr goes (the Lambda log stream). */
+export type LogSink = (chunk: string) => void;
+
+const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
+
+/**
+ * A warm local Lambda execution environment: a child process that imported the bundle with the
+ * function's environment. Invocations are serialized, as in Lambda; a timed-out or crashed
+ * environment is discarded and the next invocation cold-starts a new one.
+ */
+export class LambdaEnvironment {
+  readonly #fn: LocalFunction;
+  readonly #log: LogSink;
+  #child: ChildProcess | undefined;
+  #ready: Promise<void> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #pending = new Map<string, (message: WorkerReply) => void>();
+
+  constructor(fn: LocalFunction, log: LogSink = (chunk) => process.stderr.write(chunk)) {
+    this.#fn = fn;
+    this.#log = log;
+  }
+
+  /** Invokes the handler with the event; never rejects (errors are part of the result). */
+  invoke(event: unknown): Promise<InvocationResult> {
+    const run = this.#queue.then(() => this.#invokeNow(event));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #invokeNow(event: unknown): Promise<InvocationResult> {
+    const started = performance.now();
+    const coldStart = this.#child === undefined;
+    try {
+      await this.#start();
+    } catch (err) {
+      return {
+        ok: false,
+        error: { errorType: 'Runtime.ExitError', errorMessage: (err as Error).message },
+        coldStart,
+        durationMs: performance.now() - started,
+      };
+    }
+    const child = this.#child as ChildProcess;
+    const id = randomUUID();
+    const timeoutMs = this.#fn.timeoutSeconds * 1000;
+    const context = {
+      awsRequestId: id,
+      functionName: this.#fn.logicalId,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${this.#fn.region}:${this.#fn.accountId}:function:${this.#fn.logicalId}`,
+      memoryLimitInMB: String(this.#fn.memoryMb),
+      logGroupName: `/aws/lambda/${this.#fn.logicalId}`,
+      logStreamName: `local/${id}`,
+      deadlineMs: Date.now() + timeoutMs,
+    };
+    const reply = await new Promise<WorkerReply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        this.#discard();
+        resolve({
+          id,
+          ok: false,
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `Task timed out after ${this.#fn.timeoutSeconds.toFixed(2)} seconds`,
+          },
+        });
+      }, timeoutMs);
+      this.#pending.set(id, (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+      child.send({ id, event, context });
+    });
+    const durationMs = performance.now() - started;
+    return reply.ok
+      ? { ok: true, result: reply.result, coldStart, durationMs }
+      : { ok: false, error: reply.error, coldStart, durationMs };
+  }
+
+  #start(): Promise<void> {
+    if (this.#ready !== undefined) return this.#ready;
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      TZ: 'UTC',
+      LANG: 'en_US.UTF-8',
+      AWS_REGION: this.#fn.region,
+      AWS_DEFAULT_REGION: this.#fn.region,
+      AWS_LAMBDA_FUNCTION_NAME: this.#fn.logicalId,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.#fn.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.#fn.logicalId}`,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      // Local runs never reach AWS: the SDK gets dummy credentials (the embedded DynamoDB ignores them).
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      ...this.#fn.env,
+      GATEHOUSE_BUNDLE: this.#fn.bundle,
+      GATEHOUSE_EXPORT: this.#fn.exportName,
+    };
+    const child = fork(WORKER, [], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    this.#child = child;
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#log(chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.#log(chunk));
+    this.#ready = new Promise<void>((resolve, reject) => {
+      child.on('message', (message: WorkerReply | { ready: true }) => {
+        if ('ready' in message) resolve();
+        else this.#pending.get(message.id)?.(message);
+      });
+      child.on('exit', (code, signal) => {
+        const error = {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `the function process exited (${signal ?? `code ${code}`})`,
+        };
+        for (const [id, settle] of this.#pending) settle({ id, ok: false, error });
+        this.#pending.clear();
+        if (this.#child === child) {
+          this.#child = undefined;
+          this.#ready = undefined;
+        }
+        reject(new Error(error.errorMessage));
+      });
+    });
+    return this.#ready;
+  }
+
+  #discard(): void {
+    this.#child?.kill('SIGKILL');
+    this.#child = undefined;
+    this.#ready = undefined;
+  }
+
+  /** Stops the environment. */
+  async close(): Promise<void> {
+    const child = this.#child;
+    this.#discard();
+    if (child !== undefined && child.exitCode === null) await new Promise((r) => child.once('exit', r));
+  }
+}
+
+type WorkerReply =
+  | { readonly id: string; readonly ok: true; readonly result: unknown }
+  | { readonly id: string; readonly ok: false; readonly error: { errorType: string; errorMessage: string } };
