@@ -14,6 +14,7 @@ import { compilePolicy, MAX_POLICY_BYTES } from '../shared/policy/policy-compile
 import type { RouteTable } from '../shared/routes/route-table.ts';
 import { loadOpenApi, type OpenApiDocument } from './openapi/document.ts';
 import { routeTable } from './openapi/routes.ts';
+import { validatorFiles } from './openapi/validators.ts';
 import { PROJECT_ROOT } from './paths.ts';
 
 /** A generated file: path relative to the project root, and its content. */
@@ -66,6 +67,7 @@ export const GENERATORS: Generator[] = [
     if (problems.length > 0) throw new Error(`openapi.yaml: ${problems.join('; ')}`);
     return [routesModule(routes)];
   },
+  (doc) => validatorFiles(doc),
 ];
 
 /** Runs every generator; returns the files that changed (or would change, with `check`). */

@@ -119,7 +119,7 @@ export async function invoke(
     accountId: stack.accountId,
   });
   try {
-    const result = await runtime.invoke(services.prepareEvent(rawEvent));
+    const result = await runtime.invoke(await services.prepareEvent(rawEvent));
     if (result.ok) {
       out(JSON.stringify(result.result));
       return 0;

@@ -1,4 +1,25 @@
-// Placeholder until the request validator lands (issue 4): refuses every request.
-export const handler = async (): Promise<never> => {
-  throw new Error('the request validator is not built yet');
-};
+// Wiring only: config is read once at init (a bad config fails the cold start); the validators are
+// precompiled (shared/generated/), so nothing is compiled here.
+import { VALIDATION } from '../../shared/generated/validation-table.ts';
+import { ROUTES } from '../../shared/generated/routes.ts';
+import { powertoolsObserver } from '../../shared/observability/observer.ts';
+import { RouteMatcher } from '../../shared/routes/route-table.ts';
+import { createForwarder } from '../../shared/upstream/forward.ts';
+import { readRequestValidatorConfig } from '../../shared/validation/config.ts';
+import { createRequestValidator } from '../../shared/validation/request-validator.ts';
+
+const config = readRequestValidatorConfig(process.env);
+
+export const handler = createRequestValidator({
+  matcher: new RouteMatcher(ROUTES),
+  table: VALIDATION,
+  limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
+  forward: createForwarder({
+    baseUrl: config.upstreamUrl,
+    signingSecret: config.signingSecret,
+    timeoutMs: config.timeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+  }),
+  responseValidation: config.responseValidation,
+  observer: powertoolsObserver('request-validator'),
+});

@@ -3,46 +3,99 @@
  * the local token issuer for functions that read JWT_ISSUERS, and (for functions with a table) the
  * embedded DynamoDB. Each service is added to the function's environment only in local runs.
  */
+import { join } from 'node:path';
+import { dynamoAdminStore } from '../../shared/credentials/dynamo-admin.ts';
+import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
 import {
   fillTokenPlaceholders,
   type RunningIssuer,
   startLocalIssuer,
   withLocalIssuer,
 } from '../issuer/local-issuer.ts';
+import { PROJECT_ROOT } from '../paths.ts';
+import { loadTemplate, type Template } from '../template/template.ts';
+import {
+  type EmbeddedDynamo,
+  fillCredentialPlaceholders,
+  localDynamoClient,
+  openLocalDynamo,
+  startEmbeddedDynamo,
+  templateTables,
+} from './dynamo.ts';
 
 /** Services started for local runs; close them when done. */
 export interface LocalServices {
   /** Adjusts a function's resolved environment for local running. */
   environmentFor(env: Readonly<Record<string, string>>): Record<string, string>;
-  /** Fills placeholders (tokens) in a sample event. */
-  prepareEvent(event: unknown): unknown;
+  /** Fills placeholders (tokens, API keys, Basic users) in a sample event. */
+  prepareEvent(event: unknown): Promise<unknown>;
   readonly issuer: RunningIssuer | undefined;
+  /** The embedded DynamoDB, when a function has CREDENTIALS_TABLE. */
+  readonly dynamo: EmbeddedDynamo | undefined;
+  /** The credentials table in the embedded DynamoDB (e.g. to seed demo credentials). */
+  readonly credentialStore: CredentialAdminStore | undefined;
   close(): Promise<void>;
 }
 
 /** Starts what the given environments need. */
 export async function startLocalServices(
   environments: readonly Readonly<Record<string, string>>[],
-  options: { issuerPort?: number } = {},
+  options: {
+    issuerPort?: number;
+    /** Keep the embedded DynamoDB in memory only. */
+    inMemory?: boolean;
+    /** Where the embedded DynamoDB persists; default `.gatehouse/dynamodb`. */
+    dataDir?: string;
+    /** The template whose tables the embedded DynamoDB creates; default the project's. */
+    template?: Template;
+  } = {},
 ): Promise<LocalServices> {
   const needsIssuer = environments.some((env) => 'JWT_ISSUERS' in env);
   const issuer = needsIssuer ? await startLocalIssuer({ port: options.issuerPort ?? 0 }) : undefined;
+  const credentialsEnv = environments.find((env) => 'CREDENTIALS_TABLE' in env);
+  let dynamo: EmbeddedDynamo | undefined;
+  if (credentialsEnv !== undefined) {
+    const tables = templateTables(options.template ?? loadTemplate(join(PROJECT_ROOT, 'template.yaml')));
+    dynamo =
+      options.inMemory === true
+        ? await startEmbeddedDynamo({ path: null, tables })
+        : options.dataDir !== undefined
+          ? await startEmbeddedDynamo({ path: options.dataDir, tables })
+          : await openLocalDynamo({ tables });
+  }
+  const client = dynamo === undefined ? undefined : localDynamoClient(dynamo.endpoint);
+  const credentialStore =
+    client === undefined || credentialsEnv === undefined
+      ? undefined
+      : dynamoAdminStore(client, credentialsEnv.CREDENTIALS_TABLE as string, 10_000);
   return {
     issuer,
+    dynamo,
+    credentialStore,
     environmentFor(env) {
       const out = { ...env };
+      // Local only: the function talks to the embedded DynamoDB instead of AWS.
+      if (dynamo !== undefined && 'CREDENTIALS_TABLE' in out) out.DYNAMODB_ENDPOINT = dynamo.endpoint;
       if (issuer !== undefined && 'JWT_ISSUERS' in out) {
         const value = withLocalIssuer(out.JWT_ISSUERS, issuer.url);
         if (value !== undefined) out.JWT_ISSUERS = value;
       }
       return out;
     },
-    prepareEvent(event) {
-      if (issuer === undefined) return event;
-      return fillTokenPlaceholders(event, (o) => issuer.mint(o));
+    async prepareEvent(event) {
+      const withTokens = issuer === undefined ? event : fillTokenPlaceholders(event, (o) => issuer.mint(o));
+      if (credentialStore === undefined || credentialsEnv === undefined) return withTokens;
+      return fillCredentialPlaceholders(withTokens, {
+        store: credentialStore,
+        environment: credentialsEnv.API_KEY_ENVIRONMENT === 'test' ? 'test' : 'live',
+        pepper: credentialsEnv.API_KEY_PEPPER === '' ? undefined : credentialsEnv.API_KEY_PEPPER,
+        now: Date.now(),
+      });
     },
     async close() {
       await issuer?.close();
+      client?.destroy();
+      await dynamo?.close();
     },
   };
 }

@@ -1,0 +1,223 @@
+/**
+ * Section 1: the JWT decision, warm, keys already loaded. Our full decision path (REST REQUEST
+ * event in, IAM policy out, through `createJwtAuthorizer` and the real `createTokenVerifier` with
+ * its JWKS served on loopback and prefetched) against aws-jwt-verify alone, jose, jsonwebtoken,
+ * fast-jwt, and the floor: `crypto.verify` with a pre-imported KeyObject.
+ */
+import { createPublicKey, generateKeyPairSync, type KeyObject, verify as cryptoVerify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { JwtVerifier } from 'aws-jwt-verify';
+import { createVerifier as fastJwtVerifier } from 'fast-jwt';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import jsonwebtoken from 'jsonwebtoken';
+import { ROUTES } from '../shared/generated/routes.ts';
+import { readJwtAuthorizerConfig } from '../shared/jwt/config.ts';
+import { createJwtAuthorizer } from '../shared/jwt/jwt-authorizer.ts';
+import { createTokenVerifier } from '../shared/jwt/verifier.ts';
+import type { Observer } from '../shared/observability/observer.ts';
+import { signJwt } from '../tools/issuer/sign.ts';
+import { type Measurement, type MeasureOptions, measure } from './harness.ts';
+
+/** The algorithms compared. */
+export const JWT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** One algorithm's measurements. */
+export interface JwtAlgorithmResult {
+  readonly alg: JwtAlgorithm;
+  /** crypto.verify with a pre-imported key (the floor). */
+  readonly floor: Measurement;
+  /** Our decision path, a token never seen before. */
+  readonly oursFirstSeen: Measurement;
+  /** Our decision path, the same token again (verified-token cache). */
+  readonly oursRepeated: Measurement;
+  /** Peers, each verifying a fresh token; `undefined` where the peer lacks the algorithm. */
+  readonly peers: readonly (Measurement | { readonly name: string; readonly unsupported: string })[];
+  /** fast-jwt with its own token cache, the same token again. */
+  readonly peerRepeated: Measurement;
+}
+
+const ISSUER_PATH = '/bench-issuer';
+const AUDIENCE = 'gatehouse-bench';
+/** More tokens than the verified-token cache holds (1000), cycled in order: every use is a miss. */
+const POOL = 2048;
+
+const noopObserver: Observer = { decision() {}, warn() {} };
+
+interface Key {
+  readonly alg: JwtAlgorithm;
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  readonly jwk: Record<string, unknown>;
+  readonly pem: string;
+}
+
+function makeKey(alg: JwtAlgorithm): Key {
+  const pair =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('ed25519');
+  const kid = `bench-${alg.toLowerCase()}`;
+  const publicKey = createPublicKey(pair.privateKey);
+  return {
+    alg,
+    kid,
+    privateKey: pair.privateKey,
+    publicKey,
+    jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' },
+    pem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+  };
+}
+
+function mintPool(key: Key, issuer: string, count: number): string[] {
+  const now = Math.floor(Date.now() / 1000);
+  const tokens: string[] = [];
+  for (let n = 0; n < count; n++) {
+    tokens.push(
+      signJwt(
+        { alg: key.alg, kid: key.kid, typ: 'JWT' },
+        {
+          iss: issuer,
+          aud: AUDIENCE,
+          sub: `user-${n}`,
+          client_id: 'bench-client',
+          scope: 'orders:read orders:write',
+          iat: now,
+          exp: now + 3600,
+          jti: `t-${n}`,
+        },
+        key.privateKey,
+      ),
+    );
+  }
+  return tokens;
+}
+
+/** The REST REQUEST event of events/jwt-authorizer, with `token` in its Authorization header. */
+function eventFor(template: Record<string, unknown>, token: string): Record<string, unknown> {
+  const bearer = `Bearer ${token}`;
+  return {
+    ...template,
+    headers: { ...(template.headers as object), Authorization: bearer },
+    multiValueHeaders: { ...(template.multiValueHeaders as object), Authorization: [bearer] },
+  };
+}
+
+/** Node's own verification of a compact JWS: split, decode, `crypto.verify`. Nothing else. */
+function floorVerify(token: string, key: Key): boolean {
+  const dot = token.lastIndexOf('.');
+  const input = Buffer.from(token.slice(0, dot));
+  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  return key.alg === 'EdDSA'
+    ? cryptoVerify(null, input, key.publicKey, signature)
+    : cryptoVerify('sha256', input, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+}
+
+function assertAllowed(answer: unknown): void {
+  const statement = (answer as { policyDocument?: { Statement?: { Effect?: string }[] } }).policyDocument
+    ?.Statement?.[0];
+  if (statement?.Effect !== 'Allow') throw new Error(`bench: expected an Allow, got ${JSON.stringify(answer)}`);
+}
+
+/** Runs section 1. */
+export async function runJwtSection(
+  options: MeasureOptions = {},
+  log: (line: string) => void = () => {},
+): Promise<JwtAlgorithmResult[]> {
+  const keys = JWT_ALGORITHMS.map(makeKey);
+  const jwks = { keys: keys.map((k) => k.jwk) };
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(req.url === `${ISSUER_PATH}/.well-known/jwks.json` ? JSON.stringify(jwks) : '{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}${ISSUER_PATH}`;
+  try {
+    const config = readJwtAuthorizerConfig({
+      JWT_ISSUERS: JSON.stringify([{ issuer, audience: AUDIENCE }]),
+    });
+    const verifier = createTokenVerifier(config);
+    const failed = await verifier.prefetch();
+    if (failed.length > 0) throw new Error(`bench: JWKS prefetch failed for ${failed.join(', ')}`);
+    const authorize = createJwtAuthorizer({
+      verifier,
+      routes: ROUTES,
+      simpleResponses: false,
+      clock: Date.now,
+      observer: noopObserver,
+    });
+    const template = JSON.parse(
+      readFileSync(new URL('../events/jwt-authorizer/rest-request-allow.json', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
+
+    const awsJwtVerify = JwtVerifier.create({
+      issuer,
+      audience: AUDIENCE,
+      jwksUri: `${issuer}/.well-known/jwks.json`,
+    });
+    awsJwtVerify.cacheJwks(jwks as never);
+    const joseKeys = createLocalJWKSet(jwks as never);
+
+    const results: JwtAlgorithmResult[] = [];
+    for (const key of keys) {
+      log(`  jwt ${key.alg}: minting ${POOL} tokens`);
+      const tokens = mintPool(key, issuer, POOL);
+      const events = tokens.map((t) => eventFor(template, t));
+      const one = events[0] as Record<string, unknown>;
+      assertAllowed(await authorize(one));
+      const pick = (i: number) => tokens[i % POOL] as string;
+
+      const floor = await measure('crypto.verify (floor)', (i) => floorVerify(pick(i), key), options);
+      const oursFirstSeen = await measure(
+        'Gatehouse decision, first-seen token',
+        (i) => authorize(events[i % POOL]),
+        options,
+      );
+      const oursRepeated = await measure(
+        'Gatehouse decision, repeated token',
+        () => authorize(one),
+        options,
+      );
+      const peers: JwtAlgorithmResult['peers'][number][] = [];
+      peers.push(await measure('aws-jwt-verify', (i) => awsJwtVerify.verify(pick(i)), options));
+      peers.push(
+        await measure(
+          'jose',
+          (i) => jwtVerify(pick(i), joseKeys, { issuer, audience: AUDIENCE, algorithms: [key.alg] }),
+          options,
+        ),
+      );
+      if (key.alg === 'EdDSA') {
+        peers.push({ name: 'jsonwebtoken', unsupported: 'jsonwebtoken 9 has no EdDSA' });
+      } else {
+        peers.push(
+          await measure(
+            'jsonwebtoken',
+            (i) =>
+              jsonwebtoken.verify(pick(i), key.pem, { algorithms: [key.alg], issuer, audience: AUDIENCE }),
+            options,
+          ),
+        );
+      }
+      const fastJwtOptions = {
+        key: key.pem,
+        algorithms: [key.alg],
+        allowedIss: issuer,
+        allowedAud: AUDIENCE,
+      };
+      const fast = fastJwtVerifier(fastJwtOptions);
+      peers.push(await measure('fast-jwt', (i) => fast(pick(i)), options));
+      const fastCached = fastJwtVerifier({ ...fastJwtOptions, cache: true });
+      const peerRepeated = await measure('fast-jwt (cache: true), repeated token', () => fastCached(pick(0)), options);
+      results.push({ alg: key.alg, floor, oursFirstSeen, oursRepeated, peers, peerRepeated });
+    }
+    return results;
+  } finally {
+    server.close();
+  }
+}

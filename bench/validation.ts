@@ -1,0 +1,179 @@
+/**
+ * Section 2: request validation of a ~1 KB `POST /orders` body (openapi.yaml `NewOrder`: nested
+ * object, 10 items, formats, enum, `additionalProperties: false`). Each case parses the raw body
+ * and validates it; the floor is `JSON.parse` of the body alone.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { validate as powertoolsValidate } from '@aws-lambda-powertools/validation';
+import middy from '@middy/core';
+import validatorMiddleware from '@middy/validator';
+import { transpileSchema } from '@middy/validator/transpile';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseStrictJson } from '../shared/json/strict-json.ts';
+import { type Measurement, type MeasureOptions, measure } from './harness.ts';
+
+/** The section's measurements. */
+export interface ValidationResult {
+  /** Size of the body, in bytes. */
+  readonly bodyBytes: number;
+  readonly floor: Measurement;
+  readonly ours: Measurement;
+  /** What "ours" went through (the public API, or the generated validator when that is all there is). */
+  readonly oursVia: string;
+  readonly peers: readonly Measurement[];
+}
+
+/** A valid `NewOrder` of about 1 KB. */
+export function orderBody(): string {
+  const items = Array.from({ length: 10 }, (_, n) => ({
+    sku: `SKU-${1000 + n}`,
+    quantity: n + 1,
+    unitPrice: { currency: 'EUR', amount: 1999 + n },
+    ...(n % 3 === 0 ? { note: 'gift wrap' } : { note: null }),
+  }));
+  return JSON.stringify({
+    customer: { email: 'ada.lovelace@example.com', name: 'Ada Lovelace', phone: '+442071234567' },
+    items,
+    shipping: { country: 'GB', postalCode: 'SW1A 1AA' },
+    deliverBy: '2026-12-24',
+    tags: ['priority', 'gift'],
+  });
+}
+
+/** `NewOrder` as a self-contained JSON Schema (components moved to `$defs`). */
+export function newOrderSchema(): Record<string, unknown> {
+  const document = parseYaml(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8')) as {
+    components: { schemas: Record<string, unknown> };
+  };
+  const { Money, OrderItem, NewOrder } = document.components.schemas;
+  const text = JSON.stringify({ ...(NewOrder as object), $defs: { Money, OrderItem } }).replaceAll(
+    '#/components/schemas/',
+    '#/$defs/',
+  );
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** The same rules written with zod. */
+function zodSchema() {
+  const money = z.strictObject({ currency: z.enum(['EUR', 'USD', 'GBP']), amount: z.int().min(0).max(100000000) });
+  const item = z.strictObject({
+    sku: z.string().max(32).regex(/^[A-Z0-9-]{3,32}$/),
+    quantity: z.int().min(1).max(1000),
+    unitPrice: money,
+    note: z.string().max(200).nullable().optional(),
+  });
+  return z.strictObject({
+    customer: z.strictObject({
+      email: z.email().max(254),
+      name: z.string().min(1).max(100),
+      phone: z
+        .string()
+        .max(16)
+        .regex(/^\+[1-9][0-9]{6,14}$/)
+        .optional(),
+    }),
+    items: z.array(item).min(1).max(50),
+    shipping: z.strictObject({ country: z.string().max(2).regex(/^[A-Z]{2}$/), postalCode: z.string().min(2).max(12) }).optional(),
+    deliverBy: z.iso.date().max(10).optional(),
+    tags: z
+      .array(z.string().max(30))
+      .max(10)
+      .refine((tags) => new Set(tags).size === tags.length, 'tags must be unique')
+      .optional(),
+  });
+}
+
+/**
+ * Our validation of one body. Prefers the validator's public pure API (issue 4) when it exists;
+ * until then, the generated standalone validator behind the strict parser, which is what that API
+ * runs for a body.
+ */
+async function oursFor(): Promise<{ via: string; run: (body: string) => boolean }> {
+  const api = new URL('../shared/validation/validate-body.ts', import.meta.url);
+  if (existsSync(api)) {
+    const mod = (await import(api.href)) as {
+      validateBody?: (operationId: string, mediaType: string, body: string) => { ok: boolean };
+    };
+    if (typeof mod.validateBody === 'function') {
+      const validateBody = mod.validateBody;
+      return {
+        via: 'shared/validation validateBody()',
+        run: (body) => validateBody('createOrder', 'application/json', body).ok,
+      };
+    }
+  }
+  const { VALIDATION } = await import('../shared/generated/validation-table.ts');
+  const check = VALIDATION.createOrder?.body?.media['application/json'];
+  if (check === undefined) throw new Error('bench: no generated body validator for createOrder');
+  return {
+    via: 'parseStrictJson + generated ajv standalone validator',
+    run: (body) => {
+      const parsed = parseStrictJson(body, { maxDepth: 32 });
+      return parsed.ok && check(parsed.value);
+    },
+  };
+}
+
+function mustAccept(name: string, ok: boolean): void {
+  if (!ok) throw new Error(`bench: ${name} refused the valid order body`);
+}
+
+/** Runs section 2. */
+export async function runValidationSection(options: MeasureOptions = {}): Promise<ValidationResult> {
+  const body = orderBody();
+  const schema = newOrderSchema();
+
+  const ours = await oursFor();
+  mustAccept('ours', ours.run(body));
+
+  const ajv = new Ajv({ allErrors: false });
+  addFormats.default(ajv);
+  const ajvValidate = ajv.compile(schema);
+  mustAccept('ajv', ajvValidate(JSON.parse(body)));
+
+  const powertoolsAjv = new Ajv({ allErrors: true });
+  addFormats.default(powertoolsAjv);
+  // Powertools compiles per call; passing one Ajv instance lets ajv's own cache answer (its
+  // documented way to avoid recompiling).
+  powertoolsValidate({ payload: JSON.parse(body), schema, ajv: powertoolsAjv });
+
+  // The event schema wraps the body; `$defs` must sit at the root for its `$ref`s to resolve.
+  const { $defs, ...bodySchema } = schema;
+  const eventSchema = transpileSchema({
+    type: 'object',
+    required: ['body'],
+    properties: { body: bodySchema },
+    $defs,
+  });
+  const middyHandler = middy()
+    .use({
+      before: (request: { event: { rawBody: string; body?: unknown } }) => {
+        request.event.body = JSON.parse(request.event.rawBody);
+      },
+    } as never)
+    .use(validatorMiddleware({ eventSchema }))
+    .handler(async () => ({ statusCode: 200 }));
+  const context = { getRemainingTimeInMillis: () => 5000 } as never;
+  const middyOk = await middyHandler({ rawBody: body } as never, context);
+  mustAccept('middy', (middyOk as { statusCode: number }).statusCode === 200);
+
+  const zodOrder = zodSchema();
+  mustAccept('zod', zodOrder.safeParse(JSON.parse(body)).success);
+
+  const floor = await measure('JSON.parse (floor)', () => JSON.parse(body), options);
+  const oursM = await measure('Gatehouse compiled validation', () => ours.run(body), options);
+  const peers = [
+    await measure('ajv (compiled at run time)', () => ajvValidate(JSON.parse(body)), options),
+    await measure('@middy/validator', () => middyHandler({ rawBody: body } as never, context), options),
+    await measure(
+      'Powertools validation',
+      () => powertoolsValidate({ payload: JSON.parse(body), schema, ajv: powertoolsAjv }),
+      options,
+    ),
+    await measure('zod', () => zodOrder.safeParse(JSON.parse(body)).success, options),
+  ];
+  return { bodyBytes: Buffer.byteLength(body), floor, ours: oursM, oursVia: ours.via, peers };
+}

@@ -1,0 +1,103 @@
+import { type Env, EnvReader, isLoopbackHost } from '../config/env.ts';
+import { KEY_ENVIRONMENTS, type KeyEnvironment } from './api-key.ts';
+import type { LockoutPolicy } from './store.ts';
+
+/** Everything the key authorizer reads from its environment, checked once at init. */
+export interface KeyAuthorizerConfig {
+  /** DynamoDB table holding keys and users (`CREDENTIALS_TABLE`). */
+  readonly tableName: string;
+  /** AWS region of the table (`AWS_REGION`, set by Lambda). */
+  readonly region: string;
+  /** Local-only endpoint of the embedded DynamoDB (`DYNAMODB_ENDPOINT`, loopback http(s) only). */
+  readonly endpoint: string | undefined;
+  /** The environment keys must be minted for (`API_KEY_ENVIRONMENT`). */
+  readonly keyEnvironment: KeyEnvironment;
+  /** HMAC pepper for key hashes (`API_KEY_PEPPER`); undefined = plain SHA-256. */
+  readonly pepper: string | undefined;
+  /** Usage plan tier → API Gateway API key value (`USAGE_PLAN_KEYS`). */
+  readonly usagePlanKeys: Readonly<Record<string, string>>;
+  /** HTTP API payload 2.0: answer with simple responses (true) or IAM policies (false). */
+  readonly simpleResponses: boolean;
+  /** How long a looked-up record is reused. */
+  readonly cacheTtlMs: number;
+  /** How long "no such key / user" is remembered. */
+  readonly negativeCacheTtlMs: number;
+  /** Capacity of each in-memory cache. */
+  readonly cacheSize: number;
+  /** Socket connect timeout for DynamoDB. */
+  readonly connectTimeoutMs: number;
+  /** Time for one DynamoDB HTTP request. */
+  readonly requestTimeoutMs: number;
+  /** Hard ceiling for one store call, retries included. */
+  readonly budgetMs: number;
+  /** Attempts per DynamoDB call. */
+  readonly maxAttempts: number;
+  readonly lockout: LockoutPolicy;
+}
+
+/** Reads and checks the key authorizer's variables; throws a ConfigError naming each bad one. */
+export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
+  const r = new EnvReader(env);
+  const tableName = r.required('CREDENTIALS_TABLE');
+  if (tableName !== '' && !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName))
+    r.problem('CREDENTIALS_TABLE', `is not a DynamoDB table name: ${JSON.stringify(tableName)}`);
+
+  const endpoint = r.string('DYNAMODB_ENDPOINT');
+  if (endpoint !== undefined) {
+    // The endpoint override exists for local runs only: a function in AWS must talk to DynamoDB itself.
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || !/^https?:$/.test(url.protocol) || !isLoopbackHost(url.hostname))
+      r.problem('DYNAMODB_ENDPOINT', 'must be an http(s) URL of a loopback host (local runs only)');
+  }
+
+  const keyEnvironment = r.string('API_KEY_ENVIRONMENT', 'live') as string;
+  if (!(KEY_ENVIRONMENTS as readonly string[]).includes(keyEnvironment))
+    r.problem('API_KEY_ENVIRONMENT', `must be one of ${KEY_ENVIRONMENTS.join(', ')}`);
+
+  const pepper = r.string('API_KEY_PEPPER');
+  if (pepper !== undefined && pepper.length < 16)
+    r.problem('API_KEY_PEPPER', 'must be at least 16 characters (or empty for plain SHA-256)');
+
+  const usagePlanKeys: Record<string, string> = {};
+  const rawKeys = r.json('USAGE_PLAN_KEYS');
+  if (rawKeys !== undefined) {
+    if (typeof rawKeys !== 'object' || rawKeys === null || Array.isArray(rawKeys))
+      r.problem('USAGE_PLAN_KEYS', 'must be a JSON object of tier → API key value');
+    else
+      for (const [tier, value] of Object.entries(rawKeys)) {
+        if (typeof value !== 'string' || value.length < 20)
+          r.problem('USAGE_PLAN_KEYS', `.${tier} must be an API key value of at least 20 characters`);
+        else usagePlanKeys[tier] = value;
+      }
+  }
+
+  const requestTimeoutMs = r.integer('DYNAMODB_TIMEOUT_MS', 800, 50, 10_000);
+  const config: KeyAuthorizerConfig = {
+    tableName,
+    region: r.string('AWS_REGION', 'us-east-1') as string,
+    endpoint,
+    keyEnvironment: keyEnvironment as KeyEnvironment,
+    pepper,
+    usagePlanKeys: Object.freeze(usagePlanKeys),
+    simpleResponses: r.boolean('HTTP_API_SIMPLE_RESPONSES', true),
+    cacheTtlMs: r.integer('CREDENTIAL_CACHE_TTL_SECONDS', 30, 0, 300) * 1000,
+    negativeCacheTtlMs: r.integer('CREDENTIAL_NEGATIVE_CACHE_TTL_SECONDS', 5, 0, 60) * 1000,
+    cacheSize: r.integer('CREDENTIAL_CACHE_SIZE', 1000, 0, 100_000),
+    connectTimeoutMs: Math.min(requestTimeoutMs, 500),
+    requestTimeoutMs,
+    budgetMs: r.integer('DYNAMODB_BUDGET_MS', 2000, 100, 20_000),
+    maxAttempts: r.integer('DYNAMODB_MAX_ATTEMPTS', 2, 1, 5),
+    lockout: {
+      maxFailures: r.integer('BASIC_MAX_FAILURES', 5, 1, 100),
+      windowMs: r.integer('BASIC_FAILURE_WINDOW_SECONDS', 900, 10, 86_400) * 1000,
+      lockMs: r.integer('BASIC_LOCKOUT_SECONDS', 900, 10, 86_400) * 1000,
+    },
+  };
+  r.done();
+  return Object.freeze(config);
+}

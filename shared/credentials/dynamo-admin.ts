@@ -1,0 +1,93 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  dynamoCredentialStore,
+  itemToKey,
+  itemToUser,
+  keyPk,
+  keyToItem,
+  userPk,
+  userToItem,
+  withinBudget,
+} from './dynamo-store.ts';
+import { type CredentialAdminStore, CredentialStoreError, type KeyRecord, type UserRecord } from './store.ts';
+
+/**
+ * The CLI's store: the authorizer's reads plus PutItem, DeleteItem and Scan. Kept out of the
+ * function bundle (the function's role may not call these anyway).
+ */
+export function dynamoAdminStore(client: DynamoDBClient, table: string, budgetMs: number): CredentialAdminStore {
+  const put = async (item: Record<string, AttributeValue>, mode: 'create' | 'replace') => {
+    try {
+      await withinBudget('PutItem', budgetMs, (abortSignal) =>
+        client.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: item,
+            ConditionExpression: mode === 'create' ? 'attribute_not_exists(pk)' : 'attribute_exists(pk)',
+          }),
+          { abortSignal },
+        ),
+      );
+    } catch (err) {
+      const cause = (err as Error).cause as { name?: string } | undefined;
+      if (cause?.name === 'ConditionalCheckFailedException')
+        throw mode === 'create'
+          ? new CredentialStoreError('record_exists', 'a record with this id already exists')
+          : new CredentialStoreError('record_missing', 'the record does not exist');
+      throw err;
+    }
+  };
+  const remove = async (pk: string) => {
+    const out = await withinBudget('DeleteItem', budgetMs, (abortSignal) =>
+      client.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: pk } }, ReturnValues: 'ALL_OLD' }), {
+        abortSignal,
+      }),
+    );
+    return out.Attributes !== undefined;
+  };
+  const scan = async (kind: 'key' | 'user') => {
+    const items: Record<string, AttributeValue>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await withinBudget('Scan', budgetMs, (abortSignal) =>
+        client.send(
+          new ScanCommand({
+            TableName: table,
+            FilterExpression: 'kind = :kind',
+            ExpressionAttributeValues: { ':kind': { S: kind } },
+            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          }),
+          { abortSignal },
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  };
+  return {
+    ...dynamoCredentialStore(client, table, budgetMs),
+    putKey: (record, mode) => put(keyToItem(record), mode),
+    deleteKey: (keyId) => remove(keyPk(keyId)),
+    async listKeys() {
+      return (await scan('key'))
+        .map(itemToKey)
+        .filter((k): k is KeyRecord => k !== undefined)
+        .sort((a, b) => a.createdAt - b.createdAt);
+    },
+    putUser: (record, mode) => put(userToItem(record), mode),
+    deleteUser: (username) => remove(userPk(username)),
+    async listUsers() {
+      return (await scan('user'))
+        .map(itemToUser)
+        .filter((u): u is UserRecord => u !== undefined)
+        .sort((a, b) => a.username.localeCompare(b.username));
+    },
+  };
+}

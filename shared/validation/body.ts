@@ -1,0 +1,64 @@
+/**
+ * Turning an event body into a JSON value, refusing everything a strict reader should: bad base64,
+ * invalid UTF-8, a byte-order mark, oversize bodies (measured after base64 decoding), and what
+ * `parseStrictJson` refuses (duplicate keys, deep nesting, prototype keys, trailing garbage).
+ */
+import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
+import type { ProblemReason } from './problem.ts';
+
+/** Limits for request bodies. */
+export interface BodyLimits {
+  /** Largest body accepted, in bytes after base64 decoding. */
+  readonly maxBytes: number;
+  /** Deepest JSON nesting accepted (the top-level value is depth 1). */
+  readonly maxDepth: number;
+}
+
+export type BodyResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly reason: ProblemReason };
+
+// `fatal` refuses invalid sequences instead of replacing them; `ignoreBOM` keeps a BOM in the
+// output so it can be refused rather than silently dropped.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The body text, or why it is refused. Empty bodies are `''`. */
+export function bodyText(
+  body: string | null | undefined,
+  isBase64Encoded: boolean,
+  maxBytes: number,
+): { ok: true; text: string } | { ok: false; reason: ProblemReason } {
+  if (body === null || body === undefined || body === '') return { ok: true, text: '' };
+  let text: string;
+  if (isBase64Encoded) {
+    // Every 4 base64 characters are at most 3 bytes: refuse early without decoding huge inputs.
+    if (Math.floor(body.length / 4) * 3 > maxBytes + 3) return { ok: false, reason: 'body_too_large' };
+    if (body.length % 4 !== 0 || !BASE64.test(body)) return { ok: false, reason: 'body_invalid_base64' };
+    const bytes = Buffer.from(body, 'base64');
+    // Node's decoder ignores non-zero padding bits; re-encoding catches every non-canonical form.
+    if (bytes.toString('base64') !== body) return { ok: false, reason: 'body_invalid_base64' };
+    if (bytes.length > maxBytes) return { ok: false, reason: 'body_too_large' };
+    try {
+      text = UTF8.decode(bytes);
+    } catch {
+      return { ok: false, reason: 'body_invalid_utf8' };
+    }
+  } else {
+    // A UTF-8 byte is at most one UTF-16 unit, and a unit at most 3 bytes: measure only when needed.
+    if (body.length > maxBytes) return { ok: false, reason: 'body_too_large' };
+    if (body.length * 3 > maxBytes && Buffer.byteLength(body, 'utf8') > maxBytes)
+      return { ok: false, reason: 'body_too_large' };
+    // A lone surrogate cannot be encoded as UTF-8: the text did not come from valid UTF-8.
+    if (!(body as string & { isWellFormed(): boolean }).isWellFormed()) return { ok: false, reason: 'body_invalid_utf8' };
+    text = body;
+  }
+  if (text.charCodeAt(0) === 0xfeff) return { ok: false, reason: 'body_bom' };
+  return { ok: true, text };
+}
+
+/** Parses a JSON body strictly. */
+export function parseJsonBody(text: string, maxDepth: number): BodyResult {
+  const parsed = parseStrictJson(text, { maxDepth, forbiddenKeys: PROTOTYPE_KEYS });
+  return parsed.ok ? parsed : { ok: false, reason: parsed.reason };
+}

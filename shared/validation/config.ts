@@ -1,0 +1,59 @@
+import { checkFetchUrl, type Env, EnvReader } from '../config/env.ts';
+
+/** What to do with backend answers that do not match the document's response schemas. */
+export type ResponseValidation = 'off' | 'log' | 'strict';
+
+/** The request validator's configuration, read once at init. */
+export interface RequestValidatorConfig {
+  /** UPSTREAM_URL: base URL of the backend (https; http only for loopback). */
+  readonly upstreamUrl: string;
+  /** UPSTREAM_SIGNING_SECRET: HMAC key shared with the backend (at least 32 characters). */
+  readonly signingSecret: string;
+  /** UPSTREAM_TIMEOUT_MS: time allowed for the backend's whole answer. */
+  readonly timeoutMs: number;
+  /** MAX_BODY_BYTES: largest request body, after base64 decoding. */
+  readonly maxBodyBytes: number;
+  /** MAX_JSON_DEPTH: deepest JSON nesting in a request body. */
+  readonly maxJsonDepth: number;
+  /** MAX_RESPONSE_BYTES: largest backend answer passed back. */
+  readonly maxResponseBytes: number;
+  /** RESPONSE_VALIDATION: off, log (log and count mismatches) or strict (mismatch → 502). */
+  readonly responseValidation: ResponseValidation;
+}
+
+/** Minimum signing secret length: 32 characters (256 bits of a random hex/base64 string, or more). */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Reads and checks the configuration; throws a ConfigError naming every bad variable. */
+export function readRequestValidatorConfig(env: Env): RequestValidatorConfig {
+  const r = new EnvReader(env);
+  const upstreamUrl = r.required('UPSTREAM_URL');
+  if (upstreamUrl !== '') {
+    const problem = checkFetchUrl(upstreamUrl);
+    if (problem !== undefined) r.problem('UPSTREAM_URL', problem);
+    else if (new URL(upstreamUrl).search !== '' || new URL(upstreamUrl).hash !== '')
+      r.problem('UPSTREAM_URL', 'must not have a query or fragment');
+  }
+  const signingSecret = r.required('UPSTREAM_SIGNING_SECRET');
+  if (signingSecret !== '' && signingSecret.length < MIN_SECRET_LENGTH)
+    r.problem('UPSTREAM_SIGNING_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
+  if (signingSecret.startsWith('{{resolve:'))
+    r.problem('UPSTREAM_SIGNING_SECRET', 'is an unresolved dynamic reference');
+  const timeoutMs = r.integer('UPSTREAM_TIMEOUT_MS', 10_000, 100, 900_000);
+  const maxBodyBytes = r.integer('MAX_BODY_BYTES', 1_048_576, 1, 6_291_456);
+  const maxJsonDepth = r.integer('MAX_JSON_DEPTH', 32, 1, 1000);
+  const maxResponseBytes = r.integer('MAX_RESPONSE_BYTES', 4_194_304, 1, 6_291_456);
+  const responseValidation = (r.string('RESPONSE_VALIDATION', 'off') as string).toLowerCase();
+  if (!['off', 'log', 'strict'].includes(responseValidation))
+    r.problem('RESPONSE_VALIDATION', `must be off, log or strict, got ${JSON.stringify(responseValidation)}`);
+  r.done();
+  return Object.freeze({
+    upstreamUrl,
+    signingSecret,
+    timeoutMs,
+    maxBodyBytes,
+    maxJsonDepth,
+    maxResponseBytes,
+    responseValidation: responseValidation as ResponseValidation,
+  });
+}

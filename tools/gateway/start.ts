@@ -1,0 +1,116 @@
+/**
+ * `npm start`: the local gateway, like `sam local start-api` but with API Gateway's authorizer
+ * caching, policy evaluation, usage plans and gateway responses, and no Docker.
+ *
+ *   npm start -- [-p 3000] [--host 127.0.0.1] [-n env.json] [--parameter-overrides K=V ...]
+ *                [--upstream URL] [--in-memory] [--watch]
+ *
+ * Exit status: 0 after Ctrl-C, 2 bad usage or template, 1 anything else.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TemplateError } from '../template/template.ts';
+import { parseStartArgs, type StartArgs, USAGE, UsageError } from './cli-args.ts';
+import { type RunningGateway, startGateway } from './gateway.ts';
+import { seedDemo } from './demo-seed.ts';
+
+function readEnvVars(file: string | undefined): Record<string, Record<string, unknown>> | undefined {
+  if (file === undefined) return undefined;
+  const path = resolve(file);
+  if (!existsSync(path)) throw new UsageError(`--env-vars file ${file} does not exist`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--env-vars file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new UsageError('--env-vars must hold a JSON object');
+  return parsed as Record<string, Record<string, unknown>>;
+}
+
+/** The banner printed at start: where each API is and how to call it. */
+export function banner(gateway: RunningGateway, args: StartArgs, seeded: SeedLines): string {
+  const lines: string[] = ['', 'Gatehouse local gateway'];
+  for (const api of gateway.apis) lines.push(`  ${api.logicalId.padEnd(16)} ${api.url}   (stage ${api.stageName})`);
+  if (gateway.issuerUrl !== undefined) lines.push(`  token issuer     ${gateway.issuerUrl}`);
+  lines.push(`  upstream         ${gateway.upstreamUrl}${args.upstream === undefined ? '   (demo backend)' : ''}`);
+  const first = gateway.apis[0]?.url ?? 'http://127.0.0.1:3000';
+  const port = args.issuerPort === 3999 ? '' : ` --issuer-port ${args.issuerPort}`;
+  lines.push('', 'Try:', `  curl -i ${first}/health`);
+  if (gateway.issuerUrl !== undefined) {
+    lines.push(
+      `  curl -i -H "Authorization: Bearer $(npm run -s token -- --scope 'orders:read'${port})" ${first}/orders`,
+    );
+  }
+  lines.push(...seeded.lines);
+  lines.push('', 'Access log: one JSON line per request on stdout. Ctrl-C stops.', '');
+  return lines.join('\n');
+}
+
+/** Curl lines for the seeded demo credentials (the secrets are shown once, at first start). */
+export interface SeedLines {
+  readonly lines: readonly string[];
+}
+
+async function main(): Promise<number> {
+  let args: StartArgs;
+  try {
+    args = parseStartArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof TemplateError) {
+      process.stderr.write(err.message === 'help' ? `${USAGE}\n` : `start: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  let gateway: RunningGateway;
+  try {
+    const envVars = readEnvVars(args.envVars);
+    gateway = await startGateway({
+      port: args.port,
+      host: args.host,
+      template: args.template,
+      parameterOverrides: args.parameterOverrides,
+      issuerPort: args.issuerPort,
+      inMemory: args.inMemory,
+      watch: args.watch,
+      ...(envVars !== undefined ? { envVars } : {}),
+      ...(args.upstream !== undefined ? { upstream: args.upstream } : {}),
+      ...(args.maxBodyBytes !== undefined ? { maxBodyBytes: args.maxBodyBytes } : {}),
+    });
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof TemplateError) {
+      process.stderr.write(`start: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const seeded = await seedDemo(gateway);
+  process.stderr.write(`${banner(gateway, args, seeded)}\n`);
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`\nstart: ${signal}, stopping\n`);
+      gateway.close().then(done, done);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,67 @@
+/**
+ * Usage plan enforcement as API Gateway does it per API key: a token bucket (rate per second,
+ * burst capacity) and a quota per period. Pure apart from the clock passed in.
+ */
+import type { QuotaModel, ThrottleModel, UsagePlanModel } from './model.ts';
+
+/** Why a request was refused by a usage plan (429), or `ok`. */
+export type UsageOutcome = 'ok' | 'throttled' | 'quota_exceeded';
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+/** Start of the quota period holding `nowMs` (UTC, like API Gateway; offset in days/weekdays). */
+export function quotaPeriodStart(quota: QuotaModel, nowMs: number): number {
+  const d = new Date(nowMs);
+  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  if (quota.period === 'DAY') return day;
+  if (quota.period === 'WEEK') {
+    // Offset 0 = Sunday, as in API Gateway's QuotaSettings.
+    const back = (d.getUTCDay() - quota.offset + 7) % 7;
+    return day - back * 86_400_000;
+  }
+  const startThisMonth = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1 + quota.offset);
+  return startThisMonth <= nowMs ? startThisMonth : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1 + quota.offset);
+}
+
+/** Token buckets and quota counters for the keys of one API's usage plans. */
+export class UsageMeter {
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #quotas = new Map<string, { periodStart: number; used: number }>();
+  readonly #clock: () => number;
+
+  constructor(clock: () => number = Date.now) {
+    this.#clock = clock;
+  }
+
+  /** Counts one request of `key` under `plan`; says whether it may pass. */
+  take(plan: UsagePlanModel, key: string): UsageOutcome {
+    const now = this.#clock();
+    const id = `${plan.id}\u0000${key}`;
+    if (plan.throttle !== undefined && !this.#takeToken(id, plan.throttle, now)) return 'throttled';
+    if (plan.quota !== undefined) {
+      const start = quotaPeriodStart(plan.quota, now);
+      const counter = this.#quotas.get(id);
+      const current = counter === undefined || counter.periodStart !== start ? { periodStart: start, used: 0 } : counter;
+      if (current.used >= plan.quota.limit) return 'quota_exceeded';
+      current.used++;
+      this.#quotas.set(id, current);
+    }
+    return 'ok';
+  }
+
+  #takeToken(id: string, throttle: ThrottleModel, now: number): boolean {
+    const bucket = this.#buckets.get(id) ?? { tokens: throttle.burstLimit, updatedMs: now };
+    bucket.tokens = Math.min(
+      throttle.burstLimit,
+      bucket.tokens + ((now - bucket.updatedMs) / 1000) * throttle.rateLimit,
+    );
+    bucket.updatedMs = now;
+    this.#buckets.set(id, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+}
