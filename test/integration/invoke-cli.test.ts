@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../tools/paths.ts';
 
 function invoke(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'tools/invoke.ts', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'tools/invoke.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: run.status, stdout: run.stdout.trim(), stderr: run.stderr };
 }
 
@@ -14,7 +18,10 @@ describe('npm run invoke', () => {
   it('prints the result on stdout and exits 0', () => {
     const run = invoke('JwtAuthorizerFunction', '-e', 'events/jwt-authorizer/allow.json');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ principalId: 'demo-user', context: { scopes: 'orders:read' } });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      principalId: 'demo-user',
+      context: { scopes: 'orders:read' },
+    });
     expect(run.stderr).toContain('"effect":"allow"');
   });
 
@@ -32,7 +39,13 @@ describe('npm run invoke', () => {
     const tooLong = invoke('JwtAuthorizerFunction', '-e', 'events/jwt-authorizer/allow.json', '-n', envFile);
     expect(tooLong.code).toBe(1);
     expect(tooLong.stderr).toContain('"reason":"lifetime_too_long"');
-    const typ = invoke('JwtAuthorizerFunction', '-e', 'events/jwt-authorizer/allow.json', '--parameter-overrides', 'JwtRequiredTyp=dpop+jwt');
+    const typ = invoke(
+      'JwtAuthorizerFunction',
+      '-e',
+      'events/jwt-authorizer/allow.json',
+      '--parameter-overrides',
+      'JwtRequiredTyp=dpop+jwt',
+    );
     expect(typ.code).toBe(1);
     expect(typ.stderr).toContain('"reason":"typ_invalid"');
   });
@@ -41,8 +54,20 @@ describe('npm run invoke', () => {
     [['NoSuchFunction', '-e', 'events/jwt-authorizer/allow.json'], /no function NoSuchFunction/],
     [['JwtAuthorizerFunction'], /-e <event.json> is required/],
     [['JwtAuthorizerFunction', '-e', 'missing.json'], /does not exist/],
-    [['JwtAuthorizerFunction', '-e', 'events/jwt-authorizer/allow.json', '--parameter-overrides', 'Nope=1'], /Nope is not a parameter/],
-    [['JwtAuthorizerFunction', '-e', 'events/jwt-authorizer/allow.json', '--parameter-overrides', 'JwtIssuers=[{"issuer":"x"}]'], /JWT_ISSUERS \[0\]\.audience is required/],
+    [
+      ['JwtAuthorizerFunction', '-e', 'events/jwt-authorizer/allow.json', '--parameter-overrides', 'Nope=1'],
+      /Nope is not a parameter/,
+    ],
+    [
+      [
+        'JwtAuthorizerFunction',
+        '-e',
+        'events/jwt-authorizer/allow.json',
+        '--parameter-overrides',
+        'JwtIssuers=[{"issuer":"x"}]',
+      ],
+      /JWT_ISSUERS \[0\]\.audience is required/,
+    ],
   ])('exits 2 with a clear message for bad usage or config %j', (args, message) => {
     const run = invoke(...args);
     expect(run.code).toBe(2);

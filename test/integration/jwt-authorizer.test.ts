@@ -2,7 +2,13 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse } from '../../shared/authz/answer.ts';
 import { patternMatches } from '../../shared/policy/resource-pattern.ts';
-import { fillTokenPlaceholders, generateSigningKey, localIssuerEntry, type RunningIssuer, startLocalIssuer } from '../../tools/issuer/local-issuer.ts';
+import {
+  fillTokenPlaceholders,
+  generateSigningKey,
+  localIssuerEntry,
+  type RunningIssuer,
+  startLocalIssuer,
+} from '../../tools/issuer/local-issuer.ts';
 import type { InvocationResult } from '../../tools/lambda/runtime.ts';
 import { bundleEnvironment } from '../support/bundles.ts';
 import { readEvent, retarget, SAMPLE_EVENTS } from '../support/events.ts';
@@ -11,17 +17,24 @@ import { startJwksServer } from '../support/jwks-server.ts';
 /** API Gateway's verdict for a policy answer on a method ARN: explicit Deny wins. */
 function permits(response: PolicyResponse, arn: string): boolean {
   const hit = (effect: string) =>
-    response.policyDocument.Statement.some((s) => s.Effect === effect && s.Resource.some((r) => patternMatches(r, arn)));
+    response.policyDocument.Statement.some(
+      (s) => s.Effect === effect && s.Resource.some((r) => patternMatches(r, arn)),
+    );
   return !hit('Deny') && hit('Allow');
 }
 
 type Outcome = 'allow' | 'deny' | 'unauthorized';
 
 function outcomeOf(result: InvocationResult, event: Record<string, unknown>): Outcome | string {
-  if (!result.ok) return result.error.errorMessage === 'Unauthorized' ? 'unauthorized' : `error: ${result.error.errorMessage}`;
+  if (!result.ok)
+    return result.error.errorMessage === 'Unauthorized'
+      ? 'unauthorized'
+      : `error: ${result.error.errorMessage}`;
   const value = result.result as Record<string, unknown>;
   if ('isAuthorized' in value) return value.isAuthorized === true ? 'allow' : 'deny';
-  return permits(value as unknown as PolicyResponse, String(event.methodArn ?? event.routeArn)) ? 'allow' : 'deny';
+  return permits(value as unknown as PolicyResponse, String(event.methodArn ?? event.routeArn))
+    ? 'allow'
+    : 'deny';
 }
 
 describe('JwtAuthorizerFunction bundle', () => {
@@ -32,7 +45,10 @@ describe('JwtAuthorizerFunction bundle', () => {
 
   beforeAll(async () => {
     issuer = await startLocalIssuer({ key: generateSigningKey() });
-    env = { JWT_ISSUERS: JSON.stringify([localIssuerEntry(issuer.url)]), POWERTOOLS_SERVICE_NAME: 'jwt-authorizer' };
+    env = {
+      JWT_ISSUERS: JSON.stringify([localIssuerEntry(issuer.url)]),
+      POWERTOOLS_SERVICE_NAME: 'jwt-authorizer',
+    };
     authorizer = bundleEnvironment('JwtAuthorizerFunction', env);
   });
   afterAll(async () => {
@@ -60,26 +76,43 @@ describe('JwtAuthorizerFunction bundle', () => {
     expect(readdirSync('events/jwt-authorizer').sort()).toEqual(Object.keys(expectations).sort());
   });
 
-  it.each(Object.entries(expectations))('gives events/jwt-authorizer/%s the outcome %s', async (file, expected) => {
-    const event = fillTokenPlaceholders(readEvent(`events/jwt-authorizer/${file}`), (o) => issuer.mint(o)) as Record<string, unknown>;
-    expect(outcomeOf(await authorizer.lambda.invoke(event), event)).toBe(expected);
-  });
+  it.each(Object.entries(expectations))(
+    'gives events/jwt-authorizer/%s the outcome %s',
+    async (file, expected) => {
+      const event = fillTokenPlaceholders(readEvent(`events/jwt-authorizer/${file}`), (o) =>
+        issuer.mint(o),
+      ) as Record<string, unknown>;
+      expect(outcomeOf(await authorizer.lambda.invoke(event), event)).toBe(expected);
+    },
+  );
 
-  it.each(Object.keys(SAMPLE_EVENTS) as (keyof typeof SAMPLE_EVENTS)[])('allows a valid token in the AWS sample %s event', async (name) => {
-    const event = retarget(readEvent(SAMPLE_EVENTS[name]), { method: 'POST', path: '/orders', authorization: `Bearer ${mint('orders:write')}` });
-    expect(outcomeOf(await authorizer.lambda.invoke(event), event)).toBe('allow');
-  });
+  it.each(Object.keys(SAMPLE_EVENTS) as (keyof typeof SAMPLE_EVENTS)[])(
+    'allows a valid token in the AWS sample %s event',
+    async (name) => {
+      const event = retarget(readEvent(SAMPLE_EVENTS[name]), {
+        method: 'POST',
+        path: '/orders',
+        authorization: `Bearer ${mint('orders:write')}`,
+      });
+      expect(outcomeOf(await authorizer.lambda.invoke(event), event)).toBe('allow');
+    },
+  );
 
-  it.each(Object.keys(SAMPLE_EVENTS) as (keyof typeof SAMPLE_EVENTS)[])('refuses the AWS sample %s event with its own (fake) credential', async (name) => {
-    const event = readEvent(SAMPLE_EVENTS[name]);
-    expect(outcomeOf(await authorizer.lambda.invoke(event), event)).toBe('unauthorized');
-  });
+  it.each(Object.keys(SAMPLE_EVENTS) as (keyof typeof SAMPLE_EVENTS)[])(
+    'refuses the AWS sample %s event with its own (fake) credential',
+    async (name) => {
+      const event = readEvent(SAMPLE_EVENTS[name]);
+      expect(outcomeOf(await authorizer.lambda.invoke(event), event)).toBe('unauthorized');
+    },
+  );
 
   it('keeps tokens out of the logs and the answers', async () => {
     const token = mint('orders:read');
     const event = retarget(readEvent(SAMPLE_EVENTS['rest-request']), { authorization: `Bearer ${token}` });
     const result = await authorizer.lambda.invoke(event);
-    const bad = await authorizer.lambda.invoke(retarget(event, { authorization: `Bearer ${token.slice(0, -4)}AAAA` }));
+    const bad = await authorizer.lambda.invoke(
+      retarget(event, { authorization: `Bearer ${token.slice(0, -4)}AAAA` }),
+    );
     expect(outcomeOf(bad, event)).toBe('unauthorized');
     const [, payload, signature] = token.split('.');
     for (const secret of [token, payload as string, signature as string]) {
@@ -90,12 +123,17 @@ describe('JwtAuthorizerFunction bundle', () => {
   });
 
   it('fails its cold start with a message naming the bad variable', async () => {
-    const broken = bundleEnvironment('JwtAuthorizerFunction', { JWT_ISSUERS: '[{"issuer":"https://x"}]', JWT_CLOCK_SKEW_SECONDS: 'soon' });
+    const broken = bundleEnvironment('JwtAuthorizerFunction', {
+      JWT_ISSUERS: '[{"issuer":"https://x"}]',
+      JWT_CLOCK_SKEW_SECONDS: 'soon',
+    });
     const result = await broken.lambda.invoke({});
     await broken.lambda.close();
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error.errorType).toBe('Runtime.InitError');
-    expect(!result.ok && result.error.errorMessage).toMatch(/JWT_ISSUERS \[0\]\.audience is required.*JWT_CLOCK_SKEW_SECONDS must be an integer/);
+    expect(!result.ok && result.error.errorMessage).toMatch(
+      /JWT_ISSUERS \[0\]\.audience is required.*JWT_CLOCK_SKEW_SECONDS must be an integer/,
+    );
   });
 
   it('fails (not 401, not Deny) while the JWKS is unavailable, then allows once it is back', async () => {
@@ -103,7 +141,9 @@ describe('JwtAuthorizerFunction bundle', () => {
     jwks.setMode('error-500');
     const entry = { issuer: issuer.url, audience: 'gatehouse-local', jwksUri: jwks.jwksUri };
     const fn = bundleEnvironment('JwtAuthorizerFunction', { JWT_ISSUERS: JSON.stringify([entry]) });
-    const event = retarget(readEvent(SAMPLE_EVENTS['rest-request']), { authorization: `Bearer ${mint('orders:read')}` });
+    const event = retarget(readEvent(SAMPLE_EVENTS['rest-request']), {
+      authorization: `Bearer ${mint('orders:read')}`,
+    });
     const down = await fn.lambda.invoke(event);
     expect(down.ok).toBe(false);
     expect(!down.ok && down.error.errorMessage).not.toBe('Unauthorized');

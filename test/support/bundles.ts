@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type LocalFunction, LambdaEnvironment } from '../../tools/lambda/runtime.ts';
+import { LambdaEnvironment, type LocalFunction } from '../../tools/lambda/runtime.ts';
 import { BUILD_DIR } from '../../tools/paths.ts';
 
 /** A warm local Lambda running a function's real bundle (built by the global setup), with its logs captured. */

@@ -29,15 +29,31 @@ export const SAMPLE_EVENTS = {
  */
 export function retarget(
   sample: Record<string, unknown>,
-  options: { method?: string; path?: string; template?: string; authorization?: string | string[] | undefined },
+  options: {
+    method?: string;
+    path?: string;
+    template?: string;
+    authorization?: string | string[] | undefined;
+  },
 ): Record<string, unknown> {
-  const event = structuredClone(sample) as Record<string, unknown> & { requestContext?: Record<string, unknown> };
+  const event = structuredClone(sample) as Record<string, unknown> & {
+    requestContext?: Record<string, unknown>;
+  };
   const method = options.method ?? 'GET';
   const path = options.path ?? '/orders';
   const template = options.template ?? path;
-  const values = options.authorization === undefined ? [] : Array.isArray(options.authorization) ? options.authorization : [options.authorization];
+  const values =
+    options.authorization === undefined
+      ? []
+      : Array.isArray(options.authorization)
+        ? options.authorization
+        : [options.authorization];
   const stripAuth = (headers: unknown) =>
-    Object.fromEntries(Object.entries((headers ?? {}) as Record<string, unknown>).filter(([k]) => k.toLowerCase() !== 'authorization'));
+    Object.fromEntries(
+      Object.entries((headers ?? {}) as Record<string, unknown>).filter(
+        ([k]) => k.toLowerCase() !== 'authorization',
+      ),
+    );
   if (event.type === 'TOKEN') {
     event.methodArn = `${API}/${method}${path}`;
     if (values[0] === undefined) delete event.authorizationToken;
@@ -49,7 +65,10 @@ export function retarget(
     event.routeArn = `${API}/${method}${path}`;
     event.routeKey = `${method} ${template}`;
     event.rawPath = path;
-    event.headers = { ...stripAuth(event.headers), ...(values.length > 0 ? { authorization: values.join(',') } : {}) };
+    event.headers = {
+      ...stripAuth(event.headers),
+      ...(values.length > 0 ? { authorization: values.join(',') } : {}),
+    };
     if (event.requestContext) {
       event.requestContext.routeKey = `${method} ${template}`;
       event.requestContext.http = { ...(event.requestContext.http as object), method, path };
@@ -67,9 +86,15 @@ export function retarget(
       event.requestContext.httpMethod = method;
     }
   }
-  event.headers = { ...stripAuth(event.headers), ...(values.length > 0 ? { Authorization: values[values.length - 1] } : {}) };
+  event.headers = {
+    ...stripAuth(event.headers),
+    ...(values.length > 0 ? { Authorization: values[values.length - 1] } : {}),
+  };
   if (event.multiValueHeaders !== undefined || values.length > 1) {
-    event.multiValueHeaders = { ...stripAuth(event.multiValueHeaders), ...(values.length > 0 ? { Authorization: values } : {}) };
+    event.multiValueHeaders = {
+      ...stripAuth(event.multiValueHeaders),
+      ...(values.length > 0 ? { Authorization: values } : {}),
+    };
   }
   delete event.authorizationToken;
   delete event.identitySource;

@@ -16,7 +16,9 @@ export interface JwksServer {
 }
 
 /** Starts a JWKS server on 127.0.0.1 with a free port. */
-export async function startJwksServer(keys: readonly Readonly<Record<string, unknown>>[] = []): Promise<JwksServer> {
+export async function startJwksServer(
+  keys: readonly Readonly<Record<string, unknown>>[] = [],
+): Promise<JwksServer> {
   let current = keys;
   let mode: JwksMode = 'ok';
   let count = 0;
@@ -29,7 +31,8 @@ export async function startJwksServer(keys: readonly Readonly<Record<string, unk
     }
     if (mode === 'error-500') return void res.writeHead(500).end('oops');
     if (mode === 'forbidden-403') return void res.writeHead(403).end('denied');
-    if (mode === 'not-json') return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>');
+    if (mode === 'not-json')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>');
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: current }));
     void req;
   });

@@ -10,7 +10,10 @@ export interface TestKey {
 }
 
 /** Generates a signing key for an algorithm (RS256 2048-bit by default). */
-export function testKey(alg: 'RS256' | 'ES256' | 'EdDSA' | 'RS256-1024' = 'RS256', kid = `kid-${alg}-${Math.random().toString(36).slice(2, 8)}`): TestKey {
+export function testKey(
+  alg: 'RS256' | 'ES256' | 'EdDSA' | 'RS256-1024' = 'RS256',
+  kid = `kid-${alg}-${Math.random().toString(36).slice(2, 8)}`,
+): TestKey {
   const pair =
     alg === 'ES256'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })

@@ -16,7 +16,12 @@ describe('normalizeAuthorizerEvent on AWS sample events', () => {
     ['websocket', 'websocket', '$connect', '/', undefined],
   ] as const)('reads %s as %s %s %s', (name, kind, method, path, template) => {
     const request = normalizeAuthorizerEvent(readEvent(SAMPLE_EVENTS[name]), true);
-    expect([request.kind, request.method, request.path, request.routeTemplate]).toEqual([kind, method, path, template]);
+    expect([request.kind, request.method, request.path, request.routeTemplate]).toEqual([
+      kind,
+      method,
+      path,
+      template,
+    ]);
   });
 
   it('answers HTTP API 2.0 with simple responses only when they are enabled', () => {
@@ -50,21 +55,23 @@ describe('normalizeAuthorizerEvent on AWS sample events', () => {
 
 describe('readBearerToken', () => {
   const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln';
-  const read = (authorization: string | string[] | undefined, sample: keyof typeof SAMPLE_EVENTS = 'rest-request', query?: Record<string, string>) => {
+  const read = (
+    authorization: string | string[] | undefined,
+    sample: keyof typeof SAMPLE_EVENTS = 'rest-request',
+    query?: Record<string, string>,
+  ) => {
     const event = retarget(readEvent(SAMPLE_EVENTS[sample]), { authorization });
     if (query !== undefined) {
       event.queryStringParameters = query;
-      event.multiValueQueryStringParameters = Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]]));
+      event.multiValueQueryStringParameters = Object.fromEntries(
+        Object.entries(query).map(([k, v]) => [k, [v]]),
+      );
       event.rawQueryString = new URLSearchParams(query).toString();
     }
     return readBearerToken(normalizeAuthorizerEvent(event, true));
   };
 
-  it.each([
-    [`Bearer ${jwt}`],
-    [`bearer ${jwt}`],
-    [`BEARER ${jwt}`],
-  ])('reads %s', (value) => {
+  it.each([[`Bearer ${jwt}`], [`bearer ${jwt}`], [`BEARER ${jwt}`]])('reads %s', (value) => {
     expect(read(value)).toEqual({ ok: true, value: jwt });
   });
 
@@ -83,11 +90,23 @@ describe('readBearerToken', () => {
   });
 
   it('refuses two Authorization headers that HTTP API joined with a comma', () => {
-    expect(read([`Bearer ${jwt}`, `Bearer ${jwt}`], 'http-v2')).toEqual({ ok: false, reason: 'credential_malformed' });
+    expect(read([`Bearer ${jwt}`, `Bearer ${jwt}`], 'http-v2')).toEqual({
+      ok: false,
+      reason: 'credential_malformed',
+    });
   });
 
-  it.each([['access_token'], ['token'], ['api_key']])('refuses a request carrying a credential in the query parameter %s', (name) => {
-    expect(read(`Bearer ${jwt}`, 'rest-request', { [name]: jwt })).toEqual({ ok: false, reason: 'credential_in_query' });
-    expect(read(`Bearer ${jwt}`, 'http-v2', { [name]: jwt })).toEqual({ ok: false, reason: 'credential_in_query' });
-  });
+  it.each([['access_token'], ['token'], ['api_key']])(
+    'refuses a request carrying a credential in the query parameter %s',
+    (name) => {
+      expect(read(`Bearer ${jwt}`, 'rest-request', { [name]: jwt })).toEqual({
+        ok: false,
+        reason: 'credential_in_query',
+      });
+      expect(read(`Bearer ${jwt}`, 'http-v2', { [name]: jwt })).toEqual({
+        ok: false,
+        reason: 'credential_in_query',
+      });
+    },
+  );
 });

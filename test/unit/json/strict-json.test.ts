@@ -34,7 +34,10 @@ describe('parseStrictJson', () => {
   });
 
   it('refuses deep nesting without recursing (100,000 levels)', () => {
-    expect(parseStrictJson('['.repeat(100_000) + ']'.repeat(100_000), options)).toEqual({ ok: false, reason: 'json_too_deep' });
+    expect(parseStrictJson('['.repeat(100_000) + ']'.repeat(100_000), options)).toEqual({
+      ok: false,
+      reason: 'json_too_deep',
+    });
   });
 
   it('agrees with JSON.parse on every document without duplicates or forbidden keys', () => {

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filterJwks, JwksFetcher, JwksUnavailableError, MAX_JWKS_BYTES, parseJwksDocument } from '../../../shared/jwt/jwks.ts';
+import {
+  filterJwks,
+  JwksFetcher,
+  JwksUnavailableError,
+  MAX_JWKS_BYTES,
+  parseJwksDocument,
+} from '../../../shared/jwt/jwks.ts';
 import { type JwksServer, startJwksServer } from '../../support/jwks-server.ts';
 import { testKey } from '../../support/keys.ts';
 
@@ -65,7 +71,9 @@ describe('JwksFetcher', () => {
   });
 
   it('refuses plain http to a non-loopback host without connecting', async () => {
-    await expect(new JwksFetcher(1000).fetch('http://idp.example.com/jwks')).rejects.toThrow(/must use https/);
+    await expect(new JwksFetcher(1000).fetch('http://idp.example.com/jwks')).rejects.toThrow(
+      /must use https/,
+    );
   });
 
   it.each([

@@ -8,7 +8,12 @@ import { memoryObserver } from '../../../shared/observability/observer.ts';
 import { readEvent, retarget, SAMPLE_EVENTS } from '../../support/events.ts';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl';
-const ISSUER: IssuerConfig = { issuer: 'https://idp', audience: null, jwksUri: 'https://idp/jwks', algorithms: ['RS256'] };
+const ISSUER: IssuerConfig = {
+  issuer: 'https://idp',
+  audience: null,
+  jwksUri: 'https://idp/jwks',
+  algorithms: ['RS256'],
+};
 const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1';
 
 /** A verifier that answers what the test says, and records what it was asked. */
@@ -35,12 +40,28 @@ const valid = (scope: string): Verification => ({
 function setup(answer: Verification | Error, simpleResponses = true) {
   const verifier = fakeVerifier(answer);
   const observer = memoryObserver();
-  const authorize = createJwtAuthorizer({ verifier, routes: ROUTES, simpleResponses, clock: () => 1_000, observer });
+  const authorize = createJwtAuthorizer({
+    verifier,
+    routes: ROUTES,
+    simpleResponses,
+    clock: () => 1_000,
+    observer,
+  });
   return { authorize, verifier, observer };
 }
 
-const restEvent = (method: string, path: string, template: string, authorization: string | null = `Bearer ${TOKEN}`) =>
-  retarget(readEvent(SAMPLE_EVENTS['rest-request']), { method, path, template, authorization: authorization ?? undefined });
+const restEvent = (
+  method: string,
+  path: string,
+  template: string,
+  authorization: string | null = `Bearer ${TOKEN}`,
+) =>
+  retarget(readEvent(SAMPLE_EVENTS['rest-request']), {
+    method,
+    path,
+    template,
+    authorization: authorization ?? undefined,
+  });
 
 describe('createJwtAuthorizer', () => {
   it('allows a caller whose scopes permit the route, with a policy for every route they may use', async () => {
@@ -48,17 +69,36 @@ describe('createJwtAuthorizer', () => {
     const response = (await authorize(restEvent('GET', '/orders/ord_1', '/orders/{id}'))) as PolicyResponse;
     expect(response.principalId).toBe('user-1');
     expect(response.policyDocument.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${STAGE}/GET/orders`, `${STAGE}/GET/orders/*`] },
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: [`${STAGE}/GET/orders`, `${STAGE}/GET/orders/*`],
+      },
     ]);
-    expect(response.context).toEqual({ principal: 'user-1', scopes: 'orders:read', clientId: 'app-1', issuer: 'https://idp' });
+    expect(response.context).toEqual({
+      principal: 'user-1',
+      scopes: 'orders:read',
+      clientId: 'app-1',
+      issuer: 'https://idp',
+    });
     expect(observer.decisions).toEqual([
-      { requestId: '141d6671-99b4-40ca-9997-7a22f01eac74', route: 'GET /orders/{id}', effect: 'allow', reason: 'allowed', principal: 'user-1', latencyMs: 0, cacheHit: false },
+      {
+        requestId: '141d6671-99b4-40ca-9997-7a22f01eac74',
+        route: 'GET /orders/{id}',
+        effect: 'allow',
+        reason: 'allowed',
+        principal: 'user-1',
+        latencyMs: 0,
+        cacheHit: false,
+      },
     ]);
   });
 
   it('denies (403) a valid caller without the route scope, with a policy that still allows what they may use', async () => {
     const { authorize, observer } = setup(valid('orders:read'));
-    const response = (await authorize(restEvent('DELETE', '/orders/ord_1', '/orders/{id}'))) as PolicyResponse;
+    const response = (await authorize(
+      restEvent('DELETE', '/orders/ord_1', '/orders/{id}'),
+    )) as PolicyResponse;
     expect(response.policyDocument.Statement[0]?.Effect).toBe('Allow');
     expect(response.policyDocument.Statement[0]?.Resource).not.toContain(`${STAGE}/DELETE/orders/*`);
     expect(observer.decisions[0]).toMatchObject({ effect: 'deny', reason: 'scope_missing' });
@@ -67,23 +107,37 @@ describe('createJwtAuthorizer', () => {
   it('denies everything to a valid caller with no useful scope', async () => {
     const { authorize } = setup(valid('profile'));
     const response = (await authorize(restEvent('GET', '/orders', '/orders'))) as PolicyResponse;
-    expect(response.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${STAGE}/*`] }]);
+    expect(response.policyDocument.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${STAGE}/*`] },
+    ]);
   });
 
   it('answers HTTP API 2.0 with a simple response for the route', async () => {
     const { authorize } = setup(valid('orders:write'));
-    const event = retarget(readEvent(SAMPLE_EVENTS['http-v2']), { method: 'POST', path: '/orders', authorization: `Bearer ${TOKEN}` });
+    const event = retarget(readEvent(SAMPLE_EVENTS['http-v2']), {
+      method: 'POST',
+      path: '/orders',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(await authorize(event)).toEqual({
       isAuthorized: true,
       context: { principal: 'user-1', scopes: 'orders:write', clientId: 'app-1', issuer: 'https://idp' },
     });
-    const other = retarget(readEvent(SAMPLE_EVENTS['http-v2']), { method: 'GET', path: '/orders', authorization: `Bearer ${TOKEN}` });
+    const other = retarget(readEvent(SAMPLE_EVENTS['http-v2']), {
+      method: 'GET',
+      path: '/orders',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(((await authorize(other)) as SimpleResponse).isAuthorized).toBe(false);
   });
 
   it('answers HTTP API 2.0 with a policy when simple responses are off', async () => {
     const { authorize } = setup(valid('orders:write'), false);
-    const event = retarget(readEvent(SAMPLE_EVENTS['http-v2']), { method: 'POST', path: '/orders', authorization: `Bearer ${TOKEN}` });
+    const event = retarget(readEvent(SAMPLE_EVENTS['http-v2']), {
+      method: 'POST',
+      path: '/orders',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect((await authorize(event)) as PolicyResponse).toHaveProperty('policyDocument');
   });
 
@@ -92,7 +146,11 @@ describe('createJwtAuthorizer', () => {
     const event = retarget(readEvent(SAMPLE_EVENTS.websocket), { authorization: `Bearer ${TOKEN}` });
     const response = (await authorize(event)) as PolicyResponse;
     expect(response.policyDocument.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ['arn:aws:execute-api:us-east-1:533568316194:c5jwxq709g/production/$connect'] },
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: ['arn:aws:execute-api:us-east-1:533568316194:c5jwxq709g/production/$connect'],
+      },
     ]);
   });
 
@@ -126,7 +184,12 @@ describe('createJwtAuthorizer', () => {
     const response = await authorize(restEvent('GET', '/orders', '/orders'));
     const failing = setup({ ok: false, reason: 'signature_invalid' });
     await expect(failing.authorize(restEvent('GET', '/orders', '/orders'))).rejects.toThrow();
-    const everything = JSON.stringify([response, observer.decisions, observer.warnings, failing.observer.decisions]);
+    const everything = JSON.stringify([
+      response,
+      observer.decisions,
+      observer.warnings,
+      failing.observer.decisions,
+    ]);
     expect(everything).not.toContain(TOKEN);
     expect(everything).not.toContain('Bearer');
   });

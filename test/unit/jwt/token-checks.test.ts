@@ -2,16 +2,25 @@ import { describe, expect, it } from 'vitest';
 import type { IssuerConfig } from '../../../shared/jwt/config.ts';
 import { postcheck, precheck, scopesOf } from '../../../shared/jwt/token-checks.ts';
 
-const ISSUER: IssuerConfig = { issuer: 'https://idp', audience: ['api'], jwksUri: 'https://idp/jwks', algorithms: ['RS256', 'ES256'] };
+const ISSUER: IssuerConfig = {
+  issuer: 'https://idp',
+  audience: ['api'],
+  jwksUri: 'https://idp/jwks',
+  algorithms: ['RS256', 'ES256'],
+};
 const issuers = new Map([[ISSUER.issuer, ISSUER]]);
 const seg = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
-const token = (header: unknown, payload: unknown = { iss: 'https://idp' }) => `${seg(header)}.${seg(payload)}.c2ln`;
+const token = (header: unknown, payload: unknown = { iss: 'https://idp' }) =>
+  `${seg(header)}.${seg(payload)}.c2ln`;
 const good = { alg: 'RS256', kid: 'k1', typ: 'at+jwt' };
 
 describe('precheck', () => {
   it('passes a well-formed token and names its issuer and algorithm', () => {
     const result = precheck(token(good), issuers, 'at+jwt');
-    expect(result.ok && [result.value.issuer.issuer, result.value.algorithm]).toEqual(['https://idp', 'RS256']);
+    expect(result.ok && [result.value.issuer.issuer, result.value.algorithm]).toEqual([
+      'https://idp',
+      'RS256',
+    ]);
   });
 
   it.each([
@@ -20,7 +29,11 @@ describe('precheck', () => {
     ['a header that is a JSON array', token([1]), 'token_malformed'],
     ['non-canonical base64url', `${seg(good)}=.${seg({ iss: 'https://idp' })}.x`, 'token_malformed'],
     ['duplicate header members', token('{"alg":"RS256","kid":"k1","alg":"none"}'), 'json_duplicate_key'],
-    ['duplicate payload members', token(good, '{"iss":"https://idp","sub":"a","sub":"admin"}'), 'json_duplicate_key'],
+    [
+      'duplicate payload members',
+      token(good, '{"iss":"https://idp","sub":"a","sub":"admin"}'),
+      'json_duplicate_key',
+    ],
     ['a crit header', token({ ...good, crit: ['exp'] }), 'header_crit'],
     ['a jku header', token({ ...good, jku: 'https://evil/jwks' }), 'header_key_reference'],
     ['an x5u header', token({ ...good, x5u: 'https://evil/cert' }), 'header_key_reference'],
@@ -59,7 +72,11 @@ describe('postcheck', () => {
     ['nbf in the future', { nbf: now + 31 }, 'token_not_yet_valid'],
     ['iat in the future beyond the skew', { iat: now + 31 }, 'iat_in_future'],
     ['a lifetime over the maximum', { iat: now - 10, exp: now + 3600 }, 'lifetime_too_long'],
-    ['exp far in the future without iat', { iat: undefined, exp: now + 10 * 365 * 86400 }, 'lifetime_too_long'],
+    [
+      'exp far in the future without iat',
+      { iat: undefined, exp: now + 10 * 365 * 86400 },
+      'lifetime_too_long',
+    ],
     ['no sub', { sub: undefined }, 'sub_missing'],
   ])('refuses %s', (_name, overrides, reason) => {
     expect(postcheck(claims(overrides), now, limits)).toBe(reason);

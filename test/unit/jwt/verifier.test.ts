@@ -14,7 +14,15 @@ const ed = testKey('EdDSA');
 const now = () => Math.floor(Date.now() / 1000);
 
 function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { iss: ISS, sub: 'user-1', aud: 'orders', iat: now() - 5, exp: now() + 300, scope: 'orders:read', ...extra };
+  return {
+    iss: ISS,
+    sub: 'user-1',
+    aud: 'orders',
+    iat: now() - 5,
+    exp: now() + 300,
+    scope: 'orders:read',
+    ...extra,
+  };
 }
 
 function sign(key: TestKey, payload = claims(), header: Record<string, unknown> = {}): string {
@@ -25,7 +33,9 @@ describe('createTokenVerifier', () => {
   let server: JwksServer;
   const config = (jwksUri: string, extra: Record<string, string> = {}) =>
     readJwtAuthorizerConfig({
-      JWT_ISSUERS: JSON.stringify([{ issuer: ISS, audience: 'orders', jwksUri, algorithms: ['RS256', 'ES256', 'EdDSA'] }]),
+      JWT_ISSUERS: JSON.stringify([
+        { issuer: ISS, audience: 'orders', jwksUri, algorithms: ['RS256', 'ES256', 'EdDSA'] },
+      ]),
       JWT_CLOCK_SKEW_SECONDS: '0',
       ...extra,
     });
@@ -65,22 +75,49 @@ describe('createTokenVerifier', () => {
 
   it.each([
     ['a bad signature', () => `${sign(rsa).slice(0, -6)}AAAAAA`, 'signature_invalid'],
-    ['a signature by another key with the same kid', () => sign({ ...testKey('RS256'), kid: rsa.kid }), 'signature_invalid'],
+    [
+      'a signature by another key with the same kid',
+      () => sign({ ...testKey('RS256'), kid: rsa.kid }),
+      'signature_invalid',
+    ],
     ['an expired token', () => sign(rsa, claims({ exp: now() - 10, iat: now() - 100 })), 'token_expired'],
     ['a wrong audience', () => sign(rsa, claims({ aud: 'other' })), 'audience_invalid'],
     ['no exp', () => sign(rsa, claims({ exp: undefined })), 'exp_missing'],
     ['iat in the future', () => sign(rsa, claims({ iat: now() + 120 })), 'iat_in_future'],
-    ['a lifetime too long', () => sign(rsa, claims({ iat: now() - 5, exp: now() + 2 * 86400 })), 'lifetime_too_long'],
+    [
+      'a lifetime too long',
+      () => sign(rsa, claims({ iat: now() - 5, exp: now() + 2 * 86400 })),
+      'lifetime_too_long',
+    ],
     ['an unknown kid', () => sign({ ...rsa, kid: 'nobody' }), 'kid_unknown'],
     ['a crit header', () => sign(rsa, claims(), { crit: ['b64'] }), 'header_crit'],
-    ['a jwk header pointing at an attacker key', () => sign(testKey('RS256'), claims(), { jwk: testKey('RS256').jwk }), 'header_key_reference'],
-    ['alg none', () => `${Buffer.from('{"alg":"none","kid":"x"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.`, 'alg_not_allowed'],
     [
-      'HS256 signed with the RSA public key as secret',
-      () => signJwt({ alg: 'HS256', kid: rsa.kid }, claims(), createSecretKey(rsa.publicKey.export({ format: 'pem', type: 'spki' }) as Buffer), 'HS256'),
+      'a jwk header pointing at an attacker key',
+      () => sign(testKey('RS256'), claims(), { jwk: testKey('RS256').jwk }),
+      'header_key_reference',
+    ],
+    [
+      'alg none',
+      () =>
+        `${Buffer.from('{"alg":"none","kid":"x"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.`,
       'alg_not_allowed',
     ],
-    ['an ES256 header on an RSA key', () => signJwt({ alg: 'ES256', kid: rsa.kid }, claims(), ec.privateKey), 'alg_not_allowed'],
+    [
+      'HS256 signed with the RSA public key as secret',
+      () =>
+        signJwt(
+          { alg: 'HS256', kid: rsa.kid },
+          claims(),
+          createSecretKey(rsa.publicKey.export({ format: 'pem', type: 'spki' }) as Buffer),
+          'HS256',
+        ),
+      'alg_not_allowed',
+    ],
+    [
+      'an ES256 header on an RSA key',
+      () => signJwt({ alg: 'ES256', kid: rsa.kid }, claims(), ec.privateKey),
+      'alg_not_allowed',
+    ],
   ])('refuses %s', async (_name, make, reason) => {
     const verifier = createTokenVerifier(config(server.jwksUri));
     expect(await verifier.verify(make(), Date.now())).toEqual({ ok: false, reason });
@@ -90,14 +127,19 @@ describe('createTokenVerifier', () => {
     const verifier = createTokenVerifier(config(server.jwksUri));
     const [h, p] = sign(ec).split('.');
     const zero = Buffer.alloc(64).toString('base64url');
-    expect(await verifier.verify(`${h}.${p}.${zero}`, Date.now())).toEqual({ ok: false, reason: 'signature_invalid' });
+    expect(await verifier.verify(`${h}.${p}.${zero}`, Date.now())).toEqual({
+      ok: false,
+      reason: 'signature_invalid',
+    });
   });
 
   it('refuses tokens signed by a weak key the JWKS publishes, and reports the key dropped', async () => {
     const weak = testKey('RS256-1024');
     const dropped: string[] = [];
     const local = await startJwksServer([weak.jwk, rsa.jwk]);
-    const verifier = createTokenVerifier(config(local.jwksUri), { events: { onKeysDropped: (d) => dropped.push(...d.map((x) => x.reason)) } });
+    const verifier = createTokenVerifier(config(local.jwksUri), {
+      events: { onKeysDropped: (d) => dropped.push(...d.map((x) => x.reason)) },
+    });
     expect(await verifier.verify(sign(weak), Date.now())).toEqual({ ok: false, reason: 'kid_unknown' });
     expect(dropped).toContain('rsa_modulus_too_small');
     expect((await verifier.verify(sign(rsa), Date.now())).ok).toBe(true);
@@ -110,7 +152,10 @@ describe('createTokenVerifier', () => {
     expect(await verifier.prefetch()).toEqual([]);
     const before = local.requests();
     for (let i = 0; i < 50; i++) {
-      expect(await verifier.verify(sign({ ...rsa, kid: `junk-${i}` }), Date.now())).toEqual({ ok: false, reason: 'kid_unknown' });
+      expect(await verifier.verify(sign({ ...rsa, kid: `junk-${i}` }), Date.now())).toEqual({
+        ok: false,
+        reason: 'kid_unknown',
+      });
     }
     expect(local.requests() - before).toBeLessThanOrEqual(1);
     expect((await verifier.verify(sign(rsa), Date.now())).ok).toBe(true);
@@ -128,15 +173,18 @@ describe('createTokenVerifier', () => {
     await local.close();
   });
 
-  it.each(['hang', 'not-json', 'forbidden-403'] as const)('throws within its budget when the JWKS endpoint is %s', async (mode) => {
-    const local = await startJwksServer([rsa.jwk]);
-    local.setMode(mode);
-    const verifier = createTokenVerifier(config(local.jwksUri, { JWT_JWKS_TIMEOUT_MS: '300' }));
-    const started = performance.now();
-    await expect(verifier.verify(sign(rsa), Date.now())).rejects.toThrow(JwksUnavailableError);
-    expect(performance.now() - started).toBeLessThan(3000);
-    await local.close();
-  });
+  it.each(['hang', 'not-json', 'forbidden-403'] as const)(
+    'throws within its budget when the JWKS endpoint is %s',
+    async (mode) => {
+      const local = await startJwksServer([rsa.jwk]);
+      local.setMode(mode);
+      const verifier = createTokenVerifier(config(local.jwksUri, { JWT_JWKS_TIMEOUT_MS: '300' }));
+      const started = performance.now();
+      await expect(verifier.verify(sign(rsa), Date.now())).rejects.toThrow(JwksUnavailableError);
+      expect(performance.now() - started).toBeLessThan(3000);
+      await local.close();
+    },
+  );
 
   it('throws when the JWKS host refuses connections', async () => {
     const verifier = createTokenVerifier(config(await closedPortUrl()));

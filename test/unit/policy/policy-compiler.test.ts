@@ -1,9 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../shared/generated/routes.ts';
-import { compilePolicy, type PolicyDocument, PolicyCache } from '../../../shared/policy/policy-compiler.ts';
+import { compilePolicy, PolicyCache, type PolicyDocument } from '../../../shared/policy/policy-compiler.ts';
 import { patternMatches, patternReachesRoute } from '../../../shared/policy/resource-pattern.ts';
-import { type Route, RouteMatcher, type RouteTable, scopesPermit } from '../../../shared/routes/route-table.ts';
+import {
+  type Route,
+  RouteMatcher,
+  type RouteTable,
+  scopesPermit,
+} from '../../../shared/routes/route-table.ts';
 import { checkPolicies } from '../../../tools/generate.ts';
 
 const PREFIX = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1';
@@ -59,19 +64,29 @@ describe('compilePolicy', () => {
   it('allows exactly the routes orders:read permits, with path parameters as wildcards', () => {
     const { document } = compilePolicy(ROUTES, new Set(['orders:read']), PREFIX);
     expect(document.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${PREFIX}/GET/orders`, `${PREFIX}/GET/orders/*`] },
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: [`${PREFIX}/GET/orders`, `${PREFIX}/GET/orders/*`],
+      },
     ]);
   });
 
   it('denies the whole stage when the scopes permit nothing', () => {
     const { document, permitted } = compilePolicy(ROUTES, new Set(['unrelated']), PREFIX);
     expect(permitted).toEqual([]);
-    expect(document.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${PREFIX}/*`] }]);
+    expect(document.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${PREFIX}/*`] },
+    ]);
   });
 
   it('adds an explicit Deny where an Allow wildcard would reach a forbidden route', () => {
     const { document, shadowed } = compilePolicy(NESTED, new Set(['orders:read']), PREFIX);
-    expect(document.Statement[1]).toEqual({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${PREFIX}/GET/orders/*/notes`] });
+    expect(document.Statement[1]).toEqual({
+      Action: 'execute-api:Invoke',
+      Effect: 'Deny',
+      Resource: [`${PREFIX}/GET/orders/*/notes`],
+    });
     expect(shadowed).toEqual([]);
     expect(evaluate(document, `${PREFIX}/GET/orders/ord_1`)).toBe(true);
     expect(evaluate(document, `${PREFIX}/GET/orders/ord_1/notes`)).toBe(false);
@@ -79,8 +94,12 @@ describe('compilePolicy', () => {
 
   it('reports routes an explicit Deny would shadow, and the build refuses such a table', () => {
     const table: RouteTable = [r('GET', '/a/{x}/{y}', ['read']), r('GET', '/a/{x}/secret', ['admin'])];
-    expect(compilePolicy(table, new Set(['read']), PREFIX).shadowed.map((s) => s.path)).toEqual(['/a/{x}/{y}']);
-    expect(checkPolicies(table).join('\n')).toMatch(/GET \/a\/\{x\}\/\{y\} is permitted but an explicit Deny/);
+    expect(compilePolicy(table, new Set(['read']), PREFIX).shadowed.map((s) => s.path)).toEqual([
+      '/a/{x}/{y}',
+    ]);
+    expect(checkPolicies(table).join('\n')).toMatch(
+      /GET \/a\/\{x\}\/\{y\} is permitted but an explicit Deny/,
+    );
     expect(checkPolicies(ROUTES)).toEqual([]);
   });
 
@@ -93,14 +112,19 @@ describe('compilePolicy', () => {
       const matcher = new RouteMatcher(table);
       const protectedRoutes = table.filter((x) => x.scopeAlternatives !== null);
       fc.assert(
-        fc.property(fc.subarray(scopes), fc.constantFrom(...protectedRoutes), fc.array(segment, { minLength: 3, maxLength: 3 }), (granted, route, values) => {
-          let i = 0;
-          const path = route.path.replace(/\{[^}]+\}/g, () => values[i++] ?? 'x');
-          const { document } = compilePolicy(table, new Set(granted), PREFIX);
-          const found = matcher.lookup(route.method, path);
-          const expected = found.kind === 'found' && scopesPermit(found.match.route, new Set(granted));
-          expect(evaluate(document, `${PREFIX}/${route.method}${path}`)).toBe(expected);
-        }),
+        fc.property(
+          fc.subarray(scopes),
+          fc.constantFrom(...protectedRoutes),
+          fc.array(segment, { minLength: 3, maxLength: 3 }),
+          (granted, route, values) => {
+            let i = 0;
+            const path = route.path.replace(/\{[^}]+\}/g, () => values[i++] ?? 'x');
+            const { document } = compilePolicy(table, new Set(granted), PREFIX);
+            const found = matcher.lookup(route.method, path);
+            const expected = found.kind === 'found' && scopesPermit(found.match.route, new Set(granted));
+            expect(evaluate(document, `${PREFIX}/${route.method}${path}`)).toBe(expected);
+          },
+        ),
         { numRuns: 2000 },
       );
     }

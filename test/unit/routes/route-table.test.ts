@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../shared/generated/routes.ts';
 import { type Route, RouteMatcher, scopesPermit } from '../../../shared/routes/route-table.ts';
 
-const route = (method: Route['method'], path: string, scopeAlternatives: Route['scopeAlternatives'] = [['s']]): Route => ({
+const route = (
+  method: Route['method'],
+  path: string,
+  scopeAlternatives: Route['scopeAlternatives'] = [['s']],
+): Route => ({
   method,
   path,
   operationId: `${method} ${path}`,
@@ -27,12 +31,18 @@ describe('RouteMatcher', () => {
   });
 
   it('answers method_not_allowed with the allowed methods for a known path', () => {
-    expect(matcher.lookup('PUT', '/orders/ord_1')).toEqual({ kind: 'method_not_allowed', allowed: ['GET', 'DELETE'] });
+    expect(matcher.lookup('PUT', '/orders/ord_1')).toEqual({
+      kind: 'method_not_allowed',
+      allowed: ['GET', 'DELETE'],
+    });
   });
 
-  it.each([['/orders/'], ['/orders/a/b'], ['/nope'], ['/'], ['//orders']])('answers not_found for %s', (path) => {
-    expect(matcher.lookup('GET', path).kind).toBe('not_found');
-  });
+  it.each([['/orders/'], ['/orders/a/b'], ['/nope'], ['/'], ['//orders']])(
+    'answers not_found for %s',
+    (path) => {
+      expect(matcher.lookup('GET', path).kind).toBe('not_found');
+    },
+  );
 
   it('prefers a literal segment over a parameter', () => {
     const m = new RouteMatcher([route('GET', '/a/{x}'), route('GET', '/a/b')]);
@@ -55,6 +65,8 @@ describe('scopesPermit', () => {
     [[], ['a'], false],
     [null, [], true],
   ] as const)('alternatives %j with scopes %j → %s', (alternatives, granted, expected) => {
-    expect(scopesPermit(route('GET', '/x', alternatives as Route['scopeAlternatives']), new Set(granted))).toBe(expected);
+    expect(
+      scopesPermit(route('GET', '/x', alternatives as Route['scopeAlternatives']), new Set(granted)),
+    ).toBe(expected);
   });
 });

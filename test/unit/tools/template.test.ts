@@ -4,7 +4,12 @@ import { esbuildOptions } from '../../../tools/build.ts';
 import { generate } from '../../../tools/generate.ts';
 import { PROJECT_ROOT } from '../../../tools/paths.ts';
 import { findFunction, functionEnvironment, templateFunctions } from '../../../tools/template/functions.ts';
-import { type LocalStack, parseOverrides, resolveParameters, resolveValue } from '../../../tools/template/resolve.ts';
+import {
+  type LocalStack,
+  parseOverrides,
+  resolveParameters,
+  resolveValue,
+} from '../../../tools/template/resolve.ts';
 import { loadTemplate, parseTemplate, TemplateError } from '../../../tools/template/template.ts';
 
 const SAMPLE = `
@@ -34,7 +39,13 @@ Resources:
 
 const stack = (overrides: Record<string, string> = {}): LocalStack => {
   const template = parseTemplate(SAMPLE);
-  return { template, parameters: resolveParameters(template, overrides), region: 'eu-west-1', accountId: '123456789012', stackName: 's' };
+  return {
+    template,
+    parameters: resolveParameters(template, overrides),
+    region: 'eu-west-1',
+    accountId: '123456789012',
+    stackName: 's',
+  };
 };
 
 describe('template resolution for local runs', () => {
@@ -61,7 +72,10 @@ describe('template resolution for local runs', () => {
   it('applies --env-vars like sam local: Parameters for all, then the function, declared variables only', () => {
     const s = stack();
     const fn = templateFunctions(s.template)[0] as never;
-    const { env, ignored } = functionEnvironment(s, fn, { Parameters: { STAGE: 'p', EXTRA: 'x' }, Fn: { TABLE: 't' } });
+    const { env, ignored } = functionEnvironment(s, fn, {
+      Parameters: { STAGE: 'p', EXTRA: 'x' },
+      Fn: { TABLE: 't' },
+    });
     expect([env.STAGE, env.TABLE, env.EXTRA]).toEqual(['p', 't', undefined]);
     expect(ignored).toEqual(['EXTRA']);
   });
