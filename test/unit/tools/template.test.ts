@@ -56,7 +56,8 @@ describe('template resolution for local runs', () => {
       STAGE: 'v1',
       TABLE: 'Table',
       ARN: 'Table.Arn',
-      SUB: 'https://eu-west-1/v1/Table/${Literal}',
+      // `${!Literal}` is CloudFormation's escape for a literal `${Literal}`.
+      SUB: ['https://eu-west-1/v1/Table/$', '{Literal}'].join(''),
       JOINED: 'a-v1',
       PICK: 'one',
       SELECTED: 'b',
