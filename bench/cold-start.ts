@@ -58,17 +58,23 @@ function runChild(args: readonly string[], env: Readonly<Record<string, string>>
     });
     let stdout = '';
     let stderr = '';
+    let answeredAt: bigint | undefined;
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
+      if (answeredAt === undefined && /@@bench [^\n]*\n/.test(stdout)) answeredAt = process.hrtime.bigint();
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     child.on('error', reject);
     child.on('exit', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const ms = Number((answeredAt ?? process.hrtime.bigint()) - started) / 1e6;
       const line = stdout.split('\n').find((l) => l.startsWith('@@bench '));
-      resolve({ ms, outcome: line === undefined ? undefined : (JSON.parse(line.slice(8)) as ChildOutcome), stderr });
+      resolve({
+        ms,
+        outcome: line === undefined ? undefined : (JSON.parse(line.slice(8)) as ChildOutcome),
+        stderr,
+      });
     });
   });
 }
@@ -92,12 +98,12 @@ export async function runColdStarts(
   const invokes = cases.map(() => [] as number[]);
   const problems: (string | undefined)[] = cases.map(() => undefined);
   for (let round = 0; round < rounds; round++) {
-    empty.push((await runChild(['empty'], {})).ms);
+    empty.push((await runChild(['empty', '', '', ''], {})).ms);
     for (const [n, c] of cases.entries()) {
       const run = await runChild(['bundle', c.bundle, c.exportName, eventFiles[n] as string], c.env);
       const problem =
         run.outcome === undefined
-          ? `the process ended without answering: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`
+          ? `the process ended without answering: ${run.stderr.split('\n').find((l) => /Error/.test(l)) ?? run.stderr.slice(0, 200)}`
           : c.expect(run.outcome);
       if (problem !== undefined) problems[n] ??= problem;
       times[n]?.push(run.ms);

@@ -95,3 +95,69 @@ export async function measure(
     batch,
   };
 }
+
+/** A case of a group: a name and the function to time. */
+export interface Case {
+  readonly name: string;
+  readonly fn: (i: number) => unknown;
+}
+
+async function runBatch(fn: (i: number) => unknown, start: number, batch: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  for (let k = 0; k < batch; k++) {
+    const r = fn(start + k);
+    if (r instanceof Promise) await r;
+  }
+  return Number(process.hrtime.bigint() - t0) / batch;
+}
+
+/**
+ * Measures several cases round-robin: after each case's warm-up, every round times one batch of
+ * each case in turn. Load from other processes then falls on all cases alike, so the ratios
+ * between them hold even on a shared, noisy machine (absolute times do not).
+ */
+export async function measureGroup(
+  cases: readonly Case[],
+  options: MeasureOptions = {},
+): Promise<Measurement[]> {
+  const warmupMs = options.warmupMs ?? 150;
+  const samples = options.samples ?? 30;
+  const sampleMs = options.sampleMs ?? 8;
+  const counters = cases.map(() => 0);
+  const batches: number[] = [];
+  for (const [n, c] of cases.entries()) {
+    const warmStart = process.hrtime.bigint();
+    const warmUntil = warmStart + BigInt(Math.round(warmupMs * 1e6));
+    let iterations = 0;
+    while (process.hrtime.bigint() < warmUntil) {
+      await runBatch(c.fn, counters[n] as number, 16);
+      counters[n] = (counters[n] as number) + 16;
+      iterations += 16;
+    }
+    const perIteration = Number(process.hrtime.bigint() - warmStart) / iterations;
+    batches.push(Math.max(1, Math.round((sampleMs * 1e6) / perIteration)));
+  }
+  const perSample = cases.map(() => [] as number[]);
+  for (let s = 0; s < samples; s++) {
+    // Each round starts with the next case, so no case is always first after a pause.
+    for (let k = 0; k < cases.length; k++) {
+      const n = (s + k) % cases.length;
+      const c = cases[n] as Case;
+      const batch = batches[n] as number;
+      perSample[n]?.push(await runBatch(c.fn, counters[n] as number, batch));
+      counters[n] = (counters[n] as number) + batch;
+    }
+  }
+  return cases.map((c, n) => {
+    const sorted = [...(perSample[n] as number[])].sort((a, b) => a - b);
+    const medianNs = median(sorted);
+    return {
+      name: c.name,
+      medianNs,
+      p99Ns: quantile(sorted, 0.99),
+      opsPerSecond: 1e9 / medianNs,
+      samples,
+      batch: batches[n] as number,
+    };
+  });
+}

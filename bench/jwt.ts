@@ -4,21 +4,18 @@
  * its JWKS served on loopback and prefetched) against aws-jwt-verify alone, jose, jsonwebtoken,
  * fast-jwt, and the floor: `crypto.verify` with a pre-imported KeyObject.
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject, verify as cryptoVerify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createPublicKey, verify as cryptoVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { createVerifier as fastJwtVerifier } from 'fast-jwt';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import { ROUTES } from '../shared/generated/routes.ts';
-import { readJwtAuthorizerConfig } from '../shared/jwt/config.ts';
-import { createJwtAuthorizer } from '../shared/jwt/jwt-authorizer.ts';
-import { createTokenVerifier } from '../shared/jwt/verifier.ts';
 import type { Observer } from '../shared/observability/observer.ts';
 import { signJwt } from '../tools/issuer/sign.ts';
-import { type Measurement, type MeasureOptions, measure } from './harness.ts';
+import type { Ours } from './bundles.ts';
+import { restAuthorizerEvent } from './events.ts';
+import { type Case, type Measurement, type MeasureOptions, measureGroup } from './harness.ts';
 
 /** The algorithms compared. */
 export const JWT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
@@ -33,6 +30,10 @@ export interface JwtAlgorithmResult {
   readonly oursFirstSeen: Measurement;
   /** Our decision path, the same token again (verified-token cache). */
   readonly oursRepeated: Measurement;
+  /** Our token verifier alone (no event, no policy), a token never seen before. */
+  readonly verifierFirstSeen: Measurement;
+  /** Our token verifier alone (no event, no policy), the same token again. */
+  readonly verifierRepeated: Measurement;
   /** Peers, each verifying a fresh token; `undefined` where the peer lacks the algorithm. */
   readonly peers: readonly (Measurement | { readonly name: string; readonly unsupported: string })[];
   /** fast-jwt with its own token cache, the same token again. */
@@ -98,16 +99,6 @@ function mintPool(key: Key, issuer: string, count: number): string[] {
   return tokens;
 }
 
-/** The REST REQUEST event of events/jwt-authorizer, with `token` in its Authorization header. */
-function eventFor(template: Record<string, unknown>, token: string): Record<string, unknown> {
-  const bearer = `Bearer ${token}`;
-  return {
-    ...template,
-    headers: { ...(template.headers as object), Authorization: bearer },
-    multiValueHeaders: { ...(template.multiValueHeaders as object), Authorization: [bearer] },
-  };
-}
-
 /** Node's own verification of a compact JWS: split, decode, `crypto.verify`. Nothing else. */
 function floorVerify(token: string, key: Key): boolean {
   const dot = token.lastIndexOf('.');
@@ -121,11 +112,13 @@ function floorVerify(token: string, key: Key): boolean {
 function assertAllowed(answer: unknown): void {
   const statement = (answer as { policyDocument?: { Statement?: { Effect?: string }[] } }).policyDocument
     ?.Statement?.[0];
-  if (statement?.Effect !== 'Allow') throw new Error(`bench: expected an Allow, got ${JSON.stringify(answer)}`);
+  if (statement?.Effect !== 'Allow')
+    throw new Error(`bench: expected an Allow, got ${JSON.stringify(answer)}`);
 }
 
 /** Runs section 1. */
 export async function runJwtSection(
+  ours: Ours,
   options: MeasureOptions = {},
   log: (line: string) => void = () => {},
 ): Promise<JwtAlgorithmResult[]> {
@@ -138,22 +131,21 @@ export async function runJwtSection(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}${ISSUER_PATH}`;
   try {
-    const config = readJwtAuthorizerConfig({
+    const config = ours.readJwtAuthorizerConfig({
       JWT_ISSUERS: JSON.stringify([{ issuer, audience: AUDIENCE }]),
     });
-    const verifier = createTokenVerifier(config);
-    const failed = await verifier.prefetch();
+    const verifier = ours.createTokenVerifier(config);
+    // A second verifier for the verifier-alone case, so the two never share cached tokens.
+    const verifierAlone = ours.createTokenVerifier(config);
+    const failed = [...(await verifier.prefetch()), ...(await verifierAlone.prefetch())];
     if (failed.length > 0) throw new Error(`bench: JWKS prefetch failed for ${failed.join(', ')}`);
-    const authorize = createJwtAuthorizer({
+    const authorize = ours.createJwtAuthorizer({
       verifier,
-      routes: ROUTES,
+      routes: ours.ROUTES,
       simpleResponses: false,
       clock: Date.now,
       observer: noopObserver,
     });
-    const template = JSON.parse(
-      readFileSync(new URL('../events/jwt-authorizer/rest-request-allow.json', import.meta.url), 'utf8'),
-    ) as Record<string, unknown>;
 
     const awsJwtVerify = JwtVerifier.create({
       issuer,
@@ -167,43 +159,11 @@ export async function runJwtSection(
     for (const key of keys) {
       log(`  jwt ${key.alg}: minting ${POOL} tokens`);
       const tokens = mintPool(key, issuer, POOL);
-      const events = tokens.map((t) => eventFor(template, t));
+      const events = tokens.map((t) => restAuthorizerEvent({ Authorization: `Bearer ${t}` }));
       const one = events[0] as Record<string, unknown>;
       assertAllowed(await authorize(one));
       const pick = (i: number) => tokens[i % POOL] as string;
 
-      const floor = await measure('crypto.verify (floor)', (i) => floorVerify(pick(i), key), options);
-      const oursFirstSeen = await measure(
-        'Gatehouse decision, first-seen token',
-        (i) => authorize(events[i % POOL]),
-        options,
-      );
-      const oursRepeated = await measure(
-        'Gatehouse decision, repeated token',
-        () => authorize(one),
-        options,
-      );
-      const peers: JwtAlgorithmResult['peers'][number][] = [];
-      peers.push(await measure('aws-jwt-verify', (i) => awsJwtVerify.verify(pick(i)), options));
-      peers.push(
-        await measure(
-          'jose',
-          (i) => jwtVerify(pick(i), joseKeys, { issuer, audience: AUDIENCE, algorithms: [key.alg] }),
-          options,
-        ),
-      );
-      if (key.alg === 'EdDSA') {
-        peers.push({ name: 'jsonwebtoken', unsupported: 'jsonwebtoken 9 has no EdDSA' });
-      } else {
-        peers.push(
-          await measure(
-            'jsonwebtoken',
-            (i) =>
-              jsonwebtoken.verify(pick(i), key.pem, { algorithms: [key.alg], issuer, audience: AUDIENCE }),
-            options,
-          ),
-        );
-      }
       const fastJwtOptions = {
         key: key.pem,
         algorithms: [key.alg],
@@ -211,10 +171,68 @@ export async function runJwtSection(
         allowedAud: AUDIENCE,
       };
       const fast = fastJwtVerifier(fastJwtOptions);
-      peers.push(await measure('fast-jwt', (i) => fast(pick(i)), options));
       const fastCached = fastJwtVerifier({ ...fastJwtOptions, cache: true });
-      const peerRepeated = await measure('fast-jwt (cache: true), repeated token', () => fastCached(pick(0)), options);
-      results.push({ alg: key.alg, floor, oursFirstSeen, oursRepeated, peers, peerRepeated });
+      const cases: Case[] = [
+        { name: 'crypto.verify (floor)', fn: (i) => floorVerify(pick(i), key) },
+        { name: 'Gatehouse decision, first-seen token', fn: (i) => authorize(events[i % POOL]) },
+        { name: 'Gatehouse decision, repeated token', fn: () => authorize(one) },
+        {
+          name: 'Gatehouse verifier alone, first-seen token',
+          fn: (i) => verifierAlone.verify(pick(i), Date.now()),
+        },
+        {
+          name: 'Gatehouse verifier alone, repeated token',
+          fn: () => verifier.verify(tokens[0] as string, Date.now()),
+        },
+        { name: 'aws-jwt-verify', fn: (i) => awsJwtVerify.verify(pick(i)) },
+        {
+          name: 'jose',
+          fn: (i) => jwtVerify(pick(i), joseKeys, { issuer, audience: AUDIENCE, algorithms: [key.alg] }),
+        },
+        { name: 'fast-jwt', fn: (i) => fast(pick(i)) },
+        { name: 'fast-jwt (cache: true), repeated token', fn: () => fastCached(pick(0)) },
+      ];
+      const unsupported: { name: string; unsupported: string }[] = [];
+      if (key.alg === 'EdDSA')
+        unsupported.push({ name: 'jsonwebtoken', unsupported: 'jsonwebtoken 9 has no EdDSA' });
+      else
+        cases.push({
+          name: 'jsonwebtoken',
+          fn: (i) =>
+            jsonwebtoken.verify(pick(i), key.pem, {
+              algorithms: [key.alg as 'RS256' | 'ES256'],
+              issuer,
+              audience: AUDIENCE,
+            }),
+        });
+      const [
+        floor,
+        oursFirstSeen,
+        oursRepeated,
+        verifierFirstSeen,
+        verifierRepeated,
+        awsJwtVerifyM,
+        joseM,
+        fastM,
+        peerRepeated,
+        jsonwebtokenM,
+      ] = (await measureGroup(cases, options)) as Measurement[];
+      const peers: JwtAlgorithmResult['peers'][number][] = [
+        awsJwtVerifyM as Measurement,
+        joseM as Measurement,
+        jsonwebtokenM ?? (unsupported[0] as { name: string; unsupported: string }),
+        fastM as Measurement,
+      ];
+      results.push({
+        alg: key.alg,
+        floor: floor as Measurement,
+        oursFirstSeen: oursFirstSeen as Measurement,
+        oursRepeated: oursRepeated as Measurement,
+        verifierFirstSeen: verifierFirstSeen as Measurement,
+        verifierRepeated: verifierRepeated as Measurement,
+        peers,
+        peerRepeated: peerRepeated as Measurement,
+      });
     }
     return results;
   } finally {

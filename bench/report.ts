@@ -82,7 +82,9 @@ function versusTable(ours: readonly Measurement[], peers: readonly Measurement[]
   return lines;
 }
 
-function measured(values: readonly (Measurement | { readonly name: string; readonly unsupported: string })[]) {
+function measured(
+  values: readonly (Measurement | { readonly name: string; readonly unsupported: string })[],
+) {
   return values.filter((v): v is Measurement => 'medianNs' in v);
 }
 
@@ -101,7 +103,12 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
     '',
   );
 
-  out.push('## Targets', '', '| target | limit | measured | status | note |', '| --- | --- | --- | --- | --- |');
+  out.push(
+    '## Targets',
+    '',
+    '| target | limit | measured | status | note |',
+    '| --- | --- | --- | --- | --- |',
+  );
   for (const t of targets)
     out.push(`| ${t.target} | ${t.limit} | ${t.measured} | **${t.status}** | ${t.note} |`);
   out.push('', '![ratios to the floor](ratios.svg)', '');
@@ -119,7 +126,20 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
   for (const a of run.jwt) {
     out.push(`### ${a.alg}`, '');
     const peers = measured(a.peers);
-    out.push(...measurementTable([a.floor, a.oursFirstSeen, a.oursRepeated, ...peers, a.peerRepeated], a.floor));
+    out.push(
+      ...measurementTable(
+        [
+          a.floor,
+          a.oursFirstSeen,
+          a.oursRepeated,
+          a.verifierFirstSeen,
+          a.verifierRepeated,
+          ...peers,
+          a.peerRepeated,
+        ],
+        a.floor,
+      ),
+    );
     for (const p of a.peers) if (!('medianNs' in p)) out.push(`| ${p.name} | n/a (${p.unsupported}) | | | |`);
     out.push('', ...versusTable([a.oursFirstSeen, a.oursRepeated], peers), '');
   }
@@ -155,7 +175,10 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
   out.push('');
 
   out.push('## 4. Bundle sizes (minified, ESM)', '');
-  out.push('| bundle | minified | gzip | ours | largest dependencies |', '| --- | ---: | ---: | ---: | --- |');
+  out.push(
+    '| bundle | minified | gzip | ours | largest dependencies |',
+    '| --- | ---: | ---: | ---: | --- |',
+  );
   for (const b of run.bundles) {
     const deps = Object.entries(b.byOrigin)
       .filter(([origin]) => origin !== 'ours')
@@ -175,7 +198,8 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
     '| import | minified |',
     '| --- | ---: |',
   );
-  for (const l of run.libraryCosts) out.push(`| ${l.what} | ${l.bytes.toLocaleString('en-US')} B (${kb(l.bytes)}) |`);
+  for (const l of run.libraryCosts)
+    out.push(`| ${l.what} | ${l.bytes.toLocaleString('en-US')} B (${kb(l.bytes)}) |`);
   out.push('');
 
   out.push('## 5. Credentials authorizer (dynalite on loopback)', '');
@@ -183,7 +207,10 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
   else {
     const c = run.credentials;
     out.push(c.description, '', ...measurementTable([c.floor, ...c.rows], c.floor), '');
-    out.push(`GetItem calls per decision: ${c.getItemsPerMiss} on a cache miss, ${c.getItemsPerHit} on a hit.`, '');
+    out.push(
+      `GetItem calls per decision: ${c.getItemsPerMiss} on a cache miss, ${c.getItemsPerHit} on a hit.`,
+      '',
+    );
   }
 
   out.push('## 6. Local gateway (`npm run bench:gateway`)', '');
@@ -192,12 +219,44 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
   return `${out.join('\n')}\n`;
 }
 
+interface GatewayCase {
+  readonly name: string;
+  readonly requestsPerSecond?: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly non2xx?: number;
+  readonly errors?: number;
+  readonly slowdown?: number;
+  readonly addedP50Ms?: number;
+}
+
 function gatewayTable(figures: Readonly<Record<string, unknown>>): string[] {
+  const results = figures.results;
+  if (Array.isArray(results)) {
+    const cell = (v: number | undefined) => (v === undefined ? '—' : String(Number(v.toFixed(2))));
+    const lines = [
+      `From \`bench/gateway-results.json\` (written by \`npm run bench:gateway\` at ${String(figures.generatedAt ?? '?')}` +
+        `; ${String(figures.connections ?? '?')} connections, ${String(figures.durationSecondsPerCase ?? '?')} s per case). ` +
+        String(figures.note ?? ''),
+      '',
+      '| case | req/s | p50 ms | p99 ms | non-2xx | errors | slowdown vs direct (throughput) | added p50 ms |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ];
+    for (const r of results as GatewayCase[])
+      lines.push(
+        `| ${r.name} | ${cell(r.requestsPerSecond)} | ${cell(r.p50Ms)} | ${cell(r.p99Ms)} | ${cell(r.non2xx)} | ` +
+          `${cell(r.errors)} | ${cell(r.slowdown)} | ${cell(r.addedP50Ms)} |`,
+      );
+    return lines;
+  }
   const lines = ['Figures from `bench/gateway-results.json`:', '', '| figure | value |', '| --- | --- |'];
   const walk = (prefix: string, value: unknown) => {
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       for (const [k, v] of Object.entries(value)) walk(prefix === '' ? k : `${prefix}.${k}`, v);
-    } else lines.push(`| ${prefix} | ${typeof value === 'number' ? Number(value.toFixed(3)) : JSON.stringify(value)} |`);
+    } else
+      lines.push(
+        `| ${prefix} | ${typeof value === 'number' ? Number(value.toFixed(3)) : JSON.stringify(value)} |`,
+      );
   };
   walk('', figures);
   return lines;
@@ -220,20 +279,41 @@ export function renderSvg(run: BenchRun): string {
   const bars: Bar[] = [];
   for (const a of run.jwt) {
     const floor = a.floor.medianNs;
-    bars.push({ group: `JWT ${a.alg}`, label: 'Gatehouse, first-seen', value: a.oursFirstSeen.medianNs / floor, ours: true });
-    bars.push({ group: `JWT ${a.alg}`, label: 'Gatehouse, repeated', value: a.oursRepeated.medianNs / floor, ours: true });
-    for (const p of measured(a.peers)) bars.push({ group: `JWT ${a.alg}`, label: p.name, value: p.medianNs / floor, ours: false });
+    bars.push({
+      group: `JWT ${a.alg}`,
+      label: 'Gatehouse, first-seen',
+      value: a.oursFirstSeen.medianNs / floor,
+      ours: true,
+    });
+    bars.push({
+      group: `JWT ${a.alg}`,
+      label: 'Gatehouse, repeated',
+      value: a.oursRepeated.medianNs / floor,
+      ours: true,
+    });
+    for (const p of measured(a.peers))
+      bars.push({ group: `JWT ${a.alg}`, label: p.name, value: p.medianNs / floor, ours: false });
   }
   if (!isUnavailable(run.validation)) {
     const v = run.validation;
-    bars.push({ group: 'Validation', label: 'Gatehouse', value: v.ours.medianNs / v.floor.medianNs, ours: true });
-    for (const p of v.peers) bars.push({ group: 'Validation', label: p.name, value: p.medianNs / v.floor.medianNs, ours: false });
+    bars.push({
+      group: 'Validation',
+      label: 'Gatehouse',
+      value: v.ours.medianNs / v.floor.medianNs,
+      ours: true,
+    });
+    for (const p of v.peers)
+      bars.push({ group: 'Validation', label: p.name, value: p.medianNs / v.floor.medianNs, ours: false });
   }
-  const max = Math.max(2, ...bars.map((b) => b.value));
+  // Log scale: repeated-token ratios are ~0.05×, the slowest peers ~30×; a linear axis would squash
+  // the targets (1.3×, 1.5×) next to 1×.
+  const lo = 0.01;
+  const hi = Math.max(10, ...bars.map((b) => b.value)) * 1.2;
   const left = 260;
   const width = 820;
   const plot = width - left - 70;
   const rowH = 18;
+  const xAt = (r: number) => (left + (Math.log(Math.max(r, lo) / lo) / Math.log(hi / lo)) * plot).toFixed(1);
   const rows: string[] = [];
   let y = 40;
   let group = '';
@@ -244,26 +324,31 @@ export function renderSvg(run: BenchRun): string {
       rows.push(`<text x="8" y="${y + 12}" font-weight="bold">${escapeXml(group)}</text>`);
       y += rowH;
     }
-    const w = Math.max(1, (b.value / max) * plot);
+    const end = Number(xAt(b.value));
     rows.push(
       `<text x="${left - 6}" y="${y + 12}" text-anchor="end">${escapeXml(b.label)}</text>`,
-      `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 5}" fill="${b.ours ? '#2f7d32' : '#8a8f98'}"/>`,
-      `<text x="${(left + w + 4).toFixed(1)}" y="${y + 12}">${b.value.toFixed(2)}×</text>`,
+      `<rect x="${left}" y="${y + 2}" width="${Math.max(1, end - left).toFixed(1)}" height="${rowH - 5}" fill="${b.ours ? '#2f7d32' : '#8a8f98'}"/>`,
+      `<text x="${(end + 4).toFixed(1)}" y="${y + 12}">${b.value.toFixed(2)}×</text>`,
     );
     y += rowH;
   }
-  const xAt = (r: number) => (left + (r / max) * plot).toFixed(1);
-  const height = y + 30;
+  const ticks = [0.01, 0.1, 1, 10, 100]
+    .filter((t) => t <= hi)
+    .map(
+      (t) =>
+        `<line x1="${xAt(t)}" y1="30" x2="${xAt(t)}" y2="${y}" stroke="#ccc"/><text x="${xAt(t)}" y="${y + 14}" text-anchor="middle" fill="#666">${t}×</text>`,
+    );
+  const height = y + 44;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     '<rect width="100%" height="100%" fill="white"/>',
-    `<text x="8" y="20" font-size="14" font-weight="bold">Median time as a multiple of the floor (crypto.verify / JSON.parse); lower is better</text>`,
+    `<text x="8" y="20" font-size="14" font-weight="bold">Median time ÷ the floor (crypto.verify / JSON.parse), log scale; lower is better. Green: Gatehouse</text>`,
+    ...ticks,
     `<line x1="${xAt(1)}" y1="30" x2="${xAt(1)}" y2="${y}" stroke="#333" stroke-dasharray="3,3"/>`,
-    `<text x="${xAt(1)}" y="${y + 14}" text-anchor="middle">1× floor</text>`,
     `<line x1="${xAt(1.3)}" y1="30" x2="${xAt(1.3)}" y2="${y}" stroke="#c62828" stroke-dasharray="2,4"/>`,
-    `<text x="${xAt(1.3)}" y="${y + 26}" text-anchor="middle" fill="#c62828">1.3× (JWT target)</text>`,
+    `<text x="${xAt(1.3)}" y="${y + 28}" text-anchor="end" fill="#c62828">JWT target 1.3× </text>`,
     `<line x1="${xAt(1.5)}" y1="30" x2="${xAt(1.5)}" y2="${y}" stroke="#ef6c00" stroke-dasharray="2,4"/>`,
-    `<text x="${xAt(1.5)}" y="${y + 14}" text-anchor="start" fill="#ef6c00"> 1.5× (validation target)</text>`,
+    `<text x="${xAt(1.5)}" y="${y + 28}" text-anchor="start" fill="#ef6c00"> validation target 1.5×</text>`,
     ...rows,
     '</svg>',
     '',

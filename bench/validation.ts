@@ -3,7 +3,7 @@
  * object, 10 items, formats, enum, `additionalProperties: false`). Each case parses the raw body
  * and validates it; the floor is `JSON.parse` of the body alone.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { validate as powertoolsValidate } from '@aws-lambda-powertools/validation';
 import middy from '@middy/core';
 import validatorMiddleware from '@middy/validator';
@@ -12,8 +12,8 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseStrictJson } from '../shared/json/strict-json.ts';
-import { type Measurement, type MeasureOptions, measure } from './harness.ts';
+import type { Ours } from './bundles.ts';
+import { type Case, type Measurement, type MeasureOptions, measureGroup } from './harness.ts';
 
 /** The section's measurements. */
 export interface ValidationResult {
@@ -23,6 +23,8 @@ export interface ValidationResult {
   readonly ours: Measurement;
   /** What "ours" went through (the public API, or the generated validator when that is all there is). */
   readonly oursVia: string;
+  /** Parts of our path timed alone: where the time over the floor goes. */
+  readonly breakdown: readonly Measurement[];
   readonly peers: readonly Measurement[];
 }
 
@@ -58,9 +60,15 @@ export function newOrderSchema(): Record<string, unknown> {
 
 /** The same rules written with zod. */
 function zodSchema() {
-  const money = z.strictObject({ currency: z.enum(['EUR', 'USD', 'GBP']), amount: z.int().min(0).max(100000000) });
+  const money = z.strictObject({
+    currency: z.enum(['EUR', 'USD', 'GBP']),
+    amount: z.int().min(0).max(100000000),
+  });
   const item = z.strictObject({
-    sku: z.string().max(32).regex(/^[A-Z0-9-]{3,32}$/),
+    sku: z
+      .string()
+      .max(32)
+      .regex(/^[A-Z0-9-]{3,32}$/),
     quantity: z.int().min(1).max(1000),
     unitPrice: money,
     note: z.string().max(200).nullable().optional(),
@@ -76,7 +84,15 @@ function zodSchema() {
         .optional(),
     }),
     items: z.array(item).min(1).max(50),
-    shipping: z.strictObject({ country: z.string().max(2).regex(/^[A-Z]{2}$/), postalCode: z.string().min(2).max(12) }).optional(),
+    shipping: z
+      .strictObject({
+        country: z
+          .string()
+          .max(2)
+          .regex(/^[A-Z]{2}$/),
+        postalCode: z.string().min(2).max(12),
+      })
+      .optional(),
     deliverBy: z.iso.date().max(10).optional(),
     tags: z
       .array(z.string().max(30))
@@ -86,48 +102,21 @@ function zodSchema() {
   });
 }
 
-/**
- * Our validation of one body. Prefers the validator's public pure API (issue 4) when it exists;
- * until then, the generated standalone validator behind the strict parser, which is what that API
- * runs for a body.
- */
-async function oursFor(): Promise<{ via: string; run: (body: string) => boolean }> {
-  const api = new URL('../shared/validation/validate-body.ts', import.meta.url);
-  if (existsSync(api)) {
-    const mod = (await import(api.href)) as {
-      validateBody?: (operationId: string, mediaType: string, body: string) => { ok: boolean };
-    };
-    if (typeof mod.validateBody === 'function') {
-      const validateBody = mod.validateBody;
-      return {
-        via: 'shared/validation validateBody()',
-        run: (body) => validateBody('createOrder', 'application/json', body).ok,
-      };
-    }
-  }
-  const { VALIDATION } = await import('../shared/generated/validation-table.ts');
-  const check = VALIDATION.createOrder?.body?.media['application/json'];
-  if (check === undefined) throw new Error('bench: no generated body validator for createOrder');
-  return {
-    via: 'parseStrictJson + generated ajv standalone validator',
-    run: (body) => {
-      const parsed = parseStrictJson(body, { maxDepth: 32 });
-      return parsed.ok && check(parsed.value);
-    },
-  };
-}
-
 function mustAccept(name: string, ok: boolean): void {
   if (!ok) throw new Error(`bench: ${name} refused the valid order body`);
 }
 
 /** Runs section 2. */
-export async function runValidationSection(options: MeasureOptions = {}): Promise<ValidationResult> {
+export async function runValidationSection(
+  ours: Ours,
+  options: MeasureOptions = {},
+): Promise<ValidationResult> {
+  const { PROTOTYPE_KEYS, VALIDATION, parseStrictJson, validateBody } = ours;
   const body = orderBody();
   const schema = newOrderSchema();
 
-  const ours = await oursFor();
-  mustAccept('ours', ours.run(body));
+  const oursValidate = (text: string) => validateBody('createOrder', 'application/json', text).ok;
+  mustAccept('ours', oursValidate(body));
 
   const ajv = new Ajv({ allErrors: false });
   addFormats.default(ajv);
@@ -148,12 +137,10 @@ export async function runValidationSection(options: MeasureOptions = {}): Promis
     properties: { body: bodySchema },
     $defs,
   });
-  const middyHandler = middy()
-    .use({
-      before: (request: { event: { rawBody: string; body?: unknown } }) => {
-        request.event.body = JSON.parse(request.event.rawBody);
-      },
-    } as never)
+  const middyHandler = middy<{ rawBody: string; body?: unknown }>()
+    .before((request) => {
+      request.event.body = JSON.parse(request.event.rawBody);
+    })
     .use(validatorMiddleware({ eventSchema }))
     .handler(async () => ({ statusCode: 200 }));
   const context = { getRemainingTimeInMillis: () => 5000 } as never;
@@ -163,17 +150,37 @@ export async function runValidationSection(options: MeasureOptions = {}): Promis
   const zodOrder = zodSchema();
   mustAccept('zod', zodOrder.safeParse(JSON.parse(body)).success);
 
-  const floor = await measure('JSON.parse (floor)', () => JSON.parse(body), options);
-  const oursM = await measure('Gatehouse compiled validation', () => ours.run(body), options);
-  const peers = [
-    await measure('ajv (compiled at run time)', () => ajvValidate(JSON.parse(body)), options),
-    await measure('@middy/validator', () => middyHandler({ rawBody: body } as never, context), options),
-    await measure(
-      'Powertools validation',
-      () => powertoolsValidate({ payload: JSON.parse(body), schema, ajv: powertoolsAjv }),
-      options,
-    ),
-    await measure('zod', () => zodOrder.safeParse(JSON.parse(body)).success, options),
+  const generated = VALIDATION.createOrder?.body?.media['application/json'];
+  const cases: Case[] = [
+    { name: 'JSON.parse (floor)', fn: () => JSON.parse(body) },
+    { name: 'Gatehouse compiled validation', fn: () => oursValidate(body) },
+    { name: 'ajv (compiled at run time)', fn: () => ajvValidate(JSON.parse(body)) },
+    { name: '@middy/validator', fn: () => middyHandler({ rawBody: body } as never, context) },
+    {
+      name: 'Powertools validation',
+      fn: () => powertoolsValidate({ payload: JSON.parse(body), schema, ajv: powertoolsAjv }),
+    },
+    { name: 'zod', fn: () => zodOrder.safeParse(JSON.parse(body)).success },
+    {
+      name: '  part: strict JSON scan + JSON.parse (parseStrictJson)',
+      fn: () => parseStrictJson(body, { maxDepth: 32, forbiddenKeys: PROTOTYPE_KEYS }),
+    },
   ];
-  return { bodyBytes: Buffer.byteLength(body), floor, ours: oursM, oursVia: ours.via, peers };
+  if (generated !== undefined)
+    cases.push({
+      name: '  part: JSON.parse + generated validator (no strict scan)',
+      fn: () => generated(JSON.parse(body)),
+    });
+  const [floor, oursM, ...rest] = (await measureGroup(cases, options)) as Measurement[];
+  const peers = rest.slice(0, 4);
+  const breakdown = rest.slice(4);
+  return {
+    bodyBytes: Buffer.byteLength(body),
+    floor: floor as Measurement,
+    ours: oursM as Measurement,
+    oursVia:
+      '`validateBody()` of shared/validation/validate-body.ts (strict parse + generated ajv standalone validator)',
+    breakdown,
+    peers,
+  };
 }

@@ -3,8 +3,9 @@
  * pattern of most tutorials. Used only by the cold-start and bundle-size sections of the benchmark;
  * it is deliberately plain (no route table, one Allow for the called method) and not for production.
  */
-import jwksRsa from 'jwks-rsa';
+
 import jsonwebtoken, { type JwtHeader } from 'jsonwebtoken';
+import jwksRsa from 'jwks-rsa';
 
 const issuer = process.env.PEER_ISSUER ?? '';
 const audience = process.env.PEER_AUDIENCE ?? '';
@@ -28,7 +29,8 @@ export const handler = async (event: RequestEvent) => {
       token,
       keyFor,
       { algorithms: ['RS256', 'ES256'], issuer, audience },
-      (err, decoded) => (err || typeof decoded !== 'object' ? reject(new Error('Unauthorized')) : resolve(decoded)),
+      (err, decoded) =>
+        err || typeof decoded !== 'object' ? reject(new Error('Unauthorized')) : resolve(decoded),
     ),
   );
   return {

@@ -6,7 +6,9 @@
 import middy from '@middy/core';
 import validator from '@middy/validator';
 import { transpileSchema } from '@middy/validator/transpile';
-import { NEW_ORDER_EVENT_SCHEMA } from './new-order-schema.ts';
+
+/** The `NewOrder` event schema, from openapi.yaml, put in by esbuild's `define` (bench/bundles.ts). */
+declare const NEW_ORDER_EVENT_SCHEMA: Record<string, unknown>;
 
 interface ProxyEvent {
   body: unknown;

@@ -1,7 +1,8 @@
 // Wiring only: config is read once at init (a bad config fails the cold start); the validators are
 // precompiled (shared/generated/), so nothing is compiled here.
-import { VALIDATION } from '../../shared/generated/validation-table.ts';
+
 import { ROUTES } from '../../shared/generated/routes.ts';
+import { VALIDATION } from '../../shared/generated/validation-table.ts';
 import { powertoolsObserver } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
 import { createForwarder } from '../../shared/upstream/forward.ts';

@@ -1,5 +1,5 @@
 import type { AuthorizerRequest } from '../apigw/authorizer-request.ts';
-import type { PolicyCache, PolicyDocument } from '../policy/policy-compiler.ts';
+import { knownScopeSet, type PolicyCache, type PolicyDocument } from '../policy/policy-compiler.ts';
 import { type Route, type RouteMatcher, scopesPermit } from '../routes/route-table.ts';
 
 /** Authorizer context values: API Gateway (REST) accepts strings, numbers and booleans only. */
@@ -64,7 +64,8 @@ export function answerFor(
   policies: PolicyCache,
   denyAll?: DenyReason,
 ): Answer {
-  const granted = new Set(identity.scopes);
+  // A cached identity brings its remembered set (see scopeSetOf); a fresh one gets a plain set.
+  const granted = knownScopeSet(identity.scopes) ?? new Set(identity.scopes);
   const route = currentRoute(request, matcher);
   const routeName = route === undefined ? undefined : `${route.method} ${route.path}`;
   let effect: Answer['effect'];

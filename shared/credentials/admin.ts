@@ -45,7 +45,8 @@ const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3 scope-token
 
 function checkGrant(options: GrantOptions): void {
   for (const scope of options.scopes)
-    if (!SCOPE.test(scope)) throw new CredentialAdminError('invalid_input', `not a scope: ${JSON.stringify(scope)}`);
+    if (!SCOPE.test(scope))
+      throw new CredentialAdminError('invalid_input', `not a scope: ${JSON.stringify(scope)}`);
   for (const cidr of options.allowedCidrs)
     if (parseCidr(cidr) === undefined)
       throw new CredentialAdminError('invalid_input', `not a CIDR range: ${JSON.stringify(cidr)}`);
@@ -123,7 +124,8 @@ export async function revokeKey(store: CredentialAdminStore, keyId: string): Pro
 
 /** Deletes a key for good. */
 export async function deleteKey(store: CredentialAdminStore, keyId: string): Promise<void> {
-  if (!(await store.deleteKey(keyId))) throw new CredentialAdminError('key_unknown', `no key with id ${keyId}`);
+  if (!(await store.deleteKey(keyId)))
+    throw new CredentialAdminError('key_unknown', `no key with id ${keyId}`);
 }
 
 /** A random password: 18 bytes (144 bits) as 24 base64url characters. */
@@ -264,7 +266,10 @@ export function describeKey(record: KeyRecord, now: number): Record<string, unkn
     clientId: record.clientId,
     name: record.name,
     scopes: record.scopes,
-    status: record.expiresAt !== undefined && record.expiresAt <= now && record.status === 'active' ? 'expired' : record.status,
+    status:
+      record.expiresAt !== undefined && record.expiresAt <= now && record.status === 'active'
+        ? 'expired'
+        : record.status,
     tier: record.tier,
     allowedCidrs: record.allowedCidrs,
     createdAt: new Date(record.createdAt).toISOString(),

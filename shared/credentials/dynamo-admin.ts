@@ -21,7 +21,11 @@ import { type CredentialAdminStore, CredentialStoreError, type KeyRecord, type U
  * The CLI's store: the authorizer's reads plus PutItem, DeleteItem and Scan. Kept out of the
  * function bundle (the function's role may not call these anyway).
  */
-export function dynamoAdminStore(client: DynamoDBClient, table: string, budgetMs: number): CredentialAdminStore {
+export function dynamoAdminStore(
+  client: DynamoDBClient,
+  table: string,
+  budgetMs: number,
+): CredentialAdminStore {
   const put = async (item: Record<string, AttributeValue>, mode: 'create' | 'replace') => {
     try {
       await withinBudget('PutItem', budgetMs, (abortSignal) =>
@@ -45,9 +49,12 @@ export function dynamoAdminStore(client: DynamoDBClient, table: string, budgetMs
   };
   const remove = async (pk: string) => {
     const out = await withinBudget('DeleteItem', budgetMs, (abortSignal) =>
-      client.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: pk } }, ReturnValues: 'ALL_OLD' }), {
-        abortSignal,
-      }),
+      client.send(
+        new DeleteItemCommand({ TableName: table, Key: { pk: { S: pk } }, ReturnValues: 'ALL_OLD' }),
+        {
+          abortSignal,
+        },
+      ),
     );
     return out.Attributes !== undefined;
   };

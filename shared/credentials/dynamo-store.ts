@@ -10,7 +10,6 @@ import {
   CredentialStoreError,
   type FailureState,
   type KeyRecord,
-  type LockoutPolicy,
   type StoreFailure,
   type UserRecord,
 } from './store.ts';
@@ -225,7 +224,9 @@ export async function withinBudget<T>(
   } catch (err) {
     if (err instanceof CredentialStoreError) throw err;
     const reason = controller.signal.aborted ? 'store_timeout' : storeFailureOf(err);
-    throw new CredentialStoreError(reason, `DynamoDB ${what} failed (${(err as Error).name})`, { cause: err });
+    throw new CredentialStoreError(reason, `DynamoDB ${what} failed (${(err as Error).name})`, {
+      cause: err,
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -243,10 +244,9 @@ export function dynamoCredentialStore(
 ): CredentialStore {
   const get = async (pk: string) =>
     withinBudget('GetItem', budgetMs, (abortSignal) =>
-      client.send(
-        new GetItemCommand({ TableName: table, Key: { pk: s(pk) }, ConsistentRead: true }),
-        { abortSignal },
-      ),
+      client.send(new GetItemCommand({ TableName: table, Key: { pk: s(pk) }, ConsistentRead: true }), {
+        abortSignal,
+      }),
     );
   const update = (input: Omit<UpdateItemCommandInput, 'TableName'>) =>
     withinBudget('UpdateItem', budgetMs, (abortSignal) =>

@@ -58,7 +58,12 @@ export interface KeyAuthorizerDeps {
 
 /** A verified caller, or why not. */
 type Verification =
-  | { readonly ok: true; readonly identity: Identity; readonly cidrs: readonly string[]; readonly cacheHit: boolean }
+  | {
+      readonly ok: true;
+      readonly identity: Identity;
+      readonly cidrs: readonly string[];
+      readonly cacheHit: boolean;
+    }
   | { readonly ok: false; readonly reason: KeyUnauthorizedReason; readonly principal?: string };
 
 /** Thrown by a store call; carries the log reason. */
@@ -98,7 +103,11 @@ export function createKeyAuthorizer(
     } catch (err) {
       throw new StoreCallError('lookup failed', { cause: err });
     }
-    records.set(id, record ?? null, now + (record === undefined ? deps.cache.negativeTtlMs : deps.cache.ttlMs));
+    records.set(
+      id,
+      record ?? null,
+      now + (record === undefined ? deps.cache.negativeTtlMs : deps.cache.ttlMs),
+    );
     return { record, cacheHit: false };
   }
 
@@ -149,7 +158,11 @@ export function createKeyAuthorizer(
     }
     if (record.status === 'revoked' || record.status === 'locked' || (record.lockedUntil ?? 0) > now) {
       await deps.passwords.verifyDummy(password);
-      return { ok: false, reason: record.status === 'revoked' ? 'user_revoked' : 'user_locked', principal: username };
+      return {
+        ok: false,
+        reason: record.status === 'revoked' ? 'user_revoked' : 'user_locked',
+        principal: username,
+      };
     }
     const fingerprint = createHmac('sha256', cacheKey).update(header).digest('base64url');
     let verified = verifiedBasic.get(fingerprint, now) === record.hash;

@@ -51,7 +51,8 @@ export function decodePasswordHash(stored: string): StoredHash | undefined {
   const params = { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]), keylen: Number(m[4]) };
   // Bounds keep a tampered record from making the function allocate gigabytes.
   const powerOfTwo = (params.N & (params.N - 1)) === 0;
-  if (!powerOfTwo || params.N < 2 ** 10 || params.N > 2 ** 20 || params.r < 1 || params.r > 32) return undefined;
+  if (!powerOfTwo || params.N < 2 ** 10 || params.N > 2 ** 20 || params.r < 1 || params.r > 32)
+    return undefined;
   if (params.p < 1 || params.p > 16 || params.keylen < 16 || params.keylen > 64) return undefined;
   const hash = Buffer.from(m[6] as string, 'base64url');
   if (hash.length !== params.keylen) return undefined;

@@ -75,20 +75,35 @@ function scan(text: string, options: StrictJsonOptions): StrictJsonReason | unde
   // True right after `{` or `,` inside an object: the next string is a key.
   let expectKey = false;
   const n = text.length;
+  // Position of the next backslash at or after the current string (n when none): found once by
+  // indexOf and reused, so the fast path below stays linear over the whole text.
+  let nextSlash = -1;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       const start = i + 1;
       let escaped = false;
-      i++;
-      for (; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === BACKSLASH) {
-          escaped = true;
-          i++;
-        } else if (d === QUOTE) break;
+      // Fast path: the native indexOf finds the closing quote; only strings with a backslash
+      // before it need the character loop (escapes can hide a quote).
+      const close = text.indexOf('"', start);
+      if (close === -1) return 'json_invalid';
+      if (nextSlash < start) {
+        nextSlash = text.indexOf('\\', start);
+        if (nextSlash === -1) nextSlash = n;
       }
-      if (i >= n) return 'json_invalid';
+      if (nextSlash > close) {
+        i = close;
+      } else {
+        i = start;
+        for (; i < n; i++) {
+          const d = text.charCodeAt(i);
+          if (d === BACKSLASH) {
+            escaped = true;
+            i++;
+          } else if (d === QUOTE) break;
+        }
+        if (i >= n) return 'json_invalid';
+      }
       if (expectKey) {
         expectKey = false;
         let key = text.slice(start, i);

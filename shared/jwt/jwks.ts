@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import type { Jwk, Jwks } from 'aws-jwt-verify/jwk';
 import { checkFetchUrl } from '../config/env.ts';
@@ -119,14 +121,61 @@ export function parseJwksDocument(
 }
 
 /**
+ * One GET with node:http(s), under the same rules as the fetch path below: a deadline for the whole
+ * download, the size cap (declared and actual), no redirects followed, no credentials. Used by
+ * default because Node's global `fetch` loads undici on its first call, which costs a cold start
+ * about 50 ms on a small machine (measured by `npm run bench`, docs/performance.md).
+ */
+function httpGet(uri: string, timeoutMs: number): Promise<ArrayBuffer> {
+  return new Promise((resolve, reject) => {
+    const fail = (message: string, cause?: unknown) => {
+      clearTimeout(timer);
+      req.destroy();
+      reject(new JwksUnavailableError(message, cause === undefined ? undefined : { cause }));
+    };
+    const url = new URL(uri);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(
+      url,
+      { method: 'GET', headers: { accept: 'application/json' } },
+      (res: IncomingMessage) => {
+        if (res.statusCode !== 200) return fail(`JWKS download from ${uri} answered ${res.statusCode}`);
+        if (Number(res.headers['content-length'] ?? '0') > MAX_JWKS_BYTES)
+          return fail(`JWKS document from ${uri} is larger than ${MAX_JWKS_BYTES} bytes`);
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_JWKS_BYTES) fail(`JWKS document from ${uri} is larger than ${MAX_JWKS_BYTES} bytes`);
+          else chunks.push(chunk);
+        });
+        res.on('error', (err) => fail(`JWKS download from ${uri} failed: ${err.message}`, err));
+        res.on('end', () => {
+          clearTimeout(timer);
+          const body = Buffer.concat(chunks);
+          resolve(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
+        });
+      },
+    );
+    const timer = setTimeout(
+      () => fail(`JWKS download from ${uri} failed: no answer within ${timeoutMs} ms`),
+      timeoutMs,
+    );
+    req.on('error', (err) => fail(`JWKS download from ${uri} failed: ${err.message}`, err));
+    req.end();
+  });
+}
+
+/**
  * Downloads JWKS documents for aws-jwt-verify: https only (plain http for loopback hosts), a hard
- * time budget, a size cap, no redirects, no credentials.
+ * time budget, a size cap, no redirects, no credentials. node:http(s) by default; a `fetch`
+ * implementation when one is given (tests).
  */
 export class JwksFetcher implements Fetcher {
   readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch;
+  readonly #fetch: typeof fetch | undefined;
 
-  constructor(timeoutMs: number, fetchImpl: typeof fetch = fetch) {
+  constructor(timeoutMs: number, fetchImpl?: typeof fetch) {
     this.#timeoutMs = timeoutMs;
     this.#fetch = fetchImpl;
   }
@@ -134,6 +183,7 @@ export class JwksFetcher implements Fetcher {
   async fetch(uri: string): Promise<ArrayBuffer> {
     const problem = checkFetchUrl(uri);
     if (problem !== undefined) throw new JwksUnavailableError(`JWKS URI ${problem}`);
+    if (this.#fetch === undefined) return httpGet(uri, this.#timeoutMs);
     let response: Response;
     try {
       response = await this.#fetch(uri, {

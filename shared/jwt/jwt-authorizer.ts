@@ -6,7 +6,7 @@ import {
 import { readBearerToken } from '../apigw/credentials.ts';
 import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
 import type { Observer } from '../observability/observer.ts';
-import { PolicyCache } from '../policy/policy-compiler.ts';
+import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
 import { scopesOf } from './token-checks.ts';
 import type { TokenVerifier, VerifiedClaims } from './verifier.ts';
@@ -40,6 +40,23 @@ export function identityFromClaims(claims: VerifiedClaims, issuer: string): Iden
     scopes,
     context: { principal: claims.sub as string, scopes: scopes.join(' '), clientId, issuer },
   };
+}
+
+// A repeated token comes back from the verifier's cache as the same claims object: its identity,
+// and the scope set the policy cache recognizes, are derived once, on the first cache hit (not for
+// first-seen tokens, most of which are never seen again). Weak keys: they live as long as the claims.
+const cachedIdentities = new WeakMap<
+  VerifiedClaims,
+  { readonly issuer: string; readonly identity: Identity }
+>();
+
+function identityOfCached(claims: VerifiedClaims, issuer: string): Identity {
+  const known = cachedIdentities.get(claims);
+  if (known !== undefined && known.issuer === issuer) return known.identity;
+  const identity = identityFromClaims(claims, issuer);
+  scopeSetOf(identity.scopes);
+  cachedIdentities.set(claims, { issuer, identity });
+  return identity;
 }
 
 /**
@@ -97,7 +114,9 @@ export function createJwtAuthorizer(
       log('unauthorized', verification.reason);
       throw unauthorized();
     }
-    const identity = identityFromClaims(verification.claims, verification.issuer.issuer);
+    const identity = verification.cached
+      ? identityOfCached(verification.claims, verification.issuer.issuer)
+      : identityFromClaims(verification.claims, verification.issuer.issuer);
     const answer = answerFor(request, identity, matcher, policies);
     log(answer.effect, answer.reason, {
       route: answer.route,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
 import {
   CognitoJwtInvalidClientIdError,
@@ -159,7 +159,8 @@ export function createTokenVerifier(
 
     async verify(token, nowMs) {
       const nowSeconds = nowMs / 1000;
-      const key = createHash('sha256').update(token).digest('base64');
+      // One-shot hash: no Hash object per call, on the path every repeated token takes.
+      const key = hash('sha256', token, 'base64');
       const hit = verified.get(key, nowMs);
       if (hit !== undefined) return { ok: true, claims: hit.claims, issuer: hit.issuer, cached: true };
 
@@ -181,6 +182,10 @@ export function createTokenVerifier(
           throw new JwksUnavailableError('JWKS download failed', { cause: err });
         // Anything unexpected: refuse the token rather than guess (a bad key shape, say).
         if (err instanceof JwtBaseError) return { ok: false, reason: 'signature_invalid' };
+        // node:crypto refuses to even check some forged signatures (an ES256 signature of the wrong
+        // length, or DER instead of IEEE P1363): the token is bad, not the dependency, so 401.
+        if ((err as { code?: unknown }).code === 'ERR_CRYPTO_OPERATION_FAILED')
+          return { ok: false, reason: 'signature_invalid' };
         throw err;
       }
       const post = postcheck(claims, nowSeconds, limits);

@@ -25,8 +25,9 @@ export interface Observer {
 }
 
 /**
- * Powertools for AWS Lambda: a JSON decision log line per invocation, and EMF metrics
- * (`Decisions` by effect and reason, `DependencyFailures`, `CacheHits` / `CacheMisses`).
+ * Powertools for AWS Lambda: a JSON decision log line per invocation (with `coldStart`), and EMF
+ * metrics (`Decisions` by effect and reason, `ValidationFailures` by route, `DependencyFailures`,
+ * `CacheHits` / `CacheMisses`, `ColdStarts`).
  * Namespace and service come from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME.
  */
 export function powertoolsObserver(service: string): Observer {
@@ -35,16 +36,27 @@ export function powertoolsObserver(service: string): Observer {
     serviceName: service,
     defaultNamespace: 'Gatehouse',
   } as ConstructorParameters<typeof Metrics>[0]);
+  // One observer per execution environment: the first decision it logs is the cold start's.
+  let coldStart = true;
   return {
     decision(record) {
-      logger.info('decision', { decision: record });
+      logger.info('decision', { decision: record, coldStart });
       const single = metrics.singleMetric();
       single.addDimension('effect', record.effect);
       single.addDimension('reason', record.reason);
       single.addMetric('Decisions', MetricUnit.Count, 1);
+      if (record.effect === 'invalid') {
+        // Per route (a handful, from openapi.yaml), so a client sending bad bodies shows up at once.
+        const failure = metrics.singleMetric();
+        failure.addDimension('route', record.route ?? 'unmatched');
+        failure.addMetric('ValidationFailures', MetricUnit.Count, 1);
+      }
       if (record.effect === 'error') metrics.addMetric('DependencyFailures', MetricUnit.Count, 1);
+      // CacheHits / (CacheHits + CacheMisses) is the cache hit ratio (CloudWatch metric math).
       metrics.addMetric(record.cacheHit ? 'CacheHits' : 'CacheMisses', MetricUnit.Count, 1);
+      if (coldStart) metrics.addMetric('ColdStarts', MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
+      coldStart = false;
     },
     warn(message, fields) {
       logger.warn(message, { ...fields });

@@ -102,12 +102,38 @@ function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
 
+// Scope sets made by scopeSetOf: never mutated, so a policy may be remembered per set object.
+const scopeSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+const sealedSets = new WeakSet<ReadonlySet<string>>();
+
+/**
+ * The set of granted scopes for a scope list, remembered for that list object. For identities that
+ * a cache reuses: their set is then the same object every time, which {@link PolicyCache} answers
+ * for without sorting and joining the scopes into its key. The set must not be mutated.
+ */
+export function scopeSetOf(scopes: readonly string[]): ReadonlySet<string> {
+  let set = scopeSets.get(scopes);
+  if (set === undefined) {
+    set = new Set(scopes);
+    scopeSets.set(scopes, set);
+    sealedSets.add(set);
+  }
+  return set;
+}
+
+/** The set {@link scopeSetOf} made for this list, if any (a lookup only: nothing is remembered). */
+export function knownScopeSet(scopes: readonly string[]): ReadonlySet<string> | undefined {
+  return scopeSets.get(scopes);
+}
+
 /**
  * Memoizes compiled policies by stage and scope set: callers with the same scopes share one policy,
  * so a warm authorizer does not recompile it. Bounded: the oldest entry goes first.
  */
 export class PolicyCache {
   readonly #entries = new Map<string, CompiledPolicy>();
+  // Weak: remembers the last stage's policy per sealed scope set, only while that set is in use.
+  readonly #bySet = new WeakMap<ReadonlySet<string>, { stagePrefix: string; compiled: CompiledPolicy }>();
   readonly #routes: RouteTable;
   readonly #capacity: number;
 
@@ -117,10 +143,19 @@ export class PolicyCache {
   }
 
   get(granted: ReadonlySet<string>, stagePrefix: string): CompiledPolicy {
+    // Fast path: the same set object (see answerFor) with the same stage, answered without
+    // sorting and joining the scopes into the string key.
+    const bySet = sealedSets.has(granted) ? this.#bySet.get(granted) : undefined;
+    const quick = bySet?.stagePrefix === stagePrefix ? bySet.compiled : undefined;
+    if (quick !== undefined) return quick;
     const key = `${stagePrefix}\n${[...granted].sort().join(' ')}`;
     const hit = this.#entries.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      if (sealedSets.has(granted)) this.#bySet.set(granted, { stagePrefix, compiled: hit });
+      return hit;
+    }
     const compiled = compilePolicy(this.#routes, granted, stagePrefix);
+    if (sealedSets.has(granted)) this.#bySet.set(granted, { stagePrefix, compiled });
     if (this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);

@@ -44,7 +44,10 @@ export type UpstreamResult =
       readonly headers: readonly (readonly [string, string])[];
       readonly body: Buffer;
     }
-  | { readonly ok: false; readonly reason: 'upstream_timeout' | 'upstream_unreachable' | 'upstream_response_too_large' };
+  | {
+      readonly ok: false;
+      readonly reason: 'upstream_timeout' | 'upstream_unreachable' | 'upstream_response_too_large';
+    };
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus what we set ourselves or must not pass on.
 const DROPPED_REQUEST = new Set([
@@ -142,7 +145,8 @@ export function targetOf(request: UpstreamRequest): { path: string; query: strin
   const query: string[] = [];
   for (const spec of request.querySpecs) {
     if (!Object.hasOwn(request.query, spec.name)) continue;
-    for (const v of queryValue(spec, request.query[spec.name])) query.push(`${encodeURIComponent(spec.name)}=${v}`);
+    for (const v of queryValue(spec, request.query[spec.name]))
+      query.push(`${encodeURIComponent(spec.name)}=${v}`);
   }
   return { path, query: query.join('&') };
 }
@@ -169,7 +173,9 @@ async function readLimited(response: Response, limit: number): Promise<Buffer | 
 }
 
 /** Creates the forwarder. */
-export function createForwarder(options: ForwarderOptions): (request: UpstreamRequest) => Promise<UpstreamResult> {
+export function createForwarder(
+  options: ForwarderOptions,
+): (request: UpstreamRequest) => Promise<UpstreamResult> {
   const base = new URL(options.baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
@@ -179,7 +185,8 @@ export function createForwarder(options: ForwarderOptions): (request: UpstreamRe
     const path = `${basePath}${target.path}`;
     const url = new URL(`${base.origin}${path}${target.query === '' ? '' : `?${target.query}`}`);
     // Defence in depth: the rebuilt URL must still point at the backend, under its base path.
-    if (url.origin !== base.origin || url.pathname !== path) return { ok: false, reason: 'upstream_unreachable' };
+    if (url.origin !== base.origin || url.pathname !== path)
+      return { ok: false, reason: 'upstream_unreachable' };
     const identity = {
       client: headerSafe(request.identity.client),
       principal: headerSafe(request.identity.principal),

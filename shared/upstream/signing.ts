@@ -78,10 +78,14 @@ export function verifySignature(
   const timestamp = Number(parts.timestamp);
   if (Math.abs(nowSeconds - timestamp) > maxSkewSeconds) return 'signature_expired';
   const expected = Buffer.from(
-    `v1=${createHmac('sha256', secret).update(stringToSign({ ...parts, timestamp })).digest('hex')}`,
+    `v1=${createHmac('sha256', secret)
+      .update(stringToSign({ ...parts, timestamp }))
+      .digest('hex')}`,
   );
   const given = Buffer.from(signature);
-  return given.length === expected.length && timingSafeEqual(given, expected) ? undefined : 'signature_mismatch';
+  return given.length === expected.length && timingSafeEqual(given, expected)
+    ? undefined
+    : 'signature_mismatch';
 }
 
 /**

@@ -50,7 +50,8 @@ export function bodyText(
     if (body.length * 3 > maxBytes && Buffer.byteLength(body, 'utf8') > maxBytes)
       return { ok: false, reason: 'body_too_large' };
     // A lone surrogate cannot be encoded as UTF-8: the text did not come from valid UTF-8.
-    if (!(body as string & { isWellFormed(): boolean }).isWellFormed()) return { ok: false, reason: 'body_invalid_utf8' };
+    if (!(body as string & { isWellFormed(): boolean }).isWellFormed())
+      return { ok: false, reason: 'body_invalid_utf8' };
     text = body;
   }
   if (text.charCodeAt(0) === 0xfeff) return { ok: false, reason: 'body_bom' };

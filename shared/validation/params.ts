@@ -49,7 +49,11 @@ export function typedParameters(
       // `.` and `..` would become dot segments in the upstream URL (even percent-encoded, WHATWG
       // URL parsing treats %2e%2e as ..), so they are never valid path parameters.
       if (location === 'path' && (value === '.' || value === '..')) {
-        errors.push({ pointer: `/path/${spec.name}`, keyword: 'pattern', message: 'must not be a dot segment' });
+        errors.push({
+          pointer: `/path/${spec.name}`,
+          keyword: 'pattern',
+          message: 'must not be a dot segment',
+        });
         continue;
       }
       out[spec.name] = convertScalar(value, spec.kind);
@@ -62,7 +66,11 @@ export function typedParameters(
   if (location === 'query') {
     for (const name of raw.keys()) {
       if (specs.some((s) => s.name === name)) continue;
-      errors.push({ pointer: '/query', keyword: 'additionalProperties', message: 'must NOT have additional properties' });
+      errors.push({
+        pointer: '/query',
+        keyword: 'additionalProperties',
+        message: 'must NOT have additional properties',
+      });
       break;
     }
   }

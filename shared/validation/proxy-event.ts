@@ -59,7 +59,8 @@ function multiMap(multi: unknown, single: unknown, lower: boolean): Map<string, 
   };
   const m = record(multi);
   if (Object.keys(m).length > 0) {
-    for (const [name, values] of Object.entries(m)) if (Array.isArray(values)) for (const v of values) add(name, v);
+    for (const [name, values] of Object.entries(m))
+      if (Array.isArray(values)) for (const v of values) add(name, v);
   } else {
     for (const [name, value] of Object.entries(record(single))) add(name, value);
   }
@@ -78,7 +79,7 @@ function contextString(ctx: Json, ...names: string[]): string {
 function identityFrom(ctx: Json): CallerIdentity {
   return {
     client: contextString(ctx, 'clientId', 'client'),
-    principal: contextString(ctx, 'principal', 'principalId'),
+    principal: contextString(ctx, 'principal', 'principalId', 'username', 'keyId', 'clientId'),
     scopes: contextString(ctx, 'scopes'),
   };
 }
@@ -96,7 +97,8 @@ export function readProxyEvent(event: unknown): ProxyRequest {
     const template = space > 0 ? routeKey.slice(space + 1) : undefined;
     const stage = str(rc.stage);
     let path = str(e.rawPath) ?? str(http.path) ?? '/';
-    if (stage !== undefined && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
+    if (stage !== undefined && stage !== '$default' && path.startsWith(`/${stage}/`))
+      path = path.slice(stage.length + 1);
     const query = new Map<string, string[]>();
     for (const [k, v] of new URLSearchParams(str(e.rawQueryString) ?? '')) {
       const list = query.get(k);
@@ -104,7 +106,9 @@ export function readProxyEvent(event: unknown): ProxyRequest {
       else list.push(v);
     }
     const headers = multiMap(undefined, e.headers, true);
-    const cookies = Array.isArray(e.cookies) ? e.cookies.filter((c): c is string => typeof c === 'string') : [];
+    const cookies = Array.isArray(e.cookies)
+      ? e.cookies.filter((c): c is string => typeof c === 'string')
+      : [];
     if (cookies.length > 0) headers.set('cookie', [cookies.join('; ')]);
     return {
       version: '2.0',

@@ -42,9 +42,16 @@ export function problemResponse(
 
 const TEXTUAL = /^(?:text\/|application\/(?:[a-z0-9.+-]+\+)?(?:json|xml)$|application\/problem\+json$)/;
 
-function responseMatches(operation: OperationValidation, status: number, contentType: string | null, body: Buffer) {
+function responseMatches(
+  operation: OperationValidation,
+  status: number,
+  contentType: string | null,
+  body: Buffer,
+) {
   const byStatus =
-    operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`] ?? operation.responses.default;
+    operation.responses[String(status)] ??
+    operation.responses[`${String(status)[0]}XX`] ??
+    operation.responses.default;
   const mediaType = contentType === null ? undefined : mediaTypeOf(contentType);
   const validate = byStatus === undefined || mediaType === undefined ? undefined : byStatus[mediaType];
   if (validate === undefined) return true;
@@ -55,8 +62,21 @@ function responseMatches(operation: OperationValidation, status: number, content
   }
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body as text when it is valid UTF-8 (else it goes back base64-encoded, byte for byte). */
+function utf8(bytes: Buffer): string | undefined {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds the Lambda handler. */
-export function createRequestValidator(deps: RequestValidatorDeps): (event: unknown) => Promise<ProxyResponse> {
+export function createRequestValidator(
+  deps: RequestValidatorDeps,
+): (event: unknown) => Promise<ProxyResponse> {
   const now = deps.now ?? (() => performance.now());
   return async (event) => {
     const started = now();
@@ -107,19 +127,25 @@ export function createRequestValidator(deps: RequestValidatorDeps): (event: unkn
     if (!result.ok) return refuse(result.reason, routeName);
 
     const contentType = result.headers.find(([n]) => n === 'content-type')?.[1] ?? null;
-    if (deps.responseValidation !== 'off' && !responseMatches(valid.operation, result.status, contentType, result.body)) {
-      deps.observer.warn('backend answer does not match the document', { route: routeName, status: result.status });
+    if (
+      deps.responseValidation !== 'off' &&
+      !responseMatches(valid.operation, result.status, contentType, result.body)
+    ) {
+      deps.observer.warn('backend answer does not match the document', {
+        route: routeName,
+        status: result.status,
+      });
       if (deps.responseValidation === 'strict') return refuse('upstream_response_invalid', routeName);
     }
     record('forwarded', 'forwarded', result.status, routeName);
-    const textual = contentType !== null && TEXTUAL.test(mediaTypeOf(contentType) ?? '');
-    const isText = textual && result.body.length === Buffer.byteLength(result.body.toString('utf8'));
+    const text =
+      contentType !== null && TEXTUAL.test(mediaTypeOf(contentType) ?? '') ? utf8(result.body) : undefined;
     return proxyResponse(
       request.version,
       result.status,
       result.headers,
-      isText ? result.body.toString('utf8') : result.body.toString('base64'),
-      !isText,
+      text ?? result.body.toString('base64'),
+      text === undefined,
     );
   };
 }

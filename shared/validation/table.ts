@@ -39,7 +39,10 @@ export interface OperationValidation {
   readonly query: readonly ParameterSpec[];
   readonly header: readonly ParameterSpec[];
   /** Request body validators by media type (lower-case essence); null when no body is declared. */
-  readonly body: { readonly required: boolean; readonly media: Readonly<Record<string, ValidateFunction>> } | null;
+  readonly body: {
+    readonly required: boolean;
+    readonly media: Readonly<Record<string, ValidateFunction>>;
+  } | null;
   /** Response body validators by status code (`200`, `4XX`, `default`) then media type. */
   readonly responses: Readonly<Record<string, Readonly<Record<string, ValidateFunction>>>>;
 }

@@ -3,7 +3,7 @@
  * tools): the same strict parse and precompiled validator the request validator runs.
  */
 import { VALIDATION } from '../generated/validation-table.ts';
-import { type BodyLimits, parseJsonBody } from './body.ts';
+import { type BodyLimits, bodyText, parseJsonBody } from './body.ts';
 import { type Problem, problem, schemaErrors } from './problem.ts';
 
 /** Defaults of MAX_BODY_BYTES and MAX_JSON_DEPTH. */
@@ -19,9 +19,11 @@ export function validateBody(
   const operation = Object.hasOwn(VALIDATION, operationId) ? VALIDATION[operationId] : undefined;
   const validate = operation?.body?.media[mediaType];
   if (validate === undefined) return { ok: false, problem: problem('media_type_unsupported') };
-  if (body.length > limits.maxBytes) return { ok: false, problem: problem('body_too_large') };
-  const parsed = parseJsonBody(body, limits.maxDepth);
+  const text = bodyText(body, false, limits.maxBytes);
+  if (!text.ok) return { ok: false, problem: problem(text.reason) };
+  const parsed = parseJsonBody(text.text, limits.maxDepth);
   if (!parsed.ok) return { ok: false, problem: problem(parsed.reason) };
-  if (!validate(parsed.value)) return { ok: false, problem: problem('body_invalid', schemaErrors(validate.errors)) };
+  if (!validate(parsed.value))
+    return { ok: false, problem: problem('body_invalid', schemaErrors(validate.errors)) };
   return { ok: true, value: parsed.value };
 }

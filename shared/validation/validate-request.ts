@@ -4,8 +4,8 @@
  */
 import type { HttpMethod, Route, RouteMatcher } from '../routes/route-table.ts';
 import { type BodyLimits, bodyText, parseJsonBody } from './body.ts';
-import { type Problem, type ProblemError, problem, schemaErrors } from './problem.ts';
 import { type RawValues, typedParameters } from './params.ts';
+import { type Problem, type ProblemError, problem, schemaErrors } from './problem.ts';
 import type { ProxyRequest } from './proxy-event.ts';
 import type { OperationValidation, ValidationTable } from './table.ts';
 
@@ -51,9 +51,11 @@ export function mediaTypeOf(contentType: string): string | undefined {
   return type;
 }
 
-function pathParameters(request: ProxyRequest, route: Route, matched: Readonly<Record<string, string>> | undefined):
-  | RawValues
-  | undefined {
+function pathParameters(
+  request: ProxyRequest,
+  route: Route,
+  matched: Readonly<Record<string, string>> | undefined,
+): RawValues | undefined {
   const out = new Map<string, string[]>();
   for (const m of route.path.matchAll(/\{([^{}]+)\}/g)) {
     const name = m[1] as string;
@@ -73,6 +75,15 @@ function pathParameters(request: ProxyRequest, route: Route, matched: Readonly<R
 
 /** Checks one request against the document. Never throws for any input. */
 export function validateRequest(request: ProxyRequest, deps: ValidatorDeps): ValidationOutcome {
+  try {
+    return validateUnguarded(request, deps);
+  } catch {
+    // Generated code that throws (the build refuses the keywords known to) must never forward.
+    return fail('internal_error');
+  }
+}
+
+function validateUnguarded(request: ProxyRequest, deps: ValidatorDeps): ValidationOutcome {
   // The route: the template API Gateway matched when it is one of ours, else the concrete path.
   let route: Route | undefined;
   let matched: Readonly<Record<string, string>> | undefined;
@@ -92,7 +103,9 @@ export function validateRequest(request: ProxyRequest, deps: ValidatorDeps): Val
   const errors: ProblemError[] = [];
   const rawPath = pathParameters(request, route, matched);
   if (rawPath === undefined)
-    return fail('parameter_invalid', [{ pointer: '/path', keyword: 'format', message: 'must be percent-encoded UTF-8' }]);
+    return fail('parameter_invalid', [
+      { pointer: '/path', keyword: 'format', message: 'must be percent-encoded UTF-8' },
+    ]);
   const params = {
     path: typedParameters('path', operation.path, rawPath, errors),
     query: typedParameters('query', operation.query, request.query, errors),

@@ -33,7 +33,7 @@ export type AuthorizerResult =
 
 /** What the authorizer step decided. */
 export type AuthorizeOutcome =
-  | { readonly result: 'allow'; readonly answer: AuthorizerAnswer; readonly cacheHit: boolean }
+  | { readonly result: 'allow'; readonly answer: AuthorizerAnswer; readonly cacheHit: boolean | undefined }
   | {
       readonly result: Exclude<AuthorizerResult, 'allow'>;
       readonly answer: AuthorizerAnswer | undefined;
@@ -55,7 +55,11 @@ export interface AuthorizeInput {
 
 const MAX_CACHE_ENTRIES = 10_000;
 
-function identityValue(source: IdentitySource, request: HttpRequest, context: Record<string, unknown>): string | undefined {
+function identityValue(
+  source: IdentitySource,
+  request: HttpRequest,
+  context: Record<string, unknown>,
+): string | undefined {
   switch (source.kind) {
     case 'header':
       return headerValue(request.rawHeaders, source.name);
@@ -114,10 +118,15 @@ export async function authorize(input: AuthorizeInput): Promise<AuthorizeOutcome
   if (!result.ok) {
     // Only the exact message `Unauthorized` means 401; any other error or a timeout is a 500.
     const unauthorized = result.error.errorMessage === 'Unauthorized';
-    return { result: unauthorized ? 'unauthorized' : 'error', answer: undefined, cacheHit: caching ? false : undefined };
+    return {
+      result: unauthorized ? 'unauthorized' : 'error',
+      answer: undefined,
+      cacheHit: caching ? false : undefined,
+    };
   }
   const answer = readAuthorizerAnswer(result.result);
-  if (answer === undefined) return { result: 'error', answer: undefined, cacheHit: caching ? false : undefined };
+  if (answer === undefined)
+    return { result: 'error', answer: undefined, cacheHit: caching ? false : undefined };
   if (caching) {
     if (input.cache.size >= MAX_CACHE_ENTRIES) input.cache.delete(input.cache.keys().next().value as string);
     input.cache.set(key, { answer, expiresAt: input.now + authorizer.ttlSeconds * 1000 });
@@ -125,8 +134,11 @@ export async function authorize(input: AuthorizeInput): Promise<AuthorizeOutcome
   return decide(answer, input.methodArn, caching ? false : undefined);
 }
 
-function decide(answer: AuthorizerAnswer, methodArn: string, cacheHit: boolean | undefined): AuthorizeOutcome {
+function decide(
+  answer: AuthorizerAnswer,
+  methodArn: string,
+  cacheHit: boolean | undefined,
+): AuthorizeOutcome {
   const outcome = evaluatePolicy(answer.statements, methodArn);
-  if (outcome === 'allow') return { result: 'allow', answer, cacheHit: cacheHit ?? false };
   return { result: outcome, answer, cacheHit };
 }

@@ -33,7 +33,12 @@ const MESSAGE = '{"message":$context.error.messageString}';
 
 // Bodies and x-amzn-ErrorType values as API Gateway sends them (REST APIs).
 const DEFAULTS: Record<GatewayResponseType, Default> = {
-  UNAUTHORIZED: { status: 401, message: 'Unauthorized', template: MESSAGE, errorType: 'UnauthorizedException' },
+  UNAUTHORIZED: {
+    status: 401,
+    message: 'Unauthorized',
+    template: MESSAGE,
+    errorType: 'UnauthorizedException',
+  },
   ACCESS_DENIED: {
     status: 403,
     message: 'User is not authorized to access this resource',
@@ -47,7 +52,12 @@ const DEFAULTS: Record<GatewayResponseType, Default> = {
     template: MESSAGE,
     errorType: 'AuthorizerConfigurationException',
   },
-  AUTHORIZER_FAILURE: { status: 500, message: null, template: MESSAGE, errorType: 'AuthorizerFailureException' },
+  AUTHORIZER_FAILURE: {
+    status: 500,
+    message: null,
+    template: MESSAGE,
+    errorType: 'AuthorizerFailureException',
+  },
   MISSING_AUTHENTICATION_TOKEN: {
     status: 403,
     message: 'Missing Authentication Token',
@@ -55,10 +65,25 @@ const DEFAULTS: Record<GatewayResponseType, Default> = {
     errorType: 'MissingAuthenticationTokenException',
   },
   INVALID_API_KEY: { status: 403, message: 'Forbidden', template: MESSAGE, errorType: 'ForbiddenException' },
-  THROTTLED: { status: 429, message: 'Too Many Requests', template: MESSAGE, errorType: 'TooManyRequestsException' },
-  QUOTA_EXCEEDED: { status: 429, message: 'Limit Exceeded', template: MESSAGE, errorType: 'LimitExceededException' },
+  THROTTLED: {
+    status: 429,
+    message: 'Too Many Requests',
+    template: MESSAGE,
+    errorType: 'TooManyRequestsException',
+  },
+  QUOTA_EXCEEDED: {
+    status: 429,
+    message: 'Limit Exceeded',
+    template: MESSAGE,
+    errorType: 'LimitExceededException',
+  },
   REQUEST_TOO_LARGE: { status: 413, message: 'Request Too Long', template: MESSAGE, errorType: undefined },
-  INTEGRATION_FAILURE: { status: 504, message: 'Internal server error', template: MESSAGE, errorType: undefined },
+  INTEGRATION_FAILURE: {
+    status: 504,
+    message: 'Internal server error',
+    template: MESSAGE,
+    errorType: undefined,
+  },
   INTEGRATION_TIMEOUT: {
     status: 504,
     message: 'Endpoint request timed out',
@@ -86,7 +111,12 @@ export interface GatewayReply {
   readonly body: string;
 }
 
-function render(template: string, type: GatewayResponseType, message: string | null, ctx: ResponseContext): string {
+function render(
+  template: string,
+  type: GatewayResponseType,
+  message: string | null,
+  ctx: ResponseContext,
+): string {
   const values: Record<string, string> = {
     'error.messageString': JSON.stringify(message),
     'error.message': message ?? '',
@@ -101,10 +131,13 @@ function render(template: string, type: GatewayResponseType, message: string | n
     apiId: ctx.apiId,
   };
   // Only `$context.x` references are evaluated: gateway response templates rarely use more of VTL.
-  return template.replace(/\$(?:\{context\.([A-Za-z.]+)\}|context\.([A-Za-z]+(?:\.[A-Za-z]+)*))/g, (all, a, b) => {
-    const name = (a ?? b) as string;
-    return values[name] ?? all;
-  });
+  return template.replace(
+    /\$(?:\{context\.([A-Za-z.]+)\}|context\.([A-Za-z]+(?:\.[A-Za-z]+)*))/g,
+    (all, a, b) => {
+      const name = (a ?? b) as string;
+      return values[name] ?? all;
+    },
+  );
 }
 
 /** Builds the gateway's response of `type`, applying the template's overrides. */
@@ -116,14 +149,15 @@ export function gatewayResponse(
 ): GatewayReply {
   const base = DEFAULTS[type];
   const text = message ?? base.message;
-  const override =
-    overrides[type] ?? (base.status >= 500 ? overrides.DEFAULT_5XX : overrides.DEFAULT_4XX);
+  const override = overrides[type] ?? (base.status >= 500 ? overrides.DEFAULT_5XX : overrides.DEFAULT_4XX);
   const status = override?.statusCode ?? base.status;
   const [contentType, template] = Object.entries(override?.templates ?? {})[0] ?? [
     'application/json',
     base.template,
   ];
-  const headers: Record<string, string> = { 'content-type': contentType, ...override?.headers };
+  const headers: Record<string, string> = { 'content-type': contentType };
+  // Header names are case-insensitive: the template's `Content-Type` replaces the default one.
+  for (const [name, value] of Object.entries(override?.headers ?? {})) headers[name.toLowerCase()] = value;
   if (base.errorType !== undefined) headers['x-amzn-errortype'] = base.errorType;
   return { status, headers, body: render(template, type, text, ctx) };
 }

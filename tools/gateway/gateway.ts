@@ -4,25 +4,39 @@
  * Lambda environments. `startGateway` is the programmatic entry point (tests start it on port 0);
  * `start.ts` is the CLI.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { buildFunction, ensureBuilt, upToDate } from '../build.ts';
 import { generate } from '../generate.ts';
+import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
 import { LambdaEnvironment, type LogSink } from '../lambda/runtime.ts';
-import { startDemoBackend } from '../local/demo-backend.ts';
+import { type DemoBackend, startDemoBackend } from '../local/demo-backend.ts';
 import { type LocalServices, startLocalServices } from '../local/services.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { type FunctionDefinition, functionEnvironment, templateFunctions } from '../template/functions.ts';
-import { type LocalStack, resolveParameters } from '../template/resolve.ts';
+import { isDynamicReference, type LocalStack, resolveParameters } from '../template/resolve.ts';
 import { loadTemplate, TemplateError } from '../template/template.ts';
 import { type AccessLogEntry, accessLogLine } from './access-log.ts';
-import { authorize, type AuthorizerCache, type AuthorizeOutcome } from './authorize.ts';
-import { EXPLICIT_DENY_MESSAGE, type GatewayReply, type GatewayResponseType, gatewayResponse } from './gateway-responses.ts';
-import { type ApiModel, readApis, type UsagePlanModel } from './model.ts';
-import { type HttpRequest, headerValue, methodArn, matchRoute, proxyEvent, proxyResult, type RequestFacts } from './proxy-event.ts';
+import { type AuthorizeOutcome, type AuthorizerCache, authorize } from './authorize.ts';
+import {
+  EXPLICIT_DENY_MESSAGE,
+  type GatewayReply,
+  type GatewayResponseType,
+  gatewayResponse,
+} from './gateway-responses.ts';
+import { type ApiModel, methodThrottleFor, readApis, type UsagePlanModel } from './model.ts';
+import {
+  type HttpRequest,
+  headerValue,
+  matchRoute,
+  methodArn,
+  proxyEvent,
+  proxyResult,
+  type RequestFacts,
+} from './proxy-event.ts';
 import { UsageMeter } from './usage-plans.ts';
 
 /** Default largest request body, as API Gateway (REST): 10 MB. */
@@ -69,6 +83,8 @@ export interface ServedApi {
   readonly logicalId: string;
   readonly url: string;
   readonly stageName: string;
+  /** Logical IDs of the functions that authorize its routes. */
+  readonly authorizerFunctions: readonly string[];
 }
 
 /** A running gateway. */
@@ -80,8 +96,12 @@ export interface RunningGateway {
   readonly issuerUrl: string | undefined;
   /** The upstream the integrations call. */
   readonly upstreamUrl: string;
+  /** The in-process demo backend (undefined with `upstream`). */
+  readonly demoBackend: DemoBackend | undefined;
   /** The local services (issuer, embedded DynamoDB) the functions use. */
   readonly services: LocalServices;
+  /** A function's environment as resolved from the template and --env-vars (before local services). */
+  environmentOf(logicalId: string): Readonly<Record<string, string>> | undefined;
   /** Lambda invocations so far, by function logical ID (tests assert authorizer invocations). */
   invocations(logicalId: string): number;
   close(): Promise<void>;
@@ -200,32 +220,55 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     await generate({ root: PROJECT_ROOT, openapi: 'openapi.yaml', check: false });
     const environments = new Map<string, Record<string, string>>();
     for (const id of used) {
-      const { env } = functionEnvironment(stack, functions.get(id) as FunctionDefinition, options.envVars ?? {});
+      const { env } = functionEnvironment(
+        stack,
+        functions.get(id) as FunctionDefinition,
+        options.envVars ?? {},
+      );
       environments.set(id, env);
     }
     const services = await startLocalServices([...environments.values()], {
-      issuerPort: options.issuerPort ?? 3999,
+      issuerPort: options.issuerPort ?? DEFAULT_ISSUER_PORT,
+      template,
+      // The gateway runs its own demo backend (it needs to know the backend to report it).
+      demoBackend: false,
       ...(options.inMemory !== undefined ? { inMemory: options.inMemory } : {}),
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    } as Parameters<typeof startLocalServices>[1]);
+    });
     closers.push(() => services.close());
 
-    let upstreamUrl = options.upstream;
+    // The validator signs what it forwards; locally the secret is made up per run unless the
+    // template or --env-vars set one (a real upstream must then be given the same secret).
+    const firstIntegration = [...integrationIds][0] as string;
+    const integrationEnv = services.environmentFor(environments.get(firstIntegration) ?? {});
+    const declaredSecret = integrationEnv.UPSTREAM_SIGNING_SECRET;
+    const usable = (v: string | undefined): v is string =>
+      v !== undefined && v.length >= 32 && !isDynamicReference(v);
+    const signingSecret = usable(declaredSecret) ? declaredSecret : randomBytes(32).toString('hex');
+    // `--upstream`, else an UpstreamUrl given through the template's parameters, else the demo.
+    let upstreamUrl = options.upstream ?? (integrationEnv.UPSTREAM_URL || undefined);
+    let demoBackend: DemoBackend | undefined;
     if (upstreamUrl === undefined) {
-      const backend = await startDemoBackend();
+      const backend = await startDemoBackend({ signingSecret });
       closers.push(() => backend.close());
       upstreamUrl = backend.url;
+      demoBackend = backend;
     }
 
     const built = new Map(
-      await Promise.all(used.map(async (id) => [id, await ensureBuilt(functions.get(id) as FunctionDefinition)] as const)),
+      await Promise.all(
+        used.map(async (id) => [id, await ensureBuilt(functions.get(id) as FunctionDefinition)] as const),
+      ),
     );
     const pool = new FunctionPool(async (id) => {
       const fn = functions.get(id) as FunctionDefinition;
       const bundle = built.get(id) ?? (await ensureBuilt(fn));
       const env = services.environmentFor(environments.get(id) ?? {});
       // The integration forwards to the demo backend or `--upstream` in local runs.
-      if (integrationIds.has(id)) env.UPSTREAM_URL = upstreamUrl as string;
+      if (integrationIds.has(id)) {
+        env.UPSTREAM_URL = upstreamUrl as string;
+        if (!usable(env.UPSTREAM_SIGNING_SECRET)) env.UPSTREAM_SIGNING_SECRET = signingSecret;
+      }
       return new LambdaEnvironment(
         {
           logicalId: id,
@@ -242,6 +285,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     });
     closers.push(() => pool.close());
 
+    const caches: AuthorizerCache[] = [];
     const served: ServedApi[] = [];
     const basePort = options.port ?? 3000;
     const host = options.host ?? '127.0.0.1';
@@ -251,12 +295,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         clock,
         region,
         accessLog,
+        info,
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        caches,
       });
       const server: Server = createServer((req, res) => {
         handler(req, res).catch((err: unknown) => {
           info(`gateway: ${api.logicalId}: ${(err as Error).message}`);
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":null}');
+          if (!res.headersSent)
+            res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":null}');
         });
       });
       await new Promise<void>((ok, fail) => {
@@ -272,11 +319,24 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       );
       const { port } = server.address() as AddressInfo;
       const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-      served.push({ logicalId: api.logicalId, url: `http://${shownHost}:${port}`, stageName: api.stageName });
+      served.push({
+        logicalId: api.logicalId,
+        url: `http://${shownHost}:${port}`,
+        stageName: api.stageName,
+        authorizerFunctions: [...new Set(Object.values(api.authorizers).map((z) => z.functionLogicalId))],
+      });
     }
 
     if (options.watch === true) {
-      const watcher = watchSources([...functions.values()].filter((f) => used.includes(f.logicalId)), pool, info);
+      const watcher = watchSources(
+        [...functions.values()].filter((f) => used.includes(f.logicalId)),
+        pool,
+        info,
+        // A rebuilt function is a redeployment: API Gateway starts with empty authorizer caches.
+        () => {
+          for (const c of caches) c.clear();
+        },
+      );
       closers.push(async () => watcher.close());
     }
 
@@ -285,7 +345,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       apis: served,
       issuerUrl: services.issuer?.url,
       upstreamUrl,
+      demoBackend,
       services,
+      environmentOf: (id) => environments.get(id),
       invocations: (id) => pool.count(id),
       close,
     };
@@ -296,7 +358,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 }
 
 /** Rebuilds changed bundles (debounced) and restarts their environments. */
-function watchSources(fns: readonly FunctionDefinition[], pool: FunctionPool, info: (line: string) => void): { close(): void } {
+function watchSources(
+  fns: readonly FunctionDefinition[],
+  pool: FunctionPool,
+  info: (line: string) => void,
+  onRebuilt: () => void,
+): { close(): void } {
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
   const rebuild = async () => {
@@ -306,9 +373,12 @@ function watchSources(fns: readonly FunctionDefinition[], pool: FunctionPool, in
       try {
         await buildFunction(fn);
         await pool.restart(fn.logicalId);
+        onRebuilt();
         info(`gateway: rebuilt ${fn.logicalId}; its next invocation is a cold start`);
       } catch (err) {
-        info(`gateway: rebuilding ${fn.logicalId} failed, keeping the previous bundle: ${(err as Error).message}`);
+        info(
+          `gateway: rebuilding ${fn.logicalId} failed, keeping the previous bundle: ${(err as Error).message}`,
+        );
       }
     }
   };
@@ -344,7 +414,10 @@ interface HandlerDeps {
   readonly clock: () => number;
   readonly region: string;
   readonly accessLog: (line: string) => void;
+  readonly info: (line: string) => void;
   readonly maxBodyBytes: number;
+  /** Every API's authorizer cache is registered here (flushed on rebuilds). */
+  readonly caches: AuthorizerCache[];
 }
 
 function findPlan(api: ApiModel, key: string | undefined): UsagePlanModel | undefined {
@@ -353,8 +426,12 @@ function findPlan(api: ApiModel, key: string | undefined): UsagePlanModel | unde
 }
 
 /** The request handler of one API: API Gateway's pipeline, step by step. */
-function apiHandler(api: ApiModel, deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+function apiHandler(
+  api: ApiModel,
+  deps: HandlerDeps,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const cache: AuthorizerCache = new Map();
+  deps.caches.push(cache);
   const usage = new UsageMeter(deps.clock);
   const apiId = api.logicalId.toLowerCase();
 
@@ -416,6 +493,13 @@ function apiHandler(api: ApiModel, deps: HandlerDeps): (req: IncomingMessage, re
     if (match === undefined) return fail('MISSING_AUTHENTICATION_TOKEN', '');
     const route = match.route;
     entry.route = `${route.method} ${route.path}`;
+    // Stage throttling (MethodSettings) holds for every caller, before any authorizer runs.
+    const stageThrottle = methodThrottleFor(api, route);
+    if (stageThrottle !== undefined) {
+      const id = `stage ${stageThrottle.httpMethod} ${stageThrottle.resourcePath}`;
+      const plan = { id, throttle: stageThrottle.throttle, quota: undefined, keyValues: [] };
+      if (usage.take(plan, '') === 'throttled') return fail('THROTTLED', route.path);
+    }
     const httpRequest: HttpRequest = {
       method,
       path: url.pathname,
@@ -471,12 +555,19 @@ function apiHandler(api: ApiModel, deps: HandlerDeps): (req: IncomingMessage, re
     const event = proxyEvent(httpRequest, match, facts, authorizerContext, apiKey);
     const result = await deps.pool.invoke(route.functionLogicalId, event);
     if (!result.ok) {
-      return fail(result.error.errorType === 'Sandbox.Timedout' ? 'INTEGRATION_TIMEOUT' : 'DEFAULT_5XX', route.path);
+      deps.info(
+        `gateway: ${route.functionLogicalId} failed: ${result.error.errorType}: ${result.error.errorMessage}`,
+      );
+      return fail(
+        result.error.errorType === 'Sandbox.Timedout' ? 'INTEGRATION_TIMEOUT' : 'DEFAULT_5XX',
+        route.path,
+      );
     }
     const reply = proxyResult(result.result);
     if (reply === undefined) return fail('DEFAULT_5XX', route.path);
     const headers: Record<string, string | string[]> = {};
-    for (const [name, values] of reply.headers) headers[name] = values.length === 1 ? (values[0] as string) : [...values];
+    for (const [name, values] of reply.headers)
+      headers[name] = values.length === 1 ? (values[0] as string) : [...values];
     res.writeHead(reply.status, {
       ...headers,
       'content-length': reply.body.length,

@@ -75,6 +75,15 @@ export interface GatewayResponseModel {
   readonly templates: Readonly<Record<string, string>>;
 }
 
+/** Stage throttling of some methods (`MethodSettings`), shared by every caller. */
+export interface MethodThrottleModel {
+  /** Resource path (`/*` for all), decoded: `/~1orders` → `/orders`. */
+  readonly resourcePath: string;
+  /** HTTP method, or `*`. */
+  readonly httpMethod: string;
+  readonly throttle: ThrottleModel;
+}
+
 /** One REST API served by the gateway. */
 export interface ApiModel {
   readonly logicalId: string;
@@ -86,6 +95,7 @@ export interface ApiModel {
   readonly usagePlans: readonly UsagePlanModel[];
   readonly gatewayResponses: Readonly<Record<string, GatewayResponseModel>>;
   readonly binaryMediaTypes: readonly string[];
+  readonly methodThrottles: readonly MethodThrottleModel[];
 }
 
 type Props = Record<string, unknown>;
@@ -176,6 +186,23 @@ function gatewayResponseOf(raw: Props): GatewayResponseModel {
   };
 }
 
+/**
+ * SAM's `Globals` merge: the resource's scalars win, maps merge key by key, lists are appended to
+ * the global list.
+ */
+export function mergeGlobals(globals: unknown, own: unknown): unknown {
+  if (own === undefined) return globals;
+  if (Array.isArray(globals) && Array.isArray(own)) return [...globals, ...own];
+  const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  // An intrinsic (`{ Ref: ... }`, `{ 'Fn::If': ... }`) is a value, not a map to merge into.
+  const intrinsic = (v: unknown) =>
+    isMap(v) && Object.keys(v as object).some((k) => k === 'Ref' || k.startsWith('Fn::'));
+  if (!isMap(globals) || !isMap(own) || intrinsic(globals) || intrinsic(own)) return own;
+  const out: Record<string, unknown> = { ...(globals as Props) };
+  for (const [k, v] of Object.entries(own as Props)) out[k] = mergeGlobals(out[k], v);
+  return out;
+}
+
 /** Reads every API of the template. `resolve` must map `!Ref X` / `!GetAtt X.Arn` to `X`. */
 export function readApis(template: Template, stack: LocalStack): ApiModel[] {
   const resources = template.Resources;
@@ -183,12 +210,14 @@ export function readApis(template: Template, stack: LocalStack): ApiModel[] {
   const apis: ApiModel[] = [];
   for (const [logicalId, resource] of Object.entries(resources)) {
     if (resource.Type !== 'AWS::Serverless::Api') continue;
-    const props = obj(resolved(resource.Properties ?? {}));
+    const props = obj(resolved(mergeGlobals(obj(template.Globals?.Api), obj(resource.Properties))));
     const auth = obj(props.Auth);
     const authorizers = authorizersOf(props);
     const defaultAuthorizer = typeof auth.DefaultAuthorizer === 'string' ? auth.DefaultAuthorizer : undefined;
     if (defaultAuthorizer !== undefined && authorizers[defaultAuthorizer] === undefined)
-      throw new TemplateError(`${logicalId}: DefaultAuthorizer ${defaultAuthorizer} is not a Lambda authorizer`);
+      throw new TemplateError(
+        `${logicalId}: DefaultAuthorizer ${defaultAuthorizer} is not a Lambda authorizer`,
+      );
 
     const routes: RouteModel[] = [];
     for (const [fnId, fnResource] of Object.entries(resources)) {
@@ -202,7 +231,9 @@ export function readApis(template: Template, stack: LocalStack): ApiModel[] {
         const named = typeof eventAuth.Authorizer === 'string' ? eventAuth.Authorizer : defaultAuthorizer;
         const authorizer = named === 'NONE' || named === 'AWS_IAM' ? undefined : named;
         if (authorizer !== undefined && authorizers[authorizer] === undefined)
-          throw new TemplateError(`${fnId}.${eventName}: authorizer ${authorizer} is not defined on ${logicalId}`);
+          throw new TemplateError(
+            `${fnId}.${eventName}: authorizer ${authorizer} is not defined on ${logicalId}`,
+          );
         routes.push({
           eventName,
           method: String(ep.Method ?? 'ANY').toUpperCase(),
@@ -227,18 +258,25 @@ export function readApis(template: Template, stack: LocalStack): ApiModel[] {
     apis.push({
       logicalId,
       stageName: String(props.StageName ?? 'Prod'),
-      apiKeySource: String(props.ApiKeySourceType ?? 'HEADER').toUpperCase() === 'AUTHORIZER' ? 'AUTHORIZER' : 'HEADER',
+      apiKeySource:
+        String(props.ApiKeySourceType ?? 'HEADER').toUpperCase() === 'AUTHORIZER' ? 'AUTHORIZER' : 'HEADER',
       routes,
       authorizers,
       usagePlans: usagePlansOf(template, stack, logicalId, props),
       gatewayResponses,
       binaryMediaTypes: list(props.BinaryMediaTypes).map((t) => String(t).replace('~1', '/')),
+      methodThrottles: methodThrottlesOf(props),
     });
   }
   return apis;
 }
 
-function usagePlansOf(template: Template, stack: LocalStack, apiId: string, apiProps: Props): UsagePlanModel[] {
+function usagePlansOf(
+  template: Template,
+  stack: LocalStack,
+  apiId: string,
+  apiProps: Props,
+): UsagePlanModel[] {
   const resources = template.Resources;
   const resolved = (value: unknown): Props => obj(resolveValue(stack, value));
   const keyValue = (keyId: string): string | undefined => {
@@ -278,4 +316,34 @@ function usagePlansOf(template: Template, stack: LocalStack, apiId: string, apiP
     });
   }
   return plans;
+}
+
+function methodThrottlesOf(props: Props): MethodThrottleModel[] {
+  const out: MethodThrottleModel[] = [];
+  for (const raw of list(props.MethodSettings)) {
+    const m = obj(raw);
+    if (m.ThrottlingRateLimit === undefined && m.ThrottlingBurstLimit === undefined) continue;
+    const throttle = throttleOf({ RateLimit: m.ThrottlingRateLimit, BurstLimit: m.ThrottlingBurstLimit });
+    if (throttle === undefined) continue;
+    out.push({
+      // `/~1orders~1{id}` names the resource `/orders/{id}` (JSON-pointer escaping after a leading `/`).
+      resourcePath: ((p) => (p === '/*' ? p : p.replace(/^\//, '').replaceAll('~1', '/')))(
+        String(m.ResourcePath ?? '/*'),
+      ),
+      httpMethod: String(m.HttpMethod ?? '*').toUpperCase(),
+      throttle,
+    });
+  }
+  return out;
+}
+
+/** The stage throttle that applies to a route: the most specific `MethodSettings` entry. */
+export function methodThrottleFor(api: ApiModel, route: RouteModel): MethodThrottleModel | undefined {
+  const score = (t: MethodThrottleModel) =>
+    (t.resourcePath === route.path ? 2 : t.resourcePath === '/*' ? 0 : -10) +
+    (t.httpMethod === route.method ? 1 : t.httpMethod === '*' ? 0 : -10);
+  let best: MethodThrottleModel | undefined;
+  for (const t of api.methodThrottles)
+    if (score(t) >= 0 && (best === undefined || score(t) > score(best))) best = t;
+  return best;
 }

@@ -41,7 +41,11 @@ export function readAuthorizerAnswer(result: unknown): AuthorizerAnswer | undefi
   const doc = r.policyDocument;
   if (typeof doc !== 'object' || doc === null) return undefined;
   const rawStatements = (doc as Record<string, unknown>).Statement;
-  const list = Array.isArray(rawStatements) ? rawStatements : rawStatements === undefined ? [] : [rawStatements];
+  const list = Array.isArray(rawStatements)
+    ? rawStatements
+    : rawStatements === undefined
+      ? []
+      : [rawStatements];
   const statements: PolicyStatement[] = [];
   for (const raw of list) {
     if (typeof raw !== 'object' || raw === null) return undefined;

@@ -88,7 +88,11 @@ function moreSpecific(a: RouteModel, b: RouteModel): boolean {
  * The route a request goes to; `undefined` when no resource and method match (API Gateway answers
  * 403 Missing Authentication Token for both an unknown path and an unknown method).
  */
-export function matchRoute(routes: readonly RouteModel[], method: string, path: string): RouteMatch | undefined {
+export function matchRoute(
+  routes: readonly RouteModel[],
+  method: string,
+  path: string,
+): RouteMatch | undefined {
   let best: RouteMatch | undefined;
   for (const route of routes) {
     if (route.method !== 'ANY' && route.method !== method) continue;
@@ -118,7 +122,7 @@ export function headerMaps(rawHeaders: readonly string[]): {
     const name = caseOf.get(raw.toLowerCase()) ?? raw;
     caseOf.set(raw.toLowerCase(), name);
     headers[name] = value;
-    (multi[name] ??= []).push(value);
+    multi[name] = [...(multi[name] ?? []), value];
   }
   const empty = Object.keys(headers).length === 0;
   return { headers: empty ? null : headers, multiValueHeaders: empty ? null : multi };
@@ -133,7 +137,7 @@ export function queryMaps(query: string): {
   const multi: Record<string, string[]> = {};
   for (const [k, v] of new URLSearchParams(query)) {
     single[k] = v;
-    (multi[k] ??= []).push(v);
+    multi[k] = [...(multi[k] ?? []), v];
   }
   const empty = Object.keys(single).length === 0;
   return {
@@ -172,7 +176,11 @@ function isUtf8(body: Buffer): boolean {
 }
 
 /** `requestContext` without the authorizer (also sent to REQUEST authorizers). */
-export function requestContext(req: HttpRequest, match: RouteMatch, facts: RequestFacts): Record<string, unknown> {
+export function requestContext(
+  req: HttpRequest,
+  match: RouteMatch,
+  facts: RequestFacts,
+): Record<string, unknown> {
   const now = new Date(facts.nowMs);
   return {
     resourceId: match.route.eventName.toLowerCase().slice(0, 10),
@@ -214,7 +222,8 @@ export function proxyEvent(
   authorizer: Readonly<Record<string, string>> | undefined,
   apiKey: { readonly id: string; readonly value: string } | undefined,
 ): Record<string, unknown> {
-  const binary = req.body.length > 0 && isBinary(facts.api, headerValue(req.rawHeaders, 'content-type'), req.body);
+  const binary =
+    req.body.length > 0 && isBinary(facts.api, headerValue(req.rawHeaders, 'content-type'), req.body);
   const context = requestContext(req, match, facts);
   if (authorizer !== undefined) context.authorizer = { ...authorizer, integrationLatency: 0 };
   if (apiKey !== undefined)
@@ -257,7 +266,8 @@ export function proxyResult(result: unknown): HttpReply | undefined {
   const r = result as Record<string, unknown>;
   if (Object.keys(r).some((k) => !RESULT_KEYS.has(k))) return undefined;
   const status = typeof r.statusCode === 'string' ? Number(r.statusCode) : r.statusCode;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) return undefined;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
+    return undefined;
   if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return undefined;
   if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return undefined;
   const headers = new Map<string, string[]>();
@@ -278,7 +288,9 @@ export function proxyResult(result: unknown): HttpReply | undefined {
       if (!scalar(value)) return undefined;
       // `headers` and `multiValueHeaders` are merged; a name in both keeps the multi values.
       const key = name.toLowerCase();
-      const inMulti = Object.keys((r.multiValueHeaders as object | null) ?? {}).some((n) => n.toLowerCase() === key);
+      const inMulti = Object.keys((r.multiValueHeaders as object | null) ?? {}).some(
+        (n) => n.toLowerCase() === key,
+      );
       if (!inMulti) add(name, String(value));
     }
   }

@@ -11,8 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TemplateError } from '../template/template.ts';
 import { parseStartArgs, type StartArgs, USAGE, UsageError } from './cli-args.ts';
+import { type SeedLines, seedDemo } from './demo-seed.ts';
 import { type RunningGateway, startGateway } from './gateway.ts';
-import { seedDemo } from './demo-seed.ts';
 
 function readEnvVars(file: string | undefined): Record<string, Record<string, unknown>> | undefined {
   if (file === undefined) return undefined;
@@ -32,9 +32,12 @@ function readEnvVars(file: string | undefined): Record<string, Record<string, un
 /** The banner printed at start: where each API is and how to call it. */
 export function banner(gateway: RunningGateway, args: StartArgs, seeded: SeedLines): string {
   const lines: string[] = ['', 'Gatehouse local gateway'];
-  for (const api of gateway.apis) lines.push(`  ${api.logicalId.padEnd(16)} ${api.url}   (stage ${api.stageName})`);
+  for (const api of gateway.apis)
+    lines.push(`  ${api.logicalId.padEnd(16)} ${api.url}   (stage ${api.stageName})`);
   if (gateway.issuerUrl !== undefined) lines.push(`  token issuer     ${gateway.issuerUrl}`);
-  lines.push(`  upstream         ${gateway.upstreamUrl}${args.upstream === undefined ? '   (demo backend)' : ''}`);
+  lines.push(
+    `  upstream         ${gateway.upstreamUrl}${args.upstream === undefined ? '   (demo backend)' : ''}`,
+  );
   const first = gateway.apis[0]?.url ?? 'http://127.0.0.1:3000';
   const port = args.issuerPort === 3999 ? '' : ` --issuer-port ${args.issuerPort}`;
   lines.push('', 'Try:', `  curl -i ${first}/health`);
@@ -46,11 +49,6 @@ export function banner(gateway: RunningGateway, args: StartArgs, seeded: SeedLin
   lines.push(...seeded.lines);
   lines.push('', 'Access log: one JSON line per request on stdout. Ctrl-C stops.', '');
   return lines.join('\n');
-}
-
-/** Curl lines for the seeded demo credentials (the secrets are shown once, at first start). */
-export interface SeedLines {
-  readonly lines: readonly string[];
 }
 
 async function main(): Promise<number> {

@@ -23,7 +23,9 @@ export function quotaPeriodStart(quota: QuotaModel, nowMs: number): number {
     return day - back * 86_400_000;
   }
   const startThisMonth = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1 + quota.offset);
-  return startThisMonth <= nowMs ? startThisMonth : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1 + quota.offset);
+  return startThisMonth <= nowMs
+    ? startThisMonth
+    : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1 + quota.offset);
 }
 
 /** Token buckets and quota counters for the keys of one API's usage plans. */
@@ -44,7 +46,8 @@ export class UsageMeter {
     if (plan.quota !== undefined) {
       const start = quotaPeriodStart(plan.quota, now);
       const counter = this.#quotas.get(id);
-      const current = counter === undefined || counter.periodStart !== start ? { periodStart: start, used: 0 } : counter;
+      const current =
+        counter === undefined || counter.periodStart !== start ? { periodStart: start, used: 0 } : counter;
       if (current.used >= plan.quota.limit) return 'quota_exceeded';
       current.used++;
       this.#quotas.set(id, current);

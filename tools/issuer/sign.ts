@@ -35,7 +35,11 @@ export function signJwt(
   const input = `${encodeSegment(header)}.${encodeSegment(payload)}`;
   if (alg.startsWith('HS')) {
     // Only hostile-input tests sign with HMAC (e.g. HS256 keyed with an RSA public key).
-    return `${input}.${b64url(createHmac(`sha${alg.slice(2)}`, key).update(input).digest())}`;
+    return `${input}.${b64url(
+      createHmac(`sha${alg.slice(2)}`, key)
+        .update(input)
+        .digest(),
+    )}`;
   }
   const hash = HASH[alg];
   if (hash === undefined) throw new Error(`signJwt: unsupported alg ${alg}`);

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SIGNATURE_HEADERS, verifySignature } from '../../shared/upstream/signing.ts';
 
 /** One stored order (the `Order` schema of openapi.yaml). */
 export interface DemoOrder {
@@ -21,7 +22,19 @@ export interface DemoBackend {
   readonly url: string;
   /** Requests served so far (tests and the benchmark read it). */
   readonly requestCount: () => number;
+  /** What the backend saw of each request (identity headers the validator sent), oldest first. */
+  readonly received: () => readonly ReceivedRequest[];
   close(): Promise<void>;
+}
+
+/** One request as the backend saw it (no body, no credential: the gateway consumed those). */
+export interface ReceivedRequest {
+  readonly method: string;
+  readonly path: string;
+  /** `x-gatehouse-principal` / `-client` / `-scopes` as sent by the validator. */
+  readonly principal: string | undefined;
+  readonly client: string | undefined;
+  readonly scopes: string | undefined;
 }
 
 /** Options of {@link startDemoBackend}. */
@@ -32,6 +45,11 @@ export interface DemoBackendOptions {
   readonly host?: string;
   /** Orders present at start. */
   readonly orders?: readonly DemoOrder[];
+  /**
+   * UPSTREAM_SIGNING_SECRET of the validator: when set, unsigned or badly signed requests get 401,
+   * as a real backend behind Gatehouse should answer.
+   */
+  readonly signingSecret?: string;
 }
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -82,15 +100,49 @@ export async function startDemoBackend(options: DemoBackendOptions = {}): Promis
   const orders = new Map<string, DemoOrder>((options.orders ?? sampleOrders()).map((o) => [o.id, o]));
   const byIdempotencyKey = new Map<string, string>();
   let count = 0;
+  const received: ReceivedRequest[] = [];
   const server: Server = createServer((req, res) => {
     count++;
     handle(req, res).catch(() => send(res, 500, { message: 'demo backend failure' }));
   });
 
+  const header = (req: IncomingMessage, name: string): string | undefined => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://backend.local');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
+    const raw = await readBody(req);
+    received.push({
+      method,
+      path: url.pathname,
+      principal: header(req, SIGNATURE_HEADERS.principal),
+      client: header(req, SIGNATURE_HEADERS.client),
+      scopes: header(req, SIGNATURE_HEADERS.scopes),
+    });
+    if (received.length > 1000) received.shift();
+    if (options.signingSecret !== undefined) {
+      const [target = '', query = ''] = (req.url ?? '/').split(/\?(.*)/s);
+      const failure = verifySignature(
+        options.signingSecret,
+        {
+          timestamp: header(req, SIGNATURE_HEADERS.timestamp),
+          method,
+          path: target,
+          query,
+          client: header(req, SIGNATURE_HEADERS.client) ?? '',
+          principal: header(req, SIGNATURE_HEADERS.principal) ?? '',
+          scopes: header(req, SIGNATURE_HEADERS.scopes) ?? '',
+          body: raw,
+        },
+        header(req, SIGNATURE_HEADERS.signature),
+        Math.floor(Date.now() / 1000),
+      );
+      if (failure !== undefined) return send(res, 401, { message: failure });
+    }
     if (path === '/health' && method === 'GET') return send(res, 200, { status: 'ok' });
     if (path === '/orders' && method === 'GET') {
       const status = url.searchParams.get('status');
@@ -99,7 +151,7 @@ export async function startDemoBackend(options: DemoBackendOptions = {}): Promis
       return send(res, 200, { items: items.slice(0, limit), nextCursor: null });
     }
     if (path === '/orders' && method === 'POST') {
-      const body = await readBody(req);
+      const body = raw;
       const key = req.headers['idempotency-key'];
       const replay = typeof key === 'string' ? byIdempotencyKey.get(key) : undefined;
       if (replay !== undefined) return send(res, 201, orders.get(replay));
@@ -123,7 +175,8 @@ export async function startDemoBackend(options: DemoBackendOptions = {}): Promis
     if (one?.[1] !== undefined) {
       const id = decodeURIComponent(one[1]);
       const order = orders.get(id);
-      if (method === 'GET') return order === undefined ? send(res, 404, { message: 'no such order' }) : send(res, 200, order);
+      if (method === 'GET')
+        return order === undefined ? send(res, 404, { message: 'no such order' }) : send(res, 200, order);
       if (method === 'DELETE') {
         if (order === undefined) return send(res, 404, { message: 'no such order' });
         orders.delete(id);
@@ -142,6 +195,7 @@ export async function startDemoBackend(options: DemoBackendOptions = {}): Promis
   return {
     url: `http://127.0.0.1:${port}`,
     requestCount: () => count,
+    received: () => [...received],
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

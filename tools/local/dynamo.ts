@@ -10,8 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -59,7 +59,8 @@ export function templateTables(template: Template): TableDefinition[] {
     .map(([logicalId, r]) => ({
       name: logicalId,
       keySchema: (r.Properties?.KeySchema ?? []) as TableDefinition['keySchema'],
-      attributeDefinitions: (r.Properties?.AttributeDefinitions ?? []) as TableDefinition['attributeDefinitions'],
+      attributeDefinitions: (r.Properties?.AttributeDefinitions ??
+        []) as TableDefinition['attributeDefinitions'],
     }));
 }
 
@@ -102,32 +103,56 @@ export async function startEmbeddedDynamo(
   options: { path?: string | null; port?: number; tables?: readonly TableDefinition[] } = {},
 ): Promise<EmbeddedDynamo> {
   const path = options.path === undefined ? LOCAL_DYNAMO_DIR : options.path;
-  if (path !== null) mkdirSync(path, { recursive: true });
+  const owner = path === null ? undefined : join(path, 'gatehouse-owner.json');
+  if (path !== null && owner !== undefined) {
+    mkdirSync(path, { recursive: true });
+    // LevelDB allows one opener, and a second one crashes its process with an unhandled error
+    // event: refuse up front, naming the holder.
+    const holder = processAlive(owner);
+    if (holder !== undefined)
+      throw new Error(
+        `the local database ${path} is in use by process ${holder} (stop it, or use its endpoint)`,
+      );
+    writeFileSync(owner, JSON.stringify({ pid: process.pid }));
+  }
   const server = dynalite({ ...(path === null ? {} : { path }), createTableMs: 0, deleteTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  const close = () =>
+    new Promise<void>((resolve) => server.close(() => resolve())).finally(() => {
+      if (owner !== undefined) rmSync(owner, { force: true });
+    });
   try {
     await ensureTables(endpoint, options.tables ?? []);
   } catch (err) {
     await close();
-    throw new Error(
-      path !== null && /lock/i.test(String((err as Error).message ?? ''))
-        ? `the local database ${path} is in use by another process`
-        : `could not prepare the local database: ${(err as Error).message}`,
-      { cause: err },
-    );
+    throw new Error(`could not prepare the local database: ${(err as Error).message}`, { cause: err });
   }
   return { endpoint, owned: true, close };
+}
+
+/** The pid recorded in `file`, when that process is still alive. */
+function processAlive(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number };
+    process.kill(pid, 0); // throws when the process is gone
+    return pid;
+  } catch {
+    return undefined;
+  }
 }
 
 function liveEndpoint(): string | undefined {
   if (!existsSync(ENDPOINT_FILE)) return undefined;
   try {
-    const { pid, endpoint } = JSON.parse(readFileSync(ENDPOINT_FILE, 'utf8')) as { pid: number; endpoint: string };
+    const { pid, endpoint } = JSON.parse(readFileSync(ENDPOINT_FILE, 'utf8')) as {
+      pid: number;
+      endpoint: string;
+    };
     process.kill(pid, 0); // throws when the process is gone
     return endpoint;
   } catch {
@@ -172,6 +197,8 @@ export interface PlaceholderTarget {
   readonly now: number;
   /** scrypt parameters for placeholder users (tests may pass cheap ones). */
   readonly hasher?: PasswordHasher;
+  /** Told about every record created, so the caller can delete them after the invocation. */
+  readonly onCreated?: (record: { kind: 'key'; keyId: string } | { kind: 'user'; username: string }) => void;
 }
 
 const PLACEHOLDER = /\{\{gatehouse:(apikey|basic)([^}]*)\}\}/g;
@@ -223,6 +250,7 @@ async function credentialFor(kind: string, raw: string, target: PlaceholderTarge
       },
       now,
     );
+    target.onCreated?.({ kind: 'key', keyId: created.record.keyId });
     let record = { ...created.record, ...(expiresAt === undefined ? {} : { expiresAt }) };
     let key = created.secret;
     const rotated = words.get('rotated');
@@ -246,15 +274,18 @@ async function credentialFor(kind: string, raw: string, target: PlaceholderTarge
   known(words, ['scopes', 'status', 'password', 'user', 'cidrs', 'tier'], 'basic');
   const hasher = target.hasher ?? createPasswordHasher();
   const username = `local-${randomBytes(6).toString('hex')}`;
-  if (words.get('user') === 'unknown') return Buffer.from(`${username}:${generatePassword()}`).toString('base64');
+  if (words.get('user') === 'unknown')
+    return Buffer.from(`${username}:${generatePassword()}`).toString('base64');
   const created = await createUser(
     store,
     hasher,
     { ...grant, username, password: undefined, clientId: undefined },
     now,
   );
+  target.onCreated?.({ kind: 'user', username });
   const status = words.get('status');
-  if (status === 'locked' || status === 'revoked') await setUserStatus(store, username, status === 'locked' ? 'lock' : 'revoke');
+  if (status === 'locked' || status === 'revoked')
+    await setUserStatus(store, username, status === 'locked' ? 'lock' : 'revoke');
   else if (status === 'lockedout')
     await store.putUser({ ...created.record, lockedUntil: now + 15 * 60_000 }, 'replace');
   const password = words.get('password') === 'wrong' ? generatePassword() : created.secret;
@@ -266,7 +297,10 @@ async function credentialFor(kind: string, raw: string, target: PlaceholderTarge
  * created for the occasion, so sample events commit no secret. The same placeholder text yields the
  * same credential within one event (`headers` and `multiValueHeaders` must agree).
  */
-export async function fillCredentialPlaceholders(event: unknown, target: PlaceholderTarget): Promise<unknown> {
+export async function fillCredentialPlaceholders(
+  event: unknown,
+  target: PlaceholderTarget,
+): Promise<unknown> {
   const text = JSON.stringify(event);
   const made = new Map<string, string>();
   for (const m of text.matchAll(PLACEHOLDER)) {

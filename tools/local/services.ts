@@ -13,7 +13,9 @@ import {
   withLocalIssuer,
 } from '../issuer/local-issuer.ts';
 import { PROJECT_ROOT } from '../paths.ts';
+import { isDynamicReference } from '../template/resolve.ts';
 import { loadTemplate, type Template } from '../template/template.ts';
+import { type DemoBackend, startDemoBackend } from './demo-backend.ts';
 import {
   type EmbeddedDynamo,
   fillCredentialPlaceholders,
@@ -22,6 +24,12 @@ import {
   startEmbeddedDynamo,
   templateTables,
 } from './dynamo.ts';
+
+/**
+ * The upstream signing secret of local runs, used when the template's value is a Secrets Manager
+ * dynamic reference (which only CloudFormation resolves). Local only; never deploy it.
+ */
+export const LOCAL_UPSTREAM_SIGNING_SECRET = 'gatehouse-local-upstream-signing-secret-0123456789';
 
 /** Services started for local runs; close them when done. */
 export interface LocalServices {
@@ -48,6 +56,8 @@ export async function startLocalServices(
     dataDir?: string;
     /** The template whose tables the embedded DynamoDB creates; default the project's. */
     template?: Template;
+    /** Start the demo backend for a function with an empty UPSTREAM_URL (default true). */
+    demoBackend?: boolean;
   } = {},
 ): Promise<LocalServices> {
   const needsIssuer = environments.some((env) => 'JWT_ISSUERS' in env);
@@ -64,10 +74,14 @@ export async function startLocalServices(
           : await openLocalDynamo({ tables });
   }
   const client = dynamo === undefined ? undefined : localDynamoClient(dynamo.endpoint);
+  // The request validator needs a backend: the demo one on loopback when UPSTREAM_URL is unset.
+  const needsBackend = options.demoBackend !== false && environments.some((env) => env.UPSTREAM_URL === '');
+  const backend: DemoBackend | undefined = needsBackend ? await startDemoBackend() : undefined;
   const credentialStore =
     client === undefined || credentialsEnv === undefined
       ? undefined
       : dynamoAdminStore(client, credentialsEnv.CREDENTIALS_TABLE as string, 10_000);
+  const placeholderRecords: ({ kind: 'key'; keyId: string } | { kind: 'user'; username: string })[] = [];
   return {
     issuer,
     dynamo,
@@ -76,6 +90,9 @@ export async function startLocalServices(
       const out = { ...env };
       // Local only: the function talks to the embedded DynamoDB instead of AWS.
       if (dynamo !== undefined && 'CREDENTIALS_TABLE' in out) out.DYNAMODB_ENDPOINT = dynamo.endpoint;
+      if (backend !== undefined && out.UPSTREAM_URL === '') out.UPSTREAM_URL = backend.url;
+      if (out.UPSTREAM_SIGNING_SECRET !== undefined && isDynamicReference(out.UPSTREAM_SIGNING_SECRET))
+        out.UPSTREAM_SIGNING_SECRET = LOCAL_UPSTREAM_SIGNING_SECRET;
       if (issuer !== undefined && 'JWT_ISSUERS' in out) {
         const value = withLocalIssuer(out.JWT_ISSUERS, issuer.url);
         if (value !== undefined) out.JWT_ISSUERS = value;
@@ -86,6 +103,7 @@ export async function startLocalServices(
       const withTokens = issuer === undefined ? event : fillTokenPlaceholders(event, (o) => issuer.mint(o));
       if (credentialStore === undefined || credentialsEnv === undefined) return withTokens;
       return fillCredentialPlaceholders(withTokens, {
+        onCreated: (record) => placeholderRecords.push(record),
         store: credentialStore,
         environment: credentialsEnv.API_KEY_ENVIRONMENT === 'test' ? 'test' : 'live',
         pepper: credentialsEnv.API_KEY_PEPPER === '' ? undefined : credentialsEnv.API_KEY_PEPPER,
@@ -94,8 +112,16 @@ export async function startLocalServices(
     },
     async close() {
       await issuer?.close();
+      // Credentials made for sample events live for one run: they would only clutter `keys list`.
+      for (const record of placeholderRecords.splice(0)) {
+        await (record.kind === 'key'
+          ? credentialStore?.deleteKey(record.keyId)
+          : credentialStore?.deleteUser(record.username)
+        )?.catch(() => undefined);
+      }
       client?.destroy();
       await dynamo?.close();
+      await backend?.close();
     },
   };
 }

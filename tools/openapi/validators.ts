@@ -40,12 +40,20 @@ export const AJV_OPTIONS: Options = {
   keywords: ['example', 'discriminator', 'xml', 'externalDocs', 'x-gatehouse'],
 };
 
-/** A fresh ajv instance for a dialect, with ajv-formats in full mode when `formats` is on. */
-export function createAjv(draft: Draft, options: { formats: boolean } = { formats: true }): Ajv {
-  const ajv =
-    draft === '2020-12'
-      ? new Ajv2020({ ...AJV_OPTIONS, validateFormats: options.formats })
-      : new Ajv({ ...AJV_OPTIONS, validateFormats: options.formats });
+/**
+ * A fresh ajv instance for a dialect, with ajv-formats in full mode when `formats` is on. `strict`
+ * (default on) only makes compilation refuse unknown keywords; it never changes a verdict.
+ */
+export function createAjv(
+  draft: Draft,
+  options: { formats: boolean; strict?: boolean } = { formats: true },
+): Ajv {
+  const settings: Options = {
+    ...AJV_OPTIONS,
+    validateFormats: options.formats,
+    strict: options.strict ?? true,
+  };
+  const ajv = draft === '2020-12' ? new Ajv2020(settings) : new Ajv(settings);
   if (options.formats) addFormats(ajv, { mode: 'full' });
   return ajv;
 }
@@ -54,10 +62,8 @@ const requireHere = createRequire(import.meta.url);
 // CommonJS modules whose `module.exports` is the function (tsx) or whose `default` is (types).
 const standaloneCode = ((standaloneModuleExports as unknown as { default?: unknown }).default ??
   standaloneModuleExports) as unknown as (ajv: Ajv, refs: Record<string, string>) => string;
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (
-  ajv: Ajv,
-  options: { mode: 'full' },
-) => void;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv, options: { mode: 'full' }) => void;
 
 /**
  * Standalone ESM for the schemas already added to `ajv`, one export per entry of `exports`
@@ -79,8 +85,16 @@ export function standaloneModule(ajv: Ajv, exports: Readonly<Record<string, stri
     }
     return local;
   });
-  const header = [...imports].map(([spec, local]) => `import ${local} from ${JSON.stringify(spec)};`).join('\n');
-  return `${header}\n${body.replace(/^"use strict";/, '')}\n`;
+  // A CommonJS module's exports object, whichever interop imported it: Node and esbuild (for .mjs)
+  // put `module.exports` on `default`; other loaders give the exports themselves.
+  const pick = 'const __exportsOf = (ns) => (ns.default && ns.default.__esModule ? ns.default : ns);';
+  const header = [...imports]
+    .map(
+      ([spec, local]) =>
+        `import * as ${local}_ns from ${JSON.stringify(spec)};\nconst ${local} = __exportsOf(${local}_ns);`,
+    )
+    .join('\n');
+  return `${pick}\n${header}\n${body.replace(/^"use strict";/, '')}\n`;
 }
 
 // --- Schema walking ----------------------------------------------------------------------------
@@ -200,18 +214,48 @@ export function secureSchemaChecker(): (name: string, schema: unknown) => string
   const check = new Ajv({ strictTypes: false, allErrors: true }).compile(meta as AnySchema);
   return (name, schema) =>
     schemaNodes(schema).flatMap((node) =>
-      check(node) ? [] : [`${name}: ${JSON.stringify(node).slice(0, 120)} is not secure (${(check.errors ?? []).map((e: { message?: string }) => e.message).join(', ')})`],
+      check(node)
+        ? []
+        : [
+            `${name}: ${JSON.stringify(node).slice(0, 120)} is not secure (${(check.errors ?? []).map((e: { message?: string }) => e.message).join(', ')})`,
+          ],
     );
+}
+
+// --- Keywords ajv's standalone code gets wrong --------------------------------------------------
+
+// Found by the JSON-Schema-Test-Suite run (test/corpora/json-schema-suite.test.ts): with these, the
+// generated code overflows the stack or accepts data it must refuse, so documents may not use them.
+const REFUSED_KEYWORDS = [
+  '$dynamicRef',
+  '$dynamicAnchor',
+  '$recursiveRef',
+  '$recursiveAnchor',
+  'unevaluatedItems',
+];
+
+/** Problems for keywords the build refuses, naming the schema. */
+export function unsupportedKeywords(name: string, schema: unknown): string[] {
+  return schemaNodes(schema).flatMap((node) => {
+    const found = REFUSED_KEYWORDS.filter((k) => Object.hasOwn(node, k));
+    if (Object.hasOwn(node, 'unevaluatedProperties') && schemaNodes(node).some((n) => Object.hasOwn(n, 'if')))
+      found.push('unevaluatedProperties with if');
+    return found.map((k) => `${name}: ${k} is not supported (ajv's standalone code gets it wrong)`);
+  });
 }
 
 // --- Parameters --------------------------------------------------------------------------------
 
 function scalarKind(schema: Schema | undefined, where: string): ParameterKind {
   const raw = schema?.type;
-  const types = (Array.isArray(raw) ? raw : raw === undefined ? ['string'] : [raw]).filter((t) => t !== 'null');
+  const types = (Array.isArray(raw) ? raw : raw === undefined ? ['string'] : [raw]).filter(
+    (t) => t !== 'null',
+  );
   const [type] = types;
   if (types.length !== 1 || !['string', 'integer', 'number', 'boolean'].includes(String(type)))
-    throw new OpenApiError(`${where}: parameters must have one scalar type (string, integer, number, boolean) or be an array of one`);
+    throw new OpenApiError(
+      `${where}: parameters must have one scalar type (string, integer, number, boolean) or be an array of one`,
+    );
   return type as ParameterKind;
 }
 
@@ -224,7 +268,12 @@ function parameterSpec(doc: OpenApiDocument, param: Schema, where: string): Para
     if (location === 'path') throw new OpenApiError(`${where}: array path parameters are not supported`);
     const explode = location === 'query' && param.explode !== false && (param.style ?? 'form') === 'form';
     const items = deref<Schema | undefined>(doc, schema?.items);
-    return { name, required, kind: scalarKind(items, `${where} items`), array: explode ? 'explode' : 'comma' };
+    return {
+      name,
+      required,
+      kind: scalarKind(items, `${where} items`),
+      array: explode ? 'explode' : 'comma',
+    };
   }
   return { name, required, kind: scalarKind(schema, where), array: 'none' };
 }
@@ -261,6 +310,7 @@ export function compileDocument(doc: OpenApiDocument, moduleName = './validators
   for (const [name, schema] of Object.entries(components)) {
     defs[name] = prepare(schema, `components.schemas.${name}`);
     problems.push(...secure(`components.schemas.${name}`, defs[name]));
+    problems.push(...unsupportedKeywords(`components.schemas.${name}`, defs[name]));
   }
   ajv.addSchema({ $id: componentsId, [defsKey]: defs } as AnySchema);
 
@@ -269,7 +319,7 @@ export function compileDocument(doc: OpenApiDocument, moduleName = './validators
     const name = `v${Object.keys(exportsById).length}`;
     const id = `https://gatehouse.dev/openapi/${encodeURIComponent(where)}`;
     const prepared = prepare(schema, where);
-    problems.push(...secure(where, prepared));
+    problems.push(...secure(where, prepared), ...unsupportedKeywords(where, prepared));
     ajv.addSchema({ ...(prepared as Schema), $id: id } as AnySchema);
     exportsById[name] = id;
     return name;
@@ -278,8 +328,10 @@ export function compileDocument(doc: OpenApiDocument, moduleName = './validators
   const entries: string[] = [];
   for (const op of operations(doc)) {
     const where = op.operationId;
-    const groups: Record<'path' | 'query' | 'header', { specs: ParameterSpec[]; props: Record<string, unknown> }> =
-      { path: { specs: [], props: {} }, query: { specs: [], props: {} }, header: { specs: [], props: {} } };
+    const groups: Record<
+      'path' | 'query' | 'header',
+      { specs: ParameterSpec[]; props: Record<string, unknown> }
+    > = { path: { specs: [], props: {} }, query: { specs: [], props: {} }, header: { specs: [], props: {} } };
     for (const param of op.parameters) {
       const location = String(param.in);
       if (location === 'cookie') {
@@ -319,19 +371,25 @@ export function compileDocument(doc: OpenApiDocument, moduleName = './validators
         const essence = type.toLowerCase();
         if (!JSON_MEDIA.test(essence))
           throw new OpenApiError(`${where}: request media type ${type} is not supported (JSON only)`);
-        media.push(`${JSON.stringify(essence)}: V.${add(content.schema ?? {}, `${where}.requestBody.${essence}`)}`);
+        media.push(
+          `${JSON.stringify(essence)}: V.${add(content.schema ?? {}, `${where}.requestBody.${essence}`)}`,
+        );
       }
       body = `{ required: ${rawBody.required === true}, media: { ${media.join(', ')} } }`;
     }
 
     const responses: string[] = [];
-    for (const [status, rawResponse] of Object.entries((op.operation.responses ?? {}) as Record<string, unknown>)) {
+    for (const [status, rawResponse] of Object.entries(
+      (op.operation.responses ?? {}) as Record<string, unknown>,
+    )) {
       const response = deref<Schema>(doc, rawResponse);
       const media: string[] = [];
       for (const [type, content] of Object.entries((response.content ?? {}) as Record<string, Schema>)) {
         const essence = type.toLowerCase();
         if (!JSON_MEDIA.test(essence) || content.schema === undefined) continue;
-        media.push(`${JSON.stringify(essence)}: V.${add(content.schema, `${where}.responses.${status}.${essence}`)}`);
+        media.push(
+          `${JSON.stringify(essence)}: V.${add(content.schema, `${where}.responses.${status}.${essence}`)}`,
+        );
       }
       if (media.length > 0) responses.push(`${JSON.stringify(status)}: { ${media.join(', ')} }`);
     }

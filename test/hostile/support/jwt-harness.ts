@@ -2,14 +2,14 @@
 // (aws-jwt-verify, our prechecks and key filter) against a JWKS served on loopback, and one
 // classifier that turns any outcome into the status API Gateway would answer.
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import type { InvocationResult } from '../../../tools/lambda/runtime.ts';
-import { signJwt } from '../../../tools/issuer/sign.ts';
-import { patternMatches } from '../../../shared/policy/resource-pattern.ts';
 import { ROUTES } from '../../../shared/generated/routes.ts';
 import { readJwtAuthorizerConfig } from '../../../shared/jwt/config.ts';
 import { AuthorizerFailureError, createJwtAuthorizer } from '../../../shared/jwt/jwt-authorizer.ts';
 import { createTokenVerifier, type TokenVerifier } from '../../../shared/jwt/verifier.ts';
 import { memoryObserver } from '../../../shared/observability/observer.ts';
+import { patternMatches } from '../../../shared/policy/resource-pattern.ts';
+import { signJwt } from '../../../tools/issuer/sign.ts';
+import type { InvocationResult } from '../../../tools/lambda/runtime.ts';
 
 /** The issuer every hostile token claims. */
 export const HOSTILE_ISSUER = 'https://issuer.hostile.test';
@@ -122,7 +122,8 @@ export function restEvent(
 ): Record<string, unknown> {
   const method = options.method ?? 'GET';
   const path = options.path ?? '/orders/ord_12345678';
-  const values = authorization === undefined ? [] : typeof authorization === 'string' ? [authorization] : authorization;
+  const values =
+    authorization === undefined ? [] : typeof authorization === 'string' ? [authorization] : authorization;
   const host = 'abcdef1234.execute-api.us-east-1.amazonaws.com';
   const headers: Record<string, string> = { Host: host };
   if (values.length > 0) headers.Authorization = values[values.length - 1] as string;

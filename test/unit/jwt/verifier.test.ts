@@ -133,6 +133,29 @@ describe('createTokenVerifier', () => {
     });
   });
 
+  it.each([
+    ['one byte short', (sig: Buffer) => sig.subarray(1)],
+    ['one byte long', (sig: Buffer) => Buffer.concat([sig, Buffer.from([0])])],
+    [
+      'DER-shaped',
+      (sig: Buffer) =>
+        Buffer.concat([
+          Buffer.from([0x30, 0x44, 0x02, 0x20]),
+          sig.subarray(0, 32),
+          Buffer.from([0x02, 0x20]),
+          sig.subarray(32),
+        ]),
+    ],
+  ])('refuses (401, not a failure) an ES256 signature that is %s', async (_name, mangle) => {
+    const verifier = createTokenVerifier(config(server.jwksUri));
+    const [h, p, s] = sign(ec).split('.') as [string, string, string];
+    const forged = mangle(Buffer.from(s, 'base64url')).toString('base64url');
+    expect(await verifier.verify(`${h}.${p}.${forged}`, Date.now())).toEqual({
+      ok: false,
+      reason: 'signature_invalid',
+    });
+  });
+
   it('refuses tokens signed by a weak key the JWKS publishes, and reports the key dropped', async () => {
     const weak = testKey('RS256-1024');
     const dropped: string[] = [];

@@ -1,0 +1,246 @@
+/**
+ * Section 5: the credentials authorizer against dynalite on loopback, wired as its handler wires it
+ * (config from an environment, the production DynamoDB client and store): an API key answered from
+ * the record cache, an API key looked up (cache disabled), HTTP Basic with scrypt (cache disabled,
+ * so every call derives), and the floor: a bare SDK GetItem to the same server.
+ */
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { createKey, createUser } from '../shared/credentials/admin.ts';
+import { dynamoAdminStore } from '../shared/credentials/dynamo-admin.ts';
+import { createDynamoClient, keyPk, PARTITION_KEY } from '../shared/credentials/dynamo-store.ts';
+import type { Observer } from '../shared/observability/observer.ts';
+import { startEmbeddedDynamo } from '../tools/local/dynamo.ts';
+import type { Ours } from './bundles.ts';
+import { restAuthorizerEvent } from './events.ts';
+import { type Measurement, type MeasureOptions, measure, measureGroup } from './harness.ts';
+
+/** The section's measurements. */
+export interface CredentialsResult {
+  readonly description: string;
+  /** Bare GetItem. */
+  readonly floor: Measurement;
+  readonly hit: Measurement;
+  readonly miss: Measurement;
+  readonly basic: Measurement;
+  readonly rows: readonly Measurement[];
+  /** DynamoDB commands sent per decision (by command name) on a miss, and on a hit. */
+  readonly getItemsPerMiss: string;
+  readonly getItemsPerHit: string;
+}
+
+const TABLE = 'CredentialsTable';
+const TABLE_DEFINITION = {
+  name: TABLE,
+  keySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' as const }],
+  attributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' as const }],
+};
+const noopObserver: Observer = { decision() {}, warn() {} };
+
+function eventWith(headers: Record<string, string>): Record<string, unknown> {
+  return restAuthorizerEvent(headers);
+}
+
+/** Counts commands sent through a client, by name. */
+function countCommands(client: DynamoDBClient): Map<string, number> {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = String(context.commandName);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCommandCounter' },
+  );
+  return counts;
+}
+
+function describeCounts(counts: Map<string, number>, per: number): string {
+  if (counts.size === 0) return '0';
+  return [...counts].map(([name, n]) => `${(n / per).toFixed(2)} ${name}`).join(', ');
+}
+
+function assertAllowed(answer: unknown, what: string): void {
+  const effect = (answer as { policyDocument?: { Statement?: { Effect?: string }[] } }).policyDocument
+    ?.Statement?.[0]?.Effect;
+  if (effect !== 'Allow') throw new Error(`bench: ${what} was not allowed: ${JSON.stringify(answer)}`);
+}
+
+/** A table in an in-memory dynalite, with one API key (for the cold-start section). */
+export async function startSeededDynamo(): Promise<{
+  endpoint: string;
+  table: string;
+  apiKey: string;
+  close(): Promise<void>;
+}> {
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  const dynamo = await startEmbeddedDynamo({ path: null, tables: [TABLE_DEFINITION] });
+  const client = createDynamoClient({
+    region: 'us-east-1',
+    endpoint: dynamo.endpoint,
+    connectTimeoutMs: 500,
+    requestTimeoutMs: 2000,
+    maxAttempts: 2,
+  });
+  try {
+    const key = await createKey(
+      dynamoAdminStore(client, TABLE, 2000),
+      {
+        scopes: ['orders:read'],
+        tier: 'basic',
+        allowedCidrs: [],
+        clientId: 'bench-client',
+        name: 'bench',
+        environment: 'test',
+        expiresAt: undefined,
+        pepper: undefined,
+      },
+      Date.now(),
+    );
+    return { endpoint: dynamo.endpoint, table: TABLE, apiKey: key.secret, close: () => dynamo.close() };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Runs section 5. */
+export async function runCredentialsSection(
+  ours: Ours,
+  options: MeasureOptions = {},
+): Promise<CredentialsResult> {
+  // The SDK's default credential chain reads these; dynalite does not check them.
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  const dynamo = await startEmbeddedDynamo({
+    path: null,
+    tables: [TABLE_DEFINITION],
+  });
+  const clients: DynamoDBClient[] = [];
+  try {
+    const env = {
+      CREDENTIALS_TABLE: TABLE,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      API_KEY_ENVIRONMENT: 'test',
+      HTTP_API_SIMPLE_RESPONSES: 'false',
+      AWS_REGION: 'us-east-1',
+    };
+    const hasher = ours.createPasswordHasher();
+    const authorizerFor = (cacheSize: number) => {
+      const config = ours.readKeyAuthorizerConfig({ ...env, CREDENTIAL_CACHE_SIZE: String(cacheSize) });
+      const client = ours.createDynamoClient({
+        region: config.region,
+        endpoint: config.endpoint,
+        connectTimeoutMs: config.connectTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
+        maxAttempts: config.maxAttempts,
+      });
+      clients.push(client);
+      const counts = countCommands(client);
+      const authorize = ours.createKeyAuthorizer({
+        store: ours.dynamoCredentialStore(client, config.tableName, config.budgetMs),
+        passwords: hasher,
+        routes: ours.ROUTES,
+        clock: Date.now,
+        observer: noopObserver,
+        keyEnvironment: config.keyEnvironment,
+        pepper: config.pepper,
+        usagePlanKeys: config.usagePlanKeys,
+        simpleResponses: config.simpleResponses,
+        lockout: config.lockout,
+        cache: { ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs, size: config.cacheSize },
+      });
+      return { authorize, counts };
+    };
+
+    const adminClient = createDynamoClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      connectTimeoutMs: 500,
+      requestTimeoutMs: 2000,
+      maxAttempts: 2,
+    });
+    clients.push(adminClient);
+    const admin = dynamoAdminStore(adminClient, TABLE, 2000);
+    const grant = { scopes: ['orders:read', 'orders:write'], tier: 'basic', allowedCidrs: [] };
+    const now = Date.now();
+    const key = await createKey(
+      admin,
+      {
+        ...grant,
+        clientId: 'bench-client',
+        name: 'bench',
+        environment: 'test',
+        expiresAt: undefined,
+        pepper: undefined,
+      },
+      now,
+    );
+    const user = await createUser(
+      admin,
+      hasher,
+      { ...grant, username: 'bench-user', password: undefined, clientId: 'bench-basic' },
+      now,
+    );
+    const keyEvent = eventWith({ 'x-api-key': key.secret });
+    const basicEvent = eventWith({
+      Authorization: `Basic ${Buffer.from(`bench-user:${user.secret}`).toString('base64')}`,
+    });
+
+    const cached = authorizerFor(1000);
+    const uncached = authorizerFor(0);
+    assertAllowed(await cached.authorize(keyEvent), 'the API key (cached)');
+    assertAllowed(await uncached.authorize(keyEvent), 'the API key (uncached)');
+    assertAllowed(await uncached.authorize(basicEvent), 'the Basic user');
+
+    const floorClient = createDynamoClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      connectTimeoutMs: 500,
+      requestTimeoutMs: 2000,
+      maxAttempts: 2,
+    });
+    clients.push(floorClient);
+    const getItem = new GetItemCommand({
+      TableName: TABLE,
+      Key: { [PARTITION_KEY]: { S: keyPk(key.record.keyId) } },
+      ConsistentRead: false,
+    });
+    // Count a fixed number of calls outside the timed loop (the harness's warm-up calls vary).
+    const probe = 20;
+    cached.counts.clear();
+    for (let n = 0; n < probe; n++) await cached.authorize(keyEvent);
+    const perHit = describeCounts(cached.counts, probe);
+    uncached.counts.clear();
+    for (let n = 0; n < probe; n++) await uncached.authorize(keyEvent);
+    const perMiss = describeCounts(uncached.counts, probe);
+    const [floor, hit, miss, basicHit] = (await measureGroup(
+      [
+        { name: 'bare SDK GetItem (floor)', fn: () => floorClient.send(getItem) },
+        { name: 'API key, cache hit', fn: () => cached.authorize(keyEvent) },
+        { name: 'API key, cache miss (one GetItem)', fn: () => uncached.authorize(keyEvent) },
+        { name: 'Basic, verified-credential cache hit', fn: () => cached.authorize(basicEvent) },
+      ],
+      options,
+    )) as Measurement[];
+    const basic = await measure(
+      'Basic, scrypt N=32768 every call (cache off)',
+      () => uncached.authorize(basicEvent),
+      { samples: Math.min(options.samples ?? 30, 10), warmupMs: 300, sampleMs: 1 },
+    );
+    return {
+      description:
+        'REST REQUEST events for `GET /orders/{id}`; the authorizer is built from its environment as its handler ' +
+        'builds it. Cache miss = `CREDENTIAL_CACHE_SIZE=0`, so every call reads the record.',
+      floor: floor as Measurement,
+      hit: hit as Measurement,
+      miss: miss as Measurement,
+      basic,
+      rows: [hit as Measurement, miss as Measurement, basic, basicHit as Measurement],
+      getItemsPerMiss: perMiss,
+      getItemsPerHit: perHit,
+    };
+  } finally {
+    for (const c of clients) c.destroy();
+    await dynamo.close();
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * `npm run bench`: every section in one run, then bench/RESULTS.md and bench/ratios.svg.
+ *
+ *   npm run bench               the full run (about 3 minutes on 2 cores)
+ *   npm run bench -- --quick    fewer samples and cold starts (a smoke run; figures are rougher)
+ */
+import { spawnSync } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { signJwt } from '../tools/issuer/sign.ts';
+import { PROJECT_ROOT } from '../tools/paths.ts';
+import { findFunction, functionEnvironment } from '../tools/template/functions.ts';
+import { resolveParameters } from '../tools/template/resolve.ts';
+import { loadTemplate } from '../tools/template/template.ts';
+import { type Bundle, buildFunctions, buildPeers, loadOurs, mandatedLibraryCosts, PEERS } from './bundles.ts';
+import { type ColdStartCase, runColdStarts } from './cold-start.ts';
+import { runCredentialsSection, startSeededDynamo } from './credentials.ts';
+import { createOrderProxyEvent, restAuthorizerEvent } from './events.ts';
+import type { MeasureOptions } from './harness.ts';
+import { runJwtSection } from './jwt.ts';
+import { type BenchRun, renderMarkdown, renderSvg, type Unavailable } from './report.ts';
+import { evaluateTargets } from './targets.ts';
+import { orderBody, runValidationSection } from './validation.ts';
+
+const GATEWAY_RESULTS = resolve(PROJECT_ROOT, 'bench/gateway-results.json');
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function unavailable(err: unknown): Unavailable {
+  return { unavailable: err instanceof Error ? err.message : String(err) };
+}
+
+function allowed(result: unknown): boolean {
+  return (
+    (result as { policyDocument?: { Statement?: { Effect?: string }[] } }).policyDocument?.Statement?.[0]
+      ?.Effect === 'Allow'
+  );
+}
+
+/** The environment a function gets from template.yaml, plus what a Lambda sandbox sets. */
+function lambdaEnvironment(logicalId: string, overrides: Record<string, string>): Record<string, string> {
+  const template = loadTemplate(resolve(PROJECT_ROOT, 'template.yaml'));
+  const fn = findFunction(template, logicalId);
+  const stack = {
+    template,
+    parameters: resolveParameters(template, {}),
+    region: 'us-east-1',
+    accountId: '123456789012',
+    stackName: 'gatehouse-bench',
+  };
+  return {
+    ...functionEnvironment(stack, fn).env,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_LAMBDA_FUNCTION_NAME: logicalId,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    ...overrides,
+  };
+}
+
+/** The cold-start section: our bundles and the peers, with a JWKS server and a seeded dynalite. */
+async function coldStartSection(functions: readonly Bundle[], peers: readonly Bundle[], rounds: number) {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = {
+    ...createPublicKey(privateKey).export({ format: 'jwk' }),
+    kid: 'cold',
+    alg: 'RS256',
+    use: 'sig',
+  };
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cold`;
+  const now = Math.floor(Date.now() / 1000);
+  const token = signJwt(
+    { alg: 'RS256', kid: 'cold', typ: 'JWT' },
+    { iss: issuer, aud: 'bench', sub: 'cold-user', scope: 'orders:read', iat: now, exp: now + 3600 },
+    privateKey,
+  );
+  const jwtEvent = restAuthorizerEvent({ Authorization: `Bearer ${token}` });
+  // The validator forwards a valid request upstream: a loopback upstream answers at once.
+  const upstream = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ id: 'ord_bench0001', status: 'pending', createdAt: new Date().toISOString() }),
+      );
+    });
+  });
+  await new Promise<void>((done) => upstream.listen(0, '127.0.0.1', done));
+  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const dynamo = await startSeededDynamo().catch((err: unknown) => unavailable(err));
+  try {
+    const cases: ColdStartCase[] = [];
+    const bundle = (name: string) =>
+      functions.find((f) => f.name === name) ?? peers.find((p) => p.name === name);
+    const add = (
+      name: string,
+      make: (b: Bundle) => Omit<ColdStartCase, 'name' | 'bundle' | 'exportName'>,
+    ) => {
+      const b = bundle(name);
+      if (b !== undefined && b.bytes > 1024)
+        cases.push({ name, bundle: b.bundle, exportName: b.exportName, ...make(b) });
+    };
+    const expectAllow = (o: { ok: boolean; result?: unknown; error?: string }) =>
+      o.ok && allowed(o.result) ? undefined : `did not answer Allow: ${o.error ?? JSON.stringify(o.result)}`;
+    add('JwtAuthorizerFunction', () => ({
+      env: lambdaEnvironment('JwtAuthorizerFunction', {
+        JWT_ISSUERS: JSON.stringify([{ issuer, audience: 'bench' }]),
+      }),
+      event: jwtEvent,
+      expect: expectAllow,
+    }));
+    add(PEERS.JwtAuthorizerFunction.name, () => ({
+      env: {
+        PEER_ISSUER: issuer,
+        PEER_AUDIENCE: 'bench',
+        PEER_JWKS_URI: `${issuer}/.well-known/jwks.json`,
+      },
+      event: jwtEvent,
+      expect: expectAllow,
+    }));
+    const orderEvent = createOrderProxyEvent(orderBody());
+    const expectAnswer = (o: { ok: boolean; result?: unknown; error?: string }) => {
+      const status = (o.result as { statusCode?: number } | undefined)?.statusCode;
+      return o.ok && status !== undefined && status < 300
+        ? undefined
+        : `did not forward: ${o.error ?? JSON.stringify(o.result)}`;
+    };
+    add('RequestValidatorFunction', () => ({
+      env: lambdaEnvironment('RequestValidatorFunction', {
+        UPSTREAM_URL: upstreamUrl,
+        UPSTREAM_SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef',
+      }),
+      event: orderEvent,
+      expect: expectAnswer,
+    }));
+    add(PEERS.RequestValidatorFunction.name, () => ({ env: {}, event: orderEvent, expect: expectAnswer }));
+    if (!('unavailable' in dynamo)) {
+      add('KeyAuthorizerFunction', () => ({
+        env: lambdaEnvironment('KeyAuthorizerFunction', {
+          DYNAMODB_ENDPOINT: dynamo.endpoint,
+          CREDENTIALS_TABLE: dynamo.table,
+          API_KEY_ENVIRONMENT: 'test',
+        }),
+        event: restAuthorizerEvent({ 'x-api-key': dynamo.apiKey }),
+        expect: expectAllow,
+      }));
+    }
+    return await runColdStarts(cases, rounds, log);
+  } finally {
+    server.close();
+    upstream.close();
+    if (!('unavailable' in dynamo)) await dynamo.close();
+  }
+}
+
+function gatewayFigures(): Readonly<Record<string, unknown>> | Unavailable {
+  if (!existsSync(GATEWAY_RESULTS)) {
+    const scripts = (
+      JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+        scripts?: Record<string, string>;
+      }
+    ).scripts;
+    if (scripts?.['bench:gateway'] === undefined)
+      return { unavailable: 'no `bench:gateway` script yet (issue 5), and no bench/gateway-results.json' };
+    log('gateway: bench/gateway-results.json is missing, running npm run bench:gateway');
+    const run = spawnSync('npm', ['run', '--silent', 'bench:gateway'], {
+      cwd: PROJECT_ROOT,
+      stdio: 'inherit',
+    });
+    if (run.status !== 0 || !existsSync(GATEWAY_RESULTS))
+      return { unavailable: `npm run bench:gateway failed (exit ${run.status})` };
+  }
+  try {
+    return JSON.parse(readFileSync(GATEWAY_RESULTS, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    return unavailable(err);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+  const quick = values.quick === true;
+  // Many short samples: on a shared machine most 2 ms batches run without being preempted, so the
+  // median reflects the code, and the preempted ones land in the p99.
+  const options: MeasureOptions = quick
+    ? { warmupMs: 100, samples: 40, sampleMs: 2 }
+    : { warmupMs: 400, samples: 151, sampleMs: 2 };
+  const rounds = quick ? 4 : 12;
+  const started = Date.now();
+  const loadBefore = loadavg();
+
+  log('bundles: building functions and peers');
+  const functions = await buildFunctions();
+  const peers = await buildPeers();
+  const libraryCosts = await mandatedLibraryCosts();
+  const ours = await loadOurs();
+
+  log('1. JWT decision');
+  const jwt = await runJwtSection(ours, options, log);
+  log('2. request validation');
+  const validation = await runValidationSection(ours, options).catch(unavailable);
+  log('3. cold start');
+  const coldStart = await coldStartSection(functions, peers, rounds);
+  log('5. credentials authorizer');
+  const credentials = await runCredentialsSection(ours, options).catch(unavailable);
+  log('6. local gateway');
+  const gateway = gatewayFigures();
+
+  const run: BenchRun = {
+    startedAt: new Date(started).toISOString(),
+    durationS: (Date.now() - started) / 1000,
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+    loadBefore,
+    jwt,
+    validation,
+    coldStart,
+    bundles: [...functions, ...peers],
+    libraryCosts,
+    credentials,
+    gateway,
+  };
+  const targets = evaluateTargets(run);
+  writeFileSync(resolve(PROJECT_ROOT, 'bench/RESULTS.md'), renderMarkdown(run, targets));
+  writeFileSync(resolve(PROJECT_ROOT, 'bench/ratios.svg'), renderSvg(run));
+  for (const t of targets) log(`${t.status.padEnd(6)} ${t.target}: ${t.measured} (limit ${t.limit})`);
+  log(`wrote bench/RESULTS.md and bench/ratios.svg in ${run.durationS.toFixed(0)} s`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+"""Verification of Gatehouse request signatures (standard library only).
+
+The request validator signs every request it forwards (see docs/request-validator.md,
+"Request signatures"). A backend calls `verify` with what it received on the wire and refuses
+the request unless it returns None.
+"""
+
+import hashlib
+import hmac
+import time
+
+SIGNATURE_VERSION = "v1"
+MAX_SKEW_SECONDS = 300
+
+
+def string_to_sign(timestamp, method, path, query, client, principal, scopes, body):
+    """The canonical string: fields joined by newlines, the body as its hex SHA-256."""
+    body_hash = hashlib.sha256(body).hexdigest()
+    return "\n".join(
+        [
+            "GATEHOUSE-HMAC-SHA256",
+            timestamp,
+            method.upper(),
+            path,
+            query,
+            client,
+            principal,
+            scopes,
+            body_hash,
+        ]
+    )
+
+
+def verify(secret, method, raw_path, raw_query, headers, body, now=None):
+    """Returns None when the signature is valid, else a reason string.
+
+    secret:    the shared secret (str)
+    method:    the HTTP method
+    raw_path:  the path exactly as received, still percent-encoded (no query)
+    raw_query: the query string exactly as received, without "?" ("" when none)
+    headers:   a mapping with lower-case header names
+    body:      the body bytes exactly as received (b"" when none)
+    """
+    timestamp = headers.get("x-gatehouse-timestamp")
+    signature = headers.get("x-gatehouse-signature")
+    if not timestamp or not signature or not timestamp.isdigit() or len(timestamp) > 12:
+        return "signature_missing"
+    now = int(time.time()) if now is None else now
+    if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
+        return "signature_expired"
+    message = string_to_sign(
+        timestamp,
+        method,
+        raw_path,
+        raw_query,
+        headers.get("x-gatehouse-client", ""),
+        headers.get("x-gatehouse-principal", ""),
+        headers.get("x-gatehouse-scopes", ""),
+        body,
+    )
+    mac = hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+    expected = SIGNATURE_VERSION + "=" + mac
+    # Constant-time comparison: no timing oracle on the signature.
+    if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace")):
+        return "signature_mismatch"
+    return None

@@ -1,0 +1,224 @@
+// The local gateway in front of OrdersKeyApi: the real KeyAuthorizerFunction bundle on the embedded
+// DynamoDB (in memory), API key source AUTHORIZER, and the template's usage plans.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey, type DemoCredentials, seedDemoCredentials } from '../../shared/credentials/admin.ts';
+import { createPasswordHasher } from '../../shared/credentials/password.ts';
+import { seedDemo } from '../../tools/gateway/demo-seed.ts';
+import { startGateway } from '../../tools/gateway/gateway.ts';
+
+const KEY = 'KeyAuthorizerFunction';
+
+async function start(parameterOverrides: Record<string, string> = {}) {
+  const access: string[] = [];
+  const gateway = await startGateway({
+    port: 0,
+    issuerPort: 0,
+    inMemory: true,
+    parameterOverrides,
+    accessLog: (line) => access.push(line),
+    functionLog: () => undefined,
+    info: () => undefined,
+  });
+  const store = gateway.services.credentialStore;
+  if (store === undefined) throw new Error('the gateway started no credentials table');
+  const demo = (await seedDemoCredentials(store, createPasswordHasher(), {
+    environment: 'live',
+    pepper: undefined,
+    now: Date.now(),
+  })) as DemoCredentials;
+  return { gateway, access, demo, base: gateway.urls.OrdersKeyApi as string };
+}
+
+describe('local gateway: OrdersKeyApi with API keys and Basic users', () => {
+  let run: Awaited<ReturnType<typeof start>>;
+  const basic = () => `Basic ${Buffer.from(`${run.demo.username}:${run.demo.password}`).toString('base64')}`;
+
+  beforeAll(async () => {
+    run = await start();
+  });
+  afterAll(async () => {
+    await run.gateway.close();
+  });
+
+  it('lets the seeded API key list orders', async () => {
+    // Act
+    const res = await fetch(`${run.base}/orders`, { headers: { 'x-api-key': run.demo.apiKey } });
+
+    // Assert
+    expect(res.status).toBe(200);
+    expect(run.gateway.demoBackend?.received().at(-1)).toMatchObject({
+      path: '/orders',
+      principal: 'demo-client',
+    });
+  });
+
+  it('lets the seeded Basic user list orders', async () => {
+    // Act
+    const res = await fetch(`${run.base}/orders`, { headers: { authorization: basic() } });
+
+    // Assert
+    expect(res.status).toBe(200);
+    expect(run.gateway.demoBackend?.received().at(-1)).toMatchObject({ principal: 'demo-basic' });
+  });
+
+  it('answers 401 for an unknown key and for a wrong password', async () => {
+    // Arrange
+    const wrong = `Basic ${Buffer.from(`${run.demo.username}:not-the-password`).toString('base64')}`;
+
+    // Act
+    const unknownKey = await fetch(`${run.base}/orders`, {
+      headers: { 'x-api-key': `${run.demo.apiKey.slice(0, -4)}AAAA` },
+    });
+    const badPassword = await fetch(`${run.base}/orders`, { headers: { authorization: wrong } });
+
+    // Assert
+    expect(unknownKey.status).toBe(401);
+    expect(await unknownKey.json()).toMatchObject({ status: 401, detail: 'Unauthorized' });
+    expect(badPassword.status).toBe(401);
+  });
+
+  it('denies DELETE to a key without orders:admin with 403, invoking the authorizer each time (TTL 0)', async () => {
+    // Arrange
+    const before = run.gateway.invocations(KEY);
+
+    // Act
+    const res = await fetch(`${run.base}/orders/ord_demo0001`, {
+      method: 'DELETE',
+      headers: { 'x-api-key': run.demo.apiKey },
+    });
+    await fetch(`${run.base}/orders`, { headers: { 'x-api-key': run.demo.apiKey } });
+
+    // Assert
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({
+      status: 403,
+      detail: 'User is not authorized to access this resource',
+    });
+    expect(run.gateway.invocations(KEY)).toBe(before + 2);
+  });
+
+  it('answers 403 with an explicit deny for a key used from outside its allowed CIDR ranges', async () => {
+    // Arrange
+    const store = run.gateway.services.credentialStore as NonNullable<
+      typeof run.gateway.services.credentialStore
+    >;
+    const fenced = await createKey(
+      store,
+      {
+        scopes: ['orders:read'],
+        tier: 'basic',
+        allowedCidrs: ['10.0.0.0/8'],
+        clientId: 'fenced-client',
+        name: 'only from 10/8',
+        environment: 'live',
+        expiresAt: undefined,
+        pepper: undefined,
+      },
+      Date.now(),
+    );
+
+    // Act
+    const res = await fetch(`${run.base}/orders`, { headers: { 'x-api-key': fenced.secret } });
+
+    // Assert
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({
+      detail: 'User is not authorized to access this resource with an explicit deny',
+    });
+    expect(JSON.parse(run.access.at(-1) as string)).toMatchObject({
+      authorizer: 'explicit_deny',
+      principal: 'fenced-client',
+    });
+  });
+
+  it('never writes the key or the password into the access log', async () => {
+    // Arrange
+    const from = run.access.length;
+
+    // Act
+    await fetch(`${run.base}/orders`, { headers: { 'x-api-key': run.demo.apiKey } });
+    await fetch(`${run.base}/orders`, { headers: { authorization: basic() } });
+
+    // Assert
+    const lines = run.access.slice(from).join('\n');
+    expect(run.access.length - from).toBe(2);
+    expect(lines).toContain('"principal":"demo-client"');
+    expect(lines).not.toContain(run.demo.apiKey);
+    expect(lines).not.toContain(run.demo.password);
+    expect(lines).not.toContain(basic().slice(6));
+  });
+
+  it('reports nothing to seed on a second seeding of the same store', async () => {
+    // Act
+    const again = await seedDemo(run.gateway);
+
+    // Assert
+    expect(again.lines.join('\n')).not.toContain('x-api-key:');
+  });
+});
+
+describe('local gateway: usage plan throttling', () => {
+  let run: Awaited<ReturnType<typeof start>>;
+
+  beforeAll(async () => {
+    run = await start({ BasicTierRateLimit: '1', BasicTierBurstLimit: '1' });
+  });
+  afterAll(async () => {
+    await run.gateway.close();
+  });
+
+  it('answers 429 Too Many Requests once the tier’s bucket is empty', async () => {
+    // Arrange
+    const call = () => fetch(`${run.base}/orders`, { headers: { 'x-api-key': run.demo.apiKey } });
+    await call(); // warms the environments so that the burst below arrives within a second
+
+    // Act
+    const statuses = await Promise.all([call(), call(), call(), call()]).then((all) =>
+      all.map((r) => r.status),
+    );
+
+    // Assert
+    expect(statuses).toContain(429);
+    const throttled = run.access
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.status === 429);
+    expect(throttled[0]).toMatchObject({ usage: 'throttled', errorType: 'THROTTLED' });
+  });
+});
+
+describe('local gateway: persisted data', () => {
+  it('reuses the embedded DynamoDB of a previous start: the first start’s key still works', async () => {
+    // Arrange
+    const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-gateway-'));
+    const options = {
+      port: 0,
+      issuerPort: 0,
+      dataDir,
+      accessLog: () => undefined,
+      functionLog: () => undefined,
+      info: () => undefined,
+    };
+    const first = await startGateway(options);
+    const seeded = await seedDemo(first);
+    await first.close();
+    const key = /x-api-key: (\S+)"/.exec(seeded.lines.join('\n'))?.[1] as string;
+
+    // Act
+    const second = await startGateway(options);
+    try {
+      const again = await seedDemo(second);
+      const res = await fetch(`${second.urls.OrdersKeyApi}/orders`, { headers: { 'x-api-key': key } });
+
+      // Assert
+      expect(key).toMatch(/^gatehouse_live_/);
+      expect(again.lines.join('\n')).not.toContain('x-api-key:');
+      expect(res.status).toBe(200);
+    } finally {
+      await second.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,266 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoCredentials } from '../../shared/credentials/admin.ts';
+import { API_KEY_PATTERN } from '../../shared/credentials/api-key.ts';
+import { dynamoCredentialStore } from '../../shared/credentials/dynamo-store.ts';
+import { createKeyAuthorizer } from '../../shared/credentials/key-authorizer.ts';
+import { createPasswordHasher } from '../../shared/credentials/password.ts';
+import { ROUTES } from '../../shared/generated/routes.ts';
+import { memoryObserver } from '../../shared/observability/observer.ts';
+import { type CliIo, keysCli } from '../../tools/keys.ts';
+import { usersCli } from '../../tools/users.ts';
+import { startTestDynamo, TABLE, type TestDynamo } from '../support/dynalite.ts';
+
+const PEPPER = 'cli-test-pepper-0123456789';
+const hasher = createPasswordHasher({ params: { N: 1024, r: 8, p: 1, keylen: 32 } });
+
+/** Runs a CLI in-process, capturing what it prints. */
+async function run(
+  cli: 'keys' | 'users',
+  args: string[],
+  options: { stdin?: string } = {},
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo & { stdin?: () => string } = {
+    out: (line) => {
+      out += `${line}\n`;
+    },
+    err: (line) => {
+      err += `${line}\n`;
+    },
+    env: { API_KEY_PEPPER: PEPPER },
+    now: Date.now,
+    ...(options.stdin === undefined ? {} : { stdin: () => options.stdin as string }),
+  };
+  const code = cli === 'keys' ? await keysCli(args, io) : await usersCli(args, io, hasher);
+  return { code, out, err };
+}
+
+const event = (headers: Record<string, string>, method = 'GET') => ({
+  type: 'REQUEST',
+  methodArn: `arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1/${method}/orders`,
+  resource: '/orders',
+  path: '/orders',
+  httpMethod: method,
+  headers,
+  requestContext: { requestId: 'r', identity: { sourceIp: '203.0.113.10' } },
+});
+
+describe('keys and users CLIs against dynalite (--endpoint)', () => {
+  let dynamo: TestDynamo;
+  let target: string[];
+  let authorize: ReturnType<typeof createKeyAuthorizer>;
+
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+    target = ['--endpoint', dynamo.endpoint];
+    authorize = createKeyAuthorizer({
+      store: dynamoCredentialStore(dynamo.client, TABLE, 2000),
+      passwords: hasher,
+      routes: ROUTES,
+      clock: Date.now,
+      observer: memoryObserver(),
+      keyEnvironment: 'live',
+      pepper: PEPPER,
+      usagePlanKeys: {},
+      simpleResponses: true,
+      lockout: { maxFailures: 5, windowMs: 60_000, lockMs: 60_000 },
+      cache: { ttlMs: 0, negativeTtlMs: 0, size: 0 },
+    });
+  });
+  afterAll(async () => {
+    await dynamo.close();
+  });
+
+  it('creates a key, prints it exactly once, and the authorizer accepts it; list/show never print secrets', async () => {
+    // Act
+    const created = await run('keys', [
+      'create',
+      '--client',
+      'acme',
+      '--scopes',
+      'orders:read orders:write',
+      '--tier',
+      'premium',
+      ...target,
+    ]);
+    const key = /(gatehouse_live_\S+)/.exec(created.out)?.[1] as string;
+    const keyId = key.split('_')[2] as string;
+    const listed = await run('keys', ['list', ...target]);
+    const shown = await run('keys', ['show', keyId, '--json', ...target]);
+
+    // Assert
+    expect(created.code).toBe(0);
+    expect(key).toMatch(API_KEY_PATTERN);
+    expect(created.out.split(key).length - 1).toBe(1);
+    await expect(authorize(event({ 'x-api-key': key }))).resolves.toBeDefined();
+    expect(listed.out).toContain(keyId);
+    expect(JSON.parse(shown.out)).toMatchObject({
+      keyId,
+      clientId: 'acme',
+      status: 'active',
+      tier: 'premium',
+    });
+    for (const output of [listed.out, shown.out]) {
+      expect(output).not.toContain(key.split('_')[3]);
+      expect(output).not.toMatch(/sha256:|hmac-sha256:/);
+    }
+  });
+
+  it('rotates a key (old and new both work during the grace period), revokes and deletes it', async () => {
+    // Arrange
+    const created = JSON.parse(
+      (await run('keys', ['create', '--client', 'rot', '--scopes', 'orders:read', '--json', ...target])).out,
+    );
+
+    // Act
+    const rotated = await run('keys', ['rotate', created.keyId, '--grace', '1h', '--json', ...target]);
+    const next = JSON.parse(rotated.out);
+    const oldWorks = await authorize(event({ 'x-api-key': created.key })).then(
+      () => true,
+      () => false,
+    );
+    const newWorks = await authorize(event({ 'x-api-key': next.key })).then(
+      () => true,
+      () => false,
+    );
+    const revoked = await run('keys', ['revoke', created.keyId, ...target]);
+    const afterRevoke = await authorize(event({ 'x-api-key': next.key })).then(
+      () => true,
+      () => false,
+    );
+    const deleted = await run('keys', ['delete', created.keyId, ...target]);
+    const showDeleted = await run('keys', ['show', created.keyId, ...target]);
+
+    // Assert
+    expect(rotated.code).toBe(0);
+    expect(next.key).not.toBe(created.key);
+    expect(next.previousSecretValidUntil).not.toBeNull();
+    expect([oldWorks, newWorks]).toEqual([true, true]);
+    expect(revoked.code).toBe(0);
+    expect(afterRevoke).toBe(false);
+    expect(deleted.code).toBe(0);
+    expect(showDeleted.code).toBe(1);
+    expect(showDeleted.err).toContain(`no key with id ${created.keyId}`);
+  });
+
+  it.each([
+    [['show', 'AAAAAAAAAAAA'], 1, 'no key with id AAAAAAAAAAAA'],
+    [['revoke', 'AAAAAAAAAAAA'], 1, 'no key with id AAAAAAAAAAAA'],
+    [['show', 'not-an-id'], 2, 'not a key id'],
+    [['create'], 2, 'create needs --client'],
+    [['create', '--client', 'x', '--cidr', '10.0.0.0/99'], 2, 'not a CIDR range'],
+    [['create', '--client', 'x', '--expires', 'tomorrow-ish'], 2, '--expires'],
+    [['frobnicate'], 2, 'unknown command frobnicate'],
+    [['list', '--bogus'], 2, "Unknown option '--bogus'"],
+  ])('keys %j exits %i with a clear message', async (args, code, message) => {
+    const result = await run('keys', [...args, ...target]);
+    expect(result.code).toBe(code);
+    expect(result.err).toContain(message);
+  });
+
+  it('says the table is missing', async () => {
+    const result = await run('keys', ['list', '--table', 'NoSuchTable', ...target]);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('the credentials table does not exist');
+  });
+
+  it('manages Basic users: create from stdin, generated passwords shown once, lock, unlock, revoke, passwd', async () => {
+    // Arrange / Act
+    const alice = await run(
+      'users',
+      ['create', 'alice', '--scopes', 'orders:read', '--password-stdin', ...target],
+      {
+        stdin: 'alice-password-123\n',
+      },
+    );
+    const bob = await run('users', ['create', 'bob', '--scopes', 'orders:read', '--json', ...target]);
+    const bobPassword = JSON.parse(bob.out).password as string;
+    const basic = (user: string, password: string) => ({
+      Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    });
+    const allowed = async (user: string, password: string) =>
+      authorize(event(basic(user, password))).then(
+        () => true,
+        () => false,
+      );
+
+    const aliceOk = await allowed('alice', 'alice-password-123');
+    const bobOk = await allowed('bob', bobPassword);
+    const lock = await run('users', ['lock', 'alice', ...target]);
+    const whileLocked = await allowed('alice', 'alice-password-123');
+    const unlock = await run('users', ['unlock', 'alice', ...target]);
+    const afterUnlock = await allowed('alice', 'alice-password-123');
+    const passwd = await run('users', ['passwd', 'alice', '--json', ...target]);
+    const newPassword = JSON.parse(passwd.out).password as string;
+    const oldAfterPasswd = await allowed('alice', 'alice-password-123');
+    const newAfterPasswd = await allowed('alice', newPassword);
+    const revoke = await run('users', ['revoke', 'bob', ...target]);
+    const bobAfterRevoke = await allowed('bob', bobPassword);
+    const listed = await run('users', ['list', '--json', ...target]);
+
+    // Assert
+    expect([alice.code, bob.code, lock.code, unlock.code, passwd.code, revoke.code]).toEqual([
+      0, 0, 0, 0, 0, 0,
+    ]);
+    expect(alice.out).not.toContain('alice-password-123');
+    expect(bob.out.split(bobPassword).length - 1).toBe(1);
+    expect([aliceOk, bobOk, whileLocked, afterUnlock]).toEqual([true, true, false, true]);
+    expect([oldAfterPasswd, newAfterPasswd, bobAfterRevoke]).toEqual([false, true, false]);
+    const users = JSON.parse(listed.out) as { username: string; status: string }[];
+    expect(users.map((u) => [u.username, u.status])).toEqual([
+      ['alice', 'active'],
+      ['bob', 'revoked'],
+    ]);
+    expect(listed.out).not.toContain('scrypt$');
+    expect(listed.out).not.toContain(newPassword);
+  });
+
+  it.each([
+    [['create', 'alice', '--password-stdin'], 'short', 2, 'passwords are 12 to 1024 characters'],
+    [['create', 'bad name'], undefined, 2, 'usernames are'],
+    [['lock', 'nobody'], undefined, 1, 'no user named nobody'],
+    [['create', 'alice'], undefined, 1, 'user alice already exists'],
+  ])('users %j with stdin %j exits %i with a clear message', async (args, stdin, code, message) => {
+    const result = await run('users', [...args, ...target], stdin === undefined ? {} : { stdin });
+    expect(result.code).toBe(code);
+    expect(result.err).toContain(message);
+  });
+
+  it('seeds a demo key and a demo Basic user once (for the local gateway first start)', async () => {
+    const first = await seedDemoCredentials(dynamo.store, hasher, {
+      environment: 'live',
+      pepper: PEPPER,
+      now: Date.now(),
+    });
+    const second = await seedDemoCredentials(dynamo.store, hasher, {
+      environment: 'live',
+      pepper: PEPPER,
+      now: Date.now(),
+    });
+    expect(first?.apiKey).toMatch(API_KEY_PATTERN);
+    expect(second).toBeUndefined();
+    await expect(authorize(event({ 'x-api-key': first?.apiKey as string }))).resolves.toBeDefined();
+    const demo = { Authorization: `Basic ${Buffer.from(`demo:${first?.password}`).toString('base64')}` };
+    await expect(authorize(event(demo))).resolves.toBeDefined();
+  });
+
+  it('runs as `npm run keys` does (a real process): exit status and output', async () => {
+    // Asynchronous: dynalite answers from this process's event loop.
+    const failure = await promisify(execFile)(
+      'npx',
+      ['tsx', 'tools/keys.ts', 'show', 'AAAAAAAAAAAA', ...target],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failure.code).toBe(1);
+    expect(failure.stderr).toContain('error: no key with id AAAAAAAAAAAA');
+  });
+});

@@ -1,0 +1,159 @@
+// Every event in events/ (all folders) through every function's REAL bundle, with the log stream
+// captured: no token, key, password, hash or Authorization value may appear anywhere in the logs.
+// The secrets are collected from each event AFTER its placeholders were filled (fresh tokens, keys
+// and users), plus the stored hashes of those keys and users and the functions' own secrets.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREDENTIAL_QUERY_NAMES } from '../../shared/apigw/credentials.ts';
+import { API_KEY_PATTERN, hashSecret, parseApiKey } from '../../shared/credentials/api-key.ts';
+import { ensureBuilt } from '../../tools/build.ts';
+import { LambdaEnvironment } from '../../tools/lambda/runtime.ts';
+import { type LocalServices, startLocalServices } from '../../tools/local/services.ts';
+import { PROJECT_ROOT } from '../../tools/paths.ts';
+import { findFunction, templateFunctions } from '../../tools/template/functions.ts';
+import { loadTemplate } from '../../tools/template/template.ts';
+import { templateEnvironment } from '../hostile/support/bundle.ts';
+
+const EVENTS_DIR = join(PROJECT_ROOT, 'events');
+const template = loadTemplate(join(PROJECT_ROOT, 'template.yaml'));
+const FUNCTIONS = templateFunctions(template).map((f) => f.logicalId);
+/** Header names whose values are credentials. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie']);
+/** Shorter strings could occur in logs by chance ("Basic", a scope); no real secret is this short. */
+const MIN_SECRET_LENGTH = 8;
+
+function eventFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? eventFiles(join(dir, entry.name))
+      : entry.name.endsWith('.json')
+        ? [join(dir, entry.name)]
+        : [],
+  );
+}
+
+/** Every secret a prepared event carries, in every form it could leak in. */
+function secretsOf(event: unknown, pepper: string | undefined): Set<string> {
+  const out = new Set<string>();
+  const add = (value: string) => {
+    if (value.length >= MIN_SECRET_LENGTH) out.add(value);
+  };
+  const credential = (value: string) => {
+    add(value);
+    const rest = value.replace(/^\s*[A-Za-z]+\s+/, '').trim();
+    add(rest);
+    if (/^basic\s/i.test(value)) {
+      const decoded = Buffer.from(rest, 'base64').toString('utf8');
+      add(decoded);
+      add(decoded.slice(decoded.indexOf(':') + 1));
+    }
+    const parts = rest.split('.');
+    if (parts.length === 3) {
+      add(parts[2] as string);
+      add(`${parts[0]}.${parts[1]}`);
+    }
+    for (const candidate of [value.trim(), rest]) {
+      const match = API_KEY_PATTERN.exec(candidate);
+      if (match === null) continue;
+      const parsed = parseApiKey(candidate, match[1] as 'live' | 'test');
+      if (!parsed.ok) continue;
+      add(parsed.secret);
+      add(hashSecret(parsed.secret, pepper));
+      add(hashSecret(parsed.secret, pepper).split(':')[1] as string);
+    }
+  };
+  const walk = (node: unknown, key: string | undefined, inQuery: boolean) => {
+    if (typeof node === 'string') {
+      const name = (key ?? '').toLowerCase();
+      if (CREDENTIAL_HEADERS.has(name) || (inQuery && CREDENTIAL_QUERY_NAMES.has(name))) credential(node);
+      else if (name === 'authorizationtoken' || name === 'identitysource') credential(node);
+      // Tokens and keys anywhere else (a body, a stage variable) count too.
+      else if (/^[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}$/.test(node) || API_KEY_PATTERN.test(node))
+        credential(node);
+      return;
+    }
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, key, inQuery);
+      return;
+    }
+    if (typeof node === 'object' && node !== null)
+      for (const [k, v] of Object.entries(node)) walk(v, k, inQuery || /querystring/i.test(k));
+  };
+  walk(event, undefined, false);
+  return out;
+}
+
+let services: LocalServices;
+const runtimes = new Map<string, LambdaEnvironment>();
+const logs = new Map<string, string>();
+const secrets = new Set<string>();
+const invocations = new Map<string, number>();
+const files = eventFiles(EVENTS_DIR);
+
+beforeAll(async () => {
+  const envs = FUNCTIONS.map((id) => templateEnvironment(id));
+  services = await startLocalServices(envs, { inMemory: true });
+  for (const [i, id] of FUNCTIONS.entries()) {
+    const fn = findFunction(template, id);
+    const built = await ensureBuilt(fn);
+    const env = services.environmentFor(envs[i] as Record<string, string>);
+    logs.set(id, '');
+    for (const name of ['API_KEY_PEPPER', 'UPSTREAM_SIGNING_SECRET', 'USAGE_PLAN_KEYS'])
+      if ((env[name] ?? '').length >= MIN_SECRET_LENGTH) secrets.add(env[name] as string);
+    runtimes.set(
+      id,
+      new LambdaEnvironment(
+        {
+          logicalId: id,
+          bundle: built.bundle,
+          exportName: built.exportName,
+          env,
+          timeoutSeconds: fn.timeoutSeconds,
+          memoryMb: fn.memoryMb,
+          region: 'us-east-1',
+          accountId: '123456789012',
+        },
+        (chunk) => logs.set(id, `${logs.get(id)}${chunk}`),
+      ),
+    );
+  }
+  const keyEnv = envs.find((e) => 'CREDENTIALS_TABLE' in e);
+  const pepper = keyEnv?.API_KEY_PEPPER === '' ? undefined : keyEnv?.API_KEY_PEPPER;
+  for (const file of files) {
+    const event = await services.prepareEvent(JSON.parse(readFileSync(file, 'utf8')));
+    for (const s of secretsOf(event, pepper)) secrets.add(s);
+    // Stored password hashes of the users the placeholders created.
+    for (const user of (await services.credentialStore?.listUsers()) ?? []) secrets.add(user.hash);
+    for (const id of FUNCTIONS) {
+      await runtimes.get(id)?.invoke(event);
+      invocations.set(id, (invocations.get(id) ?? 0) + 1);
+    }
+  }
+}, 300_000);
+
+afterAll(async () => {
+  for (const runtime of runtimes.values()) await runtime.close();
+  await services?.close();
+});
+
+describe('no secrets in logs', () => {
+  it('ran every event of every folder through every function', () => {
+    const folders = new Set(files.map((f) => relative(EVENTS_DIR, f).split('/')[0]));
+
+    expect(folders.size).toBeGreaterThanOrEqual(3);
+    for (const id of FUNCTIONS) expect(invocations.get(id)).toBe(files.length);
+    // Enough secrets were found for the search to mean something (tokens, keys, Basic users).
+    expect(secrets.size).toBeGreaterThan(files.length);
+  });
+
+  it.each(FUNCTIONS)('%s logged one decision per invocation and none of the secrets', (id) => {
+    const text = logs.get(id) ?? '';
+    const leaked = [...secrets].filter((s) => text.includes(s));
+
+    expect(text.match(/"message":"decision"/g)?.length ?? 0).toBe(files.length);
+    expect(leaked).toEqual([]);
+    expect(text).not.toMatch(/"authorization"\s*:/i);
+    expect(text).not.toMatch(/"x-api-key"\s*:/i);
+  });
+});

@@ -1,0 +1,89 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoAdminStore } from '../../shared/credentials/dynamo-admin.ts';
+import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
+import { localDynamoClient, startEmbeddedDynamo, templateTables } from '../../tools/local/dynamo.ts';
+import { PROJECT_ROOT } from '../../tools/paths.ts';
+import { loadTemplate } from '../../tools/template/template.ts';
+
+/** The credentials table's local name (its logical ID). */
+export const TABLE = 'CredentialsTable';
+
+/** An in-memory dynalite with the template's tables, and an admin store on it. */
+export interface TestDynamo {
+  readonly endpoint: string;
+  readonly client: DynamoDBClient;
+  readonly store: CredentialAdminStore;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite in this process (in memory, loopback, random port) with the template's tables. */
+export async function startTestDynamo(): Promise<TestDynamo> {
+  const tables = templateTables(loadTemplate(join(PROJECT_ROOT, 'template.yaml')));
+  const dynamo = await startEmbeddedDynamo({ path: null, tables });
+  const client = localDynamoClient(dynamo.endpoint);
+  return {
+    endpoint: dynamo.endpoint,
+    client,
+    store: dynamoAdminStore(client, TABLE, 5000),
+    async close() {
+      client.destroy();
+      await dynamo.close();
+    },
+  };
+}
+
+/** How a fake DynamoDB misbehaves. */
+export type Fault = 'hang' | 'throttle' | 'denied' | 'internal';
+
+/**
+ * A loopback HTTP server that answers like a sick DynamoDB: never (hang), or with DynamoDB's JSON
+ * error shape (`__type` + `message`) for throttling, access denied or an internal error.
+ */
+export async function startFaultyDynamo(
+  fault: Fault,
+): Promise<{ endpoint: string; requests: () => number; close(): Promise<void> }> {
+  let requests = 0;
+  const server: Server = createServer((req, res) => {
+    requests++;
+    req.resume();
+    if (fault === 'hang') return; // keep the socket open and never answer
+    const [status, type, message] =
+      fault === 'throttle'
+        ? [
+            400,
+            'com.amazonaws.dynamodb.v20120810#ThrottlingException',
+            'Rate of requests exceeds the allowed throughput.',
+          ]
+        : fault === 'denied'
+          ? [
+              400,
+              'com.amazon.coral.service#AccessDeniedException',
+              'User is not authorized to perform: dynamodb:GetItem',
+            ]
+          : [500, 'com.amazonaws.dynamodb.v20120810#InternalServerError', 'Internal server error'];
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'fault' });
+    res.end(JSON.stringify({ __type: type, message }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+export async function closedPortEndpoint(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}

@@ -1,0 +1,553 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { PolicyResponse, SimpleResponse } from '../../../shared/authz/answer.ts';
+import { hashSecret, mintApiKey } from '../../../shared/credentials/api-key.ts';
+import { createKeyAuthorizer, type KeyAuthorizerDeps } from '../../../shared/credentials/key-authorizer.ts';
+import {
+  createPasswordHasher,
+  type ScryptParams,
+  scryptDerive,
+} from '../../../shared/credentials/password.ts';
+import {
+  type CredentialStore,
+  CredentialStoreError,
+  type KeyRecord,
+  type LockoutPolicy,
+  type UserRecord,
+} from '../../../shared/credentials/store.ts';
+import { ROUTES } from '../../../shared/generated/routes.ts';
+import { AuthorizerFailureError } from '../../../shared/jwt/jwt-authorizer.ts';
+import { memoryObserver } from '../../../shared/observability/observer.ts';
+import { patternMatches } from '../../../shared/policy/resource-pattern.ts';
+
+const API = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1';
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const CHEAP: ScryptParams = { N: 1024, r: 8, p: 1, keylen: 32 };
+const PEPPER = 'pepper-for-unit-tests-0123';
+
+/** A REST REQUEST event for a route, with the given headers and source IP. */
+function restEvent(
+  method: string,
+  path: string,
+  resource: string,
+  headers: Record<string, string>,
+  options: { sourceIp?: string; query?: Record<string, string> } = {},
+): Record<string, unknown> {
+  return {
+    type: 'REQUEST',
+    methodArn: `${API}/${method}${path}`,
+    resource,
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: options.query ?? {},
+    requestContext: { requestId: 'req-1', identity: { sourceIp: options.sourceIp ?? '203.0.113.10' } },
+  };
+}
+const getOrder = (headers: Record<string, string>, options?: Parameters<typeof restEvent>[4]) =>
+  restEvent('GET', '/orders/ord_1', '/orders/{id}', headers, options);
+const deleteOrder = (headers: Record<string, string>) =>
+  restEvent('DELETE', '/orders/ord_1', '/orders/{id}', headers);
+
+function permits(response: PolicyResponse, arn: string): boolean {
+  const hit = (effect: string) =>
+    response.policyDocument.Statement.some(
+      (s) => s.Effect === effect && s.Resource.some((r) => patternMatches(r, arn)),
+    );
+  return !hit('Deny') && hit('Allow');
+}
+
+/** An in-memory store that counts calls and can be told to fail. */
+class FakeStore implements CredentialStore {
+  readonly keys = new Map<string, KeyRecord>();
+  readonly users = new Map<string, UserRecord>();
+  calls = 0;
+  failWith: Error | undefined;
+
+  #check(): void {
+    this.calls++;
+    if (this.failWith !== undefined) throw this.failWith;
+  }
+  async findKey(keyId: string) {
+    this.#check();
+    return this.keys.get(keyId);
+  }
+  async findUser(username: string) {
+    this.#check();
+    return this.users.get(username);
+  }
+  async recordFailure(username: string, now: number, policy: LockoutPolicy) {
+    this.#check();
+    const user = this.users.get(username) as UserRecord;
+    const inWindow = user.failureWindowStart !== undefined && user.failureWindowStart > now - policy.windowMs;
+    const failures = inWindow ? user.failures + 1 : 1;
+    const lockedUntil = failures >= policy.maxFailures ? now + policy.lockMs : undefined;
+    this.users.set(username, {
+      ...user,
+      failures: lockedUntil === undefined ? failures : 0,
+      failureWindowStart: lockedUntil === undefined ? (inWindow ? user.failureWindowStart : now) : undefined,
+      lockedUntil,
+    });
+    return { failures, lockedUntil };
+  }
+  async clearFailures(username: string) {
+    this.#check();
+    const user = this.users.get(username) as UserRecord;
+    this.users.set(username, { ...user, failures: 0, failureWindowStart: undefined, lockedUntil: undefined });
+  }
+}
+
+const hasher = createPasswordHasher({ params: CHEAP });
+
+function keyRecord(secret: string, keyId: string, overrides: Partial<KeyRecord> = {}): KeyRecord {
+  return {
+    keyId,
+    hash: hashSecret(secret, PEPPER),
+    clientId: 'client-1',
+    name: 'test key',
+    scopes: ['orders:read'],
+    status: 'active',
+    createdAt: NOW - 1000,
+    expiresAt: undefined,
+    allowedCidrs: [],
+    tier: 'premium',
+    previousHash: undefined,
+    previousHashExpiresAt: undefined,
+    ...overrides,
+  };
+}
+
+async function userRecord(
+  username: string,
+  password: string,
+  overrides: Partial<UserRecord> = {},
+): Promise<UserRecord> {
+  return {
+    username,
+    hash: await hasher.hash(password),
+    clientId: `${username}-client`,
+    scopes: ['orders:read'],
+    status: 'active',
+    createdAt: NOW - 1000,
+    allowedCidrs: [],
+    tier: 'basic',
+    failures: 0,
+    failureWindowStart: undefined,
+    lockedUntil: undefined,
+    ...overrides,
+  };
+}
+
+function setup(overrides: Partial<KeyAuthorizerDeps> = {}) {
+  const store = new FakeStore();
+  const observer = memoryObserver();
+  let now = NOW;
+  const authorize = createKeyAuthorizer({
+    store,
+    passwords: hasher,
+    routes: ROUTES,
+    clock: () => now,
+    observer,
+    keyEnvironment: 'live',
+    pepper: PEPPER,
+    usagePlanKeys: { basic: 'basic-usage-key-0123456789', premium: 'premium-usage-key-0123456789' },
+    simpleResponses: true,
+    lockout: { maxFailures: 3, windowMs: 60_000, lockMs: 300_000 },
+    cache: { ttlMs: 30_000, negativeTtlMs: 5_000, size: 100 },
+    ...overrides,
+  });
+  const addKey = (overridesForKey: Partial<KeyRecord> = {}) => {
+    const minted = mintApiKey('live');
+    store.keys.set(minted.keyId, keyRecord(minted.secret, minted.keyId, overridesForKey));
+    return minted;
+  };
+  return {
+    store,
+    observer,
+    authorize,
+    addKey,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    reasons: () => observer.decisions.map((d) => d.reason),
+  };
+}
+
+const basic = (user: string, password: string) => ({
+  Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
+
+describe('createKeyAuthorizer — API keys', () => {
+  it('allows a valid key on a route its scopes cover, with the tier usage key and a secret-free context', async () => {
+    // Arrange
+    const { authorize, addKey, reasons } = setup();
+    const { key, keyId } = addKey();
+    const event = getOrder({ 'x-api-key': key });
+
+    // Act
+    const response = (await authorize(event)) as PolicyResponse;
+
+    // Assert
+    expect(permits(response, String(event.methodArn))).toBe(true);
+    expect(response.principalId).toBe('client-1');
+    expect(response.usageIdentifierKey).toBe('premium-usage-key-0123456789');
+    expect(response.context).toEqual({
+      clientId: 'client-1',
+      authType: 'api_key',
+      keyId,
+      scopes: 'orders:read',
+      tier: 'premium',
+    });
+    expect(JSON.stringify(response)).not.toContain(key.split('_')[3]);
+    expect(reasons()).toEqual(['allowed']);
+  });
+
+  it('denies (403) a valid key on a route its scopes do not cover', async () => {
+    const { authorize, addKey, reasons } = setup();
+    const event = deleteOrder({ 'x-api-key': addKey().key });
+    const response = (await authorize(event)) as PolicyResponse;
+    expect(permits(response, String(event.methodArn))).toBe(false);
+    expect(reasons()).toEqual(['scope_missing']);
+  });
+
+  it('answers HTTP API payload 2.0 with a simple response', async () => {
+    const { authorize, addKey } = setup();
+    const event = {
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: `${API}/GET/orders`,
+      routeKey: 'GET /orders',
+      rawPath: '/orders',
+      rawQueryString: '',
+      headers: { 'x-api-key': addKey().key },
+      requestContext: { http: { method: 'GET', path: '/orders', sourceIp: '203.0.113.10' }, requestId: 'r' },
+    };
+    const response = (await authorize(event)) as SimpleResponse;
+    expect(response.isAuthorized).toBe(true);
+    expect(response.context.clientId).toBe('client-1');
+  });
+
+  it.each([
+    ['junk', 'key_malformed'],
+    ['gatehouse_live_AAAAAAAAAAAA_0123456789abcdefghijABCDEFGHIJ0123456789abc_000000', 'key_checksum'],
+    [mintApiKey('test').key, 'key_environment'],
+  ])('refuses %s with 401 (%s) without reading the store', async (key, reason) => {
+    const { authorize, store, reasons } = setup();
+    await expect(authorize(getOrder({ 'x-api-key': key }))).rejects.toThrow('Unauthorized');
+    expect(store.calls).toBe(0);
+    expect(reasons()).toEqual([reason]);
+  });
+
+  it.each([
+    ['unknown', 'key_unknown'],
+    ['revoked', 'key_revoked'],
+    ['expired', 'key_expired'],
+    ['wrong secret', 'key_mismatch'],
+  ])('refuses a %s key with 401 (%s)', async (kind, reason) => {
+    const { authorize, addKey, store, reasons } = setup();
+    let key: string;
+    if (kind === 'unknown') key = mintApiKey('live').key;
+    else if (kind === 'revoked') key = addKey({ status: 'revoked' }).key;
+    else if (kind === 'expired') key = addKey({ expiresAt: NOW }).key;
+    else key = mintApiKey('live', addKey().keyId).key;
+    await expect(authorize(getOrder({ 'x-api-key': key }))).rejects.toThrow('Unauthorized');
+    expect(store.calls).toBe(1);
+    expect(reasons()).toEqual([reason]);
+  });
+
+  it('accepts the previous secret inside the rotation grace period and refuses it after', async () => {
+    // Arrange: rotate a key, the old secret is valid for one more minute.
+    const { authorize, store, advance, reasons } = setup({ cache: { ttlMs: 0, negativeTtlMs: 0, size: 0 } });
+    const old = mintApiKey('live');
+    const next = mintApiKey('live', old.keyId);
+    store.keys.set(
+      old.keyId,
+      keyRecord(next.secret, old.keyId, {
+        previousHash: hashSecret(old.secret, PEPPER),
+        previousHashExpiresAt: NOW + 60_000,
+      }),
+    );
+
+    // Act / Assert
+    await expect(authorize(getOrder({ 'x-api-key': old.key }))).resolves.toBeDefined();
+    await expect(authorize(getOrder({ 'x-api-key': next.key }))).resolves.toBeDefined();
+    advance(60_000);
+    await expect(authorize(getOrder({ 'x-api-key': old.key }))).rejects.toThrow('Unauthorized');
+    await expect(authorize(getOrder({ 'x-api-key': next.key }))).resolves.toBeDefined();
+    expect(reasons()).toEqual(['allowed', 'allowed', 'key_mismatch', 'allowed']);
+  });
+
+  it('denies (403, source_ip_denied) a key used from outside its CIDRs, and allows it from inside', async () => {
+    const { authorize, addKey, reasons } = setup();
+    const { key } = addKey({ allowedCidrs: ['10.0.0.0/8', '2001:db8::/32'] });
+    const outside = getOrder({ 'x-api-key': key }, { sourceIp: '203.0.113.10' });
+    const inside = getOrder({ 'x-api-key': key }, { sourceIp: '10.1.2.3' });
+    const inside6 = getOrder({ 'x-api-key': key }, { sourceIp: '2001:db8::7' });
+    expect(permits((await authorize(outside)) as PolicyResponse, String(outside.methodArn))).toBe(false);
+    expect(permits((await authorize(inside)) as PolicyResponse, String(inside.methodArn))).toBe(true);
+    expect(permits((await authorize(inside6)) as PolicyResponse, String(inside6.methodArn))).toBe(true);
+    expect(reasons()).toEqual(['source_ip_denied', 'allowed', 'allowed']);
+  });
+
+  it.each([
+    ['a key in the query string', {}, { api_key: 'x' }, 'credential_in_query'],
+    ['no credential', {}, undefined, 'credential_missing'],
+    [
+      'a key and a Basic credential',
+      { 'x-api-key': 'k', Authorization: 'Basic YTpi' },
+      undefined,
+      'credential_multiple',
+    ],
+    ['a Bearer token', { Authorization: 'Bearer a.b.c' }, undefined, 'credential_scheme'],
+  ])('refuses %s with 401', async (_name, headers, query, reason) => {
+    const { authorize, store, reasons } = setup();
+    await expect(authorize(getOrder(headers, query === undefined ? {} : { query }))).rejects.toThrow(
+      'Unauthorized',
+    );
+    expect(store.calls).toBe(0);
+    expect(reasons()).toEqual([reason]);
+  });
+
+  it('caches lookups: a second request within the TTL does not read the store, a later one does', async () => {
+    const { authorize, addKey, store, advance } = setup();
+    const event = getOrder({ 'x-api-key': addKey().key });
+    await authorize(event);
+    await authorize(event);
+    expect(store.calls).toBe(1);
+    advance(30_000);
+    await authorize(event);
+    expect(store.calls).toBe(2);
+  });
+
+  it('remembers unknown key ids briefly (negative cache)', async () => {
+    const { authorize, store, advance } = setup();
+    const event = getOrder({ 'x-api-key': mintApiKey('live').key });
+    await expect(authorize(event)).rejects.toThrow('Unauthorized');
+    await expect(authorize(event)).rejects.toThrow('Unauthorized');
+    expect(store.calls).toBe(1);
+    advance(5_000);
+    await expect(authorize(event)).rejects.toThrow('Unauthorized');
+    expect(store.calls).toBe(2);
+  });
+});
+
+describe('createKeyAuthorizer — arbitrary input', () => {
+  it('answers any x-api-key or Authorization value that is not a valid credential with 401, never Allow or 500', async () => {
+    const { authorize, addKey } = setup();
+    const valid = addKey().key;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('x-api-key', 'Authorization'),
+        fc.oneof(
+          fc.string(),
+          fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+          fc.constant(`${valid}x`),
+        ),
+        async (name, value) => {
+          fc.pre(value !== valid);
+          await expect(authorize(getOrder({ [name]: value }))).rejects.toThrow('Unauthorized');
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('createKeyAuthorizer — HTTP Basic', () => {
+  it('allows a user with the right password, with the user in the context', async () => {
+    const { authorize, store } = setup();
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    const response = (await authorize(getOrder(basic('alice', 'correct horse battery')))) as PolicyResponse;
+    expect(response.principalId).toBe('alice-client');
+    expect(response.context).toEqual({
+      clientId: 'alice-client',
+      authType: 'basic',
+      username: 'alice',
+      scopes: 'orders:read',
+      tier: 'basic',
+    });
+    expect(response.usageIdentifierKey).toBe('basic-usage-key-0123456789');
+  });
+
+  it.each([
+    ['an unknown user', 'bob', 'whatever password', 'user_unknown'],
+    ['a wrong password', 'alice', 'wrong password!', 'password_mismatch'],
+  ])('refuses %s with 401 (%s)', async (_name, user, password, reason) => {
+    const { authorize, store, reasons } = setup();
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    await expect(authorize(getOrder(basic(user, password)))).rejects.toThrow('Unauthorized');
+    expect(reasons()).toEqual([reason]);
+  });
+
+  it('spends a scrypt derivation on unknown, revoked and locked users too', async () => {
+    // Arrange: a hasher that records which path ran.
+    const ran: string[] = [];
+    const spy = {
+      hash: hasher.hash,
+      verify: async (p: string, s: string) => {
+        ran.push('verify');
+        return hasher.verify(p, s);
+      },
+      verifyDummy: async (p: string) => {
+        ran.push('dummy');
+        return hasher.verifyDummy(p);
+      },
+    };
+    const { authorize, store } = setup({ passwords: spy });
+    store.users.set('revoked', await userRecord('revoked', 'correct horse battery', { status: 'revoked' }));
+    store.users.set('locked', await userRecord('locked', 'correct horse battery', { status: 'locked' }));
+
+    // Act
+    for (const user of ['nobody', 'revoked', 'locked'])
+      await expect(authorize(getOrder(basic(user, 'correct horse battery')))).rejects.toThrow('Unauthorized');
+
+    // Assert
+    expect(ran).toEqual(['dummy', 'dummy', 'dummy']);
+  });
+
+  it('locks a user after repeated failures: 401 even with the right password, until the lock ends', async () => {
+    // Arrange
+    const { authorize, store, advance, reasons } = setup({ cache: { ttlMs: 0, negativeTtlMs: 0, size: 0 } });
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+
+    // Act: three failures (the limit), then the right password.
+    for (let i = 0; i < 3; i++)
+      await expect(authorize(getOrder(basic('alice', `wrong ${i}`)))).rejects.toThrow('Unauthorized');
+    await expect(authorize(getOrder(basic('alice', 'correct horse battery')))).rejects.toThrow(
+      'Unauthorized',
+    );
+    advance(300_000);
+    const after = await authorize(getOrder(basic('alice', 'correct horse battery')));
+
+    // Assert
+    expect(after).toBeDefined();
+    expect(reasons()).toEqual([
+      'password_mismatch',
+      'password_mismatch',
+      'password_mismatch',
+      'user_locked',
+      'allowed',
+    ]);
+  });
+
+  it('clears the failure count after a successful login', async () => {
+    const { authorize, store } = setup({ cache: { ttlMs: 0, negativeTtlMs: 0, size: 0 } });
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    await expect(authorize(getOrder(basic('alice', 'wrong')))).rejects.toThrow('Unauthorized');
+    expect(store.users.get('alice')?.failures).toBe(1);
+    await authorize(getOrder(basic('alice', 'correct horse battery')));
+    expect(store.users.get('alice')?.failures).toBe(0);
+  });
+
+  it('starts a new window when the old one ran out', async () => {
+    const { authorize, store, advance } = setup({ cache: { ttlMs: 0, negativeTtlMs: 0, size: 0 } });
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    for (let i = 0; i < 2; i++) await expect(authorize(getOrder(basic('alice', 'wrong')))).rejects.toThrow();
+    advance(60_001);
+    await expect(authorize(getOrder(basic('alice', 'wrong')))).rejects.toThrow();
+    expect(store.users.get('alice')?.failures).toBe(1);
+    expect(store.users.get('alice')?.lockedUntil).toBeUndefined();
+  });
+
+  it('skips scrypt for a credential verified within the cache TTL, and verifies again after it', async () => {
+    // Arrange: count derivations.
+    let derivations = 0;
+    const counting = createPasswordHasher({
+      params: CHEAP,
+      derive: (password, salt, params) => {
+        derivations++;
+        return scryptDerive(password, salt, params);
+      },
+    });
+    const { authorize, store, advance } = setup({ passwords: counting });
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    const event = getOrder(basic('alice', 'correct horse battery'));
+
+    // Act
+    await authorize(event);
+    await authorize(event);
+    const withinTtl = derivations;
+    advance(30_000);
+    await authorize(event);
+
+    // Assert
+    expect(withinTtl).toBe(1);
+    expect(derivations).toBe(2);
+  });
+});
+
+describe('createKeyAuthorizer — failures', () => {
+  it.each([
+    [
+      'throttled',
+      new CredentialStoreError('store_throttled', 'DynamoDB GetItem failed (ThrottlingException)'),
+    ],
+    ['denied', new CredentialStoreError('store_denied', 'DynamoDB GetItem failed (AccessDeniedException)')],
+    ['timeout', new CredentialStoreError('store_timeout', 'DynamoDB GetItem took longer than 2000 ms')],
+    ['anything else', new TypeError('boom')],
+  ])('throws AuthorizerFailureError (500) when the store is %s, never Allow', async (_name, error) => {
+    const { authorize, addKey, store, reasons } = setup();
+    const event = getOrder({ 'x-api-key': addKey().key });
+    store.failWith = error;
+    await expect(authorize(event)).rejects.toThrow(AuthorizerFailureError);
+    expect(reasons()).toEqual(['dependency_failure']);
+  });
+
+  it('does not cache a failure: the next request reads the store again', async () => {
+    const { authorize, addKey, store } = setup();
+    const event = getOrder({ 'x-api-key': addKey().key });
+    store.failWith = new CredentialStoreError('store_unavailable', 'down');
+    await expect(authorize(event)).rejects.toThrow(AuthorizerFailureError);
+    store.failWith = undefined;
+    await expect(authorize(event)).resolves.toBeDefined();
+  });
+
+  it('fails (500) when recording a Basic failure fails', async () => {
+    const { authorize, store, reasons } = setup();
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    store.recordFailure = async () => {
+      throw new CredentialStoreError('store_throttled', 'throttled');
+    };
+    await expect(authorize(getOrder(basic('alice', 'wrong')))).rejects.toThrow(AuthorizerFailureError);
+    expect(reasons()).toEqual(['dependency_failure']);
+  });
+
+  it('fails (500) for a peppered key when the function has no pepper', async () => {
+    const { authorize, addKey, reasons } = setup({ pepper: undefined });
+    const { key } = addKey(); // hashed with PEPPER
+    await expect(authorize(getOrder({ 'x-api-key': key }))).rejects.toThrow(AuthorizerFailureError);
+    expect(reasons()).toEqual(['dependency_failure']);
+  });
+});
+
+describe('createKeyAuthorizer — logs', () => {
+  it('never logs a key, a password, a hash or the Authorization value', async () => {
+    // Arrange
+    const { authorize, addKey, store, observer } = setup();
+    const { key, secret } = addKey();
+    const user = await userRecord('alice', 'correct horse battery');
+    store.users.set('alice', user);
+    const header = basic('alice', 'correct horse battery').Authorization;
+
+    // Act
+    await authorize(getOrder({ 'x-api-key': key }));
+    await authorize(getOrder({ Authorization: header }));
+    await authorize(getOrder(basic('alice', 'wrong password'))).catch(() => undefined);
+    store.failWith = new Error('down');
+    await authorize(getOrder({ 'x-api-key': mintApiKey('live').key })).catch(() => undefined);
+
+    // Assert
+    const logged = JSON.stringify([observer.decisions, observer.warnings]);
+    for (const forbidden of [
+      key,
+      secret,
+      'correct horse battery',
+      'wrong password',
+      header.slice(6),
+      user.hash,
+      store.keys.values().next().value?.hash as string,
+    ])
+      expect(logged).not.toContain(forbidden);
+  });
+});

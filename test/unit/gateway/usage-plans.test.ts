@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { UsagePlanModel } from '../../../tools/gateway/model.ts';
+import { quotaPeriodStart, UsageMeter } from '../../../tools/gateway/usage-plans.ts';
+
+const plan = (over: Partial<UsagePlanModel> = {}): UsagePlanModel => ({
+  id: 'BasicUsagePlan',
+  throttle: { rateLimit: 2, burstLimit: 3 },
+  quota: undefined,
+  keyValues: ['k'],
+  ...over,
+});
+
+describe('UsageMeter', () => {
+  it('lets a burst through, then throttles, then refills at the rate', () => {
+    // Arrange
+    let now = 1_000_000;
+    const meter = new UsageMeter(() => now);
+    const p = plan();
+
+    // Act
+    const burst = [meter.take(p, 'k'), meter.take(p, 'k'), meter.take(p, 'k'), meter.take(p, 'k')];
+    now += 500; // 0.5 s at 2 rps = one token
+    const refilled = [meter.take(p, 'k'), meter.take(p, 'k')];
+
+    // Assert
+    expect(burst).toEqual(['ok', 'ok', 'ok', 'throttled']);
+    expect(refilled).toEqual(['ok', 'throttled']);
+  });
+
+  it('keeps one bucket per key', () => {
+    // Arrange
+    const meter = new UsageMeter(() => 0);
+    const p = plan({ throttle: { rateLimit: 1, burstLimit: 1 } });
+
+    // Act
+    const a = [meter.take(p, 'a'), meter.take(p, 'a')];
+    const b = meter.take(p, 'b');
+
+    // Assert
+    expect(a).toEqual(['ok', 'throttled']);
+    expect(b).toBe('ok');
+  });
+
+  it('refuses requests over the quota until the next period', () => {
+    // Arrange
+    let now = Date.UTC(2026, 10, 22, 23, 59, 0);
+    const meter = new UsageMeter(() => now);
+    const p = plan({ throttle: undefined, quota: { limit: 2, period: 'DAY', offset: 0 } });
+
+    // Act
+    const today = [meter.take(p, 'k'), meter.take(p, 'k'), meter.take(p, 'k')];
+    now = Date.UTC(2026, 10, 23, 0, 0, 1);
+    const tomorrow = meter.take(p, 'k');
+
+    // Assert
+    expect(today).toEqual(['ok', 'ok', 'quota_exceeded']);
+    expect(tomorrow).toBe('ok');
+  });
+
+  it.each([
+    ['DAY', 0, Date.UTC(2026, 10, 22)],
+    ['WEEK', 0, Date.UTC(2026, 10, 22)], // 2026-11-22 is a Sunday
+    ['WEEK', 1, Date.UTC(2026, 10, 16)],
+    ['MONTH', 0, Date.UTC(2026, 10, 1)],
+  ] as const)('starts a %s period (offset %d) where API Gateway does', (period, offset, expected) => {
+    // Act
+    const start = quotaPeriodStart({ limit: 1, period, offset }, Date.UTC(2026, 10, 22, 15));
+
+    // Assert
+    expect(start).toBe(expected);
+  });
+});
