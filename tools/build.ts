@@ -4,8 +4,9 @@
  *
  *   npm run build [-- LogicalId ...] [--template template.yaml]
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
 import { generate } from './generate.ts';
@@ -76,20 +77,38 @@ function bundleFile(fn: FunctionDefinition, outdir: string): { bundle: string; e
   return { bundle, exportName };
 }
 
-/** Builds one function. */
+/**
+ * Builds one function. The bundle is written to a fresh folder and swapped in with renames, so a
+ * local Lambda that is starting from the previous bundle (tests, the gateway's --watch) never sees a
+ * half-written or missing one.
+ */
 export async function buildFunction(fn: FunctionDefinition, root = PROJECT_ROOT): Promise<BuiltFunction> {
   const outdir = join(BUILD_DIR, fn.logicalId);
-  rmSync(outdir, { recursive: true, force: true });
-  mkdirSync(outdir, { recursive: true });
-  const options = esbuildOptions(fn, root, outdir);
-  const result = await build(options);
-  const { bundle, exportName } = bundleFile(fn, outdir);
-  const inputs = Object.keys(result.metafile?.inputs ?? {}).map((i) =>
-    resolve(options.absWorkingDir ?? root, i),
-  );
-  const manifest: Manifest = { inputs, options: JSON.stringify(fn.build), bundle, exportName };
-  writeFileSync(join(outdir, 'gatehouse-manifest.json'), JSON.stringify(manifest));
-  return { logicalId: fn.logicalId, bundle, exportName, bytes: statSync(bundle).size };
+  const staging = `${outdir}.staging-${process.pid}-${randomUUID()}`;
+  mkdirSync(staging, { recursive: true });
+  try {
+    const options = esbuildOptions(fn, root, staging);
+    const result = await build(options);
+    const staged = bundleFile(fn, staging);
+    const inputs = Object.keys(result.metafile?.inputs ?? {}).map((i) =>
+      resolve(options.absWorkingDir ?? root, i),
+    );
+    const bundle = join(outdir, relative(staging, staged.bundle));
+    const manifest: Manifest = {
+      inputs,
+      options: JSON.stringify(fn.build),
+      bundle,
+      exportName: staged.exportName,
+    };
+    writeFileSync(join(staging, 'gatehouse-manifest.json'), JSON.stringify(manifest));
+    const retired = `${outdir}.retired-${process.pid}-${randomUUID()}`;
+    if (existsSync(outdir)) renameSync(outdir, retired);
+    renameSync(staging, outdir);
+    rmSync(retired, { recursive: true, force: true });
+    return { logicalId: fn.logicalId, bundle, exportName: staged.exportName, bytes: statSync(bundle).size };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** The existing bundle when it is newer than every input and built with the same options. */

@@ -1,14 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import {
-  type AuthorizerRequest,
-  headerValues,
-  MalformedEventError,
-  normalizeAuthorizerEvent,
-} from '../apigw/authorizer-request.ts';
+import { type AuthorizerRequest, headerValues } from '../apigw/authorizer-request.ts';
 import { credentialInQuery, singleHeader } from '../apigw/credentials.ts';
 import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
+import { AuthorizerInvocation } from '../authz/invocation.ts';
 import { ExpiringLru } from '../cache/lru.ts';
-import { AuthorizerFailureError, unauthorized } from '../jwt/jwt-authorizer.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
@@ -231,50 +226,25 @@ export function createKeyAuthorizer(
   }
 
   return async (event) => {
-    const started = deps.clock();
-    let request: AuthorizerRequest | undefined;
-    const log = (
-      effect: 'allow' | 'deny' | 'unauthorized' | 'error',
-      reason: string,
-      extra: { route?: string | undefined; principal?: string | undefined; cacheHit?: boolean } = {},
-    ) =>
-      deps.observer.decision({
-        requestId: request?.requestId,
-        route: extra.route,
-        effect,
-        reason,
-        principal: extra.principal,
-        latencyMs: deps.clock() - started,
-        cacheHit: extra.cacheHit ?? false,
-      });
-    try {
-      request = normalizeAuthorizerEvent(event, deps.simpleResponses);
-    } catch (err) {
-      if (!(err instanceof MalformedEventError)) throw err;
-      log('unauthorized', err.reason);
-      throw unauthorized();
-    }
+    // Typed explicitly so that TypeScript sees refuse() and fail() end the path (they return never).
+    const invocation: AuthorizerInvocation = new AuthorizerInvocation(deps.observer, deps.clock);
+    const request = invocation.read(event, deps.simpleResponses);
     let verification: Verification;
     try {
       verification = await credentialOf(request);
     } catch (err) {
       const cause = err instanceof StoreCallError ? err.cause : err;
-      log('error', 'dependency_failure');
-      deps.observer.warn('credential store failed', {
+      invocation.fail('check the credential', cause, {
         error: (cause as Error).name,
         reason: (cause as { reason?: unknown }).reason,
         message: (cause as Error).message,
       });
-      throw new AuthorizerFailureError('the authorizer could not check the credential', { cause });
     }
-    if (!verification.ok) {
-      log('unauthorized', verification.reason, { principal: verification.principal });
-      throw unauthorized();
-    }
+    if (!verification.ok) invocation.refuse(verification.reason, { principal: verification.principal });
     const { identity } = verification;
     const denyAll = sourceIpAllowed(request.sourceIp, verification.cidrs) ? undefined : 'source_ip_denied';
     const answer = answerFor(request, identity, matcher, policies, denyAll);
-    log(answer.effect, answer.reason, {
+    invocation.log(answer.effect, answer.reason, {
       route: answer.route,
       principal: identity.principalId,
       cacheHit: verification.cacheHit,

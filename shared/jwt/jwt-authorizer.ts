@@ -1,15 +1,13 @@
-import {
-  type AuthorizerRequest,
-  MalformedEventError,
-  normalizeAuthorizerEvent,
-} from '../apigw/authorizer-request.ts';
 import { readBearerToken } from '../apigw/credentials.ts';
 import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
+import { AuthorizerInvocation } from '../authz/invocation.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
 import { scopesOf } from './token-checks.ts';
 import type { TokenVerifier, VerifiedClaims } from './verifier.ts';
+
+export { AuthorizerFailureError, unauthorized } from '../authz/invocation.ts';
 
 /** What the JWT authorizer needs; everything that touches the outside world comes in here. */
 export interface JwtAuthorizerDeps {
@@ -18,16 +16,6 @@ export interface JwtAuthorizerDeps {
   readonly simpleResponses: boolean;
   readonly clock: () => number;
   readonly observer: Observer;
-}
-
-/** The error API Gateway turns into a 401: the message must be exactly `Unauthorized`. */
-export function unauthorized(): Error {
-  return new Error('Unauthorized');
-}
-
-/** A failure API Gateway turns into a 500 (nothing cached). The message names no credential. */
-export class AuthorizerFailureError extends Error {
-  override readonly name = 'AuthorizerFailureError';
 }
 
 /** What the authorizer puts in the context: who, with which scopes, from which client and issuer. */
@@ -71,54 +59,26 @@ export function createJwtAuthorizer(
   const matcher = new RouteMatcher(deps.routes);
   const policies = new PolicyCache(deps.routes);
   return async (event) => {
-    const started = deps.clock();
-    let request: AuthorizerRequest | undefined;
-    const log = (
-      effect: 'allow' | 'deny' | 'unauthorized' | 'error',
-      reason: string,
-      extra: { route?: string | undefined; principal?: string; cacheHit?: boolean } = {},
-    ) =>
-      deps.observer.decision({
-        requestId: request?.requestId,
-        route: extra.route,
-        effect,
-        reason,
-        principal: extra.principal,
-        latencyMs: deps.clock() - started,
-        cacheHit: extra.cacheHit ?? false,
-      });
-    try {
-      request = normalizeAuthorizerEvent(event, deps.simpleResponses);
-    } catch (err) {
-      if (!(err instanceof MalformedEventError)) throw err;
-      log('unauthorized', err.reason);
-      throw unauthorized();
-    }
+    // Typed explicitly so that TypeScript sees refuse() and fail() end the path (they return never).
+    const invocation: AuthorizerInvocation = new AuthorizerInvocation(deps.observer, deps.clock);
+    const request = invocation.read(event, deps.simpleResponses);
     const token = readBearerToken(request);
-    if (!token.ok) {
-      log('unauthorized', token.reason);
-      throw unauthorized();
-    }
+    if (!token.ok) invocation.refuse(token.reason);
     let verification: Awaited<ReturnType<TokenVerifier['verify']>>;
     try {
       verification = await deps.verifier.verify(token.value, deps.clock());
     } catch (err) {
-      log('error', 'dependency_failure');
-      deps.observer.warn('token verification failed', {
+      invocation.fail('verify the token', err, {
         error: (err as Error).name,
         message: (err as Error).message,
       });
-      throw new AuthorizerFailureError('the authorizer could not verify the token', { cause: err });
     }
-    if (!verification.ok) {
-      log('unauthorized', verification.reason);
-      throw unauthorized();
-    }
+    if (!verification.ok) invocation.refuse(verification.reason);
     const identity = verification.cached
       ? identityOfCached(verification.claims, verification.issuer.issuer)
       : identityFromClaims(verification.claims, verification.issuer.issuer);
     const answer = answerFor(request, identity, matcher, policies);
-    log(answer.effect, answer.reason, {
+    invocation.log(answer.effect, answer.reason, {
       route: answer.route,
       principal: identity.principalId,
       cacheHit: verification.cached,

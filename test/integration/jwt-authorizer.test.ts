@@ -1,7 +1,5 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyResponse } from '../../shared/authz/answer.ts';
-import { patternMatches } from '../../shared/policy/resource-pattern.ts';
 import {
   fillTokenPlaceholders,
   generateSigningKey,
@@ -9,33 +7,10 @@ import {
   type RunningIssuer,
   startLocalIssuer,
 } from '../../tools/issuer/local-issuer.ts';
-import type { InvocationResult } from '../../tools/lambda/runtime.ts';
 import { bundleEnvironment } from '../support/bundles.ts';
 import { readEvent, retarget, SAMPLE_EVENTS } from '../support/events.ts';
 import { startJwksServer } from '../support/jwks-server.ts';
-
-/** API Gateway's verdict for a policy answer on a method ARN: explicit Deny wins. */
-function permits(response: PolicyResponse, arn: string): boolean {
-  const hit = (effect: string) =>
-    response.policyDocument.Statement.some(
-      (s) => s.Effect === effect && s.Resource.some((r) => patternMatches(r, arn)),
-    );
-  return !hit('Deny') && hit('Allow');
-}
-
-type Outcome = 'allow' | 'deny' | 'unauthorized';
-
-function outcomeOf(result: InvocationResult, event: Record<string, unknown>): Outcome | string {
-  if (!result.ok)
-    return result.error.errorMessage === 'Unauthorized'
-      ? 'unauthorized'
-      : `error: ${result.error.errorMessage}`;
-  const value = result.result as Record<string, unknown>;
-  if ('isAuthorized' in value) return value.isAuthorized === true ? 'allow' : 'deny';
-  return permits(value as unknown as PolicyResponse, String(event.methodArn ?? event.routeArn))
-    ? 'allow'
-    : 'deny';
-}
+import { type Outcome, outcomeOf } from '../support/outcome.ts';
 
 describe('JwtAuthorizerFunction bundle', () => {
   let issuer: RunningIssuer;

@@ -3,40 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse } from '../../shared/authz/answer.ts';
 import { createKey, createUser, rotateKey, setUserStatus } from '../../shared/credentials/admin.ts';
 import { createPasswordHasher } from '../../shared/credentials/password.ts';
-import { patternMatches } from '../../shared/policy/resource-pattern.ts';
-import type { InvocationResult } from '../../tools/lambda/runtime.ts';
 import { fillCredentialPlaceholders } from '../../tools/local/dynamo.ts';
 import { startLocalServices } from '../../tools/local/services.ts';
 import { bundleEnvironment } from '../support/bundles.ts';
 import { startTestDynamo, TABLE, type TestDynamo } from '../support/dynalite.ts';
 import { readEvent } from '../support/events.ts';
+import { outcomeOf } from '../support/outcome.ts';
 
 const PEPPER = 'integration-pepper-0123456789';
 const USAGE_KEYS = { basic: 'basic-usage-key-0123456789', premium: 'premium-usage-key-0123456789' };
 // Cheap scrypt for users created by the tests; the parameters are stored with each hash.
 const hasher = createPasswordHasher({ params: { N: 1024, r: 8, p: 1, keylen: 32 } });
-
-type Outcome = 'allow' | 'deny' | 'unauthorized';
-
-function permits(response: PolicyResponse, arn: string): boolean {
-  const hit = (effect: string) =>
-    response.policyDocument.Statement.some(
-      (s) => s.Effect === effect && s.Resource.some((r) => patternMatches(r, arn)),
-    );
-  return !hit('Deny') && hit('Allow');
-}
-
-function outcomeOf(result: InvocationResult, event: Record<string, unknown>): Outcome | string {
-  if (!result.ok)
-    return result.error.errorMessage === 'Unauthorized'
-      ? 'unauthorized'
-      : `error: ${result.error.errorMessage}`;
-  const value = result.result as Record<string, unknown>;
-  if ('isAuthorized' in value) return value.isAuthorized === true ? 'allow' : 'deny';
-  return permits(value as unknown as PolicyResponse, String(event.methodArn ?? event.routeArn))
-    ? 'allow'
-    : 'deny';
-}
 
 const restEvent = (
   headers: Record<string, string>,

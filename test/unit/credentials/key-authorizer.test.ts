@@ -16,7 +16,7 @@ import {
   type UserRecord,
 } from '../../../shared/credentials/store.ts';
 import { ROUTES } from '../../../shared/generated/routes.ts';
-import { AuthorizerFailureError } from '../../../shared/jwt/jwt-authorizer.ts';
+import { AuthorizerFailureError } from '../../../shared/authz/invocation.ts';
 import { memoryObserver } from '../../../shared/observability/observer.ts';
 import { patternMatches } from '../../../shared/policy/resource-pattern.ts';
 
