@@ -163,6 +163,14 @@ export async function runAgainstTarget(
 }
 
 /** `30d`, `12h`, `45m`, `90s` → milliseconds. */
+/** Reports bad usage (exit status 2) with the usage text; rethrows anything else. */
+export function usageFailure(e: unknown, cli: string, usage: string, io: CliIo): number {
+  if (!(e instanceof CliUsageError) && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true)
+    throw e;
+  io.err(`${cli}: ${(e as Error).message}\n${usage}`);
+  return 2;
+}
+
 export function parseDuration(value: string, flag: string): number {
   const m = /^(\d+)([smhd])$/.exec(value);
   if (m === null) throw new CliUsageError(`${flag} must look like 90s, 30m, 12h or 30d`);
@@ -356,10 +364,7 @@ export async function keysCli(argv: readonly string[], io: CliIo = PROCESS_IO): 
         throw new CliUsageError(`unknown command ${command}`);
     }
   } catch (e) {
-    if (!(e instanceof CliUsageError) && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true)
-      throw e;
-    io.err(`keys: ${(e as Error).message}\n${KEYS_USAGE}`);
-    return 2;
+    return usageFailure(e, 'keys', KEYS_USAGE, io);
   }
 }
 

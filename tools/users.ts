@@ -21,6 +21,7 @@ import {
   runAgainstTarget,
   splitList,
   TARGET_OPTIONS,
+  usageFailure,
 } from './keys.ts';
 
 const USERS_USAGE = `usage: npm run users -- <command> [options]
@@ -153,10 +154,7 @@ export async function usersCli(
         throw new CliUsageError(`unknown command ${command}`);
     }
   } catch (e) {
-    if (!(e instanceof CliUsageError) && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true)
-      throw e;
-    io.err(`users: ${(e as Error).message}\n${USERS_USAGE}`);
-    return 2;
+    return usageFailure(e, 'users', USERS_USAGE, io);
   }
 }
 
