@@ -211,9 +211,11 @@ export async function mandatedLibraryCosts(): Promise<LibraryCost[]> {
 /** The shape of bench/ours.ts, bundled. */
 export type Ours = typeof import('./ours.ts');
 
+/** Where bench/ours.ts is bundled. */
+export const OURS_BUNDLE = join(STATE_DIR, 'bench', 'ours', 'ours.mjs');
+
 /** Bundles bench/ours.ts like a function and imports it. */
 export async function loadOurs(): Promise<Ours> {
-  const outdir = join(STATE_DIR, 'bench', 'ours');
-  await esbuildBundle('bench/ours.ts', outdir);
-  return (await import(pathToFileURL(join(outdir, 'ours.mjs')).href)) as Ours;
+  await esbuildBundle('bench/ours.ts', dirname(OURS_BUNDLE));
+  return (await import(pathToFileURL(OURS_BUNDLE).href)) as Ours;
 }

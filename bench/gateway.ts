@@ -1,7 +1,7 @@
 /**
  * `npm run bench:gateway`: requests per second and p50/p99 latency through the local gateway's full
  * chain (authorizer cached and uncached, request validator, demo backend), beside the demo backend
- * called directly, as ratios. Writes bench/gateway-results.json. About 50 s.
+ * called directly, as ratios. Writes bench/gateway-results.json. About 45 s.
  *
  * Stage throttling and usage plans are lifted with --parameter-overrides so that the numbers show
  * the chain's cost rather than the template's rate limits.

@@ -21,6 +21,8 @@ export interface BenchRun {
   readonly machine: string;
   readonly loadBefore: readonly number[];
   readonly jwt: readonly JwtAlgorithmResult[];
+  /** The Powertools observer's cost per decision (the decision rows use a no-op observer). */
+  readonly observer: { readonly medianNs: number; readonly p99Ns: number } | Unavailable;
   readonly validation: ValidationResult | Unavailable;
   readonly coldStart: { readonly emptyMs: number; readonly results: readonly ColdStartResult[] };
   readonly bundles: readonly Bundle[];
@@ -143,6 +145,17 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
     for (const p of a.peers) if (!('medianNs' in p)) out.push(`| ${p.name} | n/a (${p.unsupported}) | | | |`);
     out.push('', ...versusTable([a.oursFirstSeen, a.oursRepeated], peers), '');
   }
+
+  out.push(
+    isUnavailable(run.observer)
+      ? `Powertools observer cost: not measured (${run.observer.unavailable}).`
+      : `**Logging and metrics are not in the rows above** (they use a no-op observer, to show the decision ` +
+          `itself). The Powertools observer the functions use (one JSON decision log line and two EMF blobs ` +
+          `per invocation, issue 6) costs ${formatNs(run.observer.medianNs)} per decision (p99 ` +
+          `${formatNs(run.observer.p99Ns)}), measured in a child process with stdout discarded: add it to ` +
+          'a warm invocation.',
+    '',
+  );
 
   out.push('## 2. Request validation (~1 KB `POST /orders` body)', '');
   if (isUnavailable(run.validation)) out.push(`Not available yet: ${run.validation.unavailable}`, '');

@@ -17,7 +17,15 @@ import { PROJECT_ROOT } from '../tools/paths.ts';
 import { findFunction, functionEnvironment } from '../tools/template/functions.ts';
 import { resolveParameters } from '../tools/template/resolve.ts';
 import { loadTemplate } from '../tools/template/template.ts';
-import { type Bundle, buildFunctions, buildPeers, loadOurs, mandatedLibraryCosts, PEERS } from './bundles.ts';
+import {
+  type Bundle,
+  buildFunctions,
+  buildPeers,
+  loadOurs,
+  mandatedLibraryCosts,
+  OURS_BUNDLE,
+  PEERS,
+} from './bundles.ts';
 import { type ColdStartCase, runColdStarts } from './cold-start.ts';
 import { runCredentialsSection, startSeededDynamo } from './credentials.ts';
 import { createOrderProxyEvent, restAuthorizerEvent } from './events.ts';
@@ -167,6 +175,29 @@ async function coldStartSection(functions: readonly Bundle[], peers: readonly Bu
   }
 }
 
+/** The Powertools observer's cost per decision, from a child process whose stdout is discarded. */
+function observerCost(): { readonly medianNs: number; readonly p99Ns: number } | Unavailable {
+  const child = spawnSync(
+    process.execPath,
+    [resolve(PROJECT_ROOT, 'bench/observer-child.mjs'), OURS_BUNDLE],
+    {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        AWS_REGION: 'us-east-1',
+        AWS_LAMBDA_FUNCTION_NAME: 'JwtAuthorizerFunction',
+        POWERTOOLS_SERVICE_NAME: 'jwt-authorizer',
+        POWERTOOLS_METRICS_NAMESPACE: 'Gatehouse',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    },
+  );
+  const line = child.stderr.split('\n').find((l) => l.startsWith('@@bench '));
+  if (line === undefined) return { unavailable: `the observer child failed: ${child.stderr.slice(0, 200)}` };
+  return JSON.parse(line.slice(8)) as { medianNs: number; p99Ns: number };
+}
+
 function gatewayFigures(): Readonly<Record<string, unknown>> | Unavailable {
   if (!existsSync(GATEWAY_RESULTS)) {
     const scripts = (
@@ -211,6 +242,7 @@ async function main(): Promise<void> {
 
   log('1. JWT decision');
   const jwt = await runJwtSection(ours, options, log);
+  const observer = observerCost();
   log('2. request validation');
   const validation = await runValidationSection(ours, options).catch(unavailable);
   log('3. cold start');
@@ -226,6 +258,7 @@ async function main(): Promise<void> {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
     loadBefore,
     jwt,
+    observer,
     validation,
     coldStart,
     bundles: [...functions, ...peers],

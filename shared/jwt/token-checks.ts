@@ -122,14 +122,16 @@ export function postcheck(
 /** Scopes from `scope` (space-separated string) or `scp` (array, or space-separated string). */
 export function scopesOf(payload: Readonly<Record<string, unknown>>): string[] {
   const out = new Set<string>();
-  const add = (value: unknown) => {
-    if (typeof value === 'string') {
-      for (const s of value.split(' ')) if (s !== '') out.add(s);
-    } else if (Array.isArray(value)) {
-      for (const s of value) if (typeof s === 'string' && s !== '' && !s.includes(' ')) out.add(s);
-    }
-  };
-  add(payload.scope);
-  add(payload.scp);
+  addScopes(out, payload.scope);
+  addScopes(out, payload.scp);
   return [...out];
+}
+
+// A module-level function rather than a closure made per call: this runs for every first-seen token.
+function addScopes(out: Set<string>, value: unknown): void {
+  if (typeof value === 'string') {
+    for (const s of value.split(' ')) if (s !== '') out.add(s);
+  } else if (Array.isArray(value)) {
+    for (const s of value) if (typeof s === 'string' && s !== '' && !s.includes(' ')) out.add(s);
+  }
 }

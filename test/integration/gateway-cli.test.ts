@@ -4,11 +4,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../tools/paths.ts';
+import { tokenFor } from '../../tools/token.ts';
 
 const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
 
 describe('npm start (tools/gateway/start.ts)', () => {
-  it('prints each API with its URL, serves /health, and exits 0 on SIGINT', async () => {
+  it('prints each API with its URL, trusts `npm run token` tokens, and exits 0 on SIGINT', async () => {
     // Arrange
     const child = spawn(TSX, ['tools/gateway/start.ts', '-p', '0', '--issuer-port', '0', '--in-memory'], {
       cwd: PROJECT_ROOT,
@@ -32,13 +33,18 @@ describe('npm start (tools/gateway/start.ts)', () => {
       });
       const ordersUrl = /OrdersApi\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1] as string;
 
+      const issuerPort = Number(/--issuer-port (\d+)/.exec(stderr)?.[1]);
+      const token = tokenFor({ scope: 'orders:read', sub: undefined, ttl: 60, issuerPort });
+
       // Act
       const res = await fetch(`${ordersUrl}/health`);
+      const orders = await fetch(`${ordersUrl}/orders`, { headers: { authorization: `Bearer ${token}` } });
       child.kill('SIGINT');
       const code = await exited;
 
       // Assert
       expect(res.status).toBe(200);
+      expect(orders.status).toBe(200);
       expect(stderr).toMatch(/OrdersKeyApi\s+http:\/\/127\.0\.0\.1:\d+/);
       expect(stderr).toContain('npm run -s token --');
       expect(code).toBe(0);

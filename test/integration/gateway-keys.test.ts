@@ -222,3 +222,25 @@ describe('local gateway: persisted data', () => {
     }
   });
 });
+
+describe('local gateway: usage plan quota', () => {
+  it('answers 429 Limit Exceeded once the tier’s daily quota is used up', async () => {
+    // Arrange
+    const run = await start({ BasicTierQuotaPerDay: '2' });
+    try {
+      const call = () => fetch(`${run.base}/orders`, { headers: { 'x-api-key': run.demo.apiKey } });
+
+      // Act
+      const statuses = [(await call()).status, (await call()).status, (await call()).status];
+
+      // Assert
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(JSON.parse(run.access.at(-1) as string)).toMatchObject({
+        usage: 'quota_exceeded',
+        errorType: 'QUOTA_EXCEEDED',
+      });
+    } finally {
+      await run.gateway.close();
+    }
+  });
+});

@@ -283,3 +283,28 @@ describe('local gateway: authorizer failure', () => {
     }
   });
 });
+
+describe('local gateway: resource policy', () => {
+  it('denies a source outside AllowedSourceCidrs with 403 before any authorizer runs', async () => {
+    // Arrange
+    const run = await start({ parameterOverrides: { AllowedSourceCidrs: '10.0.0.0/8' } });
+    try {
+      const bearer = `Bearer ${run.gateway.services.issuer?.mint({ scope: 'orders:read' })}`;
+
+      // Act
+      const health = await fetch(`${run.gateway.urls.OrdersApi}/health`);
+      const orders = await fetch(`${run.gateway.urls.OrdersApi}/orders`, {
+        headers: { authorization: bearer },
+      });
+
+      // Assert
+      expect(health.status).toBe(403);
+      expect(await health.json()).toMatchObject({ detail: expect.stringContaining('with an explicit deny') });
+      expect(orders.status).toBe(403);
+      expect(run.gateway.invocations(JWT)).toBe(0);
+      expect(JSON.parse(run.access.at(-1) as string)).toMatchObject({ resourcePolicy: 'explicit_deny' });
+    } finally {
+      await run.gateway.close();
+    }
+  });
+});

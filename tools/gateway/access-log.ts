@@ -4,6 +4,7 @@
  */
 import type { AuthorizerResult } from './authorize.ts';
 import type { GatewayResponseType } from './gateway-responses.ts';
+import type { ResourcePolicyOutcome } from './resource-policy.ts';
 import type { UsageOutcome } from './usage-plans.ts';
 
 /** The fields of one access-log line. */
@@ -23,6 +24,8 @@ export interface AccessLogEntry {
   authorizer: AuthorizerResult | 'none';
   /** Whether the answer came from the authorizer cache (undefined when not consulted). */
   cacheHit: boolean | undefined;
+  /** Resource policy outcome (undefined when the API has none). */
+  resourcePolicy: ResourcePolicyOutcome | undefined;
   /** Usage plan outcome for routes that require an API key. */
   usage: UsageOutcome | undefined;
   /** The gateway response type, when the gateway answered itself. */

@@ -1,6 +1,7 @@
 /**
  * Command line of `npm start` (flags as `sam local start-api` names them). Pure.
  */
+import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
 import { parseOverrides } from '../template/resolve.ts';
 
 /** Bad usage: printed with the usage text, exit status 2. */
@@ -48,7 +49,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
   let template = 'template.yaml';
   let upstream: string | undefined;
   let inMemory = false;
-  let issuerPort = 3999;
+  let issuerPort = DEFAULT_ISSUER_PORT;
   let maxBodyBytes: number | undefined;
   let watchFlag = false;
   const overrides: string[] = [];

@@ -37,6 +37,7 @@ import {
   proxyResult,
   type RequestFacts,
 } from './proxy-event.ts';
+import { evaluateResourcePolicy } from './resource-policy.ts';
 import { UsageMeter } from './usage-plans.ts';
 
 /** Default largest request body, as API Gateway (REST): 10 MB. */
@@ -219,14 +220,23 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   try {
     await generate({ root: PROJECT_ROOT, openapi: 'openapi.yaml', check: false });
     const environments = new Map<string, Record<string, string>>();
+    const ignoredEverywhere = new Map<string, number>();
     for (const id of used) {
-      const { env } = functionEnvironment(
+      const { env, ignored } = functionEnvironment(
         stack,
         functions.get(id) as FunctionDefinition,
         options.envVars ?? {},
       );
       environments.set(id, env);
+      for (const name of new Set(ignored))
+        ignoredEverywhere.set(name, (ignoredEverywhere.get(name) ?? 0) + 1);
     }
+    // As with sam local, only variables the template declares are set; say which ones went nowhere.
+    for (const [name, count] of ignoredEverywhere)
+      if (count === used.length || !Object.hasOwn(options.envVars?.Parameters ?? {}, name))
+        info(
+          `gateway: ${name} from --env-vars is not declared by the function(s) it names in the template; ignored`,
+        );
     const services = await startLocalServices([...environments.values()], {
       issuerPort: options.issuerPort ?? DEFAULT_ISSUER_PORT,
       template,
@@ -438,7 +448,13 @@ function apiHandler(
   return async (req, res) => {
     const started = performance.now();
     const requestId = randomUUID();
-    const url = new URL(req.url ?? '/', 'http://gateway.local');
+    // Split by hand: `new URL('//x/y', base)` would read `x` as a host and lose the path.
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const url = {
+      pathname: q < 0 ? target : target.slice(0, q),
+      search: q < 0 ? '' : target.slice(q),
+    };
     const method = (req.method ?? 'GET').toUpperCase();
     const entry: AccessLogEntry = {
       requestId,
@@ -450,6 +466,7 @@ function apiHandler(
       principal: undefined,
       authorizer: 'none',
       cacheHit: undefined,
+      resourcePolicy: undefined,
       usage: undefined,
       errorType: undefined,
     };
@@ -509,6 +526,23 @@ function apiHandler(
       sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
     };
 
+    // The resource policy is evaluated first: its explicit Deny stops the request before any
+    // authorizer; without an authorizer, the policy must also allow.
+    const arn = methodArn(facts, method, url.pathname);
+    if (api.resourcePolicy !== undefined) {
+      const prefix = `arn:aws:execute-api:${deps.region}:${ACCOUNT_ID}:${apiId}`;
+      const verdict = evaluateResourcePolicy(api.resourcePolicy, arn, prefix, httpRequest.sourceIp);
+      entry.resourcePolicy = verdict;
+      if (verdict === 'explicit_deny' || (verdict === 'no_allow' && route.authorizer === undefined)) {
+        const suffix = verdict === 'explicit_deny' ? ' with an explicit deny' : '';
+        return fail(
+          'ACCESS_DENIED',
+          route.path,
+          `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${arn}${suffix}`,
+        );
+      }
+    }
+
     let authorizerContext: Record<string, string> | undefined;
     let usageKey: string | undefined;
     const authorizer = route.authorizer === undefined ? undefined : api.authorizers[route.authorizer];
@@ -518,7 +552,7 @@ function apiHandler(
         request: httpRequest,
         match,
         facts,
-        methodArn: methodArn(facts, method, url.pathname),
+        methodArn: arn,
         cache,
         now: deps.clock(),
         invoke: (event) => deps.pool.invoke(authorizer.functionLogicalId, event),

@@ -5,6 +5,7 @@
  */
 import { type LocalStack, resolveValue } from '../template/resolve.ts';
 import { type Template, TemplateError } from '../template/template.ts';
+import { type ResourceStatement, readResourcePolicy } from './resource-policy.ts';
 
 /** Where an authorizer reads one identity value from. */
 export type IdentitySource =
@@ -96,6 +97,8 @@ export interface ApiModel {
   readonly gatewayResponses: Readonly<Record<string, GatewayResponseModel>>;
   readonly binaryMediaTypes: readonly string[];
   readonly methodThrottles: readonly MethodThrottleModel[];
+  /** `Auth.ResourcePolicy` statements, evaluated before any authorizer (undefined: none). */
+  readonly resourcePolicy: readonly ResourceStatement[] | undefined;
 }
 
 type Props = Record<string, unknown>;
@@ -266,6 +269,7 @@ export function readApis(template: Template, stack: LocalStack): ApiModel[] {
       gatewayResponses,
       binaryMediaTypes: list(props.BinaryMediaTypes).map((t) => String(t).replace('~1', '/')),
       methodThrottles: methodThrottlesOf(props),
+      resourcePolicy: readResourcePolicy(auth.ResourcePolicy),
     });
   }
   return apis;

@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
 import { TemplateError } from '../template/template.ts';
 import { parseStartArgs, type StartArgs, USAGE, UsageError } from './cli-args.ts';
 import { type SeedLines, seedDemo } from './demo-seed.ts';
@@ -30,16 +31,19 @@ function readEnvVars(file: string | undefined): Record<string, Record<string, un
 }
 
 /** The banner printed at start: where each API is and how to call it. */
-export function banner(gateway: RunningGateway, args: StartArgs, seeded: SeedLines): string {
+export function banner(gateway: RunningGateway, seeded: SeedLines): string {
   const lines: string[] = ['', 'Gatehouse local gateway'];
   for (const api of gateway.apis)
     lines.push(`  ${api.logicalId.padEnd(16)} ${api.url}   (stage ${api.stageName})`);
   if (gateway.issuerUrl !== undefined) lines.push(`  token issuer     ${gateway.issuerUrl}`);
   lines.push(
-    `  upstream         ${gateway.upstreamUrl}${args.upstream === undefined ? '   (demo backend)' : ''}`,
+    `  upstream         ${gateway.upstreamUrl}${gateway.demoBackend === undefined ? '' : '   (demo backend)'}`,
   );
   const first = gateway.apis[0]?.url ?? 'http://127.0.0.1:3000';
-  const port = args.issuerPort === 3999 ? '' : ` --issuer-port ${args.issuerPort}`;
+  // The port the issuer really got (`--issuer-port 0` picks one): tokens must carry its URL.
+  const issuerPort =
+    gateway.issuerUrl === undefined ? DEFAULT_ISSUER_PORT : Number(new URL(gateway.issuerUrl).port);
+  const port = issuerPort === DEFAULT_ISSUER_PORT ? '' : ` --issuer-port ${issuerPort}`;
   lines.push('', 'Try:', `  curl -i ${first}/health`);
   if (gateway.issuerUrl !== undefined) {
     lines.push(
@@ -86,7 +90,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const seeded = await seedDemo(gateway);
-  process.stderr.write(`${banner(gateway, args, seeded)}\n`);
+  process.stderr.write(`${banner(gateway, seeded)}\n`);
   await new Promise<void>((done) => {
     let stopping = false;
     const stop = (signal: string) => {

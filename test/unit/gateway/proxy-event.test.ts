@@ -35,6 +35,7 @@ const api: ApiModel = {
   gatewayResponses: {},
   binaryMediaTypes: ['image/png'],
   methodThrottles: [],
+  resourcePolicy: undefined,
 };
 
 const facts: RequestFacts = {

@@ -88,6 +88,9 @@ describe('parseJsonBody', () => {
   });
 
   it('finds a duplicate key hidden behind escaped quotes in earlier strings', () => {
-    expect(parseJsonBody('{"a\\"":"x\\"y","b":1,"b":2}', 32)).toEqual({ ok: false, reason: 'json_duplicate_key' });
+    expect(parseJsonBody('{"a\\"":"x\\"y","b":1,"b":2}', 32)).toEqual({
+      ok: false,
+      reason: 'json_duplicate_key',
+    });
   });
 });
