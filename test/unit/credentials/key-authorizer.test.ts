@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PolicyResponse, SimpleResponse } from '../../../shared/authz/answer.ts';
+import { AuthorizerFailureError } from '../../../shared/authz/invocation.ts';
 import { hashSecret, mintApiKey } from '../../../shared/credentials/api-key.ts';
 import { createKeyAuthorizer, type KeyAuthorizerDeps } from '../../../shared/credentials/key-authorizer.ts';
 import {
@@ -16,7 +17,6 @@ import {
   type UserRecord,
 } from '../../../shared/credentials/store.ts';
 import { ROUTES } from '../../../shared/generated/routes.ts';
-import { AuthorizerFailureError } from '../../../shared/authz/invocation.ts';
 import { memoryObserver } from '../../../shared/observability/observer.ts';
 import { patternMatches } from '../../../shared/policy/resource-pattern.ts';
 
