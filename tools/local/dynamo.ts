@@ -13,7 +13,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   createKey,
   createUser,
@@ -74,7 +79,12 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
   });
 }
 
-/** Creates the tables that do not exist yet. */
+/**
+ * Creates the tables that do not exist yet, and returns once every table is ACTIVE: dynalite (like
+ * DynamoDB) answers item calls on a CREATING table with ResourceNotFoundException, and it flips the
+ * status asynchronously even with `createTableMs: 0`, so a busy machine could otherwise serve the
+ * first request before the table exists.
+ */
 export async function ensureTables(endpoint: string, tables: readonly TableDefinition[]): Promise<void> {
   const client = localDynamoClient(endpoint);
   try {
@@ -89,6 +99,17 @@ export async function ensureTables(endpoint: string, tables: readonly TableDefin
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
+    }
+    const deadline = Date.now() + 10_000;
+    for (const table of tables) {
+      for (;;) {
+        const status = (await client.send(new DescribeTableCommand({ TableName: table.name }))).Table
+          ?.TableStatus;
+        if (status === 'ACTIVE') break;
+        if (Date.now() > deadline)
+          throw new Error(`table ${table.name} is still ${status ?? 'unknown'} after 10 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     }
   } finally {
     client.destroy();
