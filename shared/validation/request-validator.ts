@@ -105,7 +105,8 @@ export function createRequestValidator(
     const outcome = validateRequest(request, deps);
     if (!outcome.ok) {
       const p = outcome.problem;
-      record(p.status >= 500 ? 'error' : 'invalid', p.reason, p.status, undefined);
+      const route = outcome.route === undefined ? undefined : `${outcome.route.method} ${outcome.route.path}`;
+      record(p.status >= 500 ? 'error' : 'invalid', p.reason, p.status, route);
       const allow = outcome.allow === undefined ? [] : ([['allow', outcome.allow.join(', ')]] as const);
       return problemResponse(request.version, p, allow);
     }

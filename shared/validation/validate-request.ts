@@ -25,7 +25,13 @@ export interface ValidatedRequest {
 
 export type ValidationOutcome =
   | { readonly ok: true; readonly request: ValidatedRequest }
-  | { readonly ok: false; readonly problem: Problem; readonly allow?: readonly HttpMethod[] };
+  | {
+      readonly ok: false;
+      readonly problem: Problem;
+      readonly allow?: readonly HttpMethod[];
+      /** The matched route, when the request got that far (for logs and per-route metrics). */
+      readonly route?: Route;
+    };
 
 /** What the validator needs. */
 export interface ValidatorDeps {
@@ -96,6 +102,16 @@ function validateUnguarded(request: ProxyRequest, deps: ValidatorDeps): Validati
     route = lookup.match.route;
     matched = lookup.match.params;
   }
+  const outcome = validateForRoute(request, deps, route, matched);
+  return outcome.ok ? outcome : { ...outcome, route };
+}
+
+function validateForRoute(
+  request: ProxyRequest,
+  deps: ValidatorDeps,
+  route: Route,
+  matched: Readonly<Record<string, string>> | undefined,
+): ValidationOutcome {
   const operation = Object.hasOwn(deps.table, route.operationId) ? deps.table[route.operationId] : undefined;
   // Fail closed: a route without a compiled validator is never forwarded.
   if (operation === undefined) return fail('internal_error');

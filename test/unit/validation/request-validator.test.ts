@@ -48,6 +48,18 @@ describe('createRequestValidator', () => {
       effect: 'invalid',
       reason: 'json_forbidden_key',
       status: 400,
+      route: 'POST /orders',
+    });
+  });
+
+  it('logs refusals before a route is known without one', async () => {
+    const { handler, observer } = validatorWith(OK);
+    const response = await handler(event('rest-unknown-route-404'));
+    expect(response.statusCode).toBe(404);
+    expect(observer.decisions[0]).toMatchObject({
+      effect: 'invalid',
+      reason: 'route_not_found',
+      route: undefined,
     });
   });
 
