@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every section in one run, then bench/RESULTS.md and bench/ratios.svg.
  *
- *   npm run bench               the full run (about 3 minutes on 2 cores)
+ *   npm run bench               the full run (1–2 minutes on 2 cores)
  *   npm run bench -- --quick    fewer samples and cold starts (a smoke run; figures are rougher)
  */
 import { spawnSync } from 'node:child_process';
