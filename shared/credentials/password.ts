@@ -114,6 +114,9 @@ export type BasicCredentials =
   | { readonly ok: true; readonly username: string; readonly password: string }
   | { readonly ok: false; readonly reason: 'basic_malformed' };
 
+/** One strict decoder, reused: constructing one per request costs more than the decoding. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Decodes an RFC 7617 `Basic` credential (the part after the scheme). The user-id cannot contain a
  * colon (§2), so the first colon splits. Strict base64, UTF-8, no control characters.
@@ -124,7 +127,7 @@ export function decodeBasic(encoded: string): BasicCredentials {
   const bytes = Buffer.from(encoded, 'base64');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = STRICT_UTF8.decode(bytes);
   } catch {
     return malformed;
   }

@@ -34,6 +34,9 @@ export type Check<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly reason: TokenProblem };
 
+/** One strict decoder for every segment: constructing a TextDecoder per call costs more than decoding. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Header members that point at key material chosen by the token's sender. */
 const KEY_REFERENCE_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'];
 
@@ -43,7 +46,7 @@ function decodeSegment(segment: string): Record<string, unknown> | 'json_duplica
   if (bytes.toString('base64url') !== segment) return undefined;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = STRICT_UTF8.decode(bytes);
   } catch {
     return undefined;
   }
