@@ -4,6 +4,7 @@
  *   npm run bench               the full run (1–2 minutes on 2 cores)
  *   npm run bench -- --quick    fewer samples and cold starts (a smoke run; figures are rougher)
  */
+
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,9 +15,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { signJwt } from '../tools/issuer/sign.ts';
 import { PROJECT_ROOT } from '../tools/paths.ts';
-import { findFunction, functionEnvironment } from '../tools/template/functions.ts';
-import { resolveParameters } from '../tools/template/resolve.ts';
-import { loadTemplate } from '../tools/template/template.ts';
+import { templateEnvironment } from '../tools/template/functions.ts';
 import {
   type Bundle,
   buildFunctions,
@@ -54,17 +53,8 @@ function allowed(result: unknown): boolean {
 
 /** The environment a function gets from template.yaml, plus what a Lambda sandbox sets. */
 function lambdaEnvironment(logicalId: string, overrides: Record<string, string>): Record<string, string> {
-  const template = loadTemplate(resolve(PROJECT_ROOT, 'template.yaml'));
-  const fn = findFunction(template, logicalId);
-  const stack = {
-    template,
-    parameters: resolveParameters(template, {}),
-    region: 'us-east-1',
-    accountId: '123456789012',
-    stackName: 'gatehouse-bench',
-  };
   return {
-    ...functionEnvironment(stack, fn).env,
+    ...templateEnvironment(logicalId),
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
     AWS_LAMBDA_FUNCTION_NAME: logicalId,

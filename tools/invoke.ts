@@ -17,7 +17,7 @@ import { LambdaEnvironment } from './lambda/runtime.ts';
 import { startLocalServices } from './local/services.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { findFunction, functionEnvironment } from './template/functions.ts';
-import { parseOverrides, resolveParameters } from './template/resolve.ts';
+import { localStack, parseOverrides } from './template/resolve.ts';
 import { loadTemplate, TemplateError } from './template/template.ts';
 
 /** Bad usage: printed with the usage line, exit status 2. */
@@ -84,14 +84,9 @@ export async function invoke(
 ): Promise<number> {
   const template = loadTemplate(resolve(PROJECT_ROOT, args.template));
   const fn = findFunction(template, args.logicalId);
-  const parameters = resolveParameters(template, parseOverrides(args.overrides));
-  const stack = {
-    template,
-    parameters,
+  const stack = localStack(template, parseOverrides(args.overrides), {
     region: process.env.AWS_REGION ?? 'us-east-1',
-    accountId: '123456789012',
-    stackName: 'gatehouse-local',
-  };
+  });
   const envVars =
     args.envVars === undefined
       ? {}

@@ -17,7 +17,7 @@ import { type DemoBackend, startDemoBackend } from '../local/demo-backend.ts';
 import { type LocalServices, startLocalServices } from '../local/services.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { type FunctionDefinition, functionEnvironment, templateFunctions } from '../template/functions.ts';
-import { isDynamicReference, type LocalStack, resolveParameters } from '../template/resolve.ts';
+import { isDynamicReference, LOCAL_ACCOUNT_ID, type LocalStack, localStack } from '../template/resolve.ts';
 import { loadTemplate, TemplateError } from '../template/template.ts';
 import { type AccessLogEntry, accessLogLine } from './access-log.ts';
 import { type AuthorizeOutcome, type AuthorizerCache, authorize } from './authorize.ts';
@@ -108,7 +108,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-const ACCOUNT_ID = '123456789012';
+const ACCOUNT_ID = LOCAL_ACCOUNT_ID;
 
 /** A warm Lambda environment per function, replaced when its bundle is rebuilt. */
 class FunctionPool {
@@ -187,16 +187,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const region = options.region ?? 'us-east-1';
   const templateFile = resolve(PROJECT_ROOT, options.template ?? 'template.yaml');
   const template = loadTemplate(templateFile);
-  const parameters = resolveParameters(template, options.parameterOverrides ?? {});
-  const stack: LocalStack = {
-    template,
-    parameters,
+  const stack: LocalStack = localStack(template, options.parameterOverrides ?? {}, {
     region,
-    accountId: ACCOUNT_ID,
-    stackName: 'gatehouse-local',
     // Locally a resource is named by its logical ID (the embedded DynamoDB's tables, the APIs).
     resourceRef: (logicalId) => logicalId,
-  };
+  });
   const apis = readApis(template, stack);
   if (apis.length === 0) throw new TemplateError('template.yaml declares no AWS::Serverless::Api');
   const functions = new Map(templateFunctions(template).map((f) => [f.logicalId, f]));

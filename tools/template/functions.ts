@@ -1,5 +1,7 @@
-import { type LocalStack, resolveValue } from './resolve.ts';
-import { type Template, TemplateError } from './template.ts';
+import { resolve } from 'node:path';
+import { PROJECT_ROOT } from '../paths.ts';
+import { type LocalStack, localStack, resolveValue } from './resolve.ts';
+import { loadTemplate, type Template, TemplateError } from './template.ts';
 
 /** The esbuild settings `sam build` reads from a function's `Metadata.BuildProperties`. */
 export interface BuildProperties {
@@ -109,4 +111,13 @@ export function splitHandler(handler: string): { file: string; exportName: strin
   const dot = handler.lastIndexOf('.');
   if (dot <= 0) throw new TemplateError(`Handler ${JSON.stringify(handler)} must be file.export`);
   return { file: handler.slice(0, dot), exportName: handler.slice(dot + 1) };
+}
+
+/** A function's environment from the project's template.yaml, parameters at their defaults. */
+export function templateEnvironment(
+  logicalId: string,
+  overrides: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const template = loadTemplate(resolve(PROJECT_ROOT, 'template.yaml'));
+  return functionEnvironment(localStack(template, overrides), findFunction(template, logicalId)).env;
 }

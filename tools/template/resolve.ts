@@ -17,6 +17,25 @@ export interface LocalStack {
 
 const NO_VALUE = Symbol('AWS::NoValue');
 
+/** The account every local run pretends to be in (it appears in ARNs only). */
+export const LOCAL_ACCOUNT_ID = '123456789012';
+
+/** The stack local tools resolve a template against: parameter defaults plus overrides. */
+export function localStack(
+  template: Template,
+  overrides: Readonly<Record<string, string>> = {},
+  options: { readonly region?: string; readonly resourceRef?: LocalStack['resourceRef'] } = {},
+): LocalStack {
+  return {
+    template,
+    parameters: resolveParameters(template, overrides),
+    region: options.region ?? 'us-east-1',
+    accountId: LOCAL_ACCOUNT_ID,
+    stackName: 'gatehouse-local',
+    ...(options.resourceRef === undefined ? {} : { resourceRef: options.resourceRef }),
+  };
+}
+
 /** Builds the parameter map from the template's defaults and `K=V` overrides. */
 export function resolveParameters(
   template: Template,

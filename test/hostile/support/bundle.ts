@@ -1,11 +1,11 @@
 // Starts a function's REAL built bundle (as deployed: template environment, esbuild output) in a
 // local Lambda environment, with its log stream captured for the assertions.
+
 import { join } from 'node:path';
 import { ensureBuilt } from '../../../tools/build.ts';
 import { LambdaEnvironment } from '../../../tools/lambda/runtime.ts';
 import { PROJECT_ROOT } from '../../../tools/paths.ts';
-import { findFunction, functionEnvironment } from '../../../tools/template/functions.ts';
-import { resolveParameters } from '../../../tools/template/resolve.ts';
+import { findFunction, templateEnvironment } from '../../../tools/template/functions.ts';
 import { loadTemplate } from '../../../tools/template/template.ts';
 
 /** A running bundle and everything it logged so far. */
@@ -14,20 +14,6 @@ export interface BundleUnderTest {
   /** The captured stdout/stderr of the function process. */
   logs(): string;
   close(): Promise<void>;
-}
-
-/** The environment the template gives a function, resolved with the parameter defaults. */
-export function templateEnvironment(logicalId: string): Record<string, string> {
-  const template = loadTemplate(join(PROJECT_ROOT, 'template.yaml'));
-  const fn = findFunction(template, logicalId);
-  const stack = {
-    template,
-    parameters: resolveParameters(template, {}),
-    region: 'us-east-1',
-    accountId: '123456789012',
-    stackName: 'gatehouse-hostile',
-  };
-  return functionEnvironment(stack, fn).env;
 }
 
 /** Starts the bundle of `logicalId` with the template's environment plus `overrides`. */
@@ -57,3 +43,5 @@ export async function startBundle(
   );
   return { runtime, logs: () => captured, close: () => runtime.close() };
 }
+
+export { templateEnvironment };
