@@ -2,7 +2,7 @@
  * The documented Python verifier (docs/django/gatehouse_signature.py) accepts what the forwarder
  * signs and refuses a changed request: the docs' example is checked, not just written.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { signatureHeaders } from '../../../shared/upstream/signing.ts';
 
@@ -20,7 +20,10 @@ function pythonVerify(input: Record<string, unknown>): string {
   return execFileSync('python3', ['-c', script], { input: JSON.stringify(input), encoding: 'utf8' }).trim();
 }
 
-describe('the Django example verifier', () => {
+// The example is Python: checked wherever python3 exists (CI always has it), skipped elsewhere.
+const hasPython = spawnSync('python3', ['--version']).status === 0;
+
+describe.skipIf(!hasPython)('the Django example verifier', () => {
   const parts = {
     timestamp: 1_767_225_600,
     method: 'POST',
