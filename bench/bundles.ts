@@ -7,10 +7,10 @@ import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build, type Metafile } from 'esbuild';
-import { type BuiltFunction, ensureBuilt } from '../tools/build.ts';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { type BuiltFunction, ensureBuilt, esbuildOptions } from '../tools/build.ts';
 import { PROJECT_ROOT, STATE_DIR } from '../tools/paths.ts';
-import { type FunctionDefinition, templateFunctions } from '../tools/template/functions.ts';
+import { type FunctionDefinition, findFunction, templateFunctions } from '../tools/template/functions.ts';
 import { loadTemplate } from '../tools/template/template.ts';
 import { newOrderSchema } from './validation.ts';
 
@@ -68,7 +68,22 @@ function peerSchema(): string {
   return JSON.stringify({ type: 'object', required: ['body'], properties: { body }, $defs });
 }
 
-/** Options shared by our builds and the peers': what template.yaml's BuildProperties say. */
+/**
+ * The options every benchmark bundle is built with: the ones `npm run build` (and `sam build`) derive
+ * from the JWT authorizer's BuildProperties in template.yaml, minus its entry point and output.
+ */
+function functionBuildOptions(): BuildOptions {
+  const fn = findFunction(loadTemplate(join(PROJECT_ROOT, 'template.yaml')), 'JwtAuthorizerFunction');
+  const {
+    entryPoints: _entry,
+    outdir: _outdir,
+    metafile: _metafile,
+    ...shared
+  } = esbuildOptions(fn, PROJECT_ROOT, '');
+  return shared;
+}
+
+/** Bundles one entry like the functions are bundled. */
 async function esbuildBundle(
   entry: string,
   outdir: string,
@@ -76,18 +91,10 @@ async function esbuildBundle(
 ): Promise<Metafile | undefined> {
   mkdirSync(outdir, { recursive: true });
   const result = await build({
-    absWorkingDir: PROJECT_ROOT,
+    ...functionBuildOptions(),
     entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2023',
-    minify: true,
-    mainFields: ['module', 'main'],
-    outExtension: { '.js': '.mjs' },
     outdir,
     metafile: true,
-    logLevel: 'silent',
     ...(extra.banner === undefined ? {} : { banner: { js: extra.banner } }),
     ...(extra.define === undefined ? {} : { define: extra.define }),
   });
@@ -191,17 +198,11 @@ export async function mandatedLibraryCosts(): Promise<LibraryCost[]> {
   ];
   const out: LibraryCost[] = [];
   for (const [what, contents] of cases) {
+    const { outExtension: _ext, ...options } = functionBuildOptions();
     const result = await build({
-      absWorkingDir: PROJECT_ROOT,
+      ...options,
       stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'js' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'es2023',
-      minify: true,
-      mainFields: ['module', 'main'],
       write: false,
-      logLevel: 'silent',
     });
     out.push({ what, bytes: result.outputFiles[0]?.contents.length ?? 0 });
   }

@@ -127,27 +127,15 @@ export async function runCredentialsSection(
     const hasher = ours.createPasswordHasher();
     const authorizerFor = (cacheSize: number) => {
       const config = ours.readKeyAuthorizerConfig({ ...env, CREDENTIAL_CACHE_SIZE: String(cacheSize) });
-      const client = ours.createDynamoClient({
-        region: config.region,
-        endpoint: config.endpoint,
-        connectTimeoutMs: config.connectTimeoutMs,
-        requestTimeoutMs: config.requestTimeoutMs,
-        maxAttempts: config.maxAttempts,
-      });
+      const client = ours.dynamoClientFor(config);
       clients.push(client);
       const counts = countCommands(client);
-      const authorize = ours.createKeyAuthorizer({
-        store: ours.dynamoCredentialStore(client, config.tableName, config.budgetMs),
+      const authorize = ours.keyAuthorizerFromConfig(config, {
+        client,
         passwords: hasher,
         routes: ours.ROUTES,
         clock: Date.now,
         observer: noopObserver,
-        keyEnvironment: config.keyEnvironment,
-        pepper: config.pepper,
-        usagePlanKeys: config.usagePlanKeys,
-        simpleResponses: config.simpleResponses,
-        lockout: config.lockout,
-        cache: { ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs, size: config.cacheSize },
       });
       return { authorize, counts };
     };

@@ -6,9 +6,8 @@
  */
 
 export { readKeyAuthorizerConfig } from '../shared/credentials/config.ts';
-export { createDynamoClient, dynamoCredentialStore } from '../shared/credentials/dynamo-store.ts';
-export { createKeyAuthorizer } from '../shared/credentials/key-authorizer.ts';
 export { createPasswordHasher } from '../shared/credentials/password.ts';
+export { dynamoClientFor, keyAuthorizerFromConfig } from '../shared/credentials/wiring.ts';
 export { ROUTES } from '../shared/generated/routes.ts';
 export { VALIDATION } from '../shared/generated/validation-table.ts';
 export { PROTOTYPE_KEYS, parseStrictJson } from '../shared/json/strict-json.ts';

@@ -88,6 +88,50 @@ export function verifySignature(
     : 'signature_mismatch';
 }
 
+/** A request as the backend receives it. */
+export interface IncomingSignedRequest {
+  readonly method: string;
+  /** The request target as on the wire: path, then `?query` when there is one. */
+  readonly target: string;
+  /** Headers with lower-case names (node:http's `req.headers`). */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** The body bytes as received. */
+  readonly body: Uint8Array | string;
+}
+
+/**
+ * Verifies a received request the way docs/request-validator.md tells a backend to: the signed
+ * parts are taken from the wire (target split at the first `?`, identity headers as sent).
+ */
+export function verifyReceivedRequest(
+  secret: string,
+  request: IncomingSignedRequest,
+  nowSeconds: number,
+  maxSkewSeconds = 300,
+): SignatureFailure | undefined {
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return typeof value === 'string' ? value : value?.join(',');
+  };
+  const [path = '', query = ''] = request.target.split(/\?(.*)/s);
+  return verifySignature(
+    secret,
+    {
+      timestamp: header(SIGNATURE_HEADERS.timestamp),
+      method: request.method,
+      path,
+      query,
+      client: header(SIGNATURE_HEADERS.client) ?? '',
+      principal: header(SIGNATURE_HEADERS.principal) ?? '',
+      scopes: header(SIGNATURE_HEADERS.scopes) ?? '',
+      body: request.body,
+    },
+    header(SIGNATURE_HEADERS.signature),
+    nowSeconds,
+    maxSkewSeconds,
+  );
+}
+
 /**
  * Identity values as header text: `%` and everything outside printable ASCII percent-encoded
  * (decode with `decodeURIComponent` / `urllib.parse.unquote`), so no value can break a header.

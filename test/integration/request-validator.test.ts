@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySignature } from '../../shared/upstream/signing.ts';
+import { verifyReceivedRequest } from '../../shared/upstream/signing.ts';
 import { LambdaEnvironment } from '../../tools/lambda/runtime.ts';
 import { type DemoBackend, startDemoBackend } from '../../tools/local/demo-backend.ts';
 
@@ -148,19 +148,9 @@ describe('RequestValidatorFunction with a recording backend', () => {
     expect(h('x-gatehouse-client')).toBe('client-42');
     expect(h('x-gatehouse-scopes')).toBe('orders:read orders:write orders:admin');
     expect(h('idempotency-key')).toBe('order-2026-0001');
-    const failure = verifySignature(
+    const failure = verifyReceivedRequest(
       SECRET,
-      {
-        timestamp: h('x-gatehouse-timestamp'),
-        method: 'POST',
-        path: '/backend/orders',
-        query: '',
-        client: h('x-gatehouse-client') ?? '',
-        principal: h('x-gatehouse-principal') ?? '',
-        scopes: h('x-gatehouse-scopes') ?? '',
-        body: got.body,
-      },
-      h('x-gatehouse-signature'),
+      { method: 'POST', target: got.req.url ?? '', headers: got.req.headers, body: got.body },
       Math.floor(Date.now() / 1000),
     );
     expect(failure).toBeUndefined();

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SIGNATURE_HEADERS, verifySignature } from '../../shared/upstream/signing.ts';
+import { SIGNATURE_HEADERS, verifyReceivedRequest } from '../../shared/upstream/signing.ts';
 
 /** One stored order (the `Order` schema of openapi.yaml). */
 export interface DemoOrder {
@@ -125,20 +125,9 @@ export async function startDemoBackend(options: DemoBackendOptions = {}): Promis
     });
     if (received.length > 1000) received.shift();
     if (options.signingSecret !== undefined) {
-      const [target = '', query = ''] = (req.url ?? '/').split(/\?(.*)/s);
-      const failure = verifySignature(
+      const failure = verifyReceivedRequest(
         options.signingSecret,
-        {
-          timestamp: header(req, SIGNATURE_HEADERS.timestamp),
-          method,
-          path: target,
-          query,
-          client: header(req, SIGNATURE_HEADERS.client) ?? '',
-          principal: header(req, SIGNATURE_HEADERS.principal) ?? '',
-          scopes: header(req, SIGNATURE_HEADERS.scopes) ?? '',
-          body: raw,
-        },
-        header(req, SIGNATURE_HEADERS.signature),
+        { method, target: req.url ?? '/', headers: req.headers, body: raw },
         Math.floor(Date.now() / 1000),
       );
       if (failure !== undefined) return send(res, 401, { message: failure });
