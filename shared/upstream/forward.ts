@@ -49,14 +49,11 @@ export type UpstreamResult =
       readonly reason: 'upstream_timeout' | 'upstream_unreachable' | 'upstream_response_too_large';
     };
 
-// RFC 9110 §7.6.1 hop-by-hop headers, plus what we set ourselves or must not pass on.
+// RFC 9110 §7.6.1 hop-by-hop headers: they describe one connection, never the message.
+const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+// Request headers: hop-by-hop, plus what we set ourselves or must not pass on.
 const DROPPED_REQUEST = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
+  ...HOP_BY_HOP,
   'host',
   'content-length',
   'content-type',
@@ -71,12 +68,7 @@ const DROPPED_REQUEST = new Set([
   'x-forwarded-host',
 ]);
 const DROPPED_RESPONSE = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
+  ...HOP_BY_HOP,
   'content-length',
   // fetch has already decoded the body.
   'content-encoding',
