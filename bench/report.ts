@@ -31,7 +31,7 @@ export interface BenchRun {
   readonly gateway: Readonly<Record<string, unknown>> | Unavailable;
 }
 
-/** One target of issue 7 and how this run did against it. */
+/** One performance target and how this run did against it. */
 export interface TargetOutcome {
   readonly target: string;
   readonly limit: string;
@@ -151,7 +151,7 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
       ? `Powertools observer cost: not measured (${run.observer.unavailable}).`
       : `**Logging and metrics are not in the rows above** (they use a no-op observer, to show the decision ` +
           `itself). The Powertools observer the functions use (one JSON decision log line and two EMF blobs ` +
-          `per invocation, issue 6) costs ${formatNs(run.observer.medianNs)} per decision (p99 ` +
+          `per invocation) costs ${formatNs(run.observer.medianNs)} per decision (p99 ` +
           `${formatNs(run.observer.p99Ns)}), measured in a child process with stdout discarded: add it to ` +
           'a warm invocation.',
     '',

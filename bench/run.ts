@@ -196,7 +196,7 @@ function gatewayFigures(): Readonly<Record<string, unknown>> | Unavailable {
       }
     ).scripts;
     if (scripts?.['bench:gateway'] === undefined)
-      return { unavailable: 'no `bench:gateway` script yet (issue 5), and no bench/gateway-results.json' };
+      return { unavailable: 'no `bench:gateway` script yet, and no bench/gateway-results.json' };
     log('gateway: bench/gateway-results.json is missing, running npm run bench:gateway');
     const run = spawnSync('npm', ['run', '--silent', 'bench:gateway'], {
       cwd: PROJECT_ROOT,

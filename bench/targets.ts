@@ -1,11 +1,11 @@
 /**
- * The performance targets of issue 7, checked against one run. A miss is reported with how far off
+ * The performance targets (docs/performance.md), checked against one run. A miss is reported with how far off
  * it is; the reasons come from the measurements themselves (breakdowns, library costs) so that the
  * note stays true when the numbers change.
  */
 import { type BenchRun, formatNs, isUnavailable, type TargetOutcome } from './report.ts';
 
-/** Minified-size budgets of issue 7, in bytes (KB = 1024 B). */
+/** Minified-size budgets, in bytes (KB = 1024 B). */
 export const SIZE_TARGETS = {
   JwtAuthorizerFunction: 40 * 1024,
   RequestValidatorFunction: 60 * 1024,
@@ -56,7 +56,7 @@ export function evaluateTargets(run: BenchRun): TargetOutcome[] {
         `${r.toFixed(2)} × (${formatNs(a.oursFirstSeen.medianNs)} vs ${formatNs(floor)})`,
         r <= 1.3,
         () =>
-          `aws-jwt-verify alone (mandated by issue 2) is ${awsRatio.toFixed(2)} × the floor here (it decodes and ` +
+          `aws-jwt-verify alone is ${awsRatio.toFixed(2)} × the floor here (it decodes and ` +
           `JSON-parses the token with its own safe parser and verifies through createVerify with a base64 ` +
           `string); our verifier around it (prechecks with strict JSON of header and payload, the token hash, ` +
           `the cache insert) is ${(a.verifierFirstSeen.medianNs / floor).toFixed(2)} ×; the decision around that ` +

@@ -13,7 +13,7 @@ import {
   sign,
 } from './support/jwt-harness.ts';
 
-/** Runs per property; CI keeps 10,000 (issue 6). `HOSTILE_RUNS` lowers it for a quick local loop. */
+/** Runs per property; CI keeps 10,000 (docs/hardening.md). `HOSTILE_RUNS` lowers it for a quick local loop. */
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
 const key = testKey('RS256', 'rsa-prop');
 const ec = testKey('ES256', 'ec-prop');

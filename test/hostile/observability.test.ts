@@ -1,4 +1,4 @@
-// The decision log and EMF metrics of issue 6, read back from the REAL bundles' log streams.
+// The decision log and EMF metrics (docs/hardening.md), read back from the REAL bundles' log streams.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JwksServer, startJwksServer } from '../support/jwks-server.ts';
 import { testKey } from '../support/keys.ts';
@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 describe('decision log and metrics', () => {
-  it('logs one decision per invocation with the fields of issue 6, cold start first', async () => {
+  it('logs one decision per invocation with the documented fields, cold start first', async () => {
     const bundle = await startBundle('JwtAuthorizerFunction', {
       JWT_ISSUERS: issuersEnv(jwks.jwksUri),
       HTTP_API_SIMPLE_RESPONSES: 'false',

@@ -1,4 +1,4 @@
-// The request validator's hostile-input catalog (issue 4's hostile bodies and more). Pure factory
+// The request validator's hostile-input catalog (the hostile bodies of docs/request-validator.md and more). Pure factory
 // with the generated validation table and a recording backend; a sample runs through the REAL
 // built bundle against a loopback backend. A refused request never reaches the backend, and a
 // problem never echoes the rejected value.

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
 import { createOrderEvent, hostileValidator, VALID_ORDER } from './support/validator-harness.ts';
 
-/** Runs per property; CI keeps 10,000 (issue 6). `HOSTILE_RUNS` lowers it for a quick local loop. */
+/** Runs per property; CI keeps 10,000 (docs/hardening.md). `HOSTILE_RUNS` lowers it for a quick local loop. */
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
 const schema = VALIDATION.createOrder?.body?.media['application/json'];
 const REFUSALS = [400, 413, 415];

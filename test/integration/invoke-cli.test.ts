@@ -26,7 +26,7 @@ describe('npm run invoke', () => {
   });
 
   it('prints errorType and errorMessage and exits 1 when the function throws', () => {
-    const run = invoke('JwtAuthorizerFunction', '-e', 'events/jwt-authorizer/expired.json');
+    const run = invoke('JwtAuthorizerFunction', '-e', 'events/jwt-authorizer/rest-expired-unauthorized.json');
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toEqual({ errorType: 'Error', errorMessage: 'Unauthorized' });
     expect(run.stderr).toContain('"reason":"token_expired"');

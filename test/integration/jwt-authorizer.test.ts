@@ -33,18 +33,18 @@ describe('JwtAuthorizerFunction bundle', () => {
 
   const expectations: Record<string, Outcome> = {
     'allow.json': 'allow',
-    'token-allow.json': 'allow',
-    'http-api-v1.json': 'allow',
-    'http-api-v2.json': 'allow',
-    'websocket.json': 'allow',
-    'scope-missing.json': 'deny',
-    'http-api-v2-scope-missing.json': 'deny',
-    'expired.json': 'unauthorized',
-    'no-header.json': 'unauthorized',
-    'malformed.json': 'unauthorized',
-    'wrong-audience.json': 'unauthorized',
-    'token-in-query.json': 'unauthorized',
-    'basic-scheme.json': 'unauthorized',
+    'rest-token-allow.json': 'allow',
+    'http-v1-allow.json': 'allow',
+    'http-v2-allow.json': 'allow',
+    'websocket-allow.json': 'allow',
+    'rest-scope-missing-deny.json': 'deny',
+    'http-v2-scope-missing-deny.json': 'deny',
+    'rest-expired-unauthorized.json': 'unauthorized',
+    'rest-no-header-unauthorized.json': 'unauthorized',
+    'rest-malformed-unauthorized.json': 'unauthorized',
+    'rest-wrong-audience-unauthorized.json': 'unauthorized',
+    'rest-token-in-query-unauthorized.json': 'unauthorized',
+    'rest-basic-scheme-unauthorized.json': 'unauthorized',
   };
 
   it('has an expectation for every sample event in events/jwt-authorizer', () => {

@@ -1,4 +1,4 @@
-// template.yaml deploys the protections of issue 6 with the right properties. Parsed with the same
+// template.yaml deploys the protections of docs/hardening.md with the right properties. Parsed with the same
 // loader the local tools use (short-form tags turned into long form).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -208,7 +208,7 @@ describe('template.yaml protections', () => {
     expect(selectors).toContain('"CredentialsTable","Arn"');
   });
 
-  it('raises the alarms of issue 6 to the AlarmTopicArn topic', () => {
+  it('raises the documented alarms to the AlarmTopicArn topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Props);
     const metrics = alarms.map((a) => `${a.Namespace}/${a.MetricName}`);
 
