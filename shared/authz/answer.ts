@@ -1,5 +1,10 @@
 import type { AuthorizerRequest } from '../apigw/authorizer-request.ts';
-import { knownScopeSet, type PolicyCache, type PolicyDocument } from '../policy/policy-compiler.ts';
+import {
+  denyStage,
+  knownScopeSet,
+  type PolicyCache,
+  type PolicyDocument,
+} from '../policy/policy-compiler.ts';
 import { type Route, type RouteMatcher, scopesPermit } from '../routes/route-table.ts';
 
 /** Authorizer context values: API Gateway (REST) accepts strings, numbers and booleans only. */
@@ -42,20 +47,57 @@ export interface Answer {
   readonly response: PolicyResponse | SimpleResponse;
 }
 
-/** The route this request is for, from the template API Gateway names or from the concrete path. */
-export function currentRoute(request: AuthorizerRequest, matcher: RouteMatcher): Route | undefined {
-  if (request.routeTemplate !== undefined) {
-    const byTemplate = matcher.byTemplate(request.method, request.routeTemplate);
-    if (byTemplate !== undefined) return byTemplate;
-  }
-  const found = matcher.lookup(request.method, request.path);
+/**
+ * The route a request reaches, from its method ARN (the string API Gateway evaluates a cached
+ * policy against): the exact method name and the concrete path, as {@link RouteMatcher} routes them.
+ */
+export function routeOfArn(request: AuthorizerRequest, matcher: RouteMatcher): Route | undefined {
+  const found = matcher.lookup(request.arn.method, request.arn.path);
   return found.kind === 'found' ? found.match.route : undefined;
+}
+
+/**
+ * The route of the API Gateway resource or route key the event names (the part of the cache key
+ * that holds the route), or the ARN's route when the event names none (TOKEN events).
+ */
+function routeOfKey(request: AuthorizerRequest, matcher: RouteMatcher): Route | undefined {
+  if (request.routeTemplate !== undefined) return matcher.byTemplate(request.method, request.routeTemplate);
+  // An HTTP API route key that is no document route (`$default`) holds no route.
+  if (request.kind === 'http-v2') return undefined;
+  return routeOfArn(request, matcher);
+}
+
+/**
+ * The route this request is for, as the answer is decided: for HTTP API simple responses, by the
+ * route key API Gateway matched when each route key holds one operation (the cache key then holds
+ * it), else by the path; for policies, by the method ARN.
+ */
+export function currentRoute(
+  request: AuthorizerRequest,
+  matcher: RouteMatcher,
+  policies: PolicyCache,
+): Route | undefined {
+  if (request.format === 'simple') {
+    if (!policies.compiler.plan.routeKeysExact) {
+      const found = matcher.lookup(request.method, request.path);
+      return found.kind === 'found' ? found.match.route : undefined;
+    }
+    return routeOfKey(request, matcher);
+  }
+  return routeOfArn(request, matcher);
 }
 
 /**
  * Turns a verified identity into API Gateway's answer. This is the only module that builds
  * authorizer responses. `denyAll` forces a Deny whatever the scopes (e.g. a source IP outside the
  * caller's allowed ranges): the identity is known, but nothing may be used from where it calls.
+ *
+ * The answer is exact on every request that can reuse it from API Gateway's cache (docs/policies.md):
+ * - cache mode `api` (the cache key is the credential): the whole-API policy of the caller's scopes,
+ *   exact on every method ARN;
+ * - mode `route` (the key adds the method and the resource): Allow the route the key holds, if the
+ *   scopes permit it, else Deny; the verdict for this request is that policy's verdict on its ARN;
+ * - mode `path` (the key adds the method and the concrete path): Allow the ARN's route, if permitted.
  */
 export function answerFor(
   request: AuthorizerRequest,
@@ -66,24 +108,50 @@ export function answerFor(
 ): Answer {
   // A cached identity brings its remembered set (see scopeSetOf); a fresh one gets a plain set.
   const granted = knownScopeSet(identity.scopes) ?? new Set(identity.scopes);
-  const route = currentRoute(request, matcher);
-  const routeName = route === undefined ? undefined : `${route.method} ${route.path}`;
+  const stage = request.arn.stagePrefix;
+  let route: Route | undefined;
   let effect: Answer['effect'];
   let reason: Answer['reason'];
+  let policyDocument: PolicyDocument | undefined;
   if (denyAll !== undefined) {
     effect = 'deny';
     reason = denyAll;
+    policyDocument = denyStage(stage);
   } else if (request.kind === 'websocket') {
-    // WebSocket APIs are not part of the API document: a verified caller may connect.
-    effect = 'allow';
-    reason = 'allowed';
-  } else if (route === undefined) {
-    effect = 'deny';
-    reason = 'route_unknown';
+    // WebSocket APIs are not part of the API document: a verified caller may connect, and the
+    // policy names exactly the `$connect` route (a route key is never written as a pattern).
+    const connect = request.arn.method === '$connect';
+    effect = connect ? 'allow' : 'deny';
+    reason = connect ? 'allowed' : 'route_unknown';
+    policyDocument = connect ? singleStatement('Allow', `${stage}/$connect`) : denyStage(stage);
+  } else if (request.format === 'simple' || policies.mode !== 'route') {
+    route = currentRoute(request, matcher, policies);
+    const permitted = route !== undefined && scopesPermit(route, granted);
+    effect = permitted ? 'allow' : 'deny';
+    reason = permitted ? 'allowed' : route === undefined ? 'route_unknown' : 'scope_missing';
+    if (request.format === 'policy')
+      policyDocument =
+        policies.mode === 'api'
+          ? policies.get(granted, stage).document
+          : permitted && route !== undefined
+            ? policies.forRoute(route, stage)
+            : denyStage(stage);
   } else {
-    effect = scopesPermit(route, granted) ? 'allow' : 'deny';
-    reason = effect === 'allow' ? 'allowed' : 'scope_missing';
+    // The answer depends on the route the cache key holds only; this request is allowed when its
+    // ARN reaches that route (the policy's own verdict).
+    const held = routeOfKey(request, matcher);
+    route = routeOfArn(request, matcher);
+    const permitted = held !== undefined && scopesPermit(held, granted);
+    policyDocument = permitted ? policies.forRoute(held, stage) : denyStage(stage);
+    effect = permitted && route === held ? 'allow' : 'deny';
+    reason =
+      effect === 'allow'
+        ? 'allowed'
+        : route === undefined || route !== held
+          ? 'route_unknown'
+          : 'scope_missing';
   }
+  const routeName = route === undefined ? undefined : `${route.method} ${route.path}`;
 
   if (request.format === 'simple') {
     return {
@@ -93,17 +161,9 @@ export function answerFor(
       response: { isAuthorized: effect === 'allow', context: identity.context },
     };
   }
-  let policyDocument: PolicyDocument;
-  if (denyAll !== undefined) {
-    policyDocument = singleStatement('Deny', `${request.arn.stagePrefix}/*`);
-  } else if (request.kind === 'websocket') {
-    policyDocument = singleStatement('Allow', `${request.arn.stagePrefix}/${request.arn.method}`);
-  } else {
-    policyDocument = policies.get(granted, request.arn.stagePrefix).document;
-  }
   const response: PolicyResponse = {
     principalId: identity.principalId,
-    policyDocument,
+    policyDocument: policyDocument ?? denyStage(stage),
     context: identity.context,
     ...(identity.usageIdentifierKey === undefined ? {} : { usageIdentifierKey: identity.usageIdentifierKey }),
   };

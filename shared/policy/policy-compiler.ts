@@ -1,5 +1,26 @@
-import { type Route, type RouteTable, scopesPermit } from '../routes/route-table.ts';
-import { patternReachesRoute } from './resource-pattern.ts';
+/**
+ * Compiles what a Lambda authorizer answers into IAM policies that are exact on every method ARN.
+ *
+ * API Gateway caches an authorizer's answer under the values of its identity sources and evaluates
+ * the cached policy against the method ARN of every later request with the same values. IAM's `*`
+ * also spans `/`, so a policy of route patterns (`GET/orders/*`) would allow paths no route has.
+ * The compiler therefore writes each route as an Allow whose parameters are `?*` (non-empty) plus
+ * Denies for what those wildcards overreach (a parameter spanning a `/`, a more specific route the
+ * caller may not use), and proves, once per route table, that no Deny can reach a request the
+ * caller may make. When that proof fails, or the policy would not fit API Gateway's limit, the API
+ * is answered per route instead (see {@link CacheMode}). docs/policies.md explains the whole scheme.
+ */
+import {
+  apiGatewayPath,
+  type Route,
+  RouteMatcher,
+  type RouteTable,
+  resourceKey,
+  scopesPermit,
+  segmentsOf,
+  type TemplateSegment,
+} from '../routes/route-table.ts';
+import { globTokens, patternCovers, type Token, templateTokens, tokensOverlap } from './resource-pattern.ts';
 
 /** An IAM policy document as API Gateway expects it from a Lambda authorizer. */
 export interface PolicyDocument {
@@ -13,93 +34,353 @@ export interface PolicyStatement {
   readonly Resource: readonly string[];
 }
 
-/** A compiled policy and what it says about the caller. */
+/** A compiled whole-API policy and what it says about the caller. */
 export interface CompiledPolicy {
   readonly document: PolicyDocument;
-  /** Routes the caller may use, in table order. */
+  /** Routes the caller may use (public routes included), in table order. */
   readonly permitted: readonly Route[];
+}
+
+/**
+ * What one cached authorizer answer covers, chosen per route table:
+ * - `api`: one policy per caller for the whole API (identity sources: the credential only). Chosen
+ *   when that policy is exact for every scope set and fits {@link POLICY_DOCUMENT_MAX_BYTES}.
+ * - `route`: one answer per caller and API Gateway route (identity sources add the method and the
+ *   resource path: REST `context.httpMethod` + `context.resourcePath`, HTTP API `$context.routeKey`).
+ * - `path`: one answer per caller, method and concrete path (REST `context.httpMethod` +
+ *   `context.path`, HTTP API `$context.httpMethod` + `$context.path`), for tables where several
+ *   document routes share one API Gateway resource and may be permitted differently.
+ */
+export type CacheMode = 'api' | 'route' | 'path';
+
+/**
+ * API Gateway's limit on a Lambda authorizer's result: 8 KB, documented for WebSocket APIs (not
+ * adjustable). REST and HTTP APIs document none (the Lambda response limit, 6 MB, applies); the
+ * same bound is kept for them so that one answer works for every API type.
+ */
+export const AUTHORIZER_RESULT_MAX_BYTES = 8192;
+
+/** The policy document's share of {@link AUTHORIZER_RESULT_MAX_BYTES}; the rest is left for principalId, context and usageIdentifierKey. */
+export const POLICY_DOCUMENT_MAX_BYTES = 6144;
+
+/**
+ * The longest stage prefix a policy resource can start with, to size policies before deployment:
+ * the longest partition (`aws-us-gov`), a 14-character region, a 12-digit account, a 10-character
+ * API id and a 128-character stage name (API Gateway's maximum).
+ */
+export const WORST_CASE_STAGE_PREFIX = `arn:aws-us-gov:execute-api:ap-southeast-1:123456789012:abcdefghij/${'s'.repeat(128)}`;
+
+/** The patterns of one route, relative to the stage prefix (`GET/orders/?*`). */
+interface RoutePatterns {
+  readonly route: Route;
+  readonly segments: readonly TemplateSegment[];
+  /** Every request to the route, and, where a parameter would span a `/`, more. */
+  readonly allow: string;
+  /** What `allow` overreaches: the same shape with one parameter spanning a `/` (never a request to the route). */
+  readonly deeper: readonly string[];
+  /** The route's literal text has no `*` or `?`, so `allow` does not stand for other literals. */
+  readonly literalSafe: boolean;
+  readonly tokens: readonly Token[];
+  readonly greedy: boolean;
+  /** Some overreach cannot be denied without refusing the route itself (beside a greedy parameter). */
+  readonly unbounded: boolean;
+}
+
+/** A Deny for a more specific route `by` that wins over `route` on some requests. */
+interface Precedence {
+  readonly by: Route;
+  readonly pattern: string;
+}
+
+/** The result of planning a route table's policies. */
+export interface PolicyPlan {
+  readonly mode: CacheMode;
+  /** Why the whole-API policy cannot be used (empty when the mode is `api`). */
+  readonly reasons: readonly string[];
   /**
-   * Permitted routes that an explicit Deny also reaches for some parameter values (the Deny wins in
-   * IAM). Empty for route tables without such overlaps; the build reports them.
+   * Every API Gateway route (method and resource) holds one document route, so an HTTP API route
+   * key names one operation (what HTTP API simple responses are decided by).
    */
-  readonly shadowed: readonly Route[];
+  readonly routeKeysExact: boolean;
+  /** Largest policy document any caller can be answered, in bytes, with {@link WORST_CASE_STAGE_PREFIX}. */
+  readonly largestPolicyBytes: number;
+}
+
+const GLOB = /[*?]/g;
+
+function patternsOf(route: Route): RoutePatterns {
+  const segments = segmentsOf(route);
+  let literalSafe = true;
+  const lit = (text: string) => {
+    if (/[*?]/.test(text)) literalSafe = false;
+    // IAM has no escape for `*` and `?`: `?` (one character) is the closest, and the route is then
+    // kept out of whole-API policies, which must be exact.
+    return text.replace(GLOB, '?');
+  };
+  // Renders the template with the k-th parameter as `spread` and the others as `other`.
+  const render = (other: string, spreadAt = -1, spread = ''): string => {
+    let k = 0;
+    const parts = segments.map((s) => {
+      if (s.kind === 'literal') return lit(s.text);
+      if (s.kind === 'greedy') return other;
+      return s.parts
+        .map((p) => {
+          if (typeof p === 'string') return lit(p);
+          return k++ === spreadAt ? spread : other;
+        })
+        .join('');
+    });
+    return `${route.method}/${parts.join('/')}`;
+  };
+  const params = segments.reduce(
+    (n, s) => n + (s.kind === 'param' ? s.parts.filter((p) => typeof p !== 'string').length : 0),
+    0,
+  );
+  const deeper = new Set<string>();
+  for (let k = 0; k < params; k++) deeper.add(render('*', k, '*/*'));
+  const tokens = templateTokens(route.method, segments);
+  const greedy = segments.some((s) => s.kind === 'greedy');
+  // A Deny that could refuse a request to the route itself (possible beside a greedy parameter)
+  // is left out: the route's own Allow must stand.
+  const bounded = [...deeper].filter((d) => !tokensOverlap(globTokens(d), tokens));
+  return {
+    route,
+    segments,
+    allow: render('?*'),
+    deeper: bounded,
+    literalSafe,
+    tokens,
+    greedy,
+    unbounded: bounded.length < deeper.size,
+  };
 }
 
 /**
- * Conservative ceiling for the serialized policy. API Gateway rejects authorizer responses that are
- * too large (the call then fails with a 500); the build checks the worst case against this bound.
+ * The pattern for the requests that `by` (more specific) takes from `route`: segment by segment the
+ * more specific of the two, or `by`'s own pattern when their shapes differ (a greedy parameter).
  */
-export const MAX_POLICY_BYTES = 8192;
-
-/** The resource part of a route: `GET/orders/{id}`. */
-export function routeResource(route: Route): string {
-  return `${route.method}${route.path}`;
+function precedencePattern(by: RoutePatterns, route: RoutePatterns): string {
+  if (by.greedy || route.greedy || by.segments.length !== route.segments.length) return by.allow;
+  const segment = (a: TemplateSegment, b: TemplateSegment): string => {
+    if (a.kind === 'literal') return a.text.replace(GLOB, '?');
+    if (b.kind === 'literal') return b.text.replace(GLOB, '?');
+    const pick = a.kind === 'param' && a.parts.length > 1 ? a : b;
+    if (pick.kind !== 'param') return '?*';
+    return pick.parts.map((p) => (typeof p === 'string' ? p.replace(GLOB, '?') : '?*')).join('');
+  };
+  const parts = by.segments.map((s, i) => segment(s, route.segments[i] as TemplateSegment));
+  return `${route.route.method}/${parts.join('/')}`;
 }
 
-/** The IAM pattern that covers every request to a route: `GET/orders/*`. */
-export function routePattern(route: Route): string {
-  return `${route.method}${route.path.replace(/\{[^{}]+\}/g, '*')}`;
-}
-
-/**
- * Compiles the policy for a caller holding `granted` scopes. API Gateway caches one authorizer
- * result per identity and reuses it for every route the caller hits, so the policy must be right for
- * all routes, not only the one being called:
- * - Allow every route the scopes permit, with path parameters as `*`;
- * - explicit Deny for every forbidden route that one of those wildcards would reach (IAM's `*` also
- *   matches `/`, so `GET/orders/*` reaches `GET/orders/{id}/notes`);
- * - Deny everything in the stage when nothing is permitted.
- */
-export function compilePolicy(
-  routes: RouteTable,
-  granted: ReadonlySet<string>,
-  stagePrefix: string,
-): CompiledPolicy {
-  const permitted: Route[] = [];
-  const forbidden: Route[] = [];
-  for (const route of routes) {
-    // Public routes are answered without the authorizer; leaving them out keeps the policy small.
-    if (route.scopeAlternatives === null) continue;
-    (scopesPermit(route, granted) ? permitted : forbidden).push(route);
-  }
-  if (permitted.length === 0) {
-    return {
-      document: { Version: '2012-10-17', Statement: [statement('Deny', [`${stagePrefix}/*`])] },
-      permitted,
-      shadowed: [],
-    };
-  }
-  const allowPatterns = unique(permitted.map(routePattern));
-  const denyPatterns = unique(
-    forbidden
-      .filter((route) => allowPatterns.some((pattern) => patternReachesRoute(pattern, routeResource(route))))
-      .map(routePattern),
-  );
-  const shadowed = permitted.filter((route) =>
-    denyPatterns.some((pattern) => patternReachesRoute(pattern, routeResource(route))),
-  );
-  const statements = [
-    statement(
-      'Allow',
-      allowPatterns.map((p) => `${stagePrefix}/${p}`),
-    ),
-  ];
-  if (denyPatterns.length > 0)
-    statements.push(
-      statement(
-        'Deny',
-        denyPatterns.map((p) => `${stagePrefix}/${p}`),
-      ),
-    );
-  return { document: { Version: '2012-10-17', Statement: statements }, permitted, shadowed };
+/** Can some caller use `a` and `b` but not `not`? (scope sets: one alternative of each, OR-ed). */
+function canPermitWithout(a: Route, b: Route, not: Route): boolean {
+  if (not.scopeAlternatives === null) return false;
+  const alts = (r: Route) => r.scopeAlternatives ?? [[]];
+  for (const x of alts(a))
+    for (const y of alts(b)) {
+      const held = new Set([...x, ...y]);
+      if (!(not.scopeAlternatives as readonly (readonly string[])[]).some((c) => c.every((s) => held.has(s))))
+        return true;
+    }
+  return false;
 }
 
 function statement(effect: 'Allow' | 'Deny', resources: readonly string[]): PolicyStatement {
   return { Action: 'execute-api:Invoke', Effect: effect, Resource: resources };
 }
 
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
+/** The policy that refuses everything in the stage. */
+export function denyStage(stagePrefix: string): PolicyDocument {
+  return { Version: '2012-10-17', Statement: [statement('Deny', [`${stagePrefix}/*`])] };
+}
+
+function documentOf(stagePrefix: string, allow: readonly string[], deny: readonly string[]): PolicyDocument {
+  if (allow.length === 0) return denyStage(stagePrefix);
+  const statements = [
+    statement(
+      'Allow',
+      allow.map((p) => `${stagePrefix}/${p}`),
+    ),
+  ];
+  if (deny.length > 0)
+    statements.push(
+      statement(
+        'Deny',
+        deny.map((p) => `${stagePrefix}/${p}`),
+      ),
+    );
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** Serialized size of a policy document, as API Gateway receives it. */
+export function policyBytes(document: PolicyDocument): number {
+  return Buffer.byteLength(JSON.stringify(document));
+}
+
+/**
+ * The policies of one route table: the plan (checked once), the per-route patterns and the
+ * whole-API compiler. Pure; build it once per table (at cold start, or at build time).
+ */
+export class PolicyCompiler {
+  readonly routes: RouteTable;
+  readonly matcher: RouteMatcher;
+  readonly plan: PolicyPlan;
+  readonly #patterns: readonly RoutePatterns[];
+  readonly #byRoute = new Map<Route, RoutePatterns>();
+  readonly #precedence = new Map<Route, readonly Precedence[]>();
+  /** Patterns that a wider pattern of the same effect makes redundant, and those wider patterns. */
+  readonly #coveredBy = new Map<string, readonly string[]>();
+
+  constructor(routes: RouteTable, matcher: RouteMatcher = new RouteMatcher(routes)) {
+    this.routes = routes;
+    this.matcher = matcher;
+    this.#patterns = routes.map(patternsOf);
+    for (const p of this.#patterns) this.#byRoute.set(p.route, p);
+    this.plan = this.#planned();
+  }
+
+  #planned(): PolicyPlan {
+    const shapes = new Map<string, number>();
+    for (const r of this.routes) {
+      const key = resourceKey(r.method, apiGatewayPath(r));
+      shapes.set(key, (shapes.get(key) ?? 0) + 1);
+    }
+    const routeKeysExact = [...shapes.values()].every((n) => n === 1);
+    const perRoute = Math.max(
+      0,
+      ...this.routes.map((r) => policyBytes(this.#routeDocument(r, WORST_CASE_STAGE_PREFIX))),
+    );
+    const fallback = (reasons: string[]): PolicyPlan => ({
+      mode: routeKeysExact ? 'route' : 'path',
+      reasons,
+      routeKeysExact,
+      largestPolicyBytes: Math.max(perRoute, policyBytes(denyStage(WORST_CASE_STAGE_PREFIX))),
+    });
+    // The largest whole-API policy holds at most every pattern: measure that bound first (it is cheap,
+    // and it rules out large tables before the pairwise proof below).
+    const bound = (extra: readonly string[]) =>
+      policyBytes(
+        documentOf(
+          WORST_CASE_STAGE_PREFIX,
+          [...new Set(this.#patterns.map((p) => p.allow))],
+          [...new Set([...this.#patterns.flatMap((p) => p.deeper), ...extra])],
+        ),
+      );
+    if (bound([]) > POLICY_DOCUMENT_MAX_BYTES)
+      return fallback([`a whole-API policy would exceed ${POLICY_DOCUMENT_MAX_BYTES} bytes`]);
+    const reasons = this.#prove();
+    const largest = bound([...this.#precedence.values()].flat().map((p) => p.pattern));
+    if (largest > POLICY_DOCUMENT_MAX_BYTES)
+      reasons.push(`a whole-API policy can reach ${largest} bytes (max ${POLICY_DOCUMENT_MAX_BYTES})`);
+    if (reasons.length > 0) return fallback(reasons);
+    this.#findCovered();
+    return {
+      mode: 'api',
+      reasons: [],
+      routeKeysExact,
+      largestPolicyBytes: Math.max(largest, perRoute),
+    };
+  }
+
+  /**
+   * Proves that no Deny of a whole-API policy can refuse a request the same caller may make, for
+   * every scope set: returns the counterexamples (route pairs) found, empty when the proof holds.
+   */
+  #prove(): string[] {
+    const reasons: string[] = [];
+    // A few counterexamples are enough to explain the choice; the proof itself needs only one.
+    const MAX_REASONS = 10;
+    const name = (r: Route) => `${r.method} ${r.path}`;
+    const sameMethod = (r: Route) => this.#patterns.filter((p) => p.route.method === r.method);
+    for (const p of this.#patterns) {
+      if (reasons.length >= MAX_REASONS) break;
+      if (!p.literalSafe) reasons.push(`${name(p.route)} has "*" or "?" in its literal text`);
+      if (p.unbounded)
+        reasons.push(`${name(p.route)}: a parameter beside its greedy one cannot be bounded by a Deny`);
+      for (const d of p.deeper) {
+        const tokens = globTokens(d);
+        for (const u of sameMethod(p.route))
+          if (u !== p && tokensOverlap(tokens, u.tokens))
+            reasons.push(`Deny ${d} (for ${name(p.route)}) would refuse ${name(u.route)}`);
+      }
+      const precedence: Precedence[] = [];
+      for (const t of sameMethod(p.route)) {
+        if (t === p || !this.matcher.precedes(t.route, p.route) || !tokensOverlap(t.tokens, p.tokens))
+          continue;
+        const pattern = precedencePattern(t, p);
+        precedence.push({ by: t.route, pattern });
+        const tokens = globTokens(pattern);
+        if ((p.greedy || t.greedy) && /[*?]/.test(pattern))
+          reasons.push(
+            `Deny ${pattern} (${name(t.route)} over ${name(p.route)}) may refuse ${name(p.route)}`,
+          );
+        for (const u of sameMethod(p.route)) {
+          if (u === p || u === t || !tokensOverlap(tokens, u.tokens)) continue;
+          if (canPermitWithout(p.route, u.route, t.route))
+            reasons.push(
+              `Deny ${pattern} (${name(t.route)} over ${name(p.route)}) would refuse ${name(u.route)}`,
+            );
+        }
+      }
+      this.#precedence.set(p.route, precedence);
+    }
+    return reasons;
+  }
+
+  #findCovered(): void {
+    const allows = [...new Set(this.#patterns.map((p) => p.allow))];
+    const denies = [
+      ...new Set([
+        ...this.#patterns.flatMap((p) => p.deeper),
+        ...[...this.#precedence.values()].flat().map((p) => p.pattern),
+      ]),
+    ];
+    for (const group of [allows, denies])
+      for (const specific of group) {
+        const wider = group.filter((g) => g !== specific && patternCovers(g, specific));
+        if (wider.length > 0) this.#coveredBy.set(specific, wider);
+      }
+  }
+
+  /**
+   * The whole-API policy for a caller holding `granted`: Allow every route the scopes permit
+   * (public routes too), Deny what those Allows overreach. Exact on every method ARN when the plan's
+   * mode is `api`; in other modes it is only used to measure.
+   */
+  compile(granted: ReadonlySet<string>, stagePrefix: string): CompiledPolicy {
+    const permittedSet = new Set<Route>();
+    for (const r of this.routes) if (scopesPermit(r, granted)) permittedSet.add(r);
+    const allow = new Set<string>();
+    const deny = new Set<string>();
+    for (const p of this.#patterns) {
+      if (!permittedSet.has(p.route)) continue;
+      allow.add(p.allow);
+      for (const d of p.deeper) deny.add(d);
+      for (const q of this.#precedence.get(p.route) ?? []) if (!permittedSet.has(q.by)) deny.add(q.pattern);
+    }
+    const keep = (set: Set<string>) =>
+      [...set].filter((x) => !(this.#coveredBy.get(x) ?? []).some((wider) => set.has(wider)));
+    return {
+      document: documentOf(stagePrefix, keep(allow), keep(deny)),
+      permitted: this.routes.filter((r) => permittedSet.has(r)),
+    };
+  }
+
+  /**
+   * The policy for one permitted route: Allow its requests, Deny what its wildcards overreach.
+   * Exact on the route's requests; used where the cache key holds the route (modes `route`, `path`).
+   */
+  routePolicy(route: Route, stagePrefix: string): PolicyDocument {
+    return this.#routeDocument(route, stagePrefix);
+  }
+
+  #routeDocument(route: Route, stagePrefix: string): PolicyDocument {
+    const p = this.#byRoute.get(route) ?? patternsOf(route);
+    const full = documentOf(stagePrefix, [p.allow], p.deeper);
+    // A route whose Denies alone would not fit keeps its Allow: the cache key holds the route, so
+    // the Denies only guard against a misconfigured cache.
+    return policyBytes(full) <= POLICY_DOCUMENT_MAX_BYTES ? full : documentOf(stagePrefix, [p.allow], []);
+  }
 }
 
 // Scope sets made by scopeSetOf: never mutated, so a policy may be remembered per set object.
@@ -127,21 +408,39 @@ export function knownScopeSet(scopes: readonly string[]): ReadonlySet<string> | 
 }
 
 /**
- * Memoizes compiled policies by stage and scope set: callers with the same scopes share one policy,
- * so a warm authorizer does not recompile it. Bounded: the oldest entry goes first.
+ * Memoizes compiled policies: whole-API policies by stage and scope set (callers with the same
+ * scopes share one policy), per-route policies by route and stage. Bounded: the oldest entry goes
+ * first. The compiler (and its plan) is built on first use, so a cold start that never answers a
+ * policy does not pay for it.
  */
 export class PolicyCache {
   readonly #entries = new Map<string, CompiledPolicy>();
   // Weak: remembers the last stage's policy per sealed scope set, only while that set is in use.
   readonly #bySet = new WeakMap<ReadonlySet<string>, { stagePrefix: string; compiled: CompiledPolicy }>();
+  readonly #byRoute = new Map<Route, { stagePrefix: string; document: PolicyDocument }>();
   readonly #routes: RouteTable;
   readonly #capacity: number;
+  readonly #matcher: RouteMatcher | undefined;
+  #compiler: PolicyCompiler | undefined;
 
-  constructor(routes: RouteTable, capacity = 256) {
+  constructor(routes: RouteTable, capacity = 256, matcher?: RouteMatcher) {
     this.#routes = routes;
     this.#capacity = capacity;
+    this.#matcher = matcher;
   }
 
+  /** The table's compiler and plan. */
+  get compiler(): PolicyCompiler {
+    this.#compiler ??= new PolicyCompiler(this.#routes, this.#matcher);
+    return this.#compiler;
+  }
+
+  /** The cache mode the table's plan chose. */
+  get mode(): CacheMode {
+    return this.compiler.plan.mode;
+  }
+
+  /** The whole-API policy for a scope set (see {@link PolicyCompiler.compile}). */
   get(granted: ReadonlySet<string>, stagePrefix: string): CompiledPolicy {
     // Fast path: the same set object (see answerFor) with the same stage, answered without
     // sorting and joining the scopes into the string key.
@@ -154,7 +453,7 @@ export class PolicyCache {
       if (sealedSets.has(granted)) this.#bySet.set(granted, { stagePrefix, compiled: hit });
       return hit;
     }
-    const compiled = compilePolicy(this.#routes, granted, stagePrefix);
+    const compiled = this.compiler.compile(granted, stagePrefix);
     if (sealedSets.has(granted)) this.#bySet.set(granted, { stagePrefix, compiled });
     if (this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next();
@@ -162,5 +461,14 @@ export class PolicyCache {
     }
     this.#entries.set(key, compiled);
     return compiled;
+  }
+
+  /** The policy allowing one route (see {@link PolicyCompiler.routePolicy}). */
+  forRoute(route: Route, stagePrefix: string): PolicyDocument {
+    const hit = this.#byRoute.get(route);
+    if (hit?.stagePrefix === stagePrefix) return hit.document;
+    const document = this.compiler.routePolicy(route, stagePrefix);
+    this.#byRoute.set(route, { stagePrefix, document });
+    return document;
   }
 }

@@ -1,26 +1,28 @@
 /**
- * Overlap of execute-api resource patterns.
+ * IAM resource patterns against execute-api resources.
  *
- * IAM resource patterns use `*` (any run of characters, `/` included) and `?` (one character).
- * Concrete API routes have `{param}` segments, which stand for one or more characters other than
- * `/`. To keep cached policies correct we must know whether an Allow pattern can reach a route the
- * caller may not use, and whether a Deny pattern can reach a route the caller may use. No library
- * answers "do these two patterns share a string?" for this alphabet, so it is done here by a search
- * over the product of the two patterns (at most (n+1)·(m+1) states).
+ * IAM patterns use `*` (any run of characters, `/` included) and `?` (one character), matched
+ * against the whole ARN. Route templates have `{param}` parts (one or more characters other than
+ * `/`) and a greedy `{param+}` (one or more characters, `/` included). To keep cached policies exact
+ * we must know whether a pattern can match some request to a route; no library answers "do these
+ * two patterns share a string?" for this alphabet, so it is done here by a search over the product
+ * of the two token sequences (at most (n+1)·(m+1) states).
  */
+import type { TemplateSegment } from '../routes/route-table.ts';
 
 type CharClass =
   | { readonly kind: 'char'; readonly c: string }
   | { readonly kind: 'not_slash' }
   | { readonly kind: 'any' };
 
-type Token =
+/** One position of a pattern: one character of a class, or any number (zero included) of them. */
+export type Token =
   | { readonly kind: 'one'; readonly cls: CharClass }
-  /** Zero or more characters of the class. */
   | { readonly kind: 'many'; readonly cls: CharClass };
 
 const ANY: CharClass = { kind: 'any' };
 const NOT_SLASH: CharClass = { kind: 'not_slash' };
+const literalToken = (c: string): Token => ({ kind: 'one', cls: { kind: 'char', c } });
 
 /** Tokens of an IAM resource pattern (`*` and `?` are wildcards). */
 export function globTokens(pattern: string): readonly Token[] {
@@ -28,21 +30,26 @@ export function globTokens(pattern: string): readonly Token[] {
   for (const c of pattern) {
     if (c === '*') tokens.push({ kind: 'many', cls: ANY });
     else if (c === '?') tokens.push({ kind: 'one', cls: ANY });
-    else tokens.push({ kind: 'one', cls: { kind: 'char', c } });
+    else tokens.push(literalToken(c));
   }
   return tokens;
 }
 
-/** Tokens of a route resource where `{param}` stands for a non-empty segment without `/`. */
-export function routeTokens(resource: string): readonly Token[] {
-  const tokens: Token[] = [];
-  const parts = resource.split(/(\{[^{}]+\})/);
-  for (const part of parts) {
-    if (/^\{[^{}]+\}$/.test(part)) {
-      tokens.push({ kind: 'one', cls: NOT_SLASH }, { kind: 'many', cls: NOT_SLASH });
-    } else {
-      for (const c of part) tokens.push({ kind: 'one', cls: { kind: 'char', c } });
-    }
+/**
+ * Tokens of every resource a route can be called with: `METHOD/segments`, a `{param}` being one or
+ * more characters other than `/`, a greedy `{param+}` one or more of any character.
+ */
+export function templateTokens(method: string, segments: readonly TemplateSegment[]): readonly Token[] {
+  const tokens: Token[] = [...method].map(literalToken);
+  for (const segment of segments) {
+    tokens.push(literalToken('/'));
+    if (segment.kind === 'literal') for (const c of segment.text) tokens.push(literalToken(c));
+    else if (segment.kind === 'greedy') tokens.push({ kind: 'one', cls: ANY }, { kind: 'many', cls: ANY });
+    else
+      for (const part of segment.parts) {
+        if (typeof part === 'string') for (const c of part) tokens.push(literalToken(c));
+        else tokens.push({ kind: 'one', cls: NOT_SLASH }, { kind: 'many', cls: NOT_SLASH });
+      }
   }
   return tokens;
 }
@@ -86,15 +93,62 @@ export function tokensOverlap(a: readonly Token[], b: readonly Token[]): boolean
   return false;
 }
 
-/** True when the IAM pattern matches some request to the route resource (`GET/orders/{id}`). */
-export function patternReachesRoute(pattern: string, routeResource: string): boolean {
-  return tokensOverlap(globTokens(pattern), routeTokens(routeResource));
+/**
+ * True when the IAM pattern matches the concrete string, as API Gateway evaluates a policy: the
+ * classic wildcard match (backtracking to the last `*`), over code points.
+ */
+export function patternMatches(pattern: string, value: string): boolean {
+  const p = [...pattern];
+  const v = [...value];
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (j < v.length) {
+    if (i < p.length && (p[i] === '?' || (p[i] !== '*' && p[i] === v[j]))) {
+      i++;
+      j++;
+    } else if (i < p.length && p[i] === '*') {
+      star = i++;
+      resume = j;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++resume;
+    } else return false;
+  }
+  while (i < p.length && p[i] === '*') i++;
+  return i === p.length;
 }
 
-/** True when the IAM pattern matches the concrete string (API Gateway's own evaluation). */
-export function patternMatches(pattern: string, value: string): boolean {
-  return tokensOverlap(
-    globTokens(pattern),
-    [...value].map((c) => ({ kind: 'one', cls: { kind: 'char', c } })),
-  );
+/**
+ * True when every string the pattern `specific` matches is matched by `general` (so `specific`
+ * adds nothing beside it in a statement). Decided on the patterns themselves: a literal of
+ * `specific` is matched by the same literal, `?` or `*`; its `?` by `?` or `*`; its `*` only by
+ * `*`. Sound (never says yes wrongly); it may miss exotic inclusions, which only costs bytes.
+ */
+export function patternCovers(general: string, specific: string): boolean {
+  const g = [...general];
+  const s = [...specific];
+  // reach[j]: `general[0..i)` can match `specific[0..j)`.
+  let reach = new Uint8Array(s.length + 1);
+  reach[0] = 1;
+  for (const gc of g) {
+    const next = new Uint8Array(s.length + 1);
+    if (gc === '*') {
+      let any = 0;
+      for (let j = 0; j <= s.length; j++) {
+        any |= reach[j] as number;
+        next[j] = any;
+      }
+    } else {
+      for (let j = 0; j < s.length; j++) {
+        if (reach[j] !== 1) continue;
+        const sc = s[j] as string;
+        if (sc === '*') continue;
+        if (gc === '?' || gc === sc) next[j + 1] = 1;
+      }
+    }
+    reach = next;
+  }
+  return reach[s.length] === 1;
 }

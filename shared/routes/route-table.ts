@@ -6,7 +6,10 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 export interface Route {
   /** Upper-case HTTP method. */
   readonly method: HttpMethod;
-  /** Path template as written in the document, e.g. `/orders/{id}`. */
+  /**
+   * Path template as written in the document, e.g. `/orders/{id}` or `/v1/{name}:predict`. A greedy
+   * last segment is written `{name}` here (never `{name+}`), with {@link Route.greedy} set.
+   */
   readonly path: string;
   /** The document's `operationId`, or `METHOD path` when it has none. */
   readonly operationId: string;
@@ -15,103 +18,409 @@ export interface Route {
    * the schemes inside one requirement are AND-ed). `null` means the route needs no authentication.
    */
   readonly scopeAlternatives: readonly (readonly string[])[] | null;
+  /**
+   * The last path parameter spans one or more segments, `/` included (`/files/{path}` matches
+   * `/files/a/b.txt`): API Gateway's greedy `{path+}` resource. See docs/policies.md#routing.
+   */
+  readonly greedy?: true;
 }
 
 /** The routes of one API document, in document order. */
 export type RouteTable = readonly Route[];
 
+/** What the matcher needs of a route. `ANY` matches every method, after the routes that name it. */
+export interface RouteTemplate {
+  readonly method: string;
+  /** `/orders/{id}`; a last segment `{name+}` is greedy, as in API Gateway. */
+  readonly path: string;
+  /** The last `{name}` segment is greedy (same as writing `{name+}`). */
+  readonly greedy?: boolean | undefined;
+}
+
 /** A route matched against a concrete request path. */
-export interface RouteMatch {
-  readonly route: Route;
+export interface RouteMatch<R = Route> {
+  readonly route: R;
   /** Path parameter values, still percent-encoded as they appeared in the path. */
   readonly params: Readonly<Record<string, string>>;
 }
 
 /** Outcome of looking a request up in the table: the document is the allow-list. */
-export type RouteLookup =
-  | { readonly kind: 'found'; readonly match: RouteMatch }
-  | { readonly kind: 'method_not_allowed'; readonly allowed: readonly HttpMethod[] }
+export type RouteLookup<R extends RouteTemplate = Route> =
+  | { readonly kind: 'found'; readonly match: RouteMatch<R> }
+  /** Methods of the routes whose path matches, in table order. */
+  | { readonly kind: 'method_not_allowed'; readonly allowed: readonly R['method'][] }
   | { readonly kind: 'not_found' };
 
-interface CompiledTemplate {
-  readonly segments: readonly ({ literal: string } | { param: string })[];
+/** One segment of a path template. */
+export type TemplateSegment =
+  | { readonly kind: 'literal'; readonly text: string }
+  /** A segment with parameters and maybe literal text around them: `{id}`, `{name}:predict`, `v{n}`. */
+  | {
+      readonly kind: 'param';
+      /** Literal text and parameter names in order, e.g. `[{ name: 'name' }, ':predict']`. */
+      readonly parts: readonly (string | { readonly name: string })[];
+    }
+  /** The last segment `{name+}`: one or more characters, `/` included. */
+  | { readonly kind: 'greedy'; readonly name: string };
+
+/** Why a path template cannot be routed. */
+export class RouteTemplateError extends Error {
+  override readonly name = 'RouteTemplateError';
 }
 
-function compileTemplate(path: string): CompiledTemplate {
-  return {
-    segments: path
-      .split('/')
-      .slice(1)
-      .map((segment) => {
-        const param = /^\{([^{}]+)\}$/.exec(segment);
-        return param?.[1] !== undefined ? { param: param[1] } : { literal: segment };
-      }),
-  };
+const PARAM = /\{([^{}]*)\}/g;
+
+/**
+ * The segments of a path template. A template starts with `/`; `{name+}` (or `greedy` with a last
+ * `{name}` segment) is greedy and must be the last segment, as API Gateway requires.
+ */
+export function parseTemplate(path: string, greedy = false): readonly TemplateSegment[] {
+  if (!path.startsWith('/')) throw new RouteTemplateError(`${path}: a path template starts with "/"`);
+  const raw = path.split('/').slice(1);
+  return raw.map((segment, i): TemplateSegment => {
+    const last = i === raw.length - 1;
+    const plus = /^\{([^{}+]+)\+\}$/.exec(segment);
+    const plain = /^\{([^{}]+)\}$/.exec(segment);
+    if (plus !== null || (greedy && last && plain !== null)) {
+      if (!last) throw new RouteTemplateError(`${path}: a greedy parameter must be the last segment`);
+      return { kind: 'greedy', name: (plus ?? plain)?.[1] as string };
+    }
+    if (greedy && last)
+      throw new RouteTemplateError(`${path}: the greedy last segment must be one {parameter}`);
+    if (!segment.includes('{') && !segment.includes('}')) return { kind: 'literal', text: segment };
+    const parts: (string | { name: string })[] = [];
+    let at = 0;
+    for (const m of segment.matchAll(PARAM)) {
+      const name = m[1] as string;
+      if (name === '' || name.endsWith('+'))
+        throw new RouteTemplateError(`${path}: "{${name}}" is not a parameter name`);
+      if (m.index > at) parts.push(segment.slice(at, m.index));
+      parts.push({ name });
+      at = m.index + m[0].length;
+    }
+    if (at < segment.length) parts.push(segment.slice(at));
+    if (parts.some((p) => typeof p === 'string' && /[{}]/.test(p)))
+      throw new RouteTemplateError(`${path}: unbalanced braces in "${segment}"`);
+    if (parts.some((p, k) => typeof p !== 'string' && typeof parts[k + 1] === 'object'))
+      throw new RouteTemplateError(
+        `${path}: two parameters must be separated by literal text in "${segment}"`,
+      );
+    return { kind: 'param', parts };
+  });
 }
 
-/** True when a route's path template has no `{param}` segment. */
-export function isLiteralTemplate(path: string): boolean {
-  return !path.includes('{');
+/** Segments of a route (document routes carry `greedy`; API Gateway-style templates write `{name+}`). */
+export function segmentsOf(route: RouteTemplate): readonly TemplateSegment[] {
+  return parseTemplate(route.path, route.greedy === true);
+}
+
+/** Parameter names of a route, in path order (greedy last). */
+export function paramNames(route: RouteTemplate): string[] {
+  return segmentsOf(route).flatMap((s) =>
+    s.kind === 'greedy'
+      ? [s.name]
+      : s.kind === 'param'
+        ? s.parts.flatMap((p) => (typeof p === 'string' ? [] : [p.name]))
+        : [],
+  );
+}
+
+/** Literal characters of a parameter segment (its weight among segments of the same kind). */
+function literalLength(segment: Extract<TemplateSegment, { kind: 'param' }>): number {
+  return segment.parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0);
+}
+
+/** A key that ignores parameter names: `/orders/{id}` and `/orders/{orderId}` name one resource. */
+function shapeOf(segments: readonly TemplateSegment[]): string {
+  return segments
+    .map((s) =>
+      s.kind === 'literal'
+        ? s.text
+        : s.kind === 'greedy'
+          ? '{+}'
+          : s.parts.map((p) => (typeof p === 'string' ? p : '{}')).join(''),
+    )
+    .join('/');
 }
 
 /**
- * Looks requests up in a route table. Literal segments beat parameters (as in API Gateway and
- * OpenAPI), and a parameter matches exactly one non-empty segment.
+ * The API Gateway resource (REST) or route path (HTTP API) of a route. API Gateway parameters span
+ * whole segments, so a segment with literal text around a parameter (`{name}:predict`) becomes that
+ * whole-segment parameter (`{name}`): several document routes may then share one resource.
  */
-export class RouteMatcher {
-  readonly #entries: readonly { readonly route: Route; readonly template: CompiledTemplate }[];
+export function apiGatewayPath(route: RouteTemplate): string {
+  const segments = segmentsOf(route).map((s) => {
+    if (s.kind === 'literal') return s.text;
+    if (s.kind === 'greedy') return `{${s.name}+}`;
+    const only = s.parts.length === 1 ? s.parts[0] : undefined;
+    if (typeof only === 'object') return `{${only.name}}`;
+    const first = s.parts.find((p): p is { name: string } => typeof p !== 'string');
+    return `{${first?.name ?? 'segment'}}`;
+  });
+  return `/${segments.join('/')}`;
+}
 
-  constructor(routes: RouteTable) {
-    this.#entries = routes.map((route) => ({ route, template: compileTemplate(route.path) }));
+/** `METHOD shape` of the API Gateway resource a route lives on, parameter names left out. */
+export function resourceKey(method: string, resourcePath: string): string {
+  return `${method} ${shapeOf(parseTemplate(resourcePath))}`;
+}
+
+interface Terminal<R> {
+  readonly route: R;
+  readonly names: readonly string[];
+  readonly order: number;
+}
+
+interface MixedBranch<R> {
+  readonly pattern: RegExp;
+  readonly source: string;
+  readonly literal: number;
+  readonly node: TrieNode<R>;
+}
+
+/** One node of the route trie: the routes that end here and the branches to the next segment. */
+interface TrieNode<R> {
+  readonly literal: Map<string, TrieNode<R>>;
+  /** Segments with literal text around parameters, most literal text first. */
+  readonly mixed: MixedBranch<R>[];
+  param: TrieNode<R> | undefined;
+  /** Greedy routes starting at this segment, by method. */
+  readonly greedy: Map<string, Terminal<R>>;
+  /** Routes ending here, by method. */
+  readonly routes: Map<string, Terminal<R>>;
+}
+
+/** The branch a route takes at one segment (kept to rank routes against each other). */
+type Step<R> =
+  | { readonly kind: 'literal' | 'param' | 'greedy' }
+  | { readonly kind: 'mixed'; readonly parent: TrieNode<R>; readonly branch: MixedBranch<R> };
+
+function node<R>(): TrieNode<R> {
+  return { literal: new Map(), mixed: [], param: undefined, greedy: new Map(), routes: new Map() };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Looks requests up in a route table: a trie of path segments, one map lookup per literal segment,
+ * so the cost grows with the path's depth, not the number of routes.
+ *
+ * Precedence is API Gateway's, segment by segment from the left: a literal segment beats a segment
+ * with literal text around a parameter (more literal text first), which beats a plain `{param}`,
+ * which beats a greedy `{param+}`. A `{param}` matches one non-empty segment; `{param+}` matches one
+ * or more characters, `/` included. Methods are case-sensitive (RFC 9110 §9.1); `ANY` comes after
+ * the routes that name the method. Paths are compared as they are (percent-encoding kept): a
+ * trailing slash or an empty segment is part of the path.
+ */
+export class RouteMatcher<R extends RouteTemplate = Route> {
+  readonly #root: TrieNode<R> = node();
+  readonly #byShape = new Map<string, R[]>();
+  readonly #byDocument = new Map<string, R>();
+  readonly #steps = new Map<R, readonly Step<R>[]>();
+  #ranks: Map<R, readonly number[]> | undefined;
+  /** The routes, in table order. */
+  readonly routes: readonly R[];
+
+  constructor(routes: readonly R[]) {
+    this.routes = routes;
+    routes.forEach((route, order) => {
+      this.#insert(route, order);
+    });
+  }
+
+  #insert(route: R, order: number): void {
+    const segments = segmentsOf(route);
+    const names = paramNames(route);
+    const steps: Step<R>[] = [];
+    let at = this.#root;
+    for (const segment of segments) {
+      if (segment.kind === 'greedy') {
+        steps.push({ kind: 'greedy' });
+        if (!at.greedy.has(route.method)) at.greedy.set(route.method, { route, names, order });
+        this.#index(route, steps);
+        return;
+      }
+      if (segment.kind === 'literal') {
+        steps.push({ kind: 'literal' });
+        let next = at.literal.get(segment.text);
+        if (next === undefined) {
+          next = node();
+          at.literal.set(segment.text, next);
+        }
+        at = next;
+        continue;
+      }
+      if (segment.parts.length === 1) {
+        steps.push({ kind: 'param' });
+        at.param ??= node();
+        at = at.param;
+        continue;
+      }
+      const source = `^${segment.parts.map((p) => (typeof p === 'string' ? escapeRegExp(p) : '(.+?)')).join('')}$`;
+      let branch = at.mixed.find((m) => m.source === source);
+      if (branch === undefined) {
+        branch = { pattern: new RegExp(source, 's'), source, literal: literalLength(segment), node: node() };
+        at.mixed.push(branch);
+        // Stable: among segments with as much literal text, the first in the table is tried first.
+        at.mixed.sort((x, y) => y.literal - x.literal);
+      }
+      steps.push({ kind: 'mixed', parent: at, branch });
+      at = branch.node;
+    }
+    if (!at.routes.has(route.method)) at.routes.set(route.method, { route, names, order });
+    this.#index(route, steps);
+  }
+
+  #index(route: R, steps: readonly Step<R>[]): void {
+    const key = resourceKey(route.method, apiGatewayPath(route));
+    const list = this.#byShape.get(key) ?? [];
+    list.push(route);
+    this.#byShape.set(key, list);
+    this.#byDocument.set(`${route.method} ${route.path}`, route);
+    this.#steps.set(route, steps);
   }
 
   /** Finds the route for a method and a concrete path (no query string). */
-  lookup(method: string, path: string): RouteLookup {
-    const segments = path.split('/').slice(1);
-    let best: { match: RouteMatch; score: number } | undefined;
-    const allowed = new Set<HttpMethod>();
-    for (const { route, template } of this.#entries) {
-      const matched = matchSegments(template, segments);
-      if (matched === undefined) continue;
-      allowed.add(route.method);
-      if (route.method !== method.toUpperCase()) continue;
-      if (best === undefined || matched.score > best.score) {
-        best = { match: { route, params: matched.params }, score: matched.score };
+  lookup(method: string, path: string): RouteLookup<R> {
+    if (!path.startsWith('/')) return { kind: 'not_found' };
+    const segments = path.split('/');
+    const values: string[] = [];
+    const hit = this.#search(this.#root, segments, 1, method, values);
+    if (hit !== undefined) {
+      const params: Record<string, string> = {};
+      hit.names.forEach((name, i) => {
+        params[name] = values[i] as string;
+      });
+      return { kind: 'found', match: { route: hit.route, params } };
+    }
+    const allowed = new Map<R['method'], number>();
+    this.#collect(this.#root, segments, 1, allowed);
+    if (allowed.size === 0) return { kind: 'not_found' };
+    return {
+      kind: 'method_not_allowed',
+      allowed: [...allowed].sort((a, b) => a[1] - b[1]).map(([m]) => m),
+    };
+  }
+
+  #search(
+    at: TrieNode<R>,
+    segments: readonly string[],
+    i: number,
+    method: string,
+    values: string[],
+  ): Terminal<R> | undefined {
+    if (i === segments.length) return at.routes.get(method) ?? at.routes.get('ANY');
+    const segment = segments[i] as string;
+    const literal = at.literal.get(segment);
+    if (literal !== undefined) {
+      const hit = this.#search(literal, segments, i + 1, method, values);
+      if (hit !== undefined) return hit;
+    }
+    for (const branch of at.mixed) {
+      const m = branch.pattern.exec(segment);
+      if (m === null) continue;
+      const depth = values.length;
+      for (let k = 1; k < m.length; k++) values.push(m[k] as string);
+      const hit = this.#search(branch.node, segments, i + 1, method, values);
+      if (hit !== undefined) return hit;
+      values.length = depth;
+    }
+    if (at.param !== undefined && segment !== '') {
+      values.push(segment);
+      const hit = this.#search(at.param, segments, i + 1, method, values);
+      if (hit !== undefined) return hit;
+      values.pop();
+    }
+    if (at.greedy.size > 0) {
+      const rest = i === segments.length - 1 ? segment : segments.slice(i).join('/');
+      const hit = rest === '' ? undefined : (at.greedy.get(method) ?? at.greedy.get('ANY'));
+      if (hit !== undefined) {
+        values.push(rest);
+        return hit;
       }
     }
-    if (best !== undefined) return { kind: 'found', match: best.match };
-    if (allowed.size > 0) return { kind: 'method_not_allowed', allowed: [...allowed] };
-    return { kind: 'not_found' };
+    return undefined;
   }
 
-  /** Finds a route by its exact template (`GET /orders/{id}`), as HTTP API route keys give it. */
-  byTemplate(method: string, template: string): Route | undefined {
-    const upper = method.toUpperCase();
-    return this.#entries.find((e) => e.route.method === upper && e.route.path === template)?.route;
-  }
-}
-
-function matchSegments(
-  template: CompiledTemplate,
-  segments: readonly string[],
-): { params: Record<string, string>; score: number } | undefined {
-  if (template.segments.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
-  let score = 0;
-  for (let i = 0; i < segments.length; i++) {
-    const expected = template.segments[i];
-    const actual = segments[i];
-    if (expected === undefined || actual === undefined) return undefined;
-    if ('literal' in expected) {
-      if (expected.literal !== actual) return undefined;
-      // Earlier literal segments weigh more, so /a/{x} loses to /a/b and {x}/b loses to a/{y}.
-      score += 2 ** (segments.length - i);
-    } else {
-      if (actual.length === 0) return undefined;
-      params[expected.param] = actual;
+  /** Methods of every route whose path matches, with the first table position of each. */
+  #collect(at: TrieNode<R>, segments: readonly string[], i: number, into: Map<R['method'], number>): void {
+    const add = (terminals: Map<string, Terminal<R>>) => {
+      for (const t of terminals.values())
+        into.set(t.route.method, Math.min(into.get(t.route.method) ?? t.order, t.order));
+    };
+    if (i === segments.length) {
+      add(at.routes);
+      return;
     }
+    const segment = segments[i] as string;
+    const literal = at.literal.get(segment);
+    if (literal !== undefined) this.#collect(literal, segments, i + 1, into);
+    for (const branch of at.mixed)
+      if (branch.pattern.test(segment)) this.#collect(branch.node, segments, i + 1, into);
+    if (at.param !== undefined && segment !== '') this.#collect(at.param, segments, i + 1, into);
+    if (at.greedy.size > 0 && segments.slice(i).join('/') !== '') add(at.greedy);
   }
-  return { params, score };
+
+  /**
+   * The route of an API Gateway resource (REST `resource` / `resourcePath`, or the path of an HTTP
+   * API route key), or of a document template. `undefined` when no route, or several document
+   * routes, live on it (see {@link apiGatewayPath}).
+   */
+  byTemplate(method: string, template: string): R | undefined {
+    const own = this.#byDocument.get(`${method} ${template}`);
+    if (own !== undefined) return own;
+    const shared = this.onResource(method, template);
+    return shared.length === 1 ? shared[0] : undefined;
+  }
+
+  /** Every route living on one API Gateway resource and method (usually one). */
+  onResource(method: string, resourcePath: string): readonly R[] {
+    let key: string;
+    try {
+      key = resourceKey(method, resourcePath);
+    } catch {
+      return [];
+    }
+    return this.#byShape.get(key) ?? [];
+  }
+
+  /**
+   * True when `a` wins over `b` for a path both match (same method): at the first segment where
+   * they take different branches of the trie, the branch {@link RouteMatcher.lookup} tries first.
+   */
+  precedes(a: R, b: R): boolean {
+    const ra = this.#rank(a);
+    const rb = this.#rank(b);
+    for (let i = 0; i < Math.min(ra.length, rb.length); i++) {
+      const x = ra[i] as number;
+      const y = rb[i] as number;
+      if (x !== y) return x < y;
+    }
+    return false;
+  }
+
+  /** The order in which lookup tries each branch the route takes (literal, mixed by trie order, param, greedy). */
+  #rank(route: R): readonly number[] {
+    if (this.#ranks === undefined) {
+      this.#ranks = new Map();
+      for (const [r, steps] of this.#steps)
+        this.#ranks.set(
+          r,
+          steps.map((step) =>
+            step.kind === 'literal'
+              ? 0
+              : step.kind === 'mixed'
+                ? 1 + step.parent.mixed.indexOf(step.branch)
+                : step.kind === 'param'
+                  ? 1_000_000
+                  : 2_000_000,
+          ),
+        );
+    }
+    return this.#ranks.get(route) ?? [];
+  }
 }
 
 /** The scopes a caller holds satisfy a route when they cover at least one of its alternatives. */

@@ -2,6 +2,7 @@
 // keys on a loopback JWKS. No generated input may be allowed, and none may crash the authorizer.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../shared/generated/routes.ts';
 import { type JwksServer, startJwksServer } from '../support/jwks-server.ts';
 import { testKey } from '../support/keys.ts';
 import {
@@ -12,6 +13,7 @@ import {
   restEvent,
   sign,
 } from './support/jwt-harness.ts';
+import { documentPermits, methodArnArb, policyAllows } from './support/method-arns.ts';
 
 /** Runs per property; CI keeps 10,000 (docs/hardening.md). `HOSTILE_RUNS` lowers it for a quick local loop. */
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
@@ -21,9 +23,10 @@ const b64 = (v: string | Uint8Array) => Buffer.from(v).toString('base64url');
 
 let jwks: JwksServer;
 let authorize: (event: unknown) => Promise<number>;
+let respond: (event: unknown) => Promise<unknown>;
 beforeAll(async () => {
   jwks = await startJwksServer([key.jwk, ec.jwk]);
-  authorize = hostileAuthorizer(jwks.jwksUri).authorize;
+  ({ authorize, respond } = hostileAuthorizer(jwks.jwksUri));
 });
 afterAll(async () => {
   await jwks.close();
@@ -123,4 +126,37 @@ describe('JWT authorizer properties', () => {
       { numRuns: RUNS },
     );
   }, 60_000);
+
+  it('gives every cached policy the verdict of a fresh decision, for every method ARN', async () => {
+    // API Gateway caches the REST TOKEN authorizer's policy per token and evaluates it against the
+    // method ARN of every later request with that token: any method, any path, not only routes.
+    const stage = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1';
+    const scopeSets = [
+      [],
+      ['orders:read'],
+      ['orders:write'],
+      ['orders:admin'],
+      ['orders:read', 'orders:admin'],
+    ];
+    const tokens = scopeSets.map((scopes) =>
+      sign({ alg: 'RS256', kid: key.kid }, claims({ scope: scopes.join(' ') }), key.privateKey, 'RS256'),
+    );
+    const arn = methodArnArb(ROUTES, stage);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(scopeSets.length - 1), arn, arn, async (which, first, later) => {
+        const token = `Bearer ${tokens[which]}`;
+        const granted = new Set(scopeSets[which]);
+        const cached = await respond({ type: 'TOKEN', authorizationToken: token, methodArn: first });
+        const fresh = await respond({ type: 'TOKEN', authorizationToken: token, methodArn: later });
+        const expected = documentPermits(ROUTES, granted, later, stage);
+        expect({ later, fresh: policyAllows(fresh, later) }).toEqual({ later, fresh: expected });
+        expect({ first, later, cached: policyAllows(cached, later) }).toEqual({
+          first,
+          later,
+          cached: expected,
+        });
+      }),
+      { numRuns: RUNS },
+    );
+  }, 120_000);
 });

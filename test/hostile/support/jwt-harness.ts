@@ -74,6 +74,8 @@ export function hostileAuthorizer(
   env: Readonly<Record<string, string>> = {},
 ): {
   authorize(event: unknown): Promise<Status>;
+  /** The authorizer's raw answer (a policy or a simple response); throws as the authorizer does. */
+  respond(event: unknown): Promise<unknown>;
   readonly verifier: TokenVerifier;
   readonly observer: ReturnType<typeof memoryObserver>;
 } {
@@ -95,6 +97,7 @@ export function hostileAuthorizer(
   });
   return {
     authorize: (event) => statusOf(authorizer(event), String((event as { methodArn?: unknown }).methodArn)),
+    respond: (event) => authorizer(event),
     verifier,
     observer,
   };

@@ -68,12 +68,14 @@ describe('createJwtAuthorizer', () => {
     const { authorize, observer } = setup(valid('orders:read'));
     const response = (await authorize(restEvent('GET', '/orders/ord_1', '/orders/{id}'))) as PolicyResponse;
     expect(response.principalId).toBe('user-1');
+    // Exact on every path (docs/policies.md): parameters are non-empty, deeper paths are denied.
     expect(response.policyDocument.Statement).toEqual([
       {
         Action: 'execute-api:Invoke',
         Effect: 'Allow',
-        Resource: [`${STAGE}/GET/orders`, `${STAGE}/GET/orders/*`],
+        Resource: [`${STAGE}/GET/health`, `${STAGE}/GET/orders`, `${STAGE}/GET/orders/?*`],
       },
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${STAGE}/GET/orders/*/*`] },
     ]);
     expect(response.context).toEqual({
       principal: 'user-1',
@@ -104,11 +106,11 @@ describe('createJwtAuthorizer', () => {
     expect(observer.decisions[0]).toMatchObject({ effect: 'deny', reason: 'scope_missing' });
   });
 
-  it('denies everything to a valid caller with no useful scope', async () => {
+  it('denies everything but the public routes to a valid caller with no useful scope', async () => {
     const { authorize } = setup(valid('profile'));
     const response = (await authorize(restEvent('GET', '/orders', '/orders'))) as PolicyResponse;
     expect(response.policyDocument.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${STAGE}/*`] },
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${STAGE}/GET/health`] },
     ]);
   });
 

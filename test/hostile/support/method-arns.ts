@@ -1,0 +1,110 @@
+// Method ARNs as an attacker (or an API larger than the document) sends them: every method, the
+// table's routes with hostile parameter values, deeper paths, trailing slashes, empty segments,
+// encoded characters, IAM wildcard characters and unknown prefixes. API Gateway evaluates a cached
+// policy against the whole ARN string, so the policy properties draw from all of these.
+import fc from 'fast-check';
+import { RouteMatcher, type RouteTable, scopesPermit } from '../../../shared/routes/route-table.ts';
+import { evaluatePolicy, readAuthorizerAnswer } from '../../../tools/gateway/policy-evaluation.ts';
+
+/** API Gateway refuses authorized requests whose method ARN is longer than this (414). */
+export const MAX_METHOD_ARN_BYTES = 1600;
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'] as const;
+
+/**
+ * Methods: the document's, other real ones, other case, wildcard characters, junk. `$connect` is
+ * left out: it is the WebSocket route key, answered by its own rule (a verified caller may connect).
+ */
+export const methodArb: fc.Arbitrary<string> = fc
+  .oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...METHODS) },
+    { weight: 1, arbitrary: fc.constantFrom('get', 'Get', 'ANY', '*', 'G?T', 'GE*', '$*', '$default') },
+    { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z*?]{1,8}$/) },
+  )
+  .filter((method) => method !== '$connect');
+
+/** One path segment value: plain, empty, with a slash, encoded, wildcard characters, dots, long. */
+export const segmentArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: fc.stringMatching(/^[a-z0-9_]{1,10}$/) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom('', 'a/b', '%2F', 'a%2Fb', '*', '?', 'x*', '.', '..', '%20', 'notes', 'a:b'),
+  },
+  { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 4 }) },
+);
+
+/** A concrete path for a template: each `{param}` (or `{param+}`) replaced by generated values. */
+function instantiate(template: string, values: readonly string[]): string {
+  let i = 0;
+  return template.replace(/\{[^{}]+\}/g, () => values[i++ % values.length] ?? 'x');
+}
+
+/** Paths: table routes with hostile values and suffixes, unknown prefixes, arbitrary strings. */
+export function pathArb(routes: RouteTable): fc.Arbitrary<string> {
+  const templates = [...new Set(routes.map((r) => r.path)), '/'];
+  const fromTable = fc
+    .tuple(
+      fc.constantFrom(...templates),
+      fc.array(segmentArb, { minLength: 1, maxLength: 4 }),
+      fc.constantFrom('', '', '', '/', '/x', '/notes', '//', '/a/b/c', '?', '*', '%2F'),
+    )
+    .map(([template, values, suffix]) => instantiate(template, values) + suffix);
+  const segments = fc.array(segmentArb, { minLength: 0, maxLength: 6 }).map((parts) => `/${parts.join('/')}`);
+  const prefixed = fc
+    .tuple(fc.constantFrom('/nope', '/v2', '//', '/orders%2F', '/ORDERS'), fromTable)
+    .map(([prefix, path]) => prefix + path);
+  return fc.oneof(
+    { weight: 6, arbitrary: fromTable },
+    { weight: 2, arbitrary: segments },
+    { weight: 1, arbitrary: prefixed },
+    { weight: 1, arbitrary: fc.constantFrom('', '/', '//', '/*', '/?') },
+  );
+}
+
+/** Method ARNs under one stage prefix (`arn:…:{apiId}/{stage}`), within API Gateway's length limit. */
+export function methodArnArb(routes: RouteTable, stagePrefix: string): fc.Arbitrary<string> {
+  return fc
+    .tuple(methodArb, pathArb(routes))
+    .map(([method, path]) => `${stagePrefix}/${method}${path}`)
+    .filter((arn) => Buffer.byteLength(arn) <= MAX_METHOD_ARN_BYTES);
+}
+
+/** The method and the resource path of an ARN under `stagePrefix`, exactly as they appear in it. */
+export function splitMethodArn(arn: string, stagePrefix: string): { method: string; path: string } {
+  const rest = arn.slice(stagePrefix.length + 1);
+  const slash = rest.indexOf('/');
+  return slash < 0 ? { method: rest, path: '' } : { method: rest.slice(0, slash), path: rest.slice(slash) };
+}
+
+const matchers = new WeakMap<RouteTable, RouteMatcher>();
+
+/**
+ * What a fresh decision says for a method ARN, from the document alone: the route the path and the
+ * exact method name (HTTP methods are case-sensitive) reach, and whether the scopes permit it.
+ * Paths no route has (deeper, trailing slash, empty or encoded segments, unknown prefixes) are refused.
+ */
+export function documentPermits(
+  routes: RouteTable,
+  granted: ReadonlySet<string>,
+  arn: string,
+  stagePrefix: string,
+): boolean {
+  const { method, path } = splitMethodArn(arn, stagePrefix);
+  let matcher = matchers.get(routes);
+  if (matcher === undefined) {
+    matcher = new RouteMatcher(routes);
+    matchers.set(routes, matcher);
+  }
+  const found = matcher.lookup(method, path);
+  return (
+    found.kind === 'found' && found.match.route.method === method && scopesPermit(found.match.route, granted)
+  );
+}
+
+/** API Gateway's verdict on a policy answer for one ARN (Deny wins, then any Allow; `*`/`?` globs). */
+export function policyAllows(answer: unknown, arn: string): boolean {
+  const read = readAuthorizerAnswer(answer);
+  if (read === undefined) throw new Error('the authorizer answered something API Gateway rejects');
+  return evaluatePolicy(read.statements, arn) === 'allow';
+}
