@@ -3,6 +3,7 @@
  * request, the route matching that picks the resource, and the mapping of the function's result
  * back to HTTP (a result API Gateway would not accept is `undefined` → 502). Pure.
  */
+import { RouteMatcher } from '../../shared/routes/route-table.ts';
 import type { ApiModel, RouteModel } from './model.ts';
 
 /** An HTTP request as received, before API Gateway turns it into an event. */
@@ -43,64 +44,32 @@ function safeDecode(s: string): string {
   }
 }
 
-function matchPath(pattern: string, path: string): Record<string, string> | null | undefined {
-  const want = pattern.split('/').filter(Boolean);
-  const got = path.split('/').filter(Boolean);
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i] as string;
-    const greedy = /^\{(.+)\+\}$/.exec(w);
-    if (greedy?.[1] !== undefined) {
-      if (i >= got.length) return undefined;
-      params[greedy[1]] = got.slice(i).map(safeDecode).join('/');
-      return params;
-    }
-    const g = got[i];
-    if (g === undefined) return undefined;
-    const param = /^\{(.+)\}$/.exec(w);
-    if (param?.[1] !== undefined) params[param[1]] = safeDecode(g);
-    else if (w !== g) return undefined;
-  }
-  if (got.length !== want.length) return undefined;
-  return Object.keys(params).length > 0 ? params : null;
-}
-
-function specificity(path: string): number[] {
-  // API Gateway prefers literal segments over `{param}` over `{proxy+}`, segment by segment.
-  return path
-    .split('/')
-    .filter(Boolean)
-    .map((s) => (/^\{.+\+\}$/.test(s) ? 0 : /^\{.+\}$/.test(s) ? 1 : 2));
-}
-
-function moreSpecific(a: RouteModel, b: RouteModel): boolean {
-  const sa = specificity(a.path);
-  const sb = specificity(b.path);
-  for (let i = 0; i < Math.max(sa.length, sb.length); i++) {
-    const x = sa[i] ?? -1;
-    const y = sb[i] ?? -1;
-    if (x !== y) return x > y;
-  }
-  return a.method !== 'ANY' && b.method === 'ANY';
-}
+// One trie per route list: the model's routes are built once per template load.
+const matchers = new WeakMap<readonly RouteModel[], RouteMatcher<RouteModel>>();
 
 /**
  * The route a request goes to; `undefined` when no resource and method match (API Gateway answers
- * 403 Missing Authentication Token for both an unknown path and an unknown method).
+ * 403 Missing Authentication Token for both an unknown path and an unknown method). The same
+ * matcher as the functions' (shared/routes), so the gateway routes as the authorizers decide.
  */
 export function matchRoute(
   routes: readonly RouteModel[],
   method: string,
   path: string,
 ): RouteMatch | undefined {
-  let best: RouteMatch | undefined;
-  for (const route of routes) {
-    if (route.method !== 'ANY' && route.method !== method) continue;
-    const params = matchPath(route.path, path);
-    if (params === undefined) continue;
-    if (best === undefined || moreSpecific(route, best.route)) best = { route, pathParameters: params };
+  let matcher = matchers.get(routes);
+  if (matcher === undefined) {
+    matcher = new RouteMatcher(routes);
+    matchers.set(routes, matcher);
   }
-  return best;
+  const found = matcher.lookup(method, path);
+  if (found.kind !== 'found') return undefined;
+  const params = Object.entries(found.match.params);
+  return {
+    route: found.match.route,
+    pathParameters:
+      params.length === 0 ? null : Object.fromEntries(params.map(([k, v]) => [k, safeDecode(v)])),
+  };
 }
 
 /** The method ARN API Gateway passes to authorizers and evaluates policies against. */

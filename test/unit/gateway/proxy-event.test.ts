@@ -76,7 +76,10 @@ describe('matchRoute', () => {
   it.each([
     ['POST', '/orders'],
     ['GET', '/orders/a/b'],
+    ['GET', '/orders/'],
+    ['GET', '//orders'],
     ['GET', '/files'],
+    ['GET', '/files/'],
   ])('finds nothing for %s %s', (method, path) => {
     // Act / Assert
     expect(matchRoute(ROUTES, method, path)).toBeUndefined();
