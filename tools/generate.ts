@@ -16,6 +16,8 @@ import { loadOpenApi, type OpenApiDocument } from './openapi/document.ts';
 import { routeTable } from './openapi/routes.ts';
 import { validatorFiles } from './openapi/validators.ts';
 import { PROJECT_ROOT } from './paths.ts';
+import { checkAuthorizerCache } from './template/authorizer-cache.ts';
+import { loadTemplate } from './template/template.ts';
 
 /** A generated file: path relative to the project root, and its content. */
 export interface GeneratedFile {
@@ -66,11 +68,17 @@ type Generator = (doc: OpenApiDocument, root: string) => Promise<GeneratedFile[]
 
 /** Every generator, in order. */
 export const GENERATORS: Generator[] = [
-  (doc) => {
+  (doc, root) => {
     const routes = routeTable(doc);
     const problems = checkPolicies(routes);
     if (problems.length > 0) throw new Error(`openapi.yaml: ${problems.join('; ')}`);
-    return [routesModule(routes)];
+    const plan = planRoutes(routes);
+    // The template is the user's to change: say what its authorizers need, do not refuse.
+    const template = join(root, 'template.yaml');
+    if (existsSync(template))
+      for (const problem of checkAuthorizerCache(loadTemplate(template), plan))
+        console.error(`warning: template.yaml: ${problem} (docs/policies.md#cache-modes)`);
+    return [routesModule(routes, plan)];
   },
   (doc) => validatorFiles(doc),
 ];

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RouteMatcher } from '../../../shared/routes/route-table.ts';
 import { loadOpenApi, OpenApiError } from '../../../tools/openapi/document.ts';
 import { routeTable } from '../../../tools/openapi/routes.ts';
 import { PROJECT_ROOT } from '../../../tools/paths.ts';
@@ -53,6 +54,55 @@ describe('routeTable', () => {
   it('refuses a requirement naming an undeclared scheme', () => {
     const doc = load(DOC('3.1.0').replace('[{ oauth: [admin], key: [write] }]', '[{ nope: [x] }]'));
     expect(() => routeTable(doc)).toThrow(/unknown security scheme "nope"/);
+  });
+
+  it('reads multi-segment parameters ({name+}, or x-gatehouse-greedy) and :verb segments', () => {
+    const doc = load(
+      DOC(
+        '3.1.0',
+        `  /repos/{owner}/{repo}/contents/{path}:
+    parameters:
+      - { name: owner, in: path, required: true, schema: { type: string } }
+      - { name: repo, in: path, required: true, schema: { type: string } }
+      - { name: path, in: path, required: true, schema: { type: string }, x-gatehouse-greedy: true }
+    get: { responses: { '200': { description: ok } } }
+  /files/{proxy+}:
+    get:
+      parameters: [{ name: proxy, in: path, required: true, schema: { type: string } }]
+      responses: { '200': { description: ok } }
+  /v1/{name}:predict:
+    post: { responses: { '200': { description: ok } } }
+`,
+      ),
+    );
+    const routes = routeTable(doc).slice(5);
+    expect(routes.map((r) => [`${r.method} ${r.path}`, r.greedy ?? false])).toEqual([
+      ['GET /repos/{owner}/{repo}/contents/{path}', true],
+      ['GET /files/{proxy}', true],
+      ['POST /v1/{name}:predict', false],
+    ]);
+    const matcher = new RouteMatcher(routes);
+    const found = matcher.lookup('GET', '/repos/o/r/contents/docs/README.md');
+    expect(found.kind === 'found' && found.match.params).toEqual({
+      owner: 'o',
+      repo: 'r',
+      path: 'docs/README.md',
+    });
+    expect(matcher.byTemplate('GET', '/files/{proxy+}')?.path).toBe('/files/{proxy}');
+  });
+
+  it('refuses x-gatehouse-greedy on a parameter that is not the whole last segment', () => {
+    const doc = load(
+      DOC(
+        '3.1.0',
+        `  /a/{x}/b:
+    get:
+      parameters: [{ name: x, in: path, required: true, schema: { type: string }, x-gatehouse-greedy: true }]
+      responses: { '200': { description: ok } }
+`,
+      ),
+    );
+    expect(() => routeTable(doc)).toThrow(/"x" has x-gatehouse-greedy but is not the whole last segment/);
   });
 
   it('refuses a document that is not OpenAPI 3.0 or 3.1', () => {
