@@ -57,14 +57,18 @@ export function routeOfArn(request: AuthorizerRequest, matcher: RouteMatcher): R
 }
 
 /**
- * The route of the API Gateway resource or route key the event names (the part of the cache key
- * that holds the route), or the ARN's route when the event names none (TOKEN events).
+ * The routes the cache key holds: those of the API Gateway resource (or HTTP API route key) the event
+ * names, answered together (see PolicyCompiler.unitRoutes); for events that name none (TOKEN), the
+ * ARN's route. Empty when the key holds no document route (an HTTP API `$default` route).
  */
-function routeOfKey(request: AuthorizerRequest, matcher: RouteMatcher): Route | undefined {
-  if (request.routeTemplate !== undefined) return matcher.byTemplate(request.method, request.routeTemplate);
-  // An HTTP API route key that is no document route (`$default`) holds no route.
-  if (request.kind === 'http-v2') return undefined;
-  return routeOfArn(request, matcher);
+function routesOfKey(request: AuthorizerRequest, matcher: RouteMatcher, policies: PolicyCache): readonly Route[] {
+  let route: Route | undefined;
+  if (request.routeTemplate !== undefined)
+    route =
+      matcher.byTemplate(request.method, request.routeTemplate) ??
+      matcher.onResource(request.method, request.routeTemplate)[0];
+  else if (request.kind !== 'http-v2') route = routeOfArn(request, matcher);
+  return route === undefined ? [] : policies.compiler.unitRoutes(route);
 }
 
 /**
@@ -78,11 +82,17 @@ export function currentRoute(
   policies: PolicyCache,
 ): Route | undefined {
   if (request.format === 'simple') {
-    if (!policies.compiler.plan.routeKeysExact) {
+    if (!policies.compiler.plan.routeKeysExact || request.routeTemplate === undefined) {
+      // No route key to decide by (or one that does not name one operation): the path decides.
+      if (request.kind === 'http-v2' && policies.compiler.plan.routeKeysExact) return undefined;
       const found = matcher.lookup(request.method, request.path);
       return found.kind === 'found' ? found.match.route : undefined;
     }
-    return routeOfKey(request, matcher);
+    // Every route on this key is permitted alike (the plan checked it): any one decides.
+    return (
+      matcher.byTemplate(request.method, request.routeTemplate) ??
+      matcher.onResource(request.method, request.routeTemplate)[0]
+    );
   }
   return routeOfArn(request, matcher);
 }
@@ -117,13 +127,13 @@ export function answerFor(
     effect = 'deny';
     reason = denyAll;
     policyDocument = denyStage(stage);
-  } else if (request.kind === 'websocket') {
+  } else if (request.kind === 'websocket' && request.arn.method === '$connect') {
     // WebSocket APIs are not part of the API document: a verified caller may connect, and the
-    // policy names exactly the `$connect` route (a route key is never written as a pattern).
-    const connect = request.arn.method === '$connect';
-    effect = connect ? 'allow' : 'deny';
-    reason = connect ? 'allowed' : 'route_unknown';
-    policyDocument = connect ? singleStatement('Allow', `${stage}/$connect`) : denyStage(stage);
+    // policy names exactly the `$connect` route (a route key is never written as a pattern). Any
+    // other `$` method names no document route and is answered like every unknown request.
+    effect = 'allow';
+    reason = 'allowed';
+    policyDocument = singleStatement('Allow', `${stage}/$connect`);
   } else if (request.format === 'simple' || policies.mode !== 'route') {
     route = currentRoute(request, matcher, policies);
     const permitted = route !== undefined && scopesPermit(route, granted);
@@ -133,23 +143,19 @@ export function answerFor(
       policyDocument =
         policies.mode === 'api'
           ? policies.get(granted, stage).document
-          : permitted && route !== undefined
-            ? policies.forRoute(route, stage)
+          : route !== undefined
+            ? policies.forRoute(route, granted, stage)
             : denyStage(stage);
   } else {
-    // The answer depends on the route the cache key holds only; this request is allowed when its
-    // ARN reaches that route (the policy's own verdict).
-    const held = routeOfKey(request, matcher);
+    // The answer depends on the routes the cache key holds only (the policy of their resource);
+    // this request is allowed when its ARN reaches one of them that the scopes permit.
+    const held = routesOfKey(request, matcher, policies);
     route = routeOfArn(request, matcher);
-    const permitted = held !== undefined && scopesPermit(held, granted);
-    policyDocument = permitted ? policies.forRoute(held, stage) : denyStage(stage);
-    effect = permitted && route === held ? 'allow' : 'deny';
-    reason =
-      effect === 'allow'
-        ? 'allowed'
-        : route === undefined || route !== held
-          ? 'route_unknown'
-          : 'scope_missing';
+    const inKey = route !== undefined && held.includes(route);
+    const permitted = inKey && route !== undefined && scopesPermit(route, granted);
+    policyDocument = held[0] === undefined ? denyStage(stage) : policies.forRoute(held[0], granted, stage);
+    effect = permitted ? 'allow' : 'deny';
+    reason = permitted ? 'allowed' : inKey ? 'scope_missing' : 'route_unknown';
   }
   const routeName = route === undefined ? undefined : `${route.method} ${route.path}`;
 

@@ -218,8 +218,20 @@ export function policyBytes(document: PolicyDocument): number {
 }
 
 /**
- * The policies of one route table: the plan (checked once), the per-route patterns and the
- * whole-API compiler. Pure; build it once per table (at cold start, or at build time).
+ * A set of routes one cached answer covers (the whole API, or the routes of one API Gateway
+ * resource and method) with what its policies need: the Denies of more specific routes, and the
+ * patterns a wider pattern of the same effect makes redundant.
+ */
+interface Unit {
+  readonly id: number;
+  readonly patterns: readonly RoutePatterns[];
+  readonly precedence: ReadonlyMap<Route, readonly Precedence[]>;
+  readonly coveredBy: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * The policies of one route table: the plan (checked once), the per-route patterns, and the
+ * compiler of each cached answer. Pure; build it once per table (at cold start, or at build time).
  */
 export class PolicyCompiler {
   readonly routes: RouteTable;
@@ -227,9 +239,11 @@ export class PolicyCompiler {
   readonly plan: PolicyPlan;
   readonly #patterns: readonly RoutePatterns[];
   readonly #byRoute = new Map<Route, RoutePatterns>();
-  readonly #precedence = new Map<Route, readonly Precedence[]>();
-  /** Patterns that a wider pattern of the same effect makes redundant, and those wider patterns. */
-  readonly #coveredBy = new Map<string, readonly string[]>();
+  /** The whole-API unit (mode `api`). */
+  #api: Unit | undefined;
+  /** Each route's unit in the plan's mode (its resource in `route`, itself in `path`). */
+  readonly #unitOf = new Map<Route, Unit>();
+  #units = 0;
 
   constructor(routes: RouteTable, matcher: RouteMatcher = new RouteMatcher(routes)) {
     this.routes = routes;
@@ -240,59 +254,128 @@ export class PolicyCompiler {
   }
 
   #planned(): PolicyPlan {
-    const shapes = new Map<string, number>();
-    for (const r of this.routes) {
-      const key = resourceKey(r.method, apiGatewayPath(r));
-      shapes.set(key, (shapes.get(key) ?? 0) + 1);
+    const groups = new Map<string, RoutePatterns[]>();
+    for (const p of this.#patterns) {
+      const key = resourceKey(p.route.method, apiGatewayPath(p.route));
+      const list = groups.get(key) ?? [];
+      list.push(p);
+      groups.set(key, list);
     }
-    const routeKeysExact = [...shapes.values()].every((n) => n === 1);
-    const perRoute = Math.max(
-      0,
-      ...this.routes.map((r) => policyBytes(this.#routeDocument(r, WORST_CASE_STAGE_PREFIX))),
+    // A route key (HTTP API) decides a simple response alone when every request it takes gets the
+    // same decision: its routes are permitted alike, and one of them takes the whole resource.
+    const same = (a: Route, b: Route) => JSON.stringify(a.scopeAlternatives) === JSON.stringify(b.scopeAlternatives);
+    const routeKeysExact = [...groups.values()].every(
+      (g) => g.every((p) => same(p.route, (g[0] as RoutePatterns).route)) && g.some(wholeResource),
     );
-    const fallback = (reasons: string[]): PolicyPlan => ({
-      mode: routeKeysExact ? 'route' : 'path',
-      reasons,
-      routeKeysExact,
-      largestPolicyBytes: Math.max(perRoute, policyBytes(denyStage(WORST_CASE_STAGE_PREFIX))),
-    });
-    // The largest whole-API policy holds at most every pattern: measure that bound first (it is cheap,
-    // and it rules out large tables before the pairwise proof below).
-    const bound = (extra: readonly string[]) =>
-      policyBytes(
-        documentOf(
-          WORST_CASE_STAGE_PREFIX,
-          [...new Set(this.#patterns.map((p) => p.allow))],
-          [...new Set([...this.#patterns.flatMap((p) => p.deeper), ...extra])],
-        ),
-      );
-    if (bound([]) > POLICY_DOCUMENT_MAX_BYTES)
-      return fallback([`a whole-API policy would exceed ${POLICY_DOCUMENT_MAX_BYTES} bytes`]);
-    const reasons = this.#prove();
-    const largest = bound([...this.#precedence.values()].flat().map((p) => p.pattern));
+
+    const apiReasons = this.#apiReasons();
+    if (apiReasons.length === 0) {
+      const unit = this.#api as Unit;
+      for (const p of this.#patterns) this.#unitOf.set(p.route, unit);
+      return { mode: 'api', reasons: [], routeKeysExact, largestPolicyBytes: this.#bound(unit.patterns, unit) };
+    }
+    // One answer per API Gateway resource and method: each resource's routes must be exact together.
+    const groupReasons: string[] = [];
+    const units = new Map<RoutePatterns[], Unit>();
+    for (const group of groups.values()) {
+      const single = group.length === 1 && wholeResource(group[0] as RoutePatterns);
+      const reasons = single ? [] : this.#prove(group);
+      const unit = this.#unit(group, reasons.length === 0 && !single);
+      if (!single && reasons.length === 0 && this.#bound(group, unit) > POLICY_DOCUMENT_MAX_BYTES)
+        reasons.push(`the policy of ${apiGatewayPath(group[0]?.route as Route)} would not fit`);
+      groupReasons.push(...reasons);
+      units.set(group, unit);
+    }
+    const mode: CacheMode = groupReasons.length === 0 ? 'route' : 'path';
+    let largest = policyBytes(denyStage(WORST_CASE_STAGE_PREFIX));
+    for (const [group, unit] of units) {
+      for (const p of group) {
+        // In mode `path` the key holds the concrete path, so each route is answered alone.
+        const own = mode === 'route' ? unit : this.#unit([p], false);
+        this.#unitOf.set(p.route, own);
+      }
+      if (mode === 'route') largest = Math.max(largest, this.#bound(group, unit));
+    }
+    if (mode === 'path')
+      for (const p of this.#patterns)
+        largest = Math.max(largest, this.#bound([p], this.#unitOf.get(p.route) as Unit));
+    return { mode, reasons: [...apiReasons, ...groupReasons], routeKeysExact, largestPolicyBytes: largest };
+  }
+
+  /** Why one whole-API policy cannot answer every caller exactly and within the limit (empty: it can). */
+  #apiReasons(): string[] {
+    // The largest whole-API policy holds at most every pattern: measure that bound first (it is
+    // cheap, and it rules out large tables before the pairwise proof).
+    const loose: Unit = { id: -1, patterns: this.#patterns, precedence: new Map(), coveredBy: new Map() };
+    if (this.#bound(this.#patterns, loose) > POLICY_DOCUMENT_MAX_BYTES)
+      return [`a whole-API policy would exceed ${POLICY_DOCUMENT_MAX_BYTES} bytes`];
+    const reasons = this.#prove(this.#patterns);
+    if (reasons.length > 0) return reasons;
+    const unit = this.#unit(this.#patterns, true);
+    const largest = this.#bound(this.#patterns, unit);
     if (largest > POLICY_DOCUMENT_MAX_BYTES)
-      reasons.push(`a whole-API policy can reach ${largest} bytes (max ${POLICY_DOCUMENT_MAX_BYTES})`);
-    if (reasons.length > 0) return fallback(reasons);
-    this.#findCovered();
-    return {
-      mode: 'api',
-      reasons: [],
-      routeKeysExact,
-      largestPolicyBytes: Math.max(largest, perRoute),
-    };
+      return [`a whole-API policy can reach ${largest} bytes (max ${POLICY_DOCUMENT_MAX_BYTES})`];
+    this.#api = unit;
+    return [];
+  }
+
+  /** The unit of some routes: their mutual precedence Denies (when `withPrecedence`) and covers. */
+  #unit(patterns: readonly RoutePatterns[], withPrecedence: boolean): Unit {
+    const precedence = new Map<Route, Precedence[]>();
+    if (withPrecedence)
+      for (const p of patterns) {
+        const list: Precedence[] = [];
+        for (const t of patterns)
+          if (
+            t !== p &&
+            t.route.method === p.route.method &&
+            this.matcher.precedes(t.route, p.route) &&
+            tokensOverlap(t.tokens, p.tokens)
+          )
+            list.push({ by: t.route, pattern: precedencePattern(t, p) });
+        precedence.set(p.route, list);
+      }
+    const coveredBy = new Map<string, string[]>();
+    const allows = [...new Set(patterns.map((p) => p.allow))];
+    const denies = [
+      ...new Set([...patterns.flatMap((p) => p.deeper), ...[...precedence.values()].flat().map((q) => q.pattern)]),
+    ];
+    if (patterns.length > 1)
+      for (const effect of [allows, denies])
+        for (const specific of effect) {
+          const wider = effect.filter((g) => g !== specific && patternCovers(g, specific));
+          if (wider.length > 0) coveredBy.set(specific, wider);
+        }
+    return { id: this.#units++, patterns, precedence, coveredBy };
+  }
+
+  /** Bytes of the largest policy a unit can answer: every pattern it has, worst-case prefix. */
+  #bound(patterns: readonly RoutePatterns[], unit: Unit): number {
+    return policyBytes(
+      documentOf(
+        WORST_CASE_STAGE_PREFIX,
+        [...new Set(patterns.map((p) => p.allow))],
+        [
+          ...new Set([
+            ...patterns.flatMap((p) => p.deeper),
+            ...[...unit.precedence.values()].flat().map((q) => q.pattern),
+          ]),
+        ],
+      ),
+    );
   }
 
   /**
-   * Proves that no Deny of a whole-API policy can refuse a request the same caller may make, for
-   * every scope set: returns the counterexamples (route pairs) found, empty when the proof holds.
+   * Proves that no Deny of a policy over these routes can refuse a request the same caller may
+   * make, for every scope set; returns the counterexamples found (empty when the proof holds).
    */
-  #prove(): string[] {
+  #prove(patterns: readonly RoutePatterns[]): string[] {
     const reasons: string[] = [];
     // A few counterexamples are enough to explain the choice; the proof itself needs only one.
     const MAX_REASONS = 10;
     const name = (r: Route) => `${r.method} ${r.path}`;
-    const sameMethod = (r: Route) => this.#patterns.filter((p) => p.route.method === r.method);
-    for (const p of this.#patterns) {
+    const sameMethod = (r: Route) => patterns.filter((p) => p.route.method === r.method);
+    for (const p of patterns) {
       if (reasons.length >= MAX_REASONS) break;
       if (!p.literalSafe) reasons.push(`${name(p.route)} has "*" or "?" in its literal text`);
       if (p.unbounded)
@@ -303,12 +386,10 @@ export class PolicyCompiler {
           if (u !== p && tokensOverlap(tokens, u.tokens))
             reasons.push(`Deny ${d} (for ${name(p.route)}) would refuse ${name(u.route)}`);
       }
-      const precedence: Precedence[] = [];
       for (const t of sameMethod(p.route)) {
         if (t === p || !this.matcher.precedes(t.route, p.route) || !tokensOverlap(t.tokens, p.tokens))
           continue;
         const pattern = precedencePattern(t, p);
-        precedence.push({ by: t.route, pattern });
         const tokens = globTokens(pattern);
         if ((p.greedy || t.greedy) && /[*?]/.test(pattern))
           reasons.push(
@@ -322,24 +403,29 @@ export class PolicyCompiler {
             );
         }
       }
-      this.#precedence.set(p.route, precedence);
     }
     return reasons;
   }
 
-  #findCovered(): void {
-    const allows = [...new Set(this.#patterns.map((p) => p.allow))];
-    const denies = [
-      ...new Set([
-        ...this.#patterns.flatMap((p) => p.deeper),
-        ...[...this.#precedence.values()].flat().map((p) => p.pattern),
-      ]),
-    ];
-    for (const group of [allows, denies])
-      for (const specific of group) {
-        const wider = group.filter((g) => g !== specific && patternCovers(g, specific));
-        if (wider.length > 0) this.#coveredBy.set(specific, wider);
-      }
+  /** The policy of a unit for a caller: Allow what the scopes permit, Deny what that overreaches. */
+  #compileUnit(unit: Unit, permitted: ReadonlySet<Route>, stagePrefix: string): PolicyDocument {
+    const allow = new Set<string>();
+    const deny = new Set<string>();
+    for (const p of unit.patterns) {
+      if (!permitted.has(p.route)) continue;
+      allow.add(p.allow);
+      for (const d of p.deeper) deny.add(d);
+      for (const q of unit.precedence.get(p.route) ?? []) if (!permitted.has(q.by)) deny.add(q.pattern);
+    }
+    const keep = (set: Set<string>) =>
+      [...set].filter((x) => !(unit.coveredBy.get(x) ?? []).some((wider) => set.has(wider)));
+    const document = documentOf(stagePrefix, keep(allow), keep(deny));
+    // An answer whose Denies alone would not fit keeps its Allows: only possible for a single route
+    // answered per request (mode `path`), where the cache key holds the path and the Denies only
+    // guard against a misconfigured cache.
+    if (unit.patterns.length === 1 && policyBytes(document) > POLICY_DOCUMENT_MAX_BYTES)
+      return documentOf(stagePrefix, keep(allow), []);
+    return document;
   }
 
   /**
@@ -348,39 +434,57 @@ export class PolicyCompiler {
    * mode is `api`; in other modes it is only used to measure.
    */
   compile(granted: ReadonlySet<string>, stagePrefix: string): CompiledPolicy {
-    const permittedSet = new Set<Route>();
-    for (const r of this.routes) if (scopesPermit(r, granted)) permittedSet.add(r);
-    const allow = new Set<string>();
-    const deny = new Set<string>();
-    for (const p of this.#patterns) {
-      if (!permittedSet.has(p.route)) continue;
-      allow.add(p.allow);
-      for (const d of p.deeper) deny.add(d);
-      for (const q of this.#precedence.get(p.route) ?? []) if (!permittedSet.has(q.by)) deny.add(q.pattern);
-    }
-    const keep = (set: Set<string>) =>
-      [...set].filter((x) => !(this.#coveredBy.get(x) ?? []).some((wider) => set.has(wider)));
+    const permitted = new Set<Route>();
+    for (const r of this.routes) if (scopesPermit(r, granted)) permitted.add(r);
+    this.#api ??= this.#unit(this.#patterns, false);
     return {
-      document: documentOf(stagePrefix, keep(allow), keep(deny)),
-      permitted: this.routes.filter((r) => permittedSet.has(r)),
+      document: this.#compileUnit(this.#api, permitted, stagePrefix),
+      permitted: this.routes.filter((r) => permitted.has(r)),
     };
   }
 
-  /**
-   * The policy for one permitted route: Allow its requests, Deny what its wildcards overreach.
-   * Exact on the route's requests; used where the cache key holds the route (modes `route`, `path`).
-   */
-  routePolicy(route: Route, stagePrefix: string): PolicyDocument {
-    return this.#routeDocument(route, stagePrefix);
+  /** The unit a route is answered with in the plan's mode. */
+  #unitFor(route: Route): Unit {
+    let unit = this.#unitOf.get(route);
+    if (unit === undefined) {
+      unit = this.#unit([this.#byRoute.get(route) ?? patternsOf(route)], false);
+      this.#unitOf.set(route, unit);
+    }
+    return unit;
   }
 
-  #routeDocument(route: Route, stagePrefix: string): PolicyDocument {
-    const p = this.#byRoute.get(route) ?? patternsOf(route);
-    const full = documentOf(stagePrefix, [p.allow], p.deeper);
-    // A route whose Denies alone would not fit keeps its Allow: the cache key holds the route, so
-    // the Denies only guard against a misconfigured cache.
-    return policyBytes(full) <= POLICY_DOCUMENT_MAX_BYTES ? full : documentOf(stagePrefix, [p.allow], []);
+  /**
+   * What the answer for `route` depends on: its unit and which of the unit's routes the scopes
+   * permit (a key for memoization).
+   */
+  routeAnswerKey(route: Route, granted: ReadonlySet<string>): string {
+    const unit = this.#unitFor(route);
+    let bits = '';
+    for (const p of unit.patterns) bits += scopesPermit(p.route, granted) ? '1' : '0';
+    return `${unit.id}:${bits}`;
   }
+
+  /**
+   * The answer for a caller whose cache key holds this route (modes `route` and `path`): the policy
+   * of the routes sharing its API Gateway resource and method (in mode `path`, the route alone),
+   * exact on every request of the key.
+   */
+  routePolicy(route: Route, granted: ReadonlySet<string>, stagePrefix: string): PolicyDocument {
+    const unit = this.#unitFor(route);
+    const permitted = new Set<Route>();
+    for (const p of unit.patterns) if (scopesPermit(p.route, granted)) permitted.add(p.route);
+    return permitted.size === 0 ? denyStage(stagePrefix) : this.#compileUnit(unit, permitted, stagePrefix);
+  }
+
+  /** The routes answered together with `route` (its unit), so a caller can tell them apart. */
+  unitRoutes(route: Route): readonly Route[] {
+    return this.#unitFor(route).patterns.map((p) => p.route);
+  }
+}
+
+/** The route takes every request of its API Gateway resource (no literal text beside its parameters). */
+function wholeResource(p: RoutePatterns): boolean {
+  return p.segments.every((s) => s.kind !== 'param' || s.parts.length === 1);
 }
 
 // Scope sets made by scopeSetOf: never mutated, so a policy may be remembered per set object.
@@ -417,7 +521,7 @@ export class PolicyCache {
   readonly #entries = new Map<string, CompiledPolicy>();
   // Weak: remembers the last stage's policy per sealed scope set, only while that set is in use.
   readonly #bySet = new WeakMap<ReadonlySet<string>, { stagePrefix: string; compiled: CompiledPolicy }>();
-  readonly #byRoute = new Map<Route, { stagePrefix: string; document: PolicyDocument }>();
+  readonly #byUnit = new Map<string, PolicyDocument>();
   readonly #routes: RouteTable;
   readonly #capacity: number;
   readonly #matcher: RouteMatcher | undefined;
@@ -463,12 +567,20 @@ export class PolicyCache {
     return compiled;
   }
 
-  /** The policy allowing one route (see {@link PolicyCompiler.routePolicy}). */
-  forRoute(route: Route, stagePrefix: string): PolicyDocument {
-    const hit = this.#byRoute.get(route);
-    if (hit?.stagePrefix === stagePrefix) return hit.document;
-    const document = this.compiler.routePolicy(route, stagePrefix);
-    this.#byRoute.set(route, { stagePrefix, document });
+  /**
+   * The answer for a caller whose cache key holds `route` (see {@link PolicyCompiler.routePolicy}),
+   * remembered per route unit, permitted routes and stage: a new scope set costs one lookup.
+   */
+  forRoute(route: Route, granted: ReadonlySet<string>, stagePrefix: string): PolicyDocument {
+    const memo = `${stagePrefix}\n${this.compiler.routeAnswerKey(route, granted)}`;
+    const hit = this.#byUnit.get(memo);
+    if (hit !== undefined) return hit;
+    const document = this.compiler.routePolicy(route, granted, stagePrefix);
+    if (this.#byUnit.size >= this.#capacity * 16) {
+      const oldest = this.#byUnit.keys().next();
+      if (oldest.done !== true) this.#byUnit.delete(oldest.value);
+    }
+    this.#byUnit.set(memo, document);
     return document;
   }
 }

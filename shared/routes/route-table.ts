@@ -278,7 +278,10 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
     const list = this.#byShape.get(key) ?? [];
     list.push(route);
     this.#byShape.set(key, list);
-    this.#byDocument.set(`${route.method} ${route.path}`, route);
+    // A greedy route is named as API Gateway names it (`{path+}`): its document form `{path}` is
+    // another resource (one segment).
+    const named = route.greedy === true ? apiGatewayPath(route) : route.path;
+    this.#byDocument.set(`${route.method} ${named}`, route);
     this.#steps.set(route, steps);
   }
 

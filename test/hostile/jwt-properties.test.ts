@@ -3,8 +3,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../shared/generated/routes.ts';
+import { apiGatewayPath, RouteMatcher } from '../../shared/routes/route-table.ts';
 import { type JwksServer, startJwksServer } from '../support/jwks-server.ts';
 import { testKey } from '../support/keys.ts';
+import { syntheticRoutes } from '../support/synthetic-routes.ts';
 import {
   claims,
   HOSTILE_AUDIENCE,
@@ -13,7 +15,13 @@ import {
   restEvent,
   sign,
 } from './support/jwt-harness.ts';
-import { documentPermits, methodArnArb, policyAllows } from './support/method-arns.ts';
+import {
+  documentPermits,
+  methodArnArb,
+  policyAllows,
+  sameRouteArnsArb,
+  splitMethodArn,
+} from './support/method-arns.ts';
 
 /** Runs per property; CI keeps 10,000 (docs/hardening.md). `HOSTILE_RUNS` lowers it for a quick local loop. */
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
@@ -159,4 +167,49 @@ describe('JWT authorizer properties', () => {
       { numRuns: RUNS },
     );
   }, 120_000);
+
+  it('answers a 1,000-route API per route: a REQUEST authorizer keyed by token, method and resource', async () => {
+    // The per-route cache mode (docs/policies.md#cache-modes): API Gateway reuses an answer only for
+    // requests with the same token, context.httpMethod and context.resourcePath.
+    const stage = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1';
+    const routes = syntheticRoutes(1000);
+    const matcher = new RouteMatcher(routes);
+    const large = hostileAuthorizer(jwks.jwksUri, {}, routes);
+    const scopeSets = [['svc1:read'], ['svc1:read', 'svc2:write'], ['svc0:read', 'svc3:write']];
+    const tokens = scopeSets.map((scopes) =>
+      sign({ alg: 'RS256', kid: key.kid }, claims({ scope: scopes.join(' ') }), key.privateKey, 'RS256'),
+    );
+    const busy = routes.filter((r) => /^\/svc[0-3]\//.test(r.path));
+    const arns = fc.oneof(
+      { weight: 3, arbitrary: sameRouteArnsArb(busy, stage) },
+      { weight: 1, arbitrary: fc.tuple(methodArnArb(busy, stage), methodArnArb(routes, stage)) },
+    );
+    const eventOf = (arn: string, token: string) => {
+      const { method, path } = splitMethodArn(arn, stage);
+      const found = matcher.lookup(method, path);
+      const resource = found.kind === 'found' ? apiGatewayPath(found.match.route) : '/{proxy+}';
+      return {
+        key: `${method} ${resource}`,
+        event: restEvent(`Bearer ${token}`, { method, path, resource }),
+      };
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.nat(scopeSets.length - 1), arns, async (which, [first, later]) => {
+        const token = tokens[which] as string;
+        const a = eventOf(first, token);
+        const b = eventOf(later, token);
+        const cached = await large.respond(a.event);
+        const fresh = await large.respond(b.event);
+        const expected = documentPermits(routes, new Set(scopeSets[which]), later, stage);
+        expect({ later, fresh: policyAllows(fresh, later) }).toEqual({ later, fresh: expected });
+        if (a.key === b.key)
+          expect({ first, later, cached: policyAllows(cached, later) }).toEqual({
+            first,
+            later,
+            cached: expected,
+          });
+      }),
+      { numRuns: RUNS },
+    );
+  }, 180_000);
 });

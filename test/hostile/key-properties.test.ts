@@ -9,8 +9,16 @@ import { createPasswordHasher } from '../../shared/credentials/password.ts';
 import type { CredentialStore, KeyRecord } from '../../shared/credentials/store.ts';
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { memoryObserver } from '../../shared/observability/observer.ts';
-import { RouteMatcher } from '../../shared/routes/route-table.ts';
-import { documentPermits, methodArnArb, policyAllows, splitMethodArn } from './support/method-arns.ts';
+import { PolicyCache } from '../../shared/policy/policy-compiler.ts';
+import { apiGatewayPath, RouteMatcher, type RouteTable } from '../../shared/routes/route-table.ts';
+import { syntheticRoutes } from '../support/synthetic-routes.ts';
+import {
+  documentPermits,
+  methodArnArb,
+  policyAllows,
+  sameRouteArnsArb,
+  splitMethodArn,
+} from './support/method-arns.ts';
 
 /** Runs per property; CI keeps 10,000 (docs/hardening.md). `HOSTILE_RUNS` lowers it for a quick local loop. */
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
@@ -19,7 +27,18 @@ const PEPPER = 'hostile-suite-pepper-0123456789';
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 
 const SCOPE_SETS = [[], ['orders:read'], ['orders:write'], ['orders:admin'], ['orders:read', 'orders:admin']];
-const minted = SCOPE_SETS.map((_, i) => mintApiKey('live', `propkey${String(i).padStart(5, '0')}`));
+/** Scope sets for the large table (svc0 … svc3 are the services most requests go to). */
+const LARGE_SCOPE_SETS = [
+  [],
+  ['svc1:read'],
+  ['svc1:write'],
+  ['svc1:read', 'svc2:write'],
+  ['svc0:read', 'svc3:write'],
+];
+const minted = [...SCOPE_SETS, ...LARGE_SCOPE_SETS].map((_, i) =>
+  mintApiKey('live', `propkey${String(i).padStart(5, '0')}`),
+);
+const ALL_SCOPE_SETS = [...SCOPE_SETS, ...LARGE_SCOPE_SETS];
 const records = new Map<string, KeyRecord>(
   minted.map((m, i) => [
     m.keyId,
@@ -28,7 +47,7 @@ const records = new Map<string, KeyRecord>(
       hash: hashSecret(m.secret, PEPPER),
       clientId: `client-${i}`,
       name: 'property key',
-      scopes: SCOPE_SETS[i] as string[],
+      scopes: ALL_SCOPE_SETS[i] as string[],
       status: 'active',
       createdAt: NOW - 1000,
       expiresAt: undefined,
@@ -46,27 +65,36 @@ const store: CredentialStore = {
   clearFailures: async () => undefined,
 };
 
-const authorize = createKeyAuthorizer({
-  store,
-  passwords: createPasswordHasher({ params: { N: 1024, r: 8, p: 1, keylen: 32 } }),
-  routes: ROUTES,
-  clock: () => NOW,
-  observer: memoryObserver(),
-  keyEnvironment: 'live',
-  pepper: PEPPER,
-  usagePlanKeys: {},
-  simpleResponses: false,
-  lockout: { maxFailures: 5, windowMs: 60_000, lockMs: 300_000 },
-  cache: { ttlMs: 30_000, negativeTtlMs: 5_000, size: 100 },
-});
+const keyAuthorizer = (routes: RouteTable) =>
+  createKeyAuthorizer({
+    store,
+    passwords: createPasswordHasher({ params: { N: 1024, r: 8, p: 1, keylen: 32 } }),
+    routes,
+    clock: () => NOW,
+    observer: memoryObserver(),
+    keyEnvironment: 'live',
+    pepper: PEPPER,
+    usagePlanKeys: {},
+    simpleResponses: false,
+    lockout: { maxFailures: 5, windowMs: 60_000, lockMs: 300_000 },
+    cache: { ttlMs: 30_000, negativeTtlMs: 5_000, size: 100 },
+  });
+const authorize = keyAuthorizer(ROUTES);
+const matchers = new Map<RouteTable, RouteMatcher>();
 
-const matcher = new RouteMatcher(ROUTES);
-
-/** The REST REQUEST event API Gateway sends for a method ARN (resource: the route it matched, if any). */
-function requestEvent(arn: string, key: string): Record<string, unknown> {
+/**
+ * The REST REQUEST event API Gateway sends for a method ARN: `resource` is the API Gateway resource
+ * it routed the request to (as the matcher routes; a catch-all resource when no route takes it).
+ */
+function requestEvent(arn: string, key: string, routes: RouteTable = ROUTES): Record<string, unknown> {
   const { method, path } = splitMethodArn(arn, STAGE);
+  let matcher = matchers.get(routes);
+  if (matcher === undefined) {
+    matcher = new RouteMatcher(routes);
+    matchers.set(routes, matcher);
+  }
   const found = matcher.lookup(method, path);
-  const resource = found.kind === 'found' ? found.match.route.path : '/{proxy+}';
+  const resource = found.kind === 'found' ? apiGatewayPath(found.match.route) : '/{proxy+}';
   return {
     type: 'REQUEST',
     methodArn: arn,
@@ -105,4 +133,37 @@ describe('credentials authorizer properties', () => {
       { numRuns: RUNS },
     );
   }, 120_000);
+
+  it('answers a 1,000-route API per route, exact on every request of a cache key (method and resource)', async () => {
+    const routes = syntheticRoutes(1000);
+    expect(new PolicyCache(routes).mode).toBe('route');
+    const large = keyAuthorizer(routes);
+    const busy = routes.filter((r) => /^\/svc[0-3]\//.test(r.path));
+    const arns = fc.oneof(
+      { weight: 3, arbitrary: sameRouteArnsArb(busy, STAGE) },
+      { weight: 1, arbitrary: fc.tuple(methodArnArb(busy, STAGE), methodArnArb(routes, STAGE)) },
+    );
+    const keyOf = (arn: string) => {
+      const event = requestEvent(arn, '', routes);
+      return `${String(event.httpMethod)} ${String(event.resource)}`;
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.nat(LARGE_SCOPE_SETS.length - 1), arns, async (which, [first, later]) => {
+        const index = SCOPE_SETS.length + which;
+        const key = (minted[index] as (typeof minted)[number]).key;
+        const granted = new Set(LARGE_SCOPE_SETS[which]);
+        const earlier = await large(requestEvent(first, key, routes));
+        const fresh = await large(requestEvent(later, key, routes));
+        const expected = documentPermits(routes, granted, later, STAGE);
+        expect({ later, fresh: policyAllows(fresh, later) }).toEqual({ later, fresh: expected });
+        if (keyOf(first) === keyOf(later))
+          expect({ first, later, reused: policyAllows(earlier, later) }).toEqual({
+            first,
+            later,
+            reused: expected,
+          });
+      }),
+      { numRuns: RUNS },
+    );
+  }, 180_000);
 });

@@ -8,6 +8,7 @@ import { AuthorizerFailureError, createJwtAuthorizer } from '../../../shared/jwt
 import { createTokenVerifier, type TokenVerifier } from '../../../shared/jwt/verifier.ts';
 import { memoryObserver } from '../../../shared/observability/observer.ts';
 import { patternMatches } from '../../../shared/policy/resource-pattern.ts';
+import type { RouteTable } from '../../../shared/routes/route-table.ts';
 import { signJwt } from '../../../tools/issuer/sign.ts';
 import type { InvocationResult } from '../../../tools/lambda/runtime.ts';
 
@@ -72,6 +73,7 @@ export function statusOfInvocation(result: InvocationResult, methodArn: string):
 export function hostileAuthorizer(
   jwksUri: string,
   env: Readonly<Record<string, string>> = {},
+  routes: RouteTable = ROUTES,
 ): {
   authorize(event: unknown): Promise<Status>;
   /** The authorizer's raw answer (a policy or a simple response); throws as the authorizer does. */
@@ -90,7 +92,7 @@ export function hostileAuthorizer(
   });
   const authorizer = createJwtAuthorizer({
     verifier,
-    routes: ROUTES,
+    routes,
     simpleResponses: config.simpleResponses,
     clock: Date.now,
     observer,

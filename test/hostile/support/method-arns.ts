@@ -40,13 +40,27 @@ function instantiate(template: string, values: readonly string[]): string {
   return template.replace(/\{[^{}]+\}/g, () => values[i++ % values.length] ?? 'x');
 }
 
-/** Paths: table routes with hostile values and suffixes, unknown prefixes, arbitrary strings. */
+/**
+ * Paths: table routes with hostile values and suffixes, unknown prefixes, arbitrary strings. The
+ * table's own literal segments are among the values, so that a parameter often takes the value of a
+ * more specific route (`/items/{id}` called as `/items/search`).
+ */
 export function pathArb(routes: RouteTable): fc.Arbitrary<string> {
   const templates = [...new Set(routes.map((r) => r.path)), '/'];
+  const literals = [
+    ...new Set(routes.flatMap((r) => r.path.split('/').filter((s) => s !== '' && !s.includes('{')))),
+  ];
+  const value =
+    literals.length === 0
+      ? segmentArb
+      : fc.oneof(
+          { weight: 3, arbitrary: segmentArb },
+          { weight: 2, arbitrary: fc.constantFrom(...literals) },
+        );
   const fromTable = fc
     .tuple(
       fc.constantFrom(...templates),
-      fc.array(segmentArb, { minLength: 1, maxLength: 4 }),
+      fc.array(value, { minLength: 1, maxLength: 4 }),
       fc.constantFrom('', '', '', '/', '/x', '/notes', '//', '/a/b/c', '?', '*', '%2F'),
     )
     .map(([template, values, suffix]) => instantiate(template, values) + suffix);
@@ -62,12 +76,18 @@ export function pathArb(routes: RouteTable): fc.Arbitrary<string> {
   );
 }
 
-/** Method ARNs under one stage prefix (`arn:…:{apiId}/{stage}`), within API Gateway's length limit. */
+/**
+ * Method ARNs under one stage prefix (`arn:…:{apiId}/{stage}`), as API Gateway can send them: within
+ * its length limit, without whitespace or control characters.
+ */
 export function methodArnArb(routes: RouteTable, stagePrefix: string): fc.Arbitrary<string> {
-  return fc
-    .tuple(methodArb, pathArb(routes))
-    .map(([method, path]) => `${stagePrefix}/${method}${path}`)
-    .filter((arn) => Buffer.byteLength(arn) <= MAX_METHOD_ARN_BYTES);
+  return (
+    fc
+      .tuple(methodArb, pathArb(routes))
+      .map(([method, path]) => `${stagePrefix}/${method}${path}`)
+      // A request line has no whitespace or control characters, so no method ARN has any.
+      .filter((arn) => Buffer.byteLength(arn) <= MAX_METHOD_ARN_BYTES && !/[\s\u0000-\u001f\u007f]/.test(arn))
+  );
 }
 
 /** The method and the resource path of an ARN under `stagePrefix`, exactly as they appear in it. */
@@ -107,4 +127,26 @@ export function policyAllows(answer: unknown, arn: string): boolean {
   const read = readAuthorizerAnswer(answer);
   if (read === undefined) throw new Error('the authorizer answered something API Gateway rejects');
   return evaluatePolicy(read.statements, arn) === 'allow';
+}
+
+/**
+ * Two requests to one route of the table (as API Gateway routes them to one resource): the same
+ * template with other parameter values, so that a per-route cache key is shared. Some of them
+ * reach a more specific route instead (their key differs; the property then checks each alone).
+ */
+export function sameRouteArnsArb(routes: RouteTable, stagePrefix: string): fc.Arbitrary<[string, string]> {
+  const value = fc.oneof(
+    fc.stringMatching(/^[a-z0-9_]{1,8}$/),
+    fc.constantFrom('search', 'notes', 'a/b', 'x:archive'),
+  );
+  return fc
+    .tuple(
+      fc.constantFrom(...routes),
+      fc.array(value, { minLength: 1, maxLength: 4 }),
+      fc.array(value, { minLength: 1, maxLength: 4 }),
+    )
+    .map(([route, a, b]) => [
+      `${stagePrefix}/${route.method}${instantiate(route.path, a)}`,
+      `${stagePrefix}/${route.method}${instantiate(route.path, b)}`,
+    ]);
 }
