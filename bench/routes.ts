@@ -37,10 +37,10 @@ class ScanMatcher {
       const source = segments
         .map((s) =>
           s.kind === 'literal'
-            ? escape(s.text)
+            ? escapeRegExp(s.text)
             : s.kind === 'greedy'
               ? '(.+)'
-              : s.parts.map((p) => (typeof p === 'string' ? escape(p) : '([^/]+?)')).join(''),
+              : s.parts.map((p) => (typeof p === 'string' ? escapeRegExp(p) : '([^/]+?)')).join(''),
         )
         .map((x) => `/${x}`)
         .join('');
@@ -60,7 +60,7 @@ class ScanMatcher {
   }
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const better = (a: readonly number[], b: readonly number[]) => {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] ?? 0) > (b[i] ?? 0);
   return false;

@@ -61,7 +61,11 @@ export function routeOfArn(request: AuthorizerRequest, matcher: RouteMatcher): R
  * names, answered together (see PolicyCompiler.unitRoutes); for events that name none (TOKEN), the
  * ARN's route. Empty when the key holds no document route (an HTTP API `$default` route).
  */
-function routesOfKey(request: AuthorizerRequest, matcher: RouteMatcher, policies: PolicyCache): readonly Route[] {
+function routesOfKey(
+  request: AuthorizerRequest,
+  matcher: RouteMatcher,
+  policies: PolicyCache,
+): readonly Route[] {
   let route: Route | undefined;
   if (request.routeTemplate !== undefined)
     route =

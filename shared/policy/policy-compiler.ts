@@ -263,7 +263,8 @@ export class PolicyCompiler {
     }
     // A route key (HTTP API) decides a simple response alone when every request it takes gets the
     // same decision: its routes are permitted alike, and one of them takes the whole resource.
-    const same = (a: Route, b: Route) => JSON.stringify(a.scopeAlternatives) === JSON.stringify(b.scopeAlternatives);
+    const same = (a: Route, b: Route) =>
+      JSON.stringify(a.scopeAlternatives) === JSON.stringify(b.scopeAlternatives);
     const routeKeysExact = [...groups.values()].every(
       (g) => g.every((p) => same(p.route, (g[0] as RoutePatterns).route)) && g.some(wholeResource),
     );
@@ -272,7 +273,12 @@ export class PolicyCompiler {
     if (apiReasons.length === 0) {
       const unit = this.#api as Unit;
       for (const p of this.#patterns) this.#unitOf.set(p.route, unit);
-      return { mode: 'api', reasons: [], routeKeysExact, largestPolicyBytes: this.#bound(unit.patterns, unit) };
+      return {
+        mode: 'api',
+        reasons: [],
+        routeKeysExact,
+        largestPolicyBytes: this.#bound(unit.patterns, unit),
+      };
     }
     // One answer per API Gateway resource and method: each resource's routes must be exact together.
     const groupReasons: string[] = [];
@@ -338,7 +344,10 @@ export class PolicyCompiler {
     const coveredBy = new Map<string, string[]>();
     const allows = [...new Set(patterns.map((p) => p.allow))];
     const denies = [
-      ...new Set([...patterns.flatMap((p) => p.deeper), ...[...precedence.values()].flat().map((q) => q.pattern)]),
+      ...new Set([
+        ...patterns.flatMap((p) => p.deeper),
+        ...[...precedence.values()].flat().map((q) => q.pattern),
+      ]),
     ];
     if (patterns.length > 1)
       for (const effect of [allows, denies])

@@ -27,12 +27,7 @@ import {
 } from '../../../shared/routes/route-table.ts';
 import { evaluatePolicy } from '../../../tools/gateway/policy-evaluation.ts';
 import { checkPolicies } from '../../../tools/generate.ts';
-import {
-  documentPermits,
-  methodArnArb,
-  segmentArb,
-  splitMethodArn,
-} from '../../hostile/support/method-arns.ts';
+import { documentPermits, methodArnArb, splitMethodArn } from '../../hostile/support/method-arns.ts';
 import { syntheticRoutes } from '../../support/synthetic-routes.ts';
 
 const PREFIX = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1';
