@@ -288,18 +288,15 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
   /** Finds the route for a method and a concrete path (no query string). */
   lookup(method: string, path: string): RouteLookup<R> {
     if (!path.startsWith('/')) return { kind: 'not_found' };
-    const segments = path.split('/');
     const values: string[] = [];
-    const hit = this.#search(this.#root, segments, 1, method, values);
+    const hit = this.#search(this.#root, path, 1, method, values);
     if (hit !== undefined) {
       const params: Record<string, string> = {};
-      hit.names.forEach((name, i) => {
-        params[name] = values[i] as string;
-      });
+      for (let i = 0; i < hit.names.length; i++) params[hit.names[i] as string] = values[i] as string;
       return { kind: 'found', match: { route: hit.route, params } };
     }
     const allowed = new Map<R['method'], number>();
-    this.#collect(this.#root, segments, 1, allowed);
+    this.#collect(this.#root, path, 1, allowed);
     if (allowed.size === 0) return { kind: 'not_found' };
     return {
       kind: 'method_not_allowed',
@@ -307,18 +304,23 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
     };
   }
 
+  // The path is walked by index (no split): `start` is where the current segment begins, and is
+  // past the end once every segment is consumed.
   #search(
     at: TrieNode<R>,
-    segments: readonly string[],
-    i: number,
+    path: string,
+    start: number,
     method: string,
     values: string[],
   ): Terminal<R> | undefined {
-    if (i === segments.length) return at.routes.get(method) ?? at.routes.get('ANY');
-    const segment = segments[i] as string;
+    if (start > path.length) return at.routes.get(method) ?? at.routes.get('ANY');
+    const slash = path.indexOf('/', start);
+    const end = slash < 0 ? path.length : slash;
+    const next = end + 1;
+    const segment = path.slice(start, end);
     const literal = at.literal.get(segment);
     if (literal !== undefined) {
-      const hit = this.#search(literal, segments, i + 1, method, values);
+      const hit = this.#search(literal, path, next, method, values);
       if (hit !== undefined) return hit;
     }
     for (const branch of at.mixed) {
@@ -326,21 +328,20 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
       if (m === null) continue;
       const depth = values.length;
       for (let k = 1; k < m.length; k++) values.push(m[k] as string);
-      const hit = this.#search(branch.node, segments, i + 1, method, values);
+      const hit = this.#search(branch.node, path, next, method, values);
       if (hit !== undefined) return hit;
       values.length = depth;
     }
     if (at.param !== undefined && segment !== '') {
       values.push(segment);
-      const hit = this.#search(at.param, segments, i + 1, method, values);
+      const hit = this.#search(at.param, path, next, method, values);
       if (hit !== undefined) return hit;
       values.pop();
     }
-    if (at.greedy.size > 0) {
-      const rest = i === segments.length - 1 ? segment : segments.slice(i).join('/');
-      const hit = rest === '' ? undefined : (at.greedy.get(method) ?? at.greedy.get('ANY'));
+    if (at.greedy.size > 0 && start < path.length) {
+      const hit = at.greedy.get(method) ?? at.greedy.get('ANY');
       if (hit !== undefined) {
-        values.push(rest);
+        values.push(path.slice(start));
         return hit;
       }
     }
@@ -348,22 +349,24 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
   }
 
   /** Methods of every route whose path matches, with the first table position of each. */
-  #collect(at: TrieNode<R>, segments: readonly string[], i: number, into: Map<R['method'], number>): void {
+  #collect(at: TrieNode<R>, path: string, start: number, into: Map<R['method'], number>): void {
     const add = (terminals: Map<string, Terminal<R>>) => {
       for (const t of terminals.values())
         into.set(t.route.method, Math.min(into.get(t.route.method) ?? t.order, t.order));
     };
-    if (i === segments.length) {
+    if (start > path.length) {
       add(at.routes);
       return;
     }
-    const segment = segments[i] as string;
+    const slash = path.indexOf('/', start);
+    const end = slash < 0 ? path.length : slash;
+    const segment = path.slice(start, end);
     const literal = at.literal.get(segment);
-    if (literal !== undefined) this.#collect(literal, segments, i + 1, into);
+    if (literal !== undefined) this.#collect(literal, path, end + 1, into);
     for (const branch of at.mixed)
-      if (branch.pattern.test(segment)) this.#collect(branch.node, segments, i + 1, into);
-    if (at.param !== undefined && segment !== '') this.#collect(at.param, segments, i + 1, into);
-    if (at.greedy.size > 0 && segments.slice(i).join('/') !== '') add(at.greedy);
+      if (branch.pattern.test(segment)) this.#collect(branch.node, path, end + 1, into);
+    if (at.param !== undefined && segment !== '') this.#collect(at.param, path, end + 1, into);
+    if (at.greedy.size > 0 && start < path.length) add(at.greedy);
   }
 
   /**
