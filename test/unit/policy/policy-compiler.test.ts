@@ -148,8 +148,23 @@ describe('whole-API policies (cache mode api)', () => {
       { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${PREFIX}/GET/orders/*/*`] },
     ]);
     expect(allows(document, `${PREFIX}/GET/orders/ord_1`)).toBe(true);
-    for (const path of ['/orders/', '/orders/a/b', '/orders/a/', '/orders//', '/health/x', '/nope'])
-      expect({ path, allowed: allows(document, `${PREFIX}/GET${path}`) }).toEqual({ path, allowed: false });
+    expect(allows(document, `${PREFIX}/GET/orders`)).toBe(true);
+    // The refusals docs/policies.md#example lists, and more.
+    for (const request of [
+      'GET/orders/',
+      'GET/orders/a/b',
+      'GET/orders/a/',
+      'GET/orders//',
+      'GET/health/x',
+      'GET/nope',
+      'DELETE/orders/ord_1',
+      'get/orders',
+      'POST/orders',
+    ])
+      expect({ request, allowed: allows(document, `${PREFIX}/${request}`) }).toEqual({
+        request,
+        allowed: false,
+      });
   });
 
   it('allows only the public routes to scopes that permit nothing else', () => {
