@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PolicyCompiler, type PolicyPlan } from '../shared/policy/policy-compiler.ts';
+import { POLICY_DOCUMENT_MAX_BYTES, PolicyCompiler, type PolicyPlan } from '../shared/policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable, RouteTemplateError } from '../shared/routes/route-table.ts';
 import { loadOpenApi, type OpenApiDocument } from './openapi/document.ts';
 import { routeTable } from './openapi/routes.ts';
@@ -56,7 +56,13 @@ export function routesModule(routes: RouteTable, plan: PolicyPlan = planRoutes(r
  */
 export function checkPolicies(routes: RouteTable): string[] {
   try {
-    planRoutes(routes);
+    const plan = planRoutes(routes);
+    // Only a route whose own Allow is longer than the limit can get here (a path template of
+    // several kilobytes, which no method ARN of 1,600 bytes could even reach).
+    if (plan.largestPolicyBytes > POLICY_DOCUMENT_MAX_BYTES)
+      return [
+        `an authorizer answer would be ${plan.largestPolicyBytes} bytes (max ${POLICY_DOCUMENT_MAX_BYTES}, with the longest stage prefix)`,
+      ];
     return [];
   } catch (err) {
     if (err instanceof RouteTemplateError) return [err.message];

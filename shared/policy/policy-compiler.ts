@@ -358,8 +358,17 @@ export class PolicyCompiler {
     return { id: this.#units++, patterns, precedence, coveredBy };
   }
 
-  /** Bytes of the largest policy a unit can answer: every pattern it has, worst-case prefix. */
+  /**
+   * Bytes of the largest policy a unit can answer: every pattern it has, worst-case prefix (a single
+   * route too large with its Denies is answered with its Allow alone, see #compileUnit).
+   */
   #bound(patterns: readonly RoutePatterns[], unit: Unit): number {
+    const full = this.#fullBound(patterns, unit);
+    if (patterns.length !== 1 || full <= POLICY_DOCUMENT_MAX_BYTES) return full;
+    return policyBytes(documentOf(WORST_CASE_STAGE_PREFIX, [(patterns[0] as RoutePatterns).allow], []));
+  }
+
+  #fullBound(patterns: readonly RoutePatterns[], unit: Unit): number {
     return policyBytes(
       documentOf(
         WORST_CASE_STAGE_PREFIX,

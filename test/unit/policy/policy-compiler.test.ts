@@ -265,6 +265,17 @@ describe('choosing the cache mode', () => {
     expect(path.reasons.join('\n')).toMatch(/would refuse POST \/v1\/\{name\}\.y:x/);
   });
 
+  it('refuses at build time only a route whose own Allow cannot fit, and answers a long one without its Denies', () => {
+    const long = r('GET', `/${'a'.repeat(1400)}/{x}/{y}/{z}/{w}`, ['read']);
+    const plan = new PolicyCompiler([long]).plan;
+    expect(plan.largestPolicyBytes).toBeLessThanOrEqual(POLICY_DOCUMENT_MAX_BYTES);
+    expect(checkPolicies([long])).toEqual([]);
+    const huge = r('GET', `/${'a'.repeat(7000)}`, ['read']);
+    expect(checkPolicies([huge])[0]).toMatch(
+      /an authorizer answer would be \d+ bytes \(max 6144, with the longest stage prefix\)/,
+    );
+  });
+
   it('plans a 1,200-route table without a whole-API proof (the size bound rules it out first)', () => {
     const table = syntheticRoutes(1200);
     const compiler = new PolicyCompiler(table);
