@@ -76,29 +76,27 @@ function routesOfKey(
 }
 
 /**
- * The route this request is for, as the answer is decided: for HTTP API simple responses, by the
- * route key API Gateway matched when each route key holds one operation (the cache key then holds
- * it), else by the path; for policies, by the method ARN.
+ * The route this request is for, as the answer is decided: for policies, by the method ARN; for
+ * HTTP API simple responses (a boolean API Gateway reuses for the whole cache key), by the route
+ * key API Gateway matched when each route key takes requests of operations permitted alike (the
+ * plan checks it; the key holds the route key), else by the path (the key must hold the path).
  */
 export function currentRoute(
   request: AuthorizerRequest,
   matcher: RouteMatcher,
   policies: PolicyCache,
 ): Route | undefined {
-  if (request.format === 'simple') {
-    if (!policies.compiler.plan.routeKeysExact || request.routeTemplate === undefined) {
-      // No route key to decide by (or one that does not name one operation): the path decides.
-      if (request.kind === 'http-v2' && policies.compiler.plan.routeKeysExact) return undefined;
-      const found = matcher.lookup(request.method, request.path);
-      return found.kind === 'found' ? found.match.route : undefined;
-    }
-    // Every route on this key is permitted alike (the plan checked it): any one decides.
+  if (request.format === 'policy') return routeOfArn(request, matcher);
+  if (policies.compiler.plan.routeKeysExact) {
+    // `$default` (or no route key at all) names no operation of the document.
+    if (request.routeTemplate === undefined) return undefined;
     return (
       matcher.byTemplate(request.method, request.routeTemplate) ??
       matcher.onResource(request.method, request.routeTemplate)[0]
     );
   }
-  return routeOfArn(request, matcher);
+  const found = matcher.lookup(request.method, request.path);
+  return found.kind === 'found' ? found.match.route : undefined;
 }
 
 /**
@@ -109,9 +107,9 @@ export function currentRoute(
  * The answer is exact on every request that can reuse it from API Gateway's cache (docs/policies.md):
  * - cache mode `api` (the cache key is the credential): the whole-API policy of the caller's scopes,
  *   exact on every method ARN;
- * - mode `route` (the key adds the method and the resource): Allow the route the key holds, if the
- *   scopes permit it, else Deny; the verdict for this request is that policy's verdict on its ARN;
- * - mode `path` (the key adds the method and the concrete path): Allow the ARN's route, if permitted.
+ * - mode `route` (the key adds the method and the resource): the policy of the routes on that
+ *   resource the scopes permit; this request is allowed when its ARN reaches one of them;
+ * - mode `path` (the key adds the method and the concrete path): the policy of the ARN's route.
  */
 export function answerFor(
   request: AuthorizerRequest,

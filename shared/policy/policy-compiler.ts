@@ -45,11 +45,12 @@ export interface CompiledPolicy {
  * What one cached authorizer answer covers, chosen per route table:
  * - `api`: one policy per caller for the whole API (identity sources: the credential only). Chosen
  *   when that policy is exact for every scope set and fits {@link POLICY_DOCUMENT_MAX_BYTES}.
- * - `route`: one answer per caller and API Gateway route (identity sources add the method and the
- *   resource path: REST `context.httpMethod` + `context.resourcePath`, HTTP API `$context.routeKey`).
+ * - `route`: one answer per caller and API Gateway resource and method (identity sources add them:
+ *   REST `context.httpMethod` + `context.resourcePath`, HTTP API `$context.routeKey`), covering the
+ *   document routes on that resource.
  * - `path`: one answer per caller, method and concrete path (REST `context.httpMethod` +
- *   `context.path`, HTTP API `$context.httpMethod` + `$context.path`), for tables where several
- *   document routes share one API Gateway resource and may be permitted differently.
+ *   `context.path`, HTTP API `$context.httpMethod` + `$context.path`), for tables where the routes
+ *   sharing an API Gateway resource cannot be answered exactly together.
  */
 export type CacheMode = 'api' | 'route' | 'path';
 
@@ -95,14 +96,15 @@ interface Precedence {
 /** The result of planning a route table's policies. */
 export interface PolicyPlan {
   readonly mode: CacheMode;
-  /** Why the whole-API policy cannot be used (empty when the mode is `api`). */
+  /** Why the whole-API policy (and, in mode `path`, per-resource answers) cannot be used. */
   readonly reasons: readonly string[];
   /**
-   * Every API Gateway route (method and resource) holds one document route, so an HTTP API route
-   * key names one operation (what HTTP API simple responses are decided by).
+   * Each API Gateway route (method and resource) takes requests of document routes permitted alike,
+   * and one of them takes every request of the resource: an HTTP API route key then decides a
+   * simple response alone.
    */
   readonly routeKeysExact: boolean;
-  /** Largest policy document any caller can be answered, in bytes, with {@link WORST_CASE_STAGE_PREFIX}. */
+  /** Largest policy document any caller can be answered in this mode, in bytes, with {@link WORST_CASE_STAGE_PREFIX}. */
   readonly largestPolicyBytes: number;
 }
 
