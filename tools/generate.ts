@@ -10,7 +10,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { POLICY_DOCUMENT_MAX_BYTES, PolicyCompiler, type PolicyPlan } from '../shared/policy/policy-compiler.ts';
+import {
+  POLICY_DOCUMENT_MAX_BYTES,
+  PolicyCompiler,
+  type PolicyPlan,
+} from '../shared/policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable, RouteTemplateError } from '../shared/routes/route-table.ts';
 import { loadOpenApi, type OpenApiDocument } from './openapi/document.ts';
 import { routeTable } from './openapi/routes.ts';
