@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { normalizeAuthorizerEvent } from '../shared/apigw/authorizer-request.ts';
 import { answerFor } from '../shared/authz/answer.ts';
 import { ROUTES } from '../shared/generated/routes.ts';
-import { PolicyCache, PolicyCompiler } from '../shared/policy/policy-compiler.ts';
+import { PolicyCache } from '../shared/policy/policy-compiler.ts';
+import { PolicyCompiler } from '../shared/policy/policy-planner.ts';
 import { parseTemplate, type Route, RouteMatcher, type RouteTable } from '../shared/routes/route-table.ts';
 import { syntheticRoutes } from '../test/support/synthetic-routes.ts';
 import { loadOpenApi } from '../tools/openapi/document.ts';
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
     const compiler = new PolicyCompiler(routes);
     const planNs = Number(process.hrtime.bigint() - t0);
     const matcher = new RouteMatcher(routes);
-    const policies = new PolicyCache(routes, 256, matcher);
+    const policies = new PolicyCache(routes);
     const paths = requestPaths(routes);
     const events = paths.map((p, i) =>
       normalizeAuthorizerEvent(

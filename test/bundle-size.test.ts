@@ -16,11 +16,14 @@ const KB = 1024;
 /** Minified-byte budget per function; `excludingSchemas` leaves the generated validators out. */
 const BUDGETS: Record<string, { readonly bytes: number; readonly excludingSchemas?: true }> = {
   // Target 40 KB is out of reach: Powertools Logger + Metrics are ~34 KB and
-  // aws-jwt-verify ~17 KB of it, over 40 KB before any code of ours. Budget = size today.
-  JwtAuthorizerFunction: { bytes: 75 * KB },
-  // Target "60 KB plus its schemas" is missed by about 1 KB: Powertools Logger + Metrics
-  // are ~34 KB of the 61 KB. Budget = size today without the generated schemas.
-  RequestValidatorFunction: { bytes: 62 * KB, excludingSchemas: true },
+  // aws-jwt-verify ~17 KB of it, over 40 KB before any code of ours. Budget = size today
+  // (81 KB since routing became a trie with greedy and `:verb` segments, ~5 KB, and answers
+  // exact on every method ARN in three cache modes, ~2 KB more; docs/policies.md).
+  JwtAuthorizerFunction: { bytes: 81 * KB },
+  // Target "60 KB plus its schemas" is missed: Powertools Logger + Metrics are ~34 KB of it.
+  // Budget = size today without the generated schemas (66 KB since the shared route trie, ~4 KB
+  // more than the scan it replaced; docs/policies.md#routing).
+  RequestValidatorFunction: { bytes: 66 * KB, excludingSchemas: true },
   // Target 350 KB, met.
   KeyAuthorizerFunction: { bytes: 350 * KB },
 };

@@ -58,7 +58,7 @@ export function routeOfArn(request: AuthorizerRequest, matcher: RouteMatcher): R
 
 /**
  * The routes the cache key holds: those of the API Gateway resource (or HTTP API route key) the event
- * names, answered together (see PolicyCompiler.unitRoutes); for events that name none (TOKEN), the
+ * names, answered together (see PolicyCache.unitRoutes); for events that name none (TOKEN), the
  * ARN's route. Empty when the key holds no document route (an HTTP API `$default` route).
  */
 function routesOfKey(
@@ -72,7 +72,7 @@ function routesOfKey(
       matcher.byTemplate(request.method, request.routeTemplate) ??
       matcher.onResource(request.method, request.routeTemplate)[0];
   else if (request.kind !== 'http-v2') route = routeOfArn(request, matcher);
-  return route === undefined ? [] : policies.compiler.unitRoutes(route);
+  return route === undefined ? [] : policies.unitRoutes(route);
 }
 
 /**
@@ -87,7 +87,7 @@ export function currentRoute(
   policies: PolicyCache,
 ): Route | undefined {
   if (request.format === 'policy') return routeOfArn(request, matcher);
-  if (policies.compiler.plan.routeKeysExact) {
+  if (policies.plan.routeKeysExact) {
     // `$default` (or no route key at all) names no operation of the document.
     if (request.routeTemplate === undefined) return undefined;
     return (

@@ -4,23 +4,20 @@
  * API Gateway caches an authorizer's answer under the values of its identity sources and evaluates
  * the cached policy against the method ARN of every later request with the same values. IAM's `*`
  * also spans `/`, so a policy of route patterns (`GET/orders/*`) would allow paths no route has.
- * The compiler therefore writes each route as an Allow whose parameters are `?*` (non-empty) plus
- * Denies for what those wildcards overreach (a parameter spanning a `/`, a more specific route the
- * caller may not use), and proves, once per route table, that no Deny can reach a request the
- * caller may make. When that proof fails, or the policy would not fit API Gateway's limit, the API
- * is answered per route instead (see {@link CacheMode}). docs/policies.md explains the whole scheme.
+ * Each route is written as an Allow whose parameters are `?*` (non-empty) plus Denies for what those
+ * wildcards overreach (a parameter spanning a `/`, a more specific route the caller may not use).
+ * Which of those an answer may combine, and the cache mode, come from the table's plan, made and
+ * proven at build time (policy-planner.ts, `npm run generate`): the runtime only assembles strings.
+ * docs/policies.md explains the whole scheme.
  */
 import {
   apiGatewayPath,
   type Route,
-  RouteMatcher,
   type RouteTable,
   resourceKey,
   scopesPermit,
   segmentsOf,
-  type TemplateSegment,
 } from '../routes/route-table.ts';
-import { globTokens, patternCovers, type Token, templateTokens, tokensOverlap } from './resource-pattern.ts';
 
 /** An IAM policy document as API Gateway expects it from a Lambda authorizer. */
 export interface PolicyDocument {
@@ -72,45 +69,19 @@ export const POLICY_DOCUMENT_MAX_BYTES = 6144;
 export const WORST_CASE_STAGE_PREFIX = `arn:aws-us-gov:execute-api:ap-southeast-1:123456789012:abcdefghij/${'s'.repeat(128)}`;
 
 /** The patterns of one route, relative to the stage prefix (`GET/orders/?*`). */
-interface RoutePatterns {
-  readonly route: Route;
-  readonly segments: readonly TemplateSegment[];
+export interface RoutePatternSet {
   /** Every request to the route, and, where a parameter would span a `/`, more. */
   readonly allow: string;
   /** What `allow` overreaches: the same shape with one parameter spanning a `/` (never a request to the route). */
-  readonly deeper: readonly string[];
+  readonly deny: readonly string[];
   /** The route's literal text has no `*` or `?`, so `allow` does not stand for other literals. */
   readonly literalSafe: boolean;
-  readonly tokens: readonly Token[];
-  readonly greedy: boolean;
-  /** Some overreach cannot be denied without refusing the route itself (beside a greedy parameter). */
-  readonly unbounded: boolean;
-}
-
-/** A Deny for a more specific route `by` that wins over `route` on some requests. */
-interface Precedence {
-  readonly by: Route;
-  readonly pattern: string;
-}
-
-/** The result of planning a route table's policies. */
-export interface PolicyPlan {
-  readonly mode: CacheMode;
-  /** Why the whole-API policy (and, in mode `path`, per-resource answers) cannot be used. */
-  readonly reasons: readonly string[];
-  /**
-   * Each API Gateway route (method and resource) takes requests of document routes permitted alike,
-   * and one of them takes every request of the resource: an HTTP API route key then decides a
-   * simple response alone.
-   */
-  readonly routeKeysExact: boolean;
-  /** Largest policy document any caller can be answered in this mode, in bytes, with {@link WORST_CASE_STAGE_PREFIX}. */
-  readonly largestPolicyBytes: number;
 }
 
 const GLOB = /[*?]/g;
 
-function patternsOf(route: Route): RoutePatterns {
+/** The Allow and overreach Deny patterns of a route. */
+export function routePatterns(route: Route): RoutePatternSet {
   const segments = segmentsOf(route);
   let literalSafe = true;
   const lit = (text: string) => {
@@ -126,10 +97,7 @@ function patternsOf(route: Route): RoutePatterns {
       if (s.kind === 'literal') return lit(s.text);
       if (s.kind === 'greedy') return other;
       return s.parts
-        .map((p) => {
-          if (typeof p === 'string') return lit(p);
-          return k++ === spreadAt ? spread : other;
-        })
+        .map((p) => (typeof p === 'string' ? lit(p) : k++ === spreadAt ? spread : other))
         .join('');
     });
     return `${route.method}/${parts.join('/')}`;
@@ -138,53 +106,9 @@ function patternsOf(route: Route): RoutePatterns {
     (n, s) => n + (s.kind === 'param' ? s.parts.filter((p) => typeof p !== 'string').length : 0),
     0,
   );
-  const deeper = new Set<string>();
-  for (let k = 0; k < params; k++) deeper.add(render('*', k, '*/*'));
-  const tokens = templateTokens(route.method, segments);
-  const greedy = segments.some((s) => s.kind === 'greedy');
-  // A Deny that could refuse a request to the route itself (possible beside a greedy parameter)
-  // is left out: the route's own Allow must stand.
-  const bounded = [...deeper].filter((d) => !tokensOverlap(globTokens(d), tokens));
-  return {
-    route,
-    segments,
-    allow: render('?*'),
-    deeper: bounded,
-    literalSafe,
-    tokens,
-    greedy,
-    unbounded: bounded.length < deeper.size,
-  };
-}
-
-/**
- * The pattern for the requests that `by` (more specific) takes from `route`: segment by segment the
- * more specific of the two, or `by`'s own pattern when their shapes differ (a greedy parameter).
- */
-function precedencePattern(by: RoutePatterns, route: RoutePatterns): string {
-  if (by.greedy || route.greedy || by.segments.length !== route.segments.length) return by.allow;
-  const segment = (a: TemplateSegment, b: TemplateSegment): string => {
-    if (a.kind === 'literal') return a.text.replace(GLOB, '?');
-    if (b.kind === 'literal') return b.text.replace(GLOB, '?');
-    const pick = a.kind === 'param' && a.parts.length > 1 ? a : b;
-    if (pick.kind !== 'param') return '?*';
-    return pick.parts.map((p) => (typeof p === 'string' ? p.replace(GLOB, '?') : '?*')).join('');
-  };
-  const parts = by.segments.map((s, i) => segment(s, route.segments[i] as TemplateSegment));
-  return `${route.route.method}/${parts.join('/')}`;
-}
-
-/** Can some caller use `a` and `b` but not `not`? (scope sets: one alternative of each, OR-ed). */
-function canPermitWithout(a: Route, b: Route, not: Route): boolean {
-  if (not.scopeAlternatives === null) return false;
-  const alts = (r: Route) => r.scopeAlternatives ?? [[]];
-  for (const x of alts(a))
-    for (const y of alts(b)) {
-      const held = new Set([...x, ...y]);
-      if (!(not.scopeAlternatives as readonly (readonly string[])[]).some((c) => c.every((s) => held.has(s))))
-        return true;
-    }
-  return false;
+  const deny = new Set<string>();
+  for (let k = 0; k < params; k++) deny.add(render('*', k, '*/*'));
+  return { allow: render('?*'), deny: [...deny], literalSafe };
 }
 
 function statement(effect: 'Allow' | 'Deny', resources: readonly string[]): PolicyStatement {
@@ -196,7 +120,12 @@ export function denyStage(stagePrefix: string): PolicyDocument {
   return { Version: '2012-10-17', Statement: [statement('Deny', [`${stagePrefix}/*`])] };
 }
 
-function documentOf(stagePrefix: string, allow: readonly string[], deny: readonly string[]): PolicyDocument {
+/** A policy of Allow and Deny patterns under a stage prefix (Deny the stage when nothing is allowed). */
+export function documentOf(
+  stagePrefix: string,
+  allow: readonly string[],
+  deny: readonly string[],
+): PolicyDocument {
   if (allow.length === 0) return denyStage(stagePrefix);
   const statements = [
     statement(
@@ -220,291 +149,46 @@ export function policyBytes(document: PolicyDocument): number {
 }
 
 /**
- * A set of routes one cached answer covers (the whole API, or the routes of one API Gateway
- * resource and method) with what its policies need: the Denies of more specific routes, and the
- * patterns a wider pattern of the same effect makes redundant.
+ * What the build proved about a route table's policies (policy-planner.ts), all an authorizer
+ * needs beside the table: the cache mode and the parts of answers that depend on several routes.
  */
-interface Unit {
-  readonly id: number;
-  readonly patterns: readonly RoutePatterns[];
-  readonly precedence: ReadonlyMap<Route, readonly Precedence[]>;
-  readonly coveredBy: ReadonlyMap<string, readonly string[]>;
+export interface PolicyPlanData {
+  readonly mode: CacheMode;
+  /**
+   * Each API Gateway route (method and resource) takes requests of document routes permitted alike,
+   * and one of them takes every request of the resource: an HTTP API route key then decides a
+   * simple response alone.
+   */
+  readonly routeKeysExact: boolean;
+  /** Largest policy document any caller can be answered in this mode, in bytes, with {@link WORST_CASE_STAGE_PREFIX}. */
+  readonly largestPolicyBytes: number;
+  /**
+   * Denies of more specific routes, as `[route, more specific route, pattern]` (indexes into the
+   * table): part of an answer that allows the first and not the second, in the same answer unit.
+   */
+  readonly precedence: readonly (readonly [number, number, string])[];
+  /** Patterns that a wider pattern of the same effect makes redundant, with those wider patterns. */
+  readonly covered: Readonly<Record<string, readonly string[]>>;
+  /** Overreach Denies of routes that keep fewer than {@link routePatterns} gives (beside a greedy parameter). */
+  readonly deny: Readonly<Record<number, readonly string[]>>;
 }
 
-/**
- * The policies of one route table: the plan (checked once), the per-route patterns, and the
- * compiler of each cached answer. Pure; build it once per table (at cold start, or at build time).
- */
-export class PolicyCompiler {
-  readonly routes: RouteTable;
-  readonly matcher: RouteMatcher;
-  readonly plan: PolicyPlan;
-  readonly #patterns: readonly RoutePatterns[];
-  readonly #byRoute = new Map<Route, RoutePatterns>();
-  /** The whole-API unit (mode `api`). */
-  #api: Unit | undefined;
-  /** Each route's unit in the plan's mode (its resource in `route`, itself in `path`). */
-  readonly #unitOf = new Map<Route, Unit>();
-  #units = 0;
+const plans = new WeakMap<RouteTable, PolicyPlanData>();
 
-  constructor(routes: RouteTable, matcher: RouteMatcher = new RouteMatcher(routes)) {
-    this.routes = routes;
-    this.matcher = matcher;
-    this.#patterns = routes.map(patternsOf);
-    for (const p of this.#patterns) this.#byRoute.set(p.route, p);
-    this.plan = this.#planned();
-  }
-
-  #planned(): PolicyPlan {
-    const groups = new Map<string, RoutePatterns[]>();
-    for (const p of this.#patterns) {
-      const key = resourceKey(p.route.method, apiGatewayPath(p.route));
-      const list = groups.get(key) ?? [];
-      list.push(p);
-      groups.set(key, list);
-    }
-    // A route key (HTTP API) decides a simple response alone when every request it takes gets the
-    // same decision: its routes are permitted alike, and one of them takes the whole resource.
-    const same = (a: Route, b: Route) =>
-      JSON.stringify(a.scopeAlternatives) === JSON.stringify(b.scopeAlternatives);
-    const routeKeysExact = [...groups.values()].every(
-      (g) => g.every((p) => same(p.route, (g[0] as RoutePatterns).route)) && g.some(wholeResource),
-    );
-
-    const apiReasons = this.#apiReasons();
-    if (apiReasons.length === 0) {
-      const unit = this.#api as Unit;
-      for (const p of this.#patterns) this.#unitOf.set(p.route, unit);
-      return {
-        mode: 'api',
-        reasons: [],
-        routeKeysExact,
-        largestPolicyBytes: this.#bound(unit.patterns, unit),
-      };
-    }
-    // One answer per API Gateway resource and method: each resource's routes must be exact together.
-    const groupReasons: string[] = [];
-    const units = new Map<RoutePatterns[], Unit>();
-    for (const group of groups.values()) {
-      const single = group.length === 1 && wholeResource(group[0] as RoutePatterns);
-      const reasons = single ? [] : this.#prove(group);
-      const unit = this.#unit(group, reasons.length === 0 && !single);
-      if (!single && reasons.length === 0 && this.#bound(group, unit) > POLICY_DOCUMENT_MAX_BYTES)
-        reasons.push(`the policy of ${apiGatewayPath(group[0]?.route as Route)} would not fit`);
-      groupReasons.push(...reasons);
-      units.set(group, unit);
-    }
-    const mode: CacheMode = groupReasons.length === 0 ? 'route' : 'path';
-    let largest = policyBytes(denyStage(WORST_CASE_STAGE_PREFIX));
-    for (const [group, unit] of units) {
-      for (const p of group) {
-        // In mode `path` the key holds the concrete path, so each route is answered alone.
-        const own = mode === 'route' ? unit : this.#unit([p], false);
-        this.#unitOf.set(p.route, own);
-      }
-      if (mode === 'route') largest = Math.max(largest, this.#bound(group, unit));
-    }
-    if (mode === 'path')
-      for (const p of this.#patterns)
-        largest = Math.max(largest, this.#bound([p], this.#unitOf.get(p.route) as Unit));
-    return { mode, reasons: [...apiReasons, ...groupReasons], routeKeysExact, largestPolicyBytes: largest };
-  }
-
-  /** Why one whole-API policy cannot answer every caller exactly and within the limit (empty: it can). */
-  #apiReasons(): string[] {
-    // The largest whole-API policy holds at most every pattern: measure that bound first (it is
-    // cheap, and it rules out large tables before the pairwise proof).
-    const loose: Unit = { id: -1, patterns: this.#patterns, precedence: new Map(), coveredBy: new Map() };
-    if (this.#bound(this.#patterns, loose) > POLICY_DOCUMENT_MAX_BYTES)
-      return [`a whole-API policy would exceed ${POLICY_DOCUMENT_MAX_BYTES} bytes`];
-    const reasons = this.#prove(this.#patterns);
-    if (reasons.length > 0) return reasons;
-    const unit = this.#unit(this.#patterns, true);
-    const largest = this.#bound(this.#patterns, unit);
-    if (largest > POLICY_DOCUMENT_MAX_BYTES)
-      return [`a whole-API policy can reach ${largest} bytes (max ${POLICY_DOCUMENT_MAX_BYTES})`];
-    this.#api = unit;
-    return [];
-  }
-
-  /** The unit of some routes: their mutual precedence Denies (when `withPrecedence`) and covers. */
-  #unit(patterns: readonly RoutePatterns[], withPrecedence: boolean): Unit {
-    const precedence = new Map<Route, Precedence[]>();
-    if (withPrecedence)
-      for (const p of patterns) {
-        const list: Precedence[] = [];
-        for (const t of patterns)
-          if (
-            t !== p &&
-            t.route.method === p.route.method &&
-            this.matcher.precedes(t.route, p.route) &&
-            tokensOverlap(t.tokens, p.tokens)
-          )
-            list.push({ by: t.route, pattern: precedencePattern(t, p) });
-        precedence.set(p.route, list);
-      }
-    const coveredBy = new Map<string, string[]>();
-    const allows = [...new Set(patterns.map((p) => p.allow))];
-    const denies = [
-      ...new Set([
-        ...patterns.flatMap((p) => p.deeper),
-        ...[...precedence.values()].flat().map((q) => q.pattern),
-      ]),
-    ];
-    if (patterns.length > 1)
-      for (const effect of [allows, denies])
-        for (const specific of effect) {
-          const wider = effect.filter((g) => g !== specific && patternCovers(g, specific));
-          if (wider.length > 0) coveredBy.set(specific, wider);
-        }
-    return { id: this.#units++, patterns, precedence, coveredBy };
-  }
-
-  /**
-   * Bytes of the largest policy a unit can answer: every pattern it has, worst-case prefix (a single
-   * route too large with its Denies is answered with its Allow alone, see #compileUnit).
-   */
-  #bound(patterns: readonly RoutePatterns[], unit: Unit): number {
-    const full = this.#fullBound(patterns, unit);
-    if (patterns.length !== 1 || full <= POLICY_DOCUMENT_MAX_BYTES) return full;
-    return policyBytes(documentOf(WORST_CASE_STAGE_PREFIX, [(patterns[0] as RoutePatterns).allow], []));
-  }
-
-  #fullBound(patterns: readonly RoutePatterns[], unit: Unit): number {
-    return policyBytes(
-      documentOf(
-        WORST_CASE_STAGE_PREFIX,
-        [...new Set(patterns.map((p) => p.allow))],
-        [
-          ...new Set([
-            ...patterns.flatMap((p) => p.deeper),
-            ...[...unit.precedence.values()].flat().map((q) => q.pattern),
-          ]),
-        ],
-      ),
-    );
-  }
-
-  /**
-   * Proves that no Deny of a policy over these routes can refuse a request the same caller may
-   * make, for every scope set; returns the counterexamples found (empty when the proof holds).
-   */
-  #prove(patterns: readonly RoutePatterns[]): string[] {
-    const reasons: string[] = [];
-    // A few counterexamples are enough to explain the choice; the proof itself needs only one.
-    const MAX_REASONS = 10;
-    const name = (r: Route) => `${r.method} ${r.path}`;
-    const sameMethod = (r: Route) => patterns.filter((p) => p.route.method === r.method);
-    for (const p of patterns) {
-      if (reasons.length >= MAX_REASONS) break;
-      if (!p.literalSafe) reasons.push(`${name(p.route)} has "*" or "?" in its literal text`);
-      if (p.unbounded)
-        reasons.push(`${name(p.route)}: a parameter beside its greedy one cannot be bounded by a Deny`);
-      for (const d of p.deeper) {
-        const tokens = globTokens(d);
-        for (const u of sameMethod(p.route))
-          if (u !== p && tokensOverlap(tokens, u.tokens))
-            reasons.push(`Deny ${d} (for ${name(p.route)}) would refuse ${name(u.route)}`);
-      }
-      for (const t of sameMethod(p.route)) {
-        if (t === p || !this.matcher.precedes(t.route, p.route) || !tokensOverlap(t.tokens, p.tokens))
-          continue;
-        const pattern = precedencePattern(t, p);
-        const tokens = globTokens(pattern);
-        if ((p.greedy || t.greedy) && /[*?]/.test(pattern))
-          reasons.push(
-            `Deny ${pattern} (${name(t.route)} over ${name(p.route)}) may refuse ${name(p.route)}`,
-          );
-        for (const u of sameMethod(p.route)) {
-          if (u === p || u === t || !tokensOverlap(tokens, u.tokens)) continue;
-          if (canPermitWithout(p.route, u.route, t.route))
-            reasons.push(
-              `Deny ${pattern} (${name(t.route)} over ${name(p.route)}) would refuse ${name(u.route)}`,
-            );
-        }
-      }
-    }
-    return reasons;
-  }
-
-  /** The policy of a unit for a caller: Allow what the scopes permit, Deny what that overreaches. */
-  #compileUnit(unit: Unit, permitted: ReadonlySet<Route>, stagePrefix: string): PolicyDocument {
-    const allow = new Set<string>();
-    const deny = new Set<string>();
-    for (const p of unit.patterns) {
-      if (!permitted.has(p.route)) continue;
-      allow.add(p.allow);
-      for (const d of p.deeper) deny.add(d);
-      for (const q of unit.precedence.get(p.route) ?? []) if (!permitted.has(q.by)) deny.add(q.pattern);
-    }
-    const keep = (set: Set<string>) =>
-      [...set].filter((x) => !(unit.coveredBy.get(x) ?? []).some((wider) => set.has(wider)));
-    const document = documentOf(stagePrefix, keep(allow), keep(deny));
-    // An answer whose Denies alone would not fit keeps its Allows: only possible for a single route
-    // answered per request (mode `path`), where the cache key holds the path and the Denies only
-    // guard against a misconfigured cache.
-    if (unit.patterns.length === 1 && policyBytes(document) > POLICY_DOCUMENT_MAX_BYTES)
-      return documentOf(stagePrefix, keep(allow), []);
-    return document;
-  }
-
-  /**
-   * The whole-API policy for a caller holding `granted`: Allow every route the scopes permit
-   * (public routes too), Deny what those Allows overreach. Exact on every method ARN when the plan's
-   * mode is `api`; in other modes it is only used to measure.
-   */
-  compile(granted: ReadonlySet<string>, stagePrefix: string): CompiledPolicy {
-    const permitted = new Set<Route>();
-    for (const r of this.routes) if (scopesPermit(r, granted)) permitted.add(r);
-    this.#api ??= this.#unit(this.#patterns, false);
-    return {
-      document: this.#compileUnit(this.#api, permitted, stagePrefix),
-      permitted: this.routes.filter((r) => permitted.has(r)),
-    };
-  }
-
-  /** The unit a route is answered with in the plan's mode. */
-  #unitFor(route: Route): Unit {
-    let unit = this.#unitOf.get(route);
-    if (unit === undefined) {
-      unit = this.#unit([this.#byRoute.get(route) ?? patternsOf(route)], false);
-      this.#unitOf.set(route, unit);
-    }
-    return unit;
-  }
-
-  /**
-   * What the answer for `route` depends on: its unit and which of the unit's routes the scopes
-   * permit (a key for memoization).
-   */
-  routeAnswerKey(route: Route, granted: ReadonlySet<string>): string {
-    const unit = this.#unitFor(route);
-    let bits = '';
-    for (const p of unit.patterns) bits += scopesPermit(p.route, granted) ? '1' : '0';
-    return `${unit.id}:${bits}`;
-  }
-
-  /**
-   * The answer for a caller whose cache key holds this route (modes `route` and `path`): the policy
-   * of the routes sharing its API Gateway resource and method (in mode `path`, the route alone),
-   * exact on every request of the key.
-   */
-  routePolicy(route: Route, granted: ReadonlySet<string>, stagePrefix: string): PolicyDocument {
-    const unit = this.#unitFor(route);
-    const permitted = new Set<Route>();
-    for (const p of unit.patterns) if (scopesPermit(p.route, granted)) permitted.add(p.route);
-    return permitted.size === 0 ? denyStage(stagePrefix) : this.#compileUnit(unit, permitted, stagePrefix);
-  }
-
-  /** The routes answered together with `route` (its unit), so a caller can tell them apart. */
-  unitRoutes(route: Route): readonly Route[] {
-    return this.#unitFor(route).patterns.map((p) => p.route);
-  }
+/** Attaches its plan to a route table (the generated module does it for ROUTES); returns the table. */
+export function registerPolicyPlan(routes: RouteTable, plan: PolicyPlanData): RouteTable {
+  plans.set(routes, plan);
+  return routes;
 }
 
-/** The route takes every request of its API Gateway resource (no literal text beside its parameters). */
-function wholeResource(p: RoutePatterns): boolean {
-  return p.segments.every((s) => s.kind !== 'param' || s.parts.length === 1);
+/** The plan attached to a route table, if any. */
+export function policyPlanOf(routes: RouteTable): PolicyPlanData | undefined {
+  return plans.get(routes);
+}
+
+/** A route table has no plan: it was not made by `npm run generate` (or the planner). */
+export class PolicyPlanMissingError extends Error {
+  override readonly name = 'PolicyPlanMissingError';
 }
 
 // Scope sets made by scopeSetOf: never mutated, so a policy may be remembered per set object.
@@ -532,10 +216,10 @@ export function knownScopeSet(scopes: readonly string[]): ReadonlySet<string> | 
 }
 
 /**
- * Memoizes compiled policies: whole-API policies by stage and scope set (callers with the same
- * scopes share one policy), per-route policies by route and stage. Bounded: the oldest entry goes
- * first. The compiler (and its plan) is built on first use, so a cold start that never answers a
- * policy does not pay for it.
+ * Assembles and memoizes the answers of one planned route table: whole-API policies by stage and
+ * scope set (callers with the same scopes share one policy), per-unit policies by unit, permitted
+ * routes and stage. Bounded: the oldest entry goes first. Throws {@link PolicyPlanMissingError} at
+ * construction for a table without a plan (a configuration error, found at cold start).
  */
 export class PolicyCache {
   readonly #entries = new Map<string, CompiledPolicy>();
@@ -544,27 +228,106 @@ export class PolicyCache {
   readonly #byUnit = new Map<string, PolicyDocument>();
   readonly #routes: RouteTable;
   readonly #capacity: number;
-  readonly #matcher: RouteMatcher | undefined;
-  #compiler: PolicyCompiler | undefined;
+  readonly #index = new Map<Route, number>();
+  readonly #patterns: (RoutePatternSet | undefined)[];
+  readonly #precedence = new Map<number, (readonly [number, string])[]>();
+  /** The plan the table was built with. */
+  readonly plan: PolicyPlanData;
+  #units: Map<number, readonly number[]> | undefined;
+  #all: readonly number[] | undefined;
 
-  constructor(routes: RouteTable, capacity = 256, matcher?: RouteMatcher) {
+  constructor(routes: RouteTable, capacity = 256) {
+    const plan = policyPlanOf(routes);
+    if (plan === undefined)
+      throw new PolicyPlanMissingError('the route table has no policy plan (npm run generate makes it)');
+    this.plan = plan;
     this.#routes = routes;
     this.#capacity = capacity;
-    this.#matcher = matcher;
+    routes.forEach((r, i) => {
+      this.#index.set(r, i);
+    });
+    this.#patterns = new Array(routes.length);
+    for (const [route, by, pattern] of plan.precedence) {
+      const list = this.#precedence.get(route) ?? [];
+      list.push([by, pattern]);
+      this.#precedence.set(route, list);
+    }
   }
 
-  /** The table's compiler and plan. */
-  get compiler(): PolicyCompiler {
-    this.#compiler ??= new PolicyCompiler(this.#routes, this.#matcher);
-    return this.#compiler;
-  }
-
-  /** The cache mode the table's plan chose. */
+  /** The cache mode of the table's plan. */
   get mode(): CacheMode {
-    return this.compiler.plan.mode;
+    return this.plan.mode;
   }
 
-  /** The whole-API policy for a scope set (see {@link PolicyCompiler.compile}). */
+  #patternsAt(i: number): RoutePatternSet {
+    let p = this.#patterns[i];
+    if (p === undefined) {
+      const own = routePatterns(this.#routes[i] as Route);
+      const kept = this.plan.deny[i];
+      p = kept === undefined ? own : { ...own, deny: kept };
+      this.#patterns[i] = p;
+    }
+    return p;
+  }
+
+  /** The routes answered together with route `i`: all (mode api), its resource's (route), itself (path). */
+  #unitOf(i: number): readonly number[] {
+    if (this.plan.mode === 'api') {
+      this.#all ??= this.#routes.map((_, k) => k);
+      return this.#all;
+    }
+    if (this.plan.mode === 'path') return [i];
+    if (this.#units === undefined) {
+      const byKey = new Map<string, number[]>();
+      this.#units = new Map();
+      this.#routes.forEach((r, k) => {
+        const key = resourceKey(r.method, apiGatewayPath(r));
+        const list = byKey.get(key) ?? [];
+        list.push(k);
+        byKey.set(key, list);
+        this.#units?.set(k, list);
+      });
+    }
+    return this.#units.get(i) ?? [i];
+  }
+
+  /** The routes answered together with `route` in the plan's mode (see {@link PolicyCache.forRoute}). */
+  unitRoutes(route: Route): readonly Route[] {
+    const i = this.#index.get(route);
+    return i === undefined ? [] : this.#unitOf(i).map((k) => this.#routes[k] as Route);
+  }
+
+  /** The policy of some routes for a caller: Allow what is permitted, Deny what that overreaches. */
+  #compile(
+    members: readonly number[],
+    permitted: (i: number) => boolean,
+    stagePrefix: string,
+  ): PolicyDocument {
+    const allow = new Set<string>();
+    const deny = new Set<string>();
+    for (const i of members) {
+      if (!permitted(i)) continue;
+      const p = this.#patternsAt(i);
+      allow.add(p.allow);
+      for (const d of p.deny) deny.add(d);
+      for (const [by, pattern] of this.#precedence.get(i) ?? []) if (!permitted(by)) deny.add(pattern);
+    }
+    const covered = this.plan.covered;
+    const keep = (set: Set<string>) =>
+      [...set].filter((x) => !(covered[x] ?? []).some((wider) => set.has(wider)));
+    const document = documentOf(stagePrefix, keep(allow), keep(deny));
+    // An answer whose Denies alone would not fit keeps its Allows: only possible for a single route
+    // whose cache key holds it, where the Denies only guard against a misconfigured cache.
+    if (members.length === 1 && policyBytes(document) > POLICY_DOCUMENT_MAX_BYTES)
+      return documentOf(stagePrefix, keep(allow), []);
+    return document;
+  }
+
+  /**
+   * The whole-API policy for a scope set: Allow every route the scopes permit (public routes too),
+   * Deny what those Allows overreach. Exact on every method ARN in mode `api`; in other modes it is
+   * only used to measure.
+   */
   get(granted: ReadonlySet<string>, stagePrefix: string): CompiledPolicy {
     // Fast path: the same set object (see answerFor) with the same stage, answered without
     // sorting and joining the scopes into the string key.
@@ -577,7 +340,12 @@ export class PolicyCache {
       if (sealedSets.has(granted)) this.#bySet.set(granted, { stagePrefix, compiled: hit });
       return hit;
     }
-    const compiled = this.compiler.compile(granted, stagePrefix);
+    const permitted = this.#routes.map((r) => scopesPermit(r, granted));
+    this.#all ??= this.#routes.map((_, k) => k);
+    const compiled: CompiledPolicy = {
+      document: this.#compile(this.#all, (i) => permitted[i] === true, stagePrefix),
+      permitted: this.#routes.filter((_, i) => permitted[i]),
+    };
     if (sealedSets.has(granted)) this.#bySet.set(granted, { stagePrefix, compiled });
     if (this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next();
@@ -588,14 +356,22 @@ export class PolicyCache {
   }
 
   /**
-   * The answer for a caller whose cache key holds `route` (see {@link PolicyCompiler.routePolicy}),
-   * remembered per route unit, permitted routes and stage: a new scope set costs one lookup.
+   * The answer for a caller whose cache key holds `route` (modes `route` and `path`): the policy of
+   * the routes answered with it, exact on every request of the key; remembered per unit, permitted
+   * routes and stage, so a new scope set costs one lookup.
    */
   forRoute(route: Route, granted: ReadonlySet<string>, stagePrefix: string): PolicyDocument {
-    const memo = `${stagePrefix}\n${this.compiler.routeAnswerKey(route, granted)}`;
+    const i = this.#index.get(route);
+    if (i === undefined) return denyStage(stagePrefix);
+    const members = this.#unitOf(i);
+    let bits = '';
+    for (const k of members) bits += scopesPermit(this.#routes[k] as Route, granted) ? '1' : '0';
+    const memo = `${stagePrefix}\n${members[0]}:${bits}`;
     const hit = this.#byUnit.get(memo);
     if (hit !== undefined) return hit;
-    const document = this.compiler.routePolicy(route, granted, stagePrefix);
+    const document = bits.includes('1')
+      ? this.#compile(members, (k) => bits[members.indexOf(k)] === '1', stagePrefix)
+      : denyStage(stagePrefix);
     if (this.#byUnit.size >= this.#capacity * 16) {
       const oldest = this.#byUnit.keys().next();
       if (oldest.done !== true) this.#byUnit.delete(oldest.value);

@@ -10,6 +10,7 @@ import type { CredentialStore, KeyRecord } from '../../shared/credentials/store.
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { memoryObserver } from '../../shared/observability/observer.ts';
 import { PolicyCache } from '../../shared/policy/policy-compiler.ts';
+import { planned } from '../../shared/policy/policy-planner.ts';
 import { apiGatewayPath, RouteMatcher, type RouteTable } from '../../shared/routes/route-table.ts';
 import { syntheticRoutes } from '../support/synthetic-routes.ts';
 import {
@@ -135,7 +136,7 @@ describe('credentials authorizer properties', () => {
   }, 120_000);
 
   it('answers a 1,000-route API per route, exact on every request of a cache key (method and resource)', async () => {
-    const routes = syntheticRoutes(1000);
+    const routes = planned(syntheticRoutes(1000));
     expect(new PolicyCache(routes).mode).toBe('route');
     const large = keyAuthorizer(routes);
     const busy = routes.filter((r) => /^\/svc[0-3]\//.test(r.path));

@@ -3,7 +3,7 @@
  * needs (docs/policies.md#cache-modes). A cached answer is reused for every request whose identity
  * source values are the same: the key must hold at least what the answer was decided on.
  */
-import type { CacheMode, PolicyPlan } from '../../shared/policy/policy-compiler.ts';
+import type { CacheMode, PolicyPlanData } from '../../shared/policy/policy-compiler.ts';
 import type { Template } from './template.ts';
 
 /** The authorizer functions whose answers come from the route table. */
@@ -56,7 +56,7 @@ function mayCache(template: Template, identity: Json): boolean {
  */
 export function checkAuthorizerCache(
   template: Template,
-  plan: Pick<PolicyPlan, 'mode' | 'routeKeysExact'>,
+  plan: Pick<PolicyPlanData, 'mode' | 'routeKeysExact'>,
   functions: readonly string[] = GATEHOUSE_AUTHORIZERS,
 ): string[] {
   const problems: string[] = [];

@@ -6,11 +6,12 @@ import { CACHE_MODE, ROUTES } from '../../../shared/generated/routes.ts';
 import {
   POLICY_DOCUMENT_MAX_BYTES,
   PolicyCache,
-  PolicyCompiler,
   type PolicyDocument,
+  PolicyPlanMissingError,
   policyBytes,
   WORST_CASE_STAGE_PREFIX,
 } from '../../../shared/policy/policy-compiler.ts';
+import { PolicyCompiler, planned } from '../../../shared/policy/policy-planner.ts';
 import {
   globTokens,
   patternCovers,
@@ -198,6 +199,11 @@ describe('whole-API policies (cache mode api)', () => {
     ]);
   });
 
+  it('refuses at construction a route table the build did not plan (a configuration error)', () => {
+    expect(() => new PolicyCache([r('GET', '/a', ['x'])])).toThrow(PolicyPlanMissingError);
+    expect(() => new PolicyCache([r('GET', '/a', ['x'])])).toThrow(/npm run generate/);
+  });
+
   it('memoizes policies per stage and scope set, whatever the scope order', () => {
     const cache = new PolicyCache(ROUTES);
     const a = cache.get(new Set(['orders:read', 'orders:write']), PREFIX);
@@ -382,7 +388,7 @@ describe('cache properties over generated route tables', () => {
     fc.assert(
       fc.property(tableArb, (table) => {
         const matcher = new RouteMatcher(table);
-        const policies = new PolicyCache(table);
+        const policies = new PolicyCache(planned(table));
         const mode = policies.mode;
         modes[mode]++;
         const requests = aimedArns(table).map((arn) => {
