@@ -11,12 +11,12 @@ import { ROUTES } from '../../shared/generated/routes.ts';
 import { memoryObserver } from '../../shared/observability/observer.ts';
 import { PolicyCache } from '../../shared/policy/policy-compiler.ts';
 import { planned } from '../../shared/policy/policy-planner.ts';
-import { apiGatewayPath, RouteMatcher, type RouteTable } from '../../shared/routes/route-table.ts';
+import type { RouteTable } from '../../shared/routes/route-table.ts';
 import { syntheticRoutes } from '../support/synthetic-routes.ts';
 import {
-  documentPermits,
+  expectCacheExact,
   methodArnArb,
-  policyAllows,
+  resourceOf,
   sameRouteArnsArb,
   splitMethodArn,
 } from './support/method-arns.ts';
@@ -81,21 +81,14 @@ const keyAuthorizer = (routes: RouteTable) =>
     cache: { ttlMs: 30_000, negativeTtlMs: 5_000, size: 100 },
   });
 const authorize = keyAuthorizer(ROUTES);
-const matchers = new Map<RouteTable, RouteMatcher>();
 
 /**
  * The REST REQUEST event API Gateway sends for a method ARN: `resource` is the API Gateway resource
- * it routed the request to (as the matcher routes; a catch-all resource when no route takes it).
+ * it routed the request to (see resourceOf).
  */
 function requestEvent(arn: string, key: string, routes: RouteTable = ROUTES): Record<string, unknown> {
   const { method, path } = splitMethodArn(arn, STAGE);
-  let matcher = matchers.get(routes);
-  if (matcher === undefined) {
-    matcher = new RouteMatcher(routes);
-    matchers.set(routes, matcher);
-  }
-  const found = matcher.lookup(method, path);
-  const resource = found.kind === 'found' ? apiGatewayPath(found.match.route) : '/{proxy+}';
+  const resource = resourceOf(routes, arn, STAGE);
   return {
     type: 'REQUEST',
     methodArn: arn,
@@ -120,15 +113,15 @@ describe('credentials authorizer properties', () => {
     await fc.assert(
       fc.asyncProperty(fc.nat(SCOPE_SETS.length - 1), arn, arn, async (which, first, later) => {
         const key = (minted[which] as (typeof minted)[number]).key;
-        const granted = new Set(SCOPE_SETS[which]);
-        const earlier = await authorize(requestEvent(first, key));
-        const fresh = await authorize(requestEvent(later, key));
-        const expected = documentPermits(ROUTES, granted, later, STAGE);
-        expect({ later, fresh: policyAllows(fresh, later) }).toEqual({ later, fresh: expected });
-        expect({ first, later, reused: policyAllows(earlier, later) }).toEqual({
+        expectCacheExact({
+          routes: ROUTES,
+          granted: new Set(SCOPE_SETS[which]),
+          stagePrefix: STAGE,
           first,
           later,
-          reused: expected,
+          firstAnswer: await authorize(requestEvent(first, key)),
+          laterAnswer: await authorize(requestEvent(later, key)),
+          sameKey: true,
         });
       }),
       { numRuns: RUNS },
@@ -150,19 +143,17 @@ describe('credentials authorizer properties', () => {
     };
     await fc.assert(
       fc.asyncProperty(fc.nat(LARGE_SCOPE_SETS.length - 1), arns, async (which, [first, later]) => {
-        const index = SCOPE_SETS.length + which;
-        const key = (minted[index] as (typeof minted)[number]).key;
-        const granted = new Set(LARGE_SCOPE_SETS[which]);
-        const earlier = await large(requestEvent(first, key, routes));
-        const fresh = await large(requestEvent(later, key, routes));
-        const expected = documentPermits(routes, granted, later, STAGE);
-        expect({ later, fresh: policyAllows(fresh, later) }).toEqual({ later, fresh: expected });
-        if (keyOf(first) === keyOf(later))
-          expect({ first, later, reused: policyAllows(earlier, later) }).toEqual({
-            first,
-            later,
-            reused: expected,
-          });
+        const key = (minted[SCOPE_SETS.length + which] as (typeof minted)[number]).key;
+        expectCacheExact({
+          routes,
+          granted: new Set(LARGE_SCOPE_SETS[which]),
+          stagePrefix: STAGE,
+          first,
+          later,
+          firstAnswer: await large(requestEvent(first, key, routes)),
+          laterAnswer: await large(requestEvent(later, key, routes)),
+          sameKey: keyOf(first) === keyOf(later),
+        });
       }),
       { numRuns: RUNS },
     );

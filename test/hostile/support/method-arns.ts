@@ -3,7 +3,13 @@
 // encoded characters, IAM wildcard characters and unknown prefixes. API Gateway evaluates a cached
 // policy against the whole ARN string, so the policy properties draw from all of these.
 import fc from 'fast-check';
-import { RouteMatcher, type RouteTable, scopesPermit } from '../../../shared/routes/route-table.ts';
+import { expect } from 'vitest';
+import {
+  apiGatewayPath,
+  RouteMatcher,
+  type RouteTable,
+  scopesPermit,
+} from '../../../shared/routes/route-table.ts';
 import { evaluatePolicy, readAuthorizerAnswer } from '../../../tools/gateway/policy-evaluation.ts';
 
 /** API Gateway refuses authorized requests whose method ARN is longer than this (414). */
@@ -107,6 +113,25 @@ export function splitMethodArn(arn: string, stagePrefix: string): { method: stri
 
 const matchers = new WeakMap<RouteTable, RouteMatcher>();
 
+function matcherOf(routes: RouteTable): RouteMatcher {
+  let matcher = matchers.get(routes);
+  if (matcher === undefined) {
+    matcher = new RouteMatcher(routes);
+    matchers.set(routes, matcher);
+  }
+  return matcher;
+}
+
+/**
+ * The API Gateway resource a request goes to, as the matcher routes it; a catch-all resource when no
+ * route takes it (an existing API the authorizer is attached to may have one).
+ */
+export function resourceOf(routes: RouteTable, arn: string, stagePrefix: string): string {
+  const { method, path } = splitMethodArn(arn, stagePrefix);
+  const found = matcherOf(routes).lookup(method, path);
+  return found.kind === 'found' ? apiGatewayPath(found.match.route) : '/{proxy+}';
+}
+
 /**
  * What a fresh decision says for a method ARN, from the document alone: the route the path and the
  * exact method name (HTTP methods are case-sensitive) reach, and whether the scopes permit it.
@@ -119,15 +144,36 @@ export function documentPermits(
   stagePrefix: string,
 ): boolean {
   const { method, path } = splitMethodArn(arn, stagePrefix);
-  let matcher = matchers.get(routes);
-  if (matcher === undefined) {
-    matcher = new RouteMatcher(routes);
-    matchers.set(routes, matcher);
-  }
-  const found = matcher.lookup(method, path);
+  const found = matcherOf(routes).lookup(method, path);
   return (
     found.kind === 'found' && found.match.route.method === method && scopesPermit(found.match.route, granted)
   );
+}
+
+/**
+ * The cache property for one pair of requests of a caller: the answer to the later request gives the
+ * fresh decision's verdict on it, and so does the answer to the first one when API Gateway would reuse
+ * it for the later one (`sameKey`).
+ */
+export function expectCacheExact(check: {
+  readonly routes: RouteTable;
+  readonly granted: ReadonlySet<string>;
+  readonly stagePrefix: string;
+  readonly first: string;
+  readonly later: string;
+  readonly firstAnswer: unknown;
+  readonly laterAnswer: unknown;
+  readonly sameKey: boolean;
+}): void {
+  const { first, later } = check;
+  const expected = documentPermits(check.routes, check.granted, later, check.stagePrefix);
+  expect({ later, fresh: policyAllows(check.laterAnswer, later) }).toEqual({ later, fresh: expected });
+  if (check.sameKey)
+    expect({ first, later, cached: policyAllows(check.firstAnswer, later) }).toEqual({
+      first,
+      later,
+      cached: expected,
+    });
 }
 
 /** API Gateway's verdict on a policy answer for one ARN (Deny wins, then any Allow; `*`/`?` globs). */
