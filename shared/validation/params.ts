@@ -7,6 +7,17 @@ import type { ProblemError } from './problem.ts';
 import type { ParameterKind, ParameterSpec } from './table.ts';
 
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+// RFC 9110 §5.5 field-value characters: a declared header is forwarded exactly as validated, so a
+// value that could not be sent on the wire is refused here rather than dropped later.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Why a raw value can never be forwarded as it was validated, if it cannot. */
+function unforwardable(location: 'path' | 'query' | 'header', value: string): string | undefined {
+  // A lone UTF-16 surrogate has no UTF-8 form: it cannot be percent-encoded into the upstream URL.
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) return 'must be well-formed Unicode';
+  if (location === 'header' && !FIELD_VALUE.test(value)) return 'must be a valid header field value';
+  return undefined;
+}
 const NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 
 /** Converts one string by kind; returns the string itself when it is not of that kind. */
@@ -40,6 +51,12 @@ export function typedParameters(
   for (const spec of specs) {
     const values = raw.get(spec.name);
     if (values === undefined || values.length === 0) continue;
+    let problem: string | undefined;
+    for (const v of values) problem ??= unforwardable(location, v);
+    if (problem !== undefined) {
+      errors.push({ pointer: `/${location}/${spec.name}`, keyword: 'format', message: problem });
+      continue;
+    }
     if (spec.array === 'none') {
       if (values.length > 1) {
         errors.push({ pointer: `/${location}/${spec.name}`, keyword: 'type', message: 'must be given once' });

@@ -118,6 +118,7 @@ export function createRequestValidator(
       pathParams: valid.params.path,
       querySpecs: valid.operation.query,
       query: valid.params.query,
+      headerSpecs: valid.operation.header,
       headers: request.headers,
       body:
         valid.body === undefined
