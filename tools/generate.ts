@@ -2,6 +2,7 @@
  * Generates the build-time modules that the bundles import from `shared/generated/`:
  * - `routes.ts`: the route/scope table compiled from `openapi.yaml`.
  * - validators (see tools/openapi/validators.ts): ajv standalone code for every schema.
+ * - `jwks-files.ts`: the JWKS documents in `jwks/*.json`, for JWT_ISSUERS `jwksFile`.
  * They are committed so that `sam build` (which runs esbuild only) produces the same bundles as
  * `npm run build`. `--check` fails when a committed file is out of date.
  *
@@ -12,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compilePolicy, MAX_POLICY_BYTES } from '../shared/policy/policy-compiler.ts';
 import type { RouteTable } from '../shared/routes/route-table.ts';
+import { bundledJwksModule } from './jwt/bundled-jwks.ts';
 import { loadOpenApi, type OpenApiDocument } from './openapi/document.ts';
 import { routeTable } from './openapi/routes.ts';
 import { validatorFiles } from './openapi/validators.ts';
@@ -68,6 +70,7 @@ export const GENERATORS: Generator[] = [
     return [routesModule(routes)];
   },
   (doc) => validatorFiles(doc),
+  (_doc, root) => [bundledJwksModule(root)],
 ];
 
 /** Runs every generator; returns the files that changed (or would change, with `check`). */

@@ -47,6 +47,9 @@ export function singleHeader(request: AuthorizerRequest, name: string): Credenti
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+// The usual header in one regex (scheme `Bearer` in any case, one compact JWS); anything else takes
+// the step-by-step path below, which names the reason.
+const BEARER_JWT = /^\s*[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/;
 
 /**
  * The bearer token (RFC 6750): exactly one `Authorization` header, scheme `Bearer` in any case,
@@ -56,6 +59,8 @@ export function readBearerToken(request: AuthorizerRequest): CredentialResult<st
   if (credentialInQuery(request)) return { ok: false, reason: 'credential_in_query' };
   const header = singleHeader(request, 'authorization');
   if (!header.ok) return header;
+  const usual = BEARER_JWT.exec(header.value);
+  if (usual !== null) return { ok: true, value: usual[1] as string };
   const match = /^([A-Za-z]+) +(\S+)$/.exec(header.value.trim());
   if (match === null) return { ok: false, reason: 'credential_malformed' };
   if ((match[1] as string).toLowerCase() !== 'bearer') return { ok: false, reason: 'credential_scheme' };
