@@ -14,5 +14,5 @@ export { PROTOTYPE_KEYS, parseStrictJson } from '../shared/json/strict-json.ts';
 export { readJwtAuthorizerConfig } from '../shared/jwt/config.ts';
 export { createJwtAuthorizer } from '../shared/jwt/jwt-authorizer.ts';
 export { createTokenVerifier } from '../shared/jwt/verifier.ts';
-export { powertoolsObserver } from '../shared/observability/observer.ts';
+export { createObserver, lambdaObserver, readObserverConfig } from '../shared/observability/observer.ts';
 export { validateBody } from '../shared/validation/validate-body.ts';

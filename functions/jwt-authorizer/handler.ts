@@ -5,10 +5,10 @@ import { ROUTES } from '../../shared/generated/routes.ts';
 import { readJwtAuthorizerConfig } from '../../shared/jwt/config.ts';
 import { createJwtAuthorizer } from '../../shared/jwt/jwt-authorizer.ts';
 import { createTokenVerifier } from '../../shared/jwt/verifier.ts';
-import { powertoolsObserver } from '../../shared/observability/observer.ts';
+import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
 
 const config = readJwtAuthorizerConfig(process.env, JWKS_FILES);
-const observer = powertoolsObserver('jwt-authorizer');
+const observer = lambdaObserver('jwt-authorizer', 'authorizer');
 const verifier = createTokenVerifier(config, {
   events: { onKeysDropped: (dropped) => observer.warn('keys dropped from a JWKS', { dropped }) },
 });
@@ -18,10 +18,13 @@ const verifier = createTokenVerifier(config, {
 const failed = await verifier.prefetch();
 if (failed.length > 0) observer.warn('JWKS prefetch failed', { issuers: failed });
 
-export const handler = createJwtAuthorizer({
-  verifier,
-  routes: ROUTES,
-  simpleResponses: config.simpleResponses,
-  clock: Date.now,
+export const handler = observedHandler(
   observer,
-});
+  createJwtAuthorizer({
+    verifier,
+    routes: ROUTES,
+    simpleResponses: config.simpleResponses,
+    clock: Date.now,
+    observer,
+  }),
+);

@@ -4,7 +4,7 @@
 import { ConfigError } from '../../shared/config/env.ts';
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
-import { powertoolsObserver } from '../../shared/observability/observer.ts';
+import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
 import { createForwarder, unforwardableHeaderParameters } from '../../shared/upstream/forward.ts';
 import { readRequestValidatorConfig } from '../../shared/validation/config.ts';
@@ -17,16 +17,21 @@ const unforwardable = unforwardableHeaderParameters(VALIDATION);
 if (unforwardable.length > 0)
   throw new ConfigError(unforwardable.map((p) => `the API document ${p}, which is never forwarded`));
 
-export const handler = createRequestValidator({
-  matcher: new RouteMatcher(ROUTES),
-  table: VALIDATION,
-  limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
-  forward: createForwarder({
-    baseUrl: config.upstreamUrl,
-    signingSecret: config.signingSecret,
-    timeoutMs: config.timeoutMs,
-    maxResponseBytes: config.maxResponseBytes,
+const observer = lambdaObserver('request-validator', 'validator');
+
+export const handler = observedHandler(
+  observer,
+  createRequestValidator({
+    matcher: new RouteMatcher(ROUTES),
+    table: VALIDATION,
+    limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
+    forward: createForwarder({
+      baseUrl: config.upstreamUrl,
+      signingSecret: config.signingSecret,
+      timeoutMs: config.timeoutMs,
+      maxResponseBytes: config.maxResponseBytes,
+    }),
+    responseValidation: config.responseValidation,
+    observer,
   }),
-  responseValidation: config.responseValidation,
-  observer: powertoolsObserver('request-validator'),
-});
+);

@@ -121,10 +121,9 @@ export function parseJwksDocument(
 }
 
 /**
- * One GET with node:http(s), under the same rules as the fetch path below: a deadline for the whole
- * download, the size cap (declared and actual), no redirects followed, no credentials. Used by
- * default because Node's global `fetch` loads undici on its first call, which costs a cold start
- * about 50 ms on a small machine (measured by `npm run bench`, docs/performance.md).
+ * One GET with node:http(s): a deadline for the whole download, the size cap (declared and
+ * actual), no redirects followed, no credentials. Not the global `fetch`: it loads undici on its
+ * first call, which costs a cold start about 50 ms on a small machine (docs/performance.md).
  */
 function httpGet(uri: string, timeoutMs: number): Promise<ArrayBuffer> {
   return new Promise((resolve, reject) => {
@@ -168,53 +167,18 @@ function httpGet(uri: string, timeoutMs: number): Promise<ArrayBuffer> {
 
 /**
  * Downloads JWKS documents for aws-jwt-verify: https only (plain http for loopback hosts), a hard
- * time budget, a size cap, no redirects, no credentials. node:http(s) by default; a `fetch`
- * implementation when one is given (tests).
+ * time budget, a size cap, no redirects, no credentials.
  */
 export class JwksFetcher implements Fetcher {
   readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch | undefined;
 
-  constructor(timeoutMs: number, fetchImpl?: typeof fetch) {
+  constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
-    this.#fetch = fetchImpl;
   }
 
   async fetch(uri: string): Promise<ArrayBuffer> {
     const problem = checkFetchUrl(uri);
     if (problem !== undefined) throw new JwksUnavailableError(`JWKS URI ${problem}`);
-    if (this.#fetch === undefined) return httpGet(uri, this.#timeoutMs);
-    let response: Response;
-    try {
-      response = await this.#fetch(uri, {
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        headers: { accept: 'application/json' },
-      });
-    } catch (err) {
-      throw new JwksUnavailableError(`JWKS download from ${uri} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new JwksUnavailableError(`JWKS download from ${uri} answered ${response.status}`);
-    }
-    const declared = Number(response.headers.get('content-length') ?? '0');
-    if (declared > MAX_JWKS_BYTES) {
-      await response.body?.cancel();
-      throw new JwksUnavailableError(`JWKS document from ${uri} is larger than ${MAX_JWKS_BYTES} bytes`);
-    }
-    try {
-      const body = await response.arrayBuffer();
-      if (body.byteLength > MAX_JWKS_BYTES)
-        throw new JwksUnavailableError(`JWKS document from ${uri} is larger than ${MAX_JWKS_BYTES} bytes`);
-      return body;
-    } catch (err) {
-      if (err instanceof JwksUnavailableError) throw err;
-      throw new JwksUnavailableError(`JWKS download from ${uri} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
+    return httpGet(uri, this.#timeoutMs);
   }
 }

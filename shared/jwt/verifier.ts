@@ -1,5 +1,5 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';
+import { assertStringArrayContainsString, assertStringEquals } from 'aws-jwt-verify/assert';
 import {
   CognitoJwtInvalidClientIdError,
   CognitoJwtInvalidTokenUseError,
@@ -88,6 +88,32 @@ function reasonFor(err: unknown): TokenProblem | undefined {
   return undefined;
 }
 
+/**
+ * Amazon Cognito's claim checks, as aws-jwt-verify's `validateCognitoJwtFields` makes them and with
+ * its assertions and error classes: `token_use` is `id` or `access` (and the configured one), and
+ * the app client is `client_id` for access tokens, `aud` for id tokens. Composed here rather than
+ * imported because `aws-jwt-verify/cognito-verifier` brings the whole `CognitoJwtVerifier` and
+ * `JwtVerifierBase` classes into the bundle (~6 KB of the JWT authorizer's 45 KB budget) for these
+ * few lines; test/unit/jwt/cognito-checks.test.ts holds them to the library's function.
+ */
+export function validateCognitoFields(
+  payload: Readonly<Record<string, unknown>>,
+  cognito: NonNullable<IssuerConfig['cognito']>,
+): void {
+  assertStringArrayContainsString(
+    'Token use',
+    payload.token_use,
+    ['id', 'access'],
+    CognitoJwtInvalidTokenUseError,
+  );
+  if (cognito.tokenUse !== null)
+    assertStringEquals('Token use', payload.token_use, cognito.tokenUse, CognitoJwtInvalidTokenUseError);
+  if (cognito.clientId !== null) {
+    const client = payload.token_use === 'id' ? payload.aud : payload.client_id;
+    assertStringArrayContainsString('Client ID', client, cognito.clientId, CognitoJwtInvalidClientIdError);
+  }
+}
+
 /** The characters of the signature that key the verified-token cache (256 bits of it, or more). */
 const CACHE_KEY_CHARS = 43;
 
@@ -104,12 +130,12 @@ const CACHE_KEY_CHARS = 43;
  */
 export function createTokenVerifier(
   config: JwtAuthorizerConfig,
-  options: { readonly fetchImpl?: typeof fetch; readonly events?: VerifierEvents } = {},
+  options: { readonly events?: VerifierEvents } = {},
 ): TokenVerifier {
   const issuers = new Map(config.issuers.map((i) => [i.issuer, i]));
   const byJwksUri = new Map<string, IssuerConfig[]>();
   for (const i of config.issuers) byJwksUri.set(i.jwksUri, [...(byJwksUri.get(i.jwksUri) ?? []), i]);
-  const download = new JwksFetcher(config.jwksTimeoutMs, options.fetchImpl);
+  const download = new JwksFetcher(config.jwksTimeoutMs);
   const keyObjects = new KeyObjectCache();
   // aws-jwt-verify's cache with our fetcher (https, time and size bounds) and our parser (weak keys
   // dropped). Its penalty box limits the downloads that unknown `kid`s cause to one per 10 s per
@@ -226,12 +252,7 @@ export function createTokenVerifier(
         audience: issuer.audience === null ? null : (issuer.audience as string[]),
         ...grace,
       });
-      if (issuer.cognito !== undefined) {
-        validateCognitoJwtFields(payload as never, {
-          tokenUse: issuer.cognito.tokenUse,
-          clientId: issuer.cognito.clientId === null ? null : (issuer.cognito.clientId as string[]),
-        });
-      }
+      if (issuer.cognito !== undefined) validateCognitoFields(payload, issuer.cognito);
     } catch (err) {
       const reason = reasonFor(err);
       if (reason !== undefined) return reason;
