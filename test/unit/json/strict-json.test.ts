@@ -77,7 +77,12 @@ describe('parseStrictJson', () => {
   });
 
   it('counts own members only when Object.prototype has an enumerable property', () => {
-    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true, writable: true });
+    Object.defineProperty(Object.prototype, 'polluted', {
+      value: 1,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
     onTestFinished(() => {
       delete (Object.prototype as Record<string, unknown>).polluted;
     });
