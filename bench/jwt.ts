@@ -38,6 +38,8 @@ export interface JwtAlgorithmResult {
   readonly peers: readonly (Measurement | { readonly name: string; readonly unsupported: string })[];
   /** fast-jwt with its own token cache, the same token again. */
   readonly peerRepeated: Measurement;
+  /** Parts of our path timed alone: where the time over the floor goes. */
+  readonly parts: readonly Measurement[];
 }
 
 const ISSUER_PATH = '/bench-issuer';
@@ -170,6 +172,23 @@ export async function runJwtSection(
         allowedIss: issuer,
         allowedAud: AUDIENCE,
       };
+      // The decision around the verifier: the same authorizer with a verifier that answers at once.
+      const claimsOf = new Map(
+        tokens.map((t) => [t, JSON.parse(Buffer.from(t.split('.')[1] as string, 'base64url').toString())]),
+      );
+      const issuerConfig = config.issuers[0] as (typeof config.issuers)[number];
+      const decisionOnly = ours.createJwtAuthorizer({
+        verifier: {
+          verify: async (t) => ({ ok: true, claims: claimsOf.get(t), issuer: issuerConfig, cached: false }),
+          prefetch: async () => [],
+        },
+        routes: ours.ROUTES,
+        simpleResponses: false,
+        clock: Date.now,
+        observer: noopObserver,
+      });
+      const issuers = new Map([[issuer, issuerConfig]]);
+      const headers = new ours.HeaderCache();
       const fast = fastJwtVerifier(fastJwtOptions);
       const fastCached = fastJwtVerifier({ ...fastJwtOptions, cache: true });
       const cases: Case[] = [
@@ -191,6 +210,11 @@ export async function runJwtSection(
         },
         { name: 'fast-jwt', fn: (i) => fast(pick(i)) },
         { name: 'fast-jwt (cache: true), repeated token', fn: () => fastCached(pick(0)) },
+        {
+          name: '  part: precheck (split, base64url, strict JSON of header and payload)',
+          fn: (i) => ours.precheck(pick(i), issuers, undefined, headers),
+        },
+        { name: '  part: decision around an instant verifier', fn: (i) => decisionOnly(events[i % POOL]) },
       ];
       const unsupported: { name: string; unsupported: string }[] = [];
       if (key.alg === 'EdDSA')
@@ -215,6 +239,8 @@ export async function runJwtSection(
         joseM,
         fastM,
         peerRepeated,
+        precheckM,
+        decisionOnlyM,
         jsonwebtokenM,
       ] = (await measureGroup(cases, options)) as Measurement[];
       const peers: JwtAlgorithmResult['peers'][number][] = [
@@ -232,6 +258,7 @@ export async function runJwtSection(
         verifierRepeated: verifierRepeated as Measurement,
         peers,
         peerRepeated: peerRepeated as Measurement,
+        parts: [precheckM as Measurement, decisionOnlyM as Measurement],
       });
     }
     return results;

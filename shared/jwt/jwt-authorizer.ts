@@ -1,11 +1,11 @@
-import { readBearerToken } from '../apigw/credentials.ts';
+import { bearerCandidate, readBearerToken } from '../apigw/credentials.ts';
 import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
 import { AuthorizerInvocation } from '../authz/invocation.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
 import { scopesOf } from './token-checks.ts';
-import type { TokenVerifier, VerifiedClaims } from './verifier.ts';
+import type { TokenVerifier, Verification, VerifiedClaims } from './verifier.ts';
 
 export { AuthorizerFailureError, unauthorized } from '../authz/invocation.ts';
 
@@ -62,18 +62,30 @@ export function createJwtAuthorizer(
     // Typed explicitly so that TypeScript sees refuse() and fail() end the path (they return never).
     const invocation: AuthorizerInvocation = new AuthorizerInvocation(deps.observer, deps.clock);
     const request = invocation.read(event, deps.simpleResponses);
-    const token = readBearerToken(request);
-    if (!token.ok) invocation.refuse(token.reason);
-    let verification: Awaited<ReturnType<TokenVerifier['verify']>>;
+    // The token is read without scanning it (the verifier checks every character, or finds the very
+    // token in its cache); only when verification fails are the credential rules applied one by
+    // one, and their reason (e.g. credential_scheme) wins over the verifier's.
+    let token = bearerCandidate(request);
+    if (token === undefined) {
+      const read = readBearerToken(request);
+      if (!read.ok) invocation.refuse(read.reason);
+      token = read.value;
+    }
+    let verification: Verification;
     try {
-      verification = await deps.verifier.verify(token.value, deps.clock());
+      const pending = deps.verifier.verify(token, deps.clock());
+      // A cached token is answered synchronously: no await, no extra turn of the event loop.
+      verification = pending instanceof Promise ? await pending : pending;
     } catch (err) {
       invocation.fail('verify the token', err, {
         error: (err as Error).name,
         message: (err as Error).message,
       });
     }
-    if (!verification.ok) invocation.refuse(verification.reason);
+    if (!verification.ok) {
+      const read = readBearerToken(request);
+      invocation.refuse(read.ok ? verification.reason : read.reason);
+    }
     const identity = verification.cached
       ? identityOfCached(verification.claims, verification.issuer.issuer)
       : identityFromClaims(verification.claims, verification.issuer.issuer);

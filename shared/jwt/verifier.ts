@@ -23,9 +23,9 @@ import {
 import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
 import { validateJwtFields } from 'aws-jwt-verify/jwt';
 import { KeyObjectCache } from 'aws-jwt-verify/jwt-verifier';
-import { ExpiringLru } from '../cache/lru.ts';
 import type { Algorithm, IssuerConfig, JwtAuthorizerConfig } from './config.ts';
 import { type DroppedKey, JwksFetcher, JwksUnavailableError, parseJwksDocument } from './jwks.ts';
+import { tokenKey, VerifiedTokenCache } from './token-cache.ts';
 import { HeaderCache, type PrecheckedToken, postcheck, precheck, type TokenProblem } from './token-checks.ts';
 
 /** Claims of a token whose signature and claims were verified. */
@@ -43,8 +43,11 @@ export type Verification =
 
 /** Verifies bearer tokens. The seam that tests fake and the benchmark measures. */
 export interface TokenVerifier {
-  /** @throws JwksUnavailableError when keys cannot be had: the caller must fail, not deny. */
-  verify(token: string, nowMs: number): Promise<Verification>;
+  /**
+   * A repeated token is answered synchronously from the cache; any other returns a promise.
+   * @throws JwksUnavailableError (or rejects with it) when keys cannot be had: fail, never deny.
+   */
+  verify(token: string, nowMs: number): Verification | Promise<Verification>;
   /**
    * Loads every issuer's keys: seeded ones (`jwks`, `jwksFile`) at once, the others by download.
    * Resolves to the issuers whose keys could not be loaded.
@@ -114,9 +117,6 @@ export function validateCognitoFields(
   }
 }
 
-/** The characters of the signature that key the verified-token cache (256 bits of it, or more). */
-const CACHE_KEY_CHARS = 43;
-
 /**
  * The production verifier. Each token is decoded once, by our strict prechecks; aws-jwt-verify then
  * does what it is good at: the JWKS download, cache and penalty box (`SimpleJwksCache`, with our
@@ -163,10 +163,9 @@ export function createTokenVerifier(
   });
   const loaded = new Set<string>();
   const headers = new HeaderCache();
-  const verified = new ExpiringLru<
-    string,
-    { readonly token: string; readonly claims: VerifiedClaims; readonly issuer: IssuerConfig }
-  >(config.tokenCacheSize);
+  const verified = new VerifiedTokenCache<{ readonly claims: VerifiedClaims; readonly issuer: IssuerConfig }>(
+    config.tokenCacheSize,
+  );
   const limits = { clockSkewSeconds: config.clockSkewSeconds, maxLifetimeSeconds: config.maxLifetimeSeconds };
   const grace = { graceSeconds: config.clockSkewSeconds };
 
@@ -181,15 +180,22 @@ export function createTokenVerifier(
     }
   }
 
-  /** The JWK for the token's kid: from the cache, else one download (penalty box permitting). */
-  async function keyFor(token: PrecheckedToken): Promise<JwkWithKid | TokenProblem> {
-    const uri = token.issuer.jwksUri;
+  /** The JWK for the token's kid: from the cache (synchronously), else one download (penalty box permitting). */
+  function keyFor(token: PrecheckedToken): JwkWithKid | Promise<JwkWithKid | TokenProblem> {
     const decomposed = { header: { kid: token.kid, alg: token.algorithm } } as unknown as DecomposedJwt;
     try {
-      return jwksCache.getCachedJwk(uri, decomposed);
+      return jwksCache.getCachedJwk(token.issuer.jwksUri, decomposed);
     } catch {
-      // Not in the cached set (a rotated key, or a junk kid): the library's download path below.
+      // Not in the cached set (a rotated key, or a junk kid): the library's download path.
+      return downloadKeyFor(token, decomposed);
     }
+  }
+
+  async function downloadKeyFor(
+    token: PrecheckedToken,
+    decomposed: DecomposedJwt,
+  ): Promise<JwkWithKid | TokenProblem> {
+    const uri = token.issuer.jwksUri;
     try {
       return await jwksCache.getJwk(uri, decomposed);
     } catch (err) {
@@ -284,31 +290,33 @@ export function createTokenVerifier(
       return failed;
     },
 
-    async verify(token, nowMs) {
-      // The cache key is the signature's tail (cheap, and unique among real signatures); a hit
-      // counts only when the whole token is the one verified, so no hashing is needed.
-      const key = token.slice(-CACHE_KEY_CHARS);
-      const hit = verified.get(key, nowMs);
-      if (hit !== undefined && hit.token === token)
-        return { ok: true, claims: hit.claims, issuer: hit.issuer, cached: true };
-
-      const pre = precheck(token, issuers, config.requiredTyp, headers);
-      if (!pre.ok) return pre;
-      const checked = pre.value;
-      const issuer = checked.issuer;
-      // Keys that failed to load at init (or since) are retried now; if they still cannot be had
-      // the invocation fails (API Gateway answers 500 and caches nothing): never Allow, never Deny.
-      if (!loaded.has(issuer.jwksUri)) await loadKeys(issuer);
-      const jwk = await keyFor(checked);
-      if (typeof jwk === 'string') return { ok: false, reason: jwk };
-      const problem =
-        signatureValid(token, checked, jwk) ??
-        claimsValid(checked.payload, issuer) ??
-        postcheck(checked.payload, nowMs / 1000, limits);
-      if (problem !== undefined) return { ok: false, reason: problem };
-      const claims = checked.payload;
-      verified.set(key, { token, claims, issuer }, (claims.exp as number) * 1000);
-      return { ok: true, claims, issuer, cached: false };
+    verify(token, nowMs) {
+      // Keyed by the signature's tail; a hit counts only for the whole token verified (token-cache.ts).
+      const key = tokenKey(token);
+      const hit = verified.get(key, token, nowMs);
+      if (hit !== undefined) return { ok: true, claims: hit.claims, issuer: hit.issuer, cached: true };
+      return verifyUncached(token, key, nowMs);
     },
   };
+
+  async function verifyUncached(token: string, key: number, nowMs: number): Promise<Verification> {
+    const pre = precheck(token, issuers, config.requiredTyp, headers);
+    if (!pre.ok) return pre;
+    const checked = pre.value;
+    const issuer = checked.issuer;
+    // Keys that failed to load at init (or since) are retried now; if they still cannot be had
+    // the invocation fails (API Gateway answers 500 and caches nothing): never Allow, never Deny.
+    if (!loaded.has(issuer.jwksUri)) await loadKeys(issuer);
+    const found = keyFor(checked);
+    const jwk = found instanceof Promise ? await found : found;
+    if (typeof jwk === 'string') return { ok: false, reason: jwk };
+    const problem =
+      signatureValid(token, checked, jwk) ??
+      claimsValid(checked.payload, issuer) ??
+      postcheck(checked.payload, nowMs / 1000, limits);
+    if (problem !== undefined) return { ok: false, reason: problem };
+    const claims = checked.payload;
+    verified.set(key, token, { claims, issuer }, (claims.exp as number) * 1000);
+    return { ok: true, claims, issuer, cached: false };
+  }
 }

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuthorizerRequest } from '../../../shared/apigw/authorizer-request.ts';
-import { readBearerToken } from '../../../shared/apigw/credentials.ts';
+import { bearerCandidate, readBearerToken } from '../../../shared/apigw/credentials.ts';
 
 /** The rules written out one by one (RFC 6750 §2.1): the reference the fast path is held to. */
 function stepByStep(value: string): string | undefined {
@@ -54,6 +54,41 @@ describe('readBearerToken', () => {
           const result = readBearerToken(requestWith(value));
           const expected = stepByStep(value);
           expect(result.ok ? result.value : undefined).toBe(expected);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('reads, without scanning, the same token whenever the rules accept one (bearerCandidate)', () => {
+    const piece = fc.constantFrom(
+      'Bearer',
+      'bearer',
+      'BEARER',
+      'Basic',
+      ' ',
+      '  ',
+      '\t',
+      ',',
+      'eyJh',
+      '.',
+      'c2ln',
+      '_-',
+      '+',
+      'é',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 10 }).map((parts) => parts.join('')),
+        (value) => {
+          const request = requestWith(value);
+          const read = readBearerToken(request);
+          const candidate = bearerCandidate(request);
+          // Accepted by the rules ⇒ the candidate is that token.
+          if (read.ok) expect(candidate).toBe(read.value);
+          // A candidate the verifier could accept (a compact JWS) ⇒ the rules accept it too.
+          if (candidate !== undefined && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(candidate))
+            expect(read).toEqual({ ok: true, value: candidate });
         },
       ),
       { numRuns: 20_000 },
