@@ -172,14 +172,13 @@ export async function runJwtSection(
         allowedIss: issuer,
         allowedAud: AUDIENCE,
       };
-      // The decision around the verifier: the same authorizer with a verifier that answers at once.
-      const claimsOf = new Map(
-        tokens.map((t) => [t, JSON.parse(Buffer.from(t.split('.')[1] as string, 'base64url').toString())]),
-      );
+      // The decision around the verifier: the same authorizer with a verifier that answers at once
+      // (one claims object, not marked cached, so the identity is derived every time).
+      const claims = JSON.parse(Buffer.from(pick(0).split('.')[1] as string, 'base64url').toString());
       const issuerConfig = config.issuers[0] as (typeof config.issuers)[number];
       const decisionOnly = ours.createJwtAuthorizer({
         verifier: {
-          verify: async (t) => ({ ok: true, claims: claimsOf.get(t), issuer: issuerConfig, cached: false }),
+          verify: () => ({ ok: true, claims, issuer: issuerConfig, cached: false }),
           prefetch: async () => [],
         },
         routes: ours.ROUTES,

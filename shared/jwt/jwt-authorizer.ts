@@ -18,15 +18,46 @@ export interface JwtAuthorizerDeps {
   readonly observer: Observer;
 }
 
+/** A token's scopes, as the list the policy cache knows and the context's space-separated text. */
+interface Scopes {
+  readonly list: readonly string[];
+  readonly text: string;
+}
+
+// Tokens of one issuer carry a handful of distinct scope claims: each is parsed, and its scope set
+// registered with the policy cache (which then answers without sorting and joining it), once.
+// Bounded: a flood of distinct claims costs parsing, never memory.
+const scopesByClaim = new Map<string, Scopes>();
+
+function scopesFor(claims: VerifiedClaims): Scopes {
+  const claim = claims.scope;
+  const reusable = typeof claim === 'string' && claims.scp === undefined;
+  if (reusable) {
+    const known = scopesByClaim.get(claim);
+    if (known !== undefined) return known;
+  }
+  const list = scopesOf(claims);
+  const scopes = { list, text: list.join(' ') };
+  if (reusable && scopesByClaim.size < 256) {
+    scopeSetOf(list);
+    scopesByClaim.set(claim, scopes);
+  }
+  return scopes;
+}
+
+function clientIdOf(claims: VerifiedClaims): string {
+  if (typeof claims.client_id === 'string') return claims.client_id;
+  if (typeof claims.azp === 'string') return claims.azp;
+  return typeof claims.cid === 'string' ? claims.cid : '';
+}
+
 /** What the authorizer puts in the context: who, with which scopes, from which client and issuer. */
 export function identityFromClaims(claims: VerifiedClaims, issuer: string): Identity {
-  const scopes = scopesOf(claims);
-  const clientId =
-    [claims.client_id, claims.azp, claims.cid].find((v): v is string => typeof v === 'string') ?? '';
+  const scopes = scopesFor(claims);
   return {
     principalId: claims.sub as string,
-    scopes,
-    context: { principal: claims.sub as string, scopes: scopes.join(' '), clientId, issuer },
+    scopes: scopes.list,
+    context: { principal: claims.sub as string, scopes: scopes.text, clientId: clientIdOf(claims), issuer },
   };
 }
 
