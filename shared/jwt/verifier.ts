@@ -220,7 +220,7 @@ export function createTokenVerifier(
     // algorithm, or of another type or curve, never verifies this token (no algorithm confusion).
     if (jwk.alg !== undefined && jwk.alg !== alg) return 'alg_not_allowed';
     if (jwk.kty !== rule.kty || (rule.crv !== undefined && jwk.crv !== rule.crv)) return 'alg_not_allowed';
-    const signature = Buffer.from(token.slice(checked.signingInputLength + 1), 'base64url');
+    const signature = checked.signature;
     // A wrong-length ECDSA/EdDSA signature is refused here; node:crypto would throw on some.
     if (rule.bytes !== undefined && signature.length !== rule.bytes) return 'signature_invalid';
     let key: KeyObject;
