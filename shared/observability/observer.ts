@@ -10,6 +10,7 @@
  * (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_LOG_LEVEL`,
  * `POWERTOOLS_LOGGER_SAMPLE_RATE`), as are Lambda's own (`AWS_LAMBDA_LOG_LEVEL`, JSON log format).
  */
+import { writeSync } from 'node:fs';
 import { type Env, EnvReader } from '../config/env.ts';
 
 /** What a function decided for one invocation. Never holds a credential. */
@@ -252,21 +253,44 @@ export function createObserver(config: ObserverConfig, kind: ObservedKind, io: O
   };
 }
 
+// Set once a write could not complete at once: from then on every line goes through the stream,
+// behind what it still buffers, so lines never overtake one another.
+let throughStream = false;
+
 /**
- * The observer as the functions wire it: variables from `env`, lines to stdout. Lines go through
- * `process.stdout`, not `console`: under Lambda's JSON log format the runtime wraps console output
- * in its own JSON (the EMF block would become a string CloudWatch does not read), while a JSON line
- * written to stdout is kept as it is, its `level` and `timestamp` used for filtering.
+ * Writes a line to stdout (fd 1) with one system call. Not `console`: under Lambda's JSON log format
+ * the runtime wraps console output in its own JSON (the EMF block would become a string that
+ * CloudWatch does not read), while a JSON line on stdout is kept as it is, its `level` and
+ * `timestamp` used for filtering. Not `process.stdout` either, on the usual path: creating that
+ * stream costs a cold start several milliseconds (docs/performance.md). If the descriptor cannot
+ * take a whole line (a non-blocking pipe that is full), that line and all later ones go through
+ * `process.stdout`, which buffers them in order.
  */
+export function writeToStdout(line: string): void {
+  if (throughStream) {
+    process.stdout.write(line);
+    return;
+  }
+  let written = 0;
+  try {
+    written = writeSync(1, line);
+  } catch {
+    // EAGAIN on a full non-blocking pipe: nothing was written.
+  }
+  if (written === 0 || written < Buffer.byteLength(line)) {
+    throughStream = true;
+    process.stdout.write(written === 0 ? line : Buffer.from(line).subarray(written));
+  }
+}
+
+/** The observer as the functions wire it: variables from `env`, lines to stdout. */
 export function lambdaObserver(
   defaultService: string,
   kind: ObservedKind,
   env: Env = process.env,
 ): LambdaObserver {
   return createObserver(readObserverConfig(env, defaultService), kind, {
-    write: (line) => {
-      process.stdout.write(line);
-    },
+    write: writeToStdout,
     now: Date.now,
     traceHeader: () => process.env._X_AMZN_TRACE_ID,
     random: Math.random,
