@@ -17,6 +17,20 @@ function jsonLines(text: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/**
+ * The log stream once it holds `count` lines with metrics: a function's stdout reaches the test
+ * through a pipe of its own, possibly after the invocation's answer (which comes through IPC).
+ */
+async function settledLines(logs: () => string, count: number): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 5000;
+  let lines = jsonLines(logs());
+  while (lines.filter((l) => '_aws' in l).length < count && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    lines = jsonLines(logs());
+  }
+  return lines;
+}
+
 /** Asserts the metric contract on every line that carries metrics; returns those lines. */
 function metricLines(lines: Record<string, unknown>[], service: string): Record<string, unknown>[] {
   const withMetrics = lines.filter((l) => '_aws' in l);
@@ -57,9 +71,9 @@ describe('decision log and metrics', () => {
     await bundle.runtime.invoke(restEvent(`Bearer ${token}`));
     await bundle.runtime.invoke(restEvent(`Bearer ${token}`));
     await bundle.runtime.invoke(restEvent(`Bearer ${token.slice(0, -8)}AAAAAAAA`));
+    const lines = await settledLines(bundle.logs, 3);
     const text = bundle.logs();
     await bundle.close();
-    const lines = jsonLines(text);
 
     const decisions = lines.filter((l) => l.message === 'decision');
     expect(decisions.map((d) => d.cold_start)).toEqual([true, false, false]);
@@ -108,7 +122,7 @@ describe('decision log and metrics', () => {
     const token = sign({ alg: 'RS256', kid: key.kid }, claims(), key.privateKey, 'RS256');
 
     await bundle.runtime.invoke(restEvent(`Bearer ${token}`));
-    const lines = jsonLines(bundle.logs());
+    const lines = await settledLines(bundle.logs, 1);
     await bundle.close();
 
     const [decision] = metricLines(lines, 'jwt-authorizer');
@@ -128,7 +142,7 @@ describe('decision log and metrics', () => {
 
     await bundle.runtime.invoke(createOrderEvent('{"not":"an order"}'));
     await bundle.runtime.invoke(createOrderEvent(JSON.stringify(VALID_ORDER)));
-    const lines = jsonLines(bundle.logs());
+    const lines = await settledLines(bundle.logs, 2);
     await bundle.close();
 
     const [invalid, unreachable] = metricLines(lines, 'request-validator');
@@ -153,7 +167,7 @@ describe('decision log and metrics', () => {
     const token = sign({ alg: 'RS256', kid: key.kid }, claims(), key.privateKey, 'RS256');
 
     await bundle.runtime.invoke(restEvent(`Bearer ${token}`));
-    const lines = jsonLines(bundle.logs());
+    const lines = await settledLines(bundle.logs, 1);
     await bundle.close();
 
     expect(lines.filter((l) => l.message === 'decision')).toEqual([]);
