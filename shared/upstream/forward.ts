@@ -287,7 +287,8 @@ export function createForwarder(
           } else chunks.push(chunk);
         });
         res.on('error', () => finish({ ok: false, reason: 'upstream_unreachable' }));
-        res.on('aborted', () => finish({ ok: false, reason: 'upstream_unreachable' }));
+        // A connection closed before the end of the answer (`end` has settled otherwise).
+        res.on('close', () => finish({ ok: false, reason: 'upstream_unreachable' }));
         res.on('end', () =>
           finish({
             status: res.statusCode ?? 502,

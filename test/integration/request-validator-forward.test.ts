@@ -48,6 +48,12 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-length': '100000' }).end('x'.repeat(100_000));
         return;
       }
+      if (url.includes('cut-short')) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"partial":');
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
       if (url.includes('huge-streamed')) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         for (let i = 0; i < 100; i++) res.write('y'.repeat(1000));
@@ -220,6 +226,13 @@ describe('forwarding to a loopback backend', () => {
   it('answers upstream_timeout when the backend is too slow', async () => {
     const result = await forward({ timeoutMs: 200 })(request({ pathParams: { id: 'slow' } }));
     expect(result).toEqual({ ok: false, reason: 'upstream_timeout' });
+  });
+
+  it('answers upstream_unreachable when the backend closes the connection mid-answer', async () => {
+    expect(await forward()(request({ pathParams: { id: 'cut-short' } }))).toEqual({
+      ok: false,
+      reason: 'upstream_unreachable',
+    });
   });
 
   it('answers upstream_unreachable when nothing listens', async () => {
