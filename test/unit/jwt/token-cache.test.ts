@@ -20,7 +20,8 @@ describe('VerifiedTokenCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('keeps a recently used entry over an unused one when full (second chance)', () => {
+  it('makes room in a pair of slots by replacing the one used less recently', () => {
+    // Capacity 2: one pair, every key lands in it.
     const cache = new VerifiedTokenCache<number>(2);
     cache.set(1, 'ta', 1, 10_000);
     cache.set(2, 'tb', 2, 10_000);
@@ -30,6 +31,15 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get(1, 'ta', 0)).toBe(1);
     expect(cache.get(2, 'tb', 0)).toBeUndefined();
     expect(cache.get(3, 'tc', 0)).toBe(3);
+    expect(cache.size).toBe(2);
+  });
+
+  it('keeps one entry per token when the same token is stored again', () => {
+    const cache = new VerifiedTokenCache<number>(2);
+    cache.set(1, 'ta', 1, 10_000);
+    cache.set(1, 'ta', 2, 10_000);
+    expect(cache.size).toBe(1);
+    expect(cache.get(1, 'ta', 0)).toBe(2);
   });
 
   it('caches nothing with capacity 0', () => {
@@ -42,16 +52,25 @@ describe('VerifiedTokenCache', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 8 }),
-        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 20 })), { maxLength: 200 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 3 })), {
+          maxLength: 200,
+        }),
         (capacity, ops) => {
           const cache = new VerifiedTokenCache<number>(capacity);
-          for (const [isSet, n] of ops) {
-            if (isSet) cache.set(n, `t${n}`, n, 10_000);
-            else {
-              const got = cache.get(n, `t${n}`, 0);
-              if (got !== undefined) expect(got).toBe(n);
+          let last: readonly [number, string] | undefined;
+          for (const [isSet, n, variant] of ops) {
+            // Several tokens share each key: only the very token stored may answer.
+            const token = `t${n}-${variant}`;
+            if (isSet) {
+              cache.set(n, token, n * 10 + variant, 10_000);
+              last = [n, token];
+            } else {
+              const got = cache.get(n, token, 0);
+              if (got !== undefined) expect(got).toBe(n * 10 + variant);
             }
             expect(cache.size).toBeLessThanOrEqual(capacity);
+            // The token stored last is always there.
+            if (last !== undefined) expect(cache.get(last[0], last[1], 0)).toBeDefined();
           }
         },
       ),
