@@ -124,8 +124,8 @@ export function validateCognitoFields(
  * (`validateJwtFields`, and the Cognito ones). The signature check itself is ours, one
  * `crypto.verify` over bytes we already hold: the library's `verify()` would decode and parse the
  * token a second time (with a more lenient base64 and JSON than ours) and check RSA and ECDSA
- * through a `createVerify` object fed base64 text, which made a first-seen RS256 decision cost about
- * 2× the `crypto.verify` floor instead of 1.4× (docs/performance.md). Our postchecks follow, and a
+ * through a `createVerify` object fed base64 text: on a first-seen RS256 token that cost about a
+ * third of a `crypto.verify` more (docs/performance.md). Our postchecks follow, and a
  * verified token is remembered until its `exp`, so a repeated token skips all of it.
  */
 export function createTokenVerifier(
