@@ -8,7 +8,7 @@ function childLines(touchStream: boolean): string[] {
     "import { writeToStdout } from './shared/observability/observer.ts';",
     touchStream ? 'process.stdout.write(\'{"n":-1}\\n\');' : '',
     "const pad = 'x'.repeat(3000);",
-    'for (let n = 0; n < 500; n++) writeToStdout(`${JSON.stringify({ n, pad, note: "é\\u2028" })}\\n`);',
+    'for (let n = 0; n < 500; n++) writeToStdout(JSON.stringify({ n, pad, note: "é\\u2028" }) + "\\n");',
   ].join('\n');
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     encoding: 'utf8',
