@@ -1,0 +1,65 @@
+/**
+ * Reading requests and writing responses on the gateway's sockets, shared by the REST and HTTP API
+ * pipelines.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InvocationResult } from '../lambda/runtime.ts';
+import type { LocalIamCredential } from './sigv4.ts';
+
+/** What a pipeline needs from the running gateway. */
+export interface HandlerDeps {
+  readonly invoke: (logicalId: string, event: unknown) => Promise<InvocationResult>;
+  readonly clock: () => number;
+  readonly region: string;
+  readonly accountId: string;
+  readonly accessLog: (line: string) => void;
+  readonly info: (line: string) => void;
+  readonly maxBodyBytes: number;
+  /** Every API's authorizer cache is registered here (flushed on rebuilds). */
+  readonly caches: { clear(): void }[];
+  /** Local IAM credentials by access key id (for AWS_IAM routes). */
+  readonly iamCredential: (accessKeyId: string) => LocalIamCredential | undefined;
+  /** The port this API listens on (X-Forwarded-Port). */
+  readonly port: () => number;
+}
+
+/** Reads the body up to `limit` bytes; `too_large` beyond (the rest is drained). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else if (!over) chunks.push(chunk);
+    });
+    req.on('end', () => resolvePromise(over ? 'too_large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The path (still percent-encoded) and query of a request target. Split by hand: `new URL('//x/y',
+ * base)` would read `x` as a host and lose the path.
+ */
+export function splitTarget(target: string): { readonly path: string; readonly query: string } {
+  const q = target.indexOf('?');
+  return { path: q < 0 ? target : target.slice(0, q), query: q < 0 ? '' : target.slice(q + 1) };
+}
+
+/** The caller's IP as API Gateway reports it (IPv4-mapped IPv6 unwrapped). */
+export function sourceIpOf(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+}
+
+/** Writes a complete response. */
+export function writeResponse(
+  res: ServerResponse,
+  status: number,
+  headers: Readonly<Record<string, string | readonly string[]>>,
+  body: Buffer | string,
+): void {
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
