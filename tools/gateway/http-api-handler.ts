@@ -124,8 +124,8 @@ export function httpApiHandler(
       usage: undefined,
       errorType: undefined,
     };
-    const send = (reply: HttpApiReply, errorType?: GatewayResponseType) => {
-      const final = api.cors === undefined ? reply : withCors(api.cors, req.rawHeaders, reply);
+    const send = (reply: HttpApiReply, errorType?: GatewayResponseType, preflight = false) => {
+      const final = api.cors === undefined || preflight ? reply : withCors(api.cors, req.rawHeaders, reply);
       const headers: Record<string, string | string[]> = {};
       for (const [name, values] of final.headers)
         headers[name] = values.length === 1 ? (values[0] as string) : [...values];
@@ -163,7 +163,7 @@ export function httpApiHandler(
       headersIn.origin !== undefined &&
       headersIn['access-control-request-method'] !== undefined
     )
-      return send(preflightReply(api.cors, req.rawHeaders));
+      return send(preflightReply(api.cors, req.rawHeaders), undefined, true);
 
     const matched = match(method, target.path);
     if (matched === undefined) return fail('NOT_FOUND', 'RESOURCE_NOT_FOUND');

@@ -88,6 +88,7 @@ describe('gatewayResponse', () => {
       },
       ResponseTemplates: {
         'application/json':
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: an API Gateway reference, not a JS placeholder
           '{"path":"$context.path","tenant":"$context.authorizer.tenant","region":"${stageVariables.region}"}',
       },
     });
