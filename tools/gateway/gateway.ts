@@ -108,6 +108,8 @@ export interface RunningGateway {
   environmentOf(logicalId: string): Readonly<Record<string, string>> | undefined;
   /** Lambda invocations so far, by function logical ID (tests assert authorizer invocations). */
   invocations(logicalId: string): number;
+  /** Region of the ARNs and of SigV4 credential scopes. */
+  readonly region: string;
   /** The local IAM credentials (empty when no route is `AWS_IAM`); the banner prints them. */
   readonly iamCredentials: readonly {
     readonly accessKeyId: string;
@@ -387,6 +389,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       services,
       environmentOf: (id) => environments.get(id),
       invocations: (id) => pool.count(id),
+      region,
       iamCredentials: credentials.map((c) => ({
         accessKeyId: c.accessKeyId,
         secretAccessKey: c.secretAccessKey,
