@@ -1,38 +1,7 @@
 // SigV4-signed requests for tests, signed by the AWS SDK's own signer (@smithy/signature-v4), the
 // way a service calling an AWS_IAM route signs them.
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-
-class Sha256 {
-  readonly #key: Uint8Array | undefined;
-  #hash: Hash | Hmac;
-  constructor(key?: string | ArrayBuffer | ArrayBufferView) {
-    this.#key =
-      key === undefined
-        ? undefined
-        : typeof key === 'string'
-          ? Buffer.from(key)
-          : ArrayBuffer.isView(key)
-            ? new Uint8Array(key.buffer, key.byteOffset, key.byteLength)
-            : new Uint8Array(key);
-    this.#hash = this.#key === undefined ? createHash('sha256') : createHmac('sha256', this.#key);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(
-      typeof data === 'string'
-        ? Buffer.from(data)
-        : ArrayBuffer.isView(data)
-          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-          : new Uint8Array(data),
-    );
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-  reset(): void {
-    this.#hash = this.#key === undefined ? createHash('sha256') : createHmac('sha256', this.#key);
-  }
-}
+import { Sha256 } from '../../tools/gateway/sigv4.ts';
 
 /** Options of {@link signedFetch}. */
 export interface SignOptions {

@@ -5,20 +5,12 @@
  * mapping of a function's result back to HTTP, including 2.0's inferred responses. Pure.
  */
 import type { HttpApiModel, HttpRouteModel } from './http-api-model.ts';
+import { clfTime, type HttpReply, type HttpRequest, resultStatus } from './proxy-event.ts';
 import type { RouteMatch } from './route-matcher.ts';
 import type { IamPrincipal } from './sigv4.ts';
 
-/** An HTTP request as the HTTP API pipeline sees it. */
-export interface HttpApiRequest {
-  readonly method: string;
-  /** Path as sent (percent-encoded), without the query. */
-  readonly path: string;
-  readonly query: string;
-  /** Node's `rawHeaders` pairs, with the headers API Gateway adds. */
-  readonly rawHeaders: readonly string[];
-  readonly body: Buffer;
-  readonly sourceIp: string;
-}
+/** An HTTP request as the HTTP API pipeline sees it (the same facts as a REST request). */
+export type HttpApiRequest = HttpRequest;
 
 /** Facts about the request for `requestContext`. */
 export interface HttpApiFacts {
@@ -116,10 +108,6 @@ function bodyOf(req: HttpApiRequest): { body?: string; isBase64Encoded: boolean 
     : { body: req.body.toString('base64'), isBase64Encoded: true };
 }
 
-function time(nowMs: number): string {
-  return new Date(nowMs).toUTCString().replace(/^\w+, (\d+) (\w+) (\d+) ([\d:]+) GMT$/, '$1/$2/$3:$4 +0000');
-}
-
 /** `requestContext` of payload 2.0 (authorizer added by the caller). */
 function requestContextV2(
   req: HttpApiRequest,
@@ -141,7 +129,7 @@ function requestContextV2(
     requestId: facts.requestId,
     routeKey: route.routeKey,
     stage: facts.api.stageName,
-    time: time(facts.nowMs),
+    time: clfTime(facts.nowMs),
     timeEpoch: facts.nowMs,
   };
 }
@@ -266,7 +254,7 @@ function requestContextV1(
     path: reportedPath(facts, req.path),
     protocol: 'HTTP/1.1',
     requestId: facts.requestId,
-    requestTime: time(facts.nowMs),
+    requestTime: clfTime(facts.nowMs),
     requestTimeEpoch: facts.nowMs,
     resourceId: route.routeKey,
     resourcePath: route.path,
@@ -341,11 +329,7 @@ export function authorizerEvent(
 }
 
 /** An HTTP reply from a function's result. */
-export interface HttpApiReply {
-  readonly status: number;
-  readonly headers: ReadonlyMap<string, readonly string[]>;
-  readonly body: Buffer;
-}
+export type HttpApiReply = HttpReply;
 
 function scalar(v: unknown): v is string | number | boolean {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
@@ -367,11 +351,8 @@ export function resultV2(result: unknown): HttpApiReply | undefined {
     };
   }
   const r = result as Record<string, unknown>;
-  const status = typeof r.statusCode === 'string' ? Number(r.statusCode) : r.statusCode;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
-    return undefined;
-  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return undefined;
-  if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return undefined;
+  const status = resultStatus(r);
+  if (status === undefined) return undefined;
   const headers = new Map<string, string[]>();
   if (r.headers !== undefined && r.headers !== null) {
     if (typeof r.headers !== 'object' || Array.isArray(r.headers)) return undefined;

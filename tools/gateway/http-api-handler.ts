@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AccessLogEntry, accessLogLine } from './access-log.ts';
+import { accessLogLine } from './access-log.ts';
 import type { GatewayResponseType } from './gateway-responses.ts';
 import { authorizeHttp, checkIdentitySources, type HttpAuthorizerCache } from './http-api-authorize.ts';
 import {
@@ -23,10 +23,17 @@ import {
 } from './http-api-event.ts';
 import type { HttpApiModel, HttpCorsModel } from './http-api-model.ts';
 import { authorizeIam } from './iam-authorize.ts';
-import { invokeIntegration } from './integration.ts';
+import { failureNote, invokeIntegration } from './integration.ts';
 import { localApiId } from './model.ts';
 import { newTraceId, proxyResult, withGatewayHeaders } from './proxy-event.ts';
-import { type HandlerDeps, readBody, sourceIpOf, splitTarget, writeResponse } from './request-io.ts';
+import {
+  type HandlerDeps,
+  newAccessEntry,
+  readBody,
+  sourceIpOf,
+  splitTarget,
+  writeResponse,
+} from './request-io.ts';
 import { httpRouteMatcher } from './route-matcher.ts';
 import { ThrottleBuckets } from './usage-plans.ts';
 
@@ -110,20 +117,7 @@ export function httpApiHandler(
     const method = (req.method ?? 'GET').toUpperCase();
     const sourceIp = sourceIpOf(req);
     const nowMs = Date.now();
-    const entry: AccessLogEntry = {
-      requestId,
-      api: api.logicalId,
-      method,
-      route: undefined,
-      status: 0,
-      latencyMs: 0,
-      principal: undefined,
-      authorizer: 'none',
-      cacheHit: undefined,
-      resourcePolicy: undefined,
-      usage: undefined,
-      errorType: undefined,
-    };
+    const entry = newAccessEntry(requestId, api.logicalId, method);
     const send = (reply: HttpApiReply, errorType?: GatewayResponseType, preflight = false) => {
       const final = api.cors === undefined || preflight ? reply : withCors(api.cors, req.rawHeaders, reply);
       const headers: Record<string, string | string[]> = {};
@@ -251,29 +245,15 @@ export function httpApiHandler(
       event,
       route.timeoutMs,
     );
-    switch (outcome.kind) {
-      case 'request_too_large':
-        deps.info(
-          `gateway: ${route.functionLogicalId}: the event is ${outcome.bytes} bytes, over Lambda's 6 MB`,
-        );
-        return fail('TOO_LARGE', 'REQUEST_TOO_LARGE');
-      case 'integration_timeout':
-        deps.info(
-          `gateway: ${route.functionLogicalId}: no answer within the integration timeout (${outcome.timeoutMs} ms)`,
-        );
-        return fail('UNAVAILABLE', 'INTEGRATION_TIMEOUT');
-      case 'response_too_large':
-        deps.info(
-          `gateway: ${route.functionLogicalId}: the result is ${outcome.bytes} bytes, over Lambda's 6 MB`,
-        );
-        return fail('INTERNAL', 'DEFAULT_5XX');
-      case 'function_error':
-        deps.info(
-          `gateway: ${route.functionLogicalId} failed: ${outcome.errorType}: ${outcome.errorMessage}`,
-        );
-        return fail('INTERNAL', 'DEFAULT_5XX');
-      case 'ok':
-        break;
+    if (outcome.kind !== 'ok') {
+      deps.info(failureNote(route.functionLogicalId, outcome));
+      const answers = {
+        request_too_large: () => fail('TOO_LARGE', 'REQUEST_TOO_LARGE'),
+        integration_timeout: () => fail('UNAVAILABLE', 'INTEGRATION_TIMEOUT'),
+        response_too_large: () => fail('INTERNAL', 'DEFAULT_5XX'),
+        function_error: () => fail('INTERNAL', 'DEFAULT_5XX'),
+      };
+      return answers[outcome.kind]();
     }
     const reply = route.payloadFormat === '2.0' ? resultV2(outcome.result) : proxyResult(outcome.result);
     if (reply === undefined) return fail('INTERNAL', 'DEFAULT_5XX');

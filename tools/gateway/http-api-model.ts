@@ -15,6 +15,7 @@ import {
   deployed,
   type IdentitySource,
   list,
+  mentions,
   mergeGlobals,
   obj,
   refersTo,
@@ -232,14 +233,18 @@ function refuseRestOnlyFeatures(template: Template, stack: LocalStack, httpApiId
           );
       }
     }
-    if (resource.Type === 'AWS::WAFv2::WebACLAssociation') {
-      const text = JSON.stringify(resource.Properties ?? {});
-      const http = httpApiIds.find((h) => new RegExp(`\\$\\{${h}[.}]|"Ref":"${h}"`).test(text));
-      if (http !== undefined)
-        throw new TemplateError(
-          `${id}: AWS WAF cannot be associated with an HTTP API (${http}) (docs/local-gateway.md#http-apis)`,
-        );
-    }
+    const http = httpApiIds.find((h) => mentions(resource.Properties, h));
+    if (http === undefined) continue;
+    if (resource.Type === 'AWS::WAFv2::WebACLAssociation')
+      throw new TemplateError(
+        `${id}: AWS WAF cannot be associated with an HTTP API (${http}) (docs/local-gateway.md#http-apis)`,
+      );
+    // Explicit API Gateway v2 resources would change the API's answers without changing the local
+    // ones; custom domains and API mappings change only the address.
+    if (resource.Type.startsWith('AWS::ApiGatewayV2::') && !/::(DomainName|ApiMapping)$/.test(resource.Type))
+      throw new TemplateError(
+        `${id}: ${resource.Type} attached to ${http} is not emulated by the local gateway (docs/local-gateway.md#http-apis)`,
+      );
   }
 }
 

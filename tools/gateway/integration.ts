@@ -40,3 +40,20 @@ export async function invokeIntegration(
   if (responseBytes > LAMBDA_PAYLOAD_LIMIT_BYTES) return { kind: 'response_too_large', bytes: responseBytes };
   return { kind: 'ok', result: result.result };
 }
+
+/** The line the gateway prints for a failed integration call (function logs stay the function's). */
+export function failureNote(
+  functionLogicalId: string,
+  outcome: Exclude<IntegrationOutcome, { kind: 'ok' }>,
+): string {
+  switch (outcome.kind) {
+    case 'request_too_large':
+      return `gateway: ${functionLogicalId}: the event is ${outcome.bytes} bytes, over Lambda's 6 MB`;
+    case 'response_too_large':
+      return `gateway: ${functionLogicalId}: the result is ${outcome.bytes} bytes, over Lambda's 6 MB`;
+    case 'integration_timeout':
+      return `gateway: ${functionLogicalId}: no answer within the integration timeout (${outcome.timeoutMs} ms)`;
+    case 'function_error':
+      return `gateway: ${functionLogicalId} failed: ${outcome.errorType}: ${outcome.errorMessage}`;
+  }
+}

@@ -456,6 +456,52 @@ function eventRoute(
   };
 }
 
+/** True when a resource's properties mention the resource `logicalId` (`!Ref`, `!GetAtt`, `!Sub`). */
+export function mentions(properties: unknown, logicalId: string): boolean {
+  const text = JSON.stringify(properties ?? {});
+  return (
+    text.includes(`"Ref":"${logicalId}"`) ||
+    text.includes(`"Fn::GetAtt":["${logicalId}"`) ||
+    new RegExp(`\\$\\{${logicalId}[.}]`).test(text)
+  );
+}
+
+// API Gateway resources next to a SAM API that the gateway reads, or that change nothing locally.
+const READ_RESOURCES = new Set([
+  'AWS::ApiGateway::GatewayResponse',
+  'AWS::ApiGateway::UsagePlan',
+  'AWS::ApiGateway::UsagePlanKey',
+  'AWS::ApiGateway::ApiKey',
+  'AWS::ApiGateway::Account',
+]);
+const NOTED_RESOURCES = new Set([
+  'AWS::ApiGateway::DomainName',
+  'AWS::ApiGateway::DomainNameV2',
+  'AWS::ApiGateway::BasePathMapping',
+  'AWS::ApiGateway::BasePathMappingV2',
+]);
+
+/**
+ * Refuses explicit `AWS::ApiGateway::*` resources attached to a served API that the gateway does not
+ * read (methods, models, validators, authorizers, stages ...): they would change API Gateway's
+ * answers without changing the local ones. Custom domains are noted (served at the root locally).
+ */
+function attachedResources(template: Template, stack: LocalStack, apiId: string, notes: string[]): void {
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (!resource.Type.startsWith('AWS::ApiGateway::') || READ_RESOURCES.has(resource.Type)) continue;
+    if (!deployed(stack, resource) || !mentions(resource.Properties, apiId)) continue;
+    if (NOTED_RESOURCES.has(resource.Type)) {
+      notes.push(
+        `${id}: ${apiId} is served on loopback at the root; custom domains and base path mappings are not emulated`,
+      );
+      continue;
+    }
+    throw new TemplateError(
+      `${id}: ${resource.Type} attached to ${apiId} is not emulated by the local gateway (docs/local-gateway.md#not-emulated)`,
+    );
+  }
+}
+
 /** Reads every REST API of the template. `stack.resourceRef` must map `!Ref X` / `!GetAtt X.Arn` to `X` (or `X` in lower case for APIs). */
 export function readApis(template: Template, stack: LocalStack): ApiModel[] {
   const resources = template.Resources;
@@ -494,6 +540,7 @@ export function readApis(template: Template, stack: LocalStack): ApiModel[] {
       notes.push(
         `${logicalId}.Domain: served on loopback at the root; custom domains and base path mappings are not emulated`,
       );
+    attachedResources(template, stack, logicalId, notes);
     const auth = obj(props.Auth);
     refuseUnknown(`${logicalId}.Auth`, auth, AUTH_PROPERTIES);
     const authorizers = authorizersOf(logicalId, props);

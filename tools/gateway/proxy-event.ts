@@ -185,19 +185,23 @@ function iamIdentity(facts: RequestFacts): Record<string, string | null> {
   };
 }
 
+/** A time in API Gateway's CLF format (`15/Jan/2026:12:00:00 +0000`). */
+export function clfTime(nowMs: number): string {
+  return new Date(nowMs).toUTCString().replace(/^\w+, (\d+) (\w+) (\d+) ([\d:]+) GMT$/, '$1/$2/$3:$4 +0000');
+}
+
 /** `requestContext` without the authorizer (also sent to REQUEST authorizers). */
 export function requestContext(
   req: HttpRequest,
   match: RouteMatch,
   facts: RequestFacts,
 ): Record<string, unknown> {
-  const now = new Date(facts.nowMs);
   return {
     resourceId: match.route.eventName.toLowerCase().slice(0, 10),
     resourcePath: match.route.path,
     httpMethod: req.method,
     extendedRequestId: facts.requestId,
-    requestTime: now.toUTCString().replace(/^\w+, (\d+) (\w+) (\d+) ([\d:]+) GMT$/, '$1/$2/$3:$4 +0000'),
+    requestTime: clfTime(facts.nowMs),
     path: `/${facts.api.stageName}${req.path}`,
     accountId: facts.accountId,
     protocol: 'HTTP/1.1',
@@ -273,6 +277,19 @@ function scalar(v: unknown): v is string | number | boolean {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
+/**
+ * The status of a proxy result whose `statusCode`, `body` and `isBase64Encoded` are well-formed
+ * (a status of 100–599, a string body, a boolean flag); undefined otherwise.
+ */
+export function resultStatus(r: Readonly<Record<string, unknown>>): number | undefined {
+  const status = typeof r.statusCode === 'string' ? Number(r.statusCode) : r.statusCode;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
+    return undefined;
+  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return undefined;
+  if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return undefined;
+  return status;
+}
+
 /** How a proxy result's base64 body is delivered. */
 export interface ResultOptions {
   /**
@@ -295,11 +312,8 @@ export function proxyResult(
   if (typeof result !== 'object' || result === null || Array.isArray(result)) return undefined;
   const r = result as Record<string, unknown>;
   if (Object.keys(r).some((k) => !RESULT_KEYS.has(k))) return undefined;
-  const status = typeof r.statusCode === 'string' ? Number(r.statusCode) : r.statusCode;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
-    return undefined;
-  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return undefined;
-  if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return undefined;
+  const status = resultStatus(r);
+  if (status === undefined) return undefined;
   const headers = new Map<string, string[]>();
   const add = (name: string, value: string) => {
     const key = name.toLowerCase();

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InvocationResult } from '../lambda/runtime.ts';
+import type { AccessLogEntry } from './access-log.ts';
 import type { LocalIamCredential } from './sigv4.ts';
 
 /** What a pipeline needs from the running gateway. */
@@ -62,4 +63,22 @@ export function writeResponse(
 ): void {
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** A request's access-log entry before anything is decided. */
+export function newAccessEntry(requestId: string, api: string, method: string): AccessLogEntry {
+  return {
+    requestId,
+    api,
+    method,
+    route: undefined,
+    status: 0,
+    latencyMs: 0,
+    principal: undefined,
+    authorizer: 'none',
+    cacheHit: undefined,
+    resourcePolicy: undefined,
+    usage: undefined,
+    errorType: undefined,
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AccessLogEntry, accessLogLine } from './access-log.ts';
+import { accessLogLine } from './access-log.ts';
 import { type AuthorizeOutcome, type AuthorizerCache, authorize } from './authorize.ts';
 import {
   EXPLICIT_DENY_MESSAGE,
@@ -17,7 +17,7 @@ import {
   type ResponseContext,
 } from './gateway-responses.ts';
 import { authorizeIam } from './iam-authorize.ts';
-import { invokeIntegration } from './integration.ts';
+import { failureNote, invokeIntegration } from './integration.ts';
 import {
   type ApiModel,
   localApiId,
@@ -27,6 +27,7 @@ import {
   type UsagePlanModel,
 } from './model.ts';
 import {
+  clfTime,
   firstAcceptType,
   type HttpRequest,
   headerValue,
@@ -39,7 +40,14 @@ import {
   type RouteMatch,
   withGatewayHeaders,
 } from './proxy-event.ts';
-import { type HandlerDeps, readBody, sourceIpOf, splitTarget, writeResponse } from './request-io.ts';
+import {
+  type HandlerDeps,
+  newAccessEntry,
+  readBody,
+  sourceIpOf,
+  splitTarget,
+  writeResponse,
+} from './request-io.ts';
 import { createRequestValidator } from './request-validation.ts';
 import { evaluateResourcePolicy } from './resource-policy.ts';
 import { restRouteMatcher } from './route-matcher.ts';
@@ -69,7 +77,7 @@ function contextVariables(
     path: `/${facts.api.stageName}${req.path}`,
     protocol: 'HTTP/1.1',
     requestId: facts.requestId,
-    requestTime: new Date(facts.nowMs).toUTCString(),
+    requestTime: clfTime(facts.nowMs),
     requestTimeEpoch: String(facts.nowMs),
     resourceId: route?.eventName.toLowerCase().slice(0, 10) ?? null,
     resourcePath: route?.path ?? null,
@@ -106,20 +114,7 @@ export function restApiHandler(
     const sourceIp = sourceIpOf(req);
     const nowMs = Date.now();
     const traceId = newTraceId(nowMs);
-    const entry: AccessLogEntry = {
-      requestId,
-      api: api.logicalId,
-      method,
-      route: undefined,
-      status: 0,
-      latencyMs: 0,
-      principal: undefined,
-      authorizer: 'none',
-      cacheHit: undefined,
-      resourcePolicy: undefined,
-      usage: undefined,
-      errorType: undefined,
-    };
+    const entry = newAccessEntry(requestId, api.logicalId, method);
     let facts: RequestFacts = {
       requestId,
       api,
@@ -316,29 +311,15 @@ export function restApiHandler(
       event,
       route.timeoutMs ?? 29_000,
     );
-    switch (outcome.kind) {
-      case 'request_too_large':
-        deps.info(
-          `gateway: ${route.functionLogicalId}: the event is ${outcome.bytes} bytes, over Lambda's 6 MB`,
-        );
-        return fail('REQUEST_TOO_LARGE');
-      case 'integration_timeout':
-        deps.info(
-          `gateway: ${route.functionLogicalId}: no answer within the integration timeout (${outcome.timeoutMs} ms)`,
-        );
-        return fail('INTEGRATION_TIMEOUT');
-      case 'response_too_large':
-        deps.info(
-          `gateway: ${route.functionLogicalId}: the result is ${outcome.bytes} bytes, over Lambda's 6 MB`,
-        );
-        return fail('DEFAULT_5XX');
-      case 'function_error':
-        deps.info(
-          `gateway: ${route.functionLogicalId} failed: ${outcome.errorType}: ${outcome.errorMessage}`,
-        );
-        return fail('DEFAULT_5XX');
-      case 'ok':
-        break;
+    if (outcome.kind !== 'ok') {
+      deps.info(failureNote(route.functionLogicalId, outcome));
+      const answers = {
+        request_too_large: () => fail('REQUEST_TOO_LARGE'),
+        integration_timeout: () => fail('INTEGRATION_TIMEOUT'),
+        response_too_large: () => fail('DEFAULT_5XX'),
+        function_error: () => fail('DEFAULT_5XX'),
+      };
+      return answers[outcome.kind]();
     }
     const reply = proxyResult(outcome.result, {
       decodeBase64: isBinaryMediaType(api.binaryMediaTypes, firstAcceptType(req.rawHeaders)),

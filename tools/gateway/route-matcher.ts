@@ -103,24 +103,36 @@ function paramsOrNull(params: Record<string, string>, transform: (s: string) => 
   return entries.length === 0 ? null : Object.fromEntries(entries.map(([k, v]) => [k, transform(v)]));
 }
 
+type Candidate<R> = { readonly c: Compiled<R>; readonly params: Record<string, string> };
+
+/** The best of the routes matching `method rawPath`, by `better(candidate, best)`. */
+function select<R extends RouteShape>(
+  compiled: readonly Compiled<R>[],
+  method: string,
+  rawPath: string,
+  better: (a: Compiled<R>, b: Compiled<R>) => boolean,
+): Candidate<R> | undefined {
+  const got = rawPath.split('/').filter(Boolean);
+  let best: Candidate<R> | undefined;
+  for (const c of compiled) {
+    if (c.route.method !== 'ANY' && c.route.method !== method) continue;
+    const params = bind(c.segments, got);
+    if (params !== undefined && (best === undefined || better(c, best.c))) best = { c, params };
+  }
+  return best;
+}
+
+/** Literal beats `{param}` beats `{proxy+}`, segment by segment; then a method beats ANY. */
+function moreSpecific<R extends RouteShape>(a: Compiled<R>, b: Compiled<R>): boolean {
+  const order = compareRank(rank(a.segments), rank(b.segments));
+  return order > 0 || (order === 0 && a.route.method !== 'ANY' && b.route.method === 'ANY');
+}
+
 /** The REST API matcher: an unmatched path or method is `undefined` (403 Missing Authentication Token). */
 export function restRouteMatcher<R extends RouteShape>(routes: readonly R[]): RouteMatcher<R> {
   const compiled = routes.map(compile);
   return (method, rawPath) => {
-    const got = rawPath.split('/').filter(Boolean);
-    let best: { c: Compiled<R>; params: Record<string, string> } | undefined;
-    for (const c of compiled) {
-      if (c.route.method !== 'ANY' && c.route.method !== method) continue;
-      const params = bind(c.segments, got);
-      if (params === undefined) continue;
-      if (best === undefined) {
-        best = { c, params };
-        continue;
-      }
-      const order = compareRank(rank(c.segments), rank(best.c.segments));
-      if (order > 0 || (order === 0 && c.route.method !== 'ANY' && best.c.route.method === 'ANY'))
-        best = { c, params };
-    }
+    const best = select(compiled, method, rawPath, moreSpecific);
     // REST APIs hand path parameters on as they appeared in the URL (percent-encoded).
     return best === undefined
       ? undefined
@@ -132,27 +144,10 @@ export function restRouteMatcher<R extends RouteShape>(routes: readonly R[]): Ro
 export function httpRouteMatcher<R extends RouteShape>(routes: readonly R[]): RouteMatcher<R> {
   const fallback = routes.find((r) => r.path === '$default');
   const compiled = routes.filter((r) => r.path !== '$default').map(compile);
+  // A route without a greedy variable beats one with it, whatever the segments.
+  const better = (a: Compiled<R>, b: Compiled<R>) => (a.greedy !== b.greedy ? !a.greedy : moreSpecific(a, b));
   return (method, rawPath) => {
-    const got = rawPath.split('/').filter(Boolean);
-    let best: { c: Compiled<R>; params: Record<string, string> } | undefined;
-    for (const c of compiled) {
-      if (c.route.method !== 'ANY' && c.route.method !== method) continue;
-      const params = bind(c.segments, got);
-      if (params === undefined) continue;
-      if (best === undefined) {
-        best = { c, params };
-        continue;
-      }
-      // A route without a greedy variable beats one with it; then literal beats variable; then a
-      // method beats ANY.
-      if (c.greedy !== best.c.greedy) {
-        if (!c.greedy) best = { c, params };
-        continue;
-      }
-      const order = compareRank(rank(c.segments), rank(best.c.segments));
-      if (order > 0 || (order === 0 && c.route.method !== 'ANY' && best.c.route.method === 'ANY'))
-        best = { c, params };
-    }
+    const best = select(compiled, method, rawPath, better);
     if (best !== undefined) return { route: best.c.route, pathParameters: paramsOrNull(best.params, decode) };
     return fallback === undefined ? undefined : { route: fallback, pathParameters: null };
   };

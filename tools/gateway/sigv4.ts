@@ -88,8 +88,8 @@ export const SIGNATURE_SKEW_MS = 5 * 60 * 1000;
 
 const SERVICE = 'execute-api';
 
-// The hash the signer is given: SHA-256 (keyed: HMAC-SHA256) from node:crypto.
-class Sha256 {
+/** The hash the signer is given: SHA-256 (keyed: HMAC-SHA256) from node:crypto. */
+export class Sha256 {
   readonly #secret: Uint8Array | undefined;
   #hash: Hash | Hmac;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {

@@ -127,6 +127,43 @@ describe('readHttpApis', () => {
   });
 });
 
+describe('resources attached to a served API', () => {
+  it('refuses an explicit AWS::ApiGateway::Method on a REST API', () => {
+    // Arrange
+    const t = template(
+      `        Get: { Type: Api, Properties: { RestApiId: !Ref Api, Path: /x, Method: GET } }`,
+      `  Api:
+    Type: AWS::Serverless::Api
+    Properties: { StageName: v1 }
+  Extra:
+    Type: AWS::ApiGateway::Method
+    Properties: { RestApiId: !Ref Api, HttpMethod: GET, ResourceId: r, AuthorizationType: NONE }`,
+    );
+
+    // Act / Assert
+    expect(() => readApis(t, stackOf(t))).toThrow(
+      'Extra: AWS::ApiGateway::Method attached to Api is not emulated',
+    );
+  });
+
+  it('refuses a WAF association with an HTTP API', () => {
+    // Arrange
+    const t = template(
+      `        Get: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: /x, Method: GET } }`,
+      `  Api:
+    Type: AWS::Serverless::HttpApi
+  Waf:
+    Type: AWS::WAFv2::WebACLAssociation
+    Properties: { WebACLArn: arn, ResourceArn: !Sub 'arn:aws:apigateway:us-east-1::/apis/\${Api}/stages/$default' }`,
+    );
+
+    // Act / Assert
+    expect(() => readHttpApis(t, stackOf(t))).toThrow(
+      'Waf: AWS WAF cannot be associated with an HTTP API (Api)',
+    );
+  });
+});
+
 describe('readApis refusals', () => {
   it.each([
     [
