@@ -8,7 +8,10 @@
  * mapping, a named stage, or a CDN in front all change what API Gateway reports. So it is derived
  * from configuration ({@link PublicUrlRule}), and a request no rule covers is refused, never guessed.
  */
-import { normalize, parse, serialize } from 'fast-uri';
+// fast-uri is CommonJS: its functions are reached through the default export under native ESM.
+import fastUri from 'fast-uri';
+
+const { normalize, parse, serialize } = fastUri;
 
 /** Longest `htu` read at all (API Gateway's own URL limits are far below). */
 export const MAX_HTU_LENGTH = 2048;
