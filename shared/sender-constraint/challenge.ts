@@ -32,6 +32,7 @@ export function challengeErrorFor(reason: SenderConstraintProblem): ChallengeErr
     case 'token_dpop_bound_as_bearer':
     case 'token_not_dpop_bound':
     case 'token_cnf_invalid':
+    case 'token_cnf_unsupported':
     case 'mtls_certificate_missing':
     case 'mtls_certificate_malformed':
     case 'mtls_thumbprint_mismatch':

@@ -23,6 +23,7 @@ export type SenderConstraintProblem =
   | 'token_dpop_bound_as_bearer'
   | 'token_not_dpop_bound'
   | 'token_cnf_invalid'
+  | 'token_cnf_unsupported'
   | 'mtls_certificate_missing'
   | 'mtls_certificate_malformed'
   | 'mtls_thumbprint_mismatch';
@@ -68,17 +69,26 @@ export type SenderConstraintResult =
 
 type Confirmation =
   | { readonly ok: true; readonly jkt: string | undefined; readonly x5t: string | undefined }
-  | { readonly ok: false };
+  | { readonly ok: false; readonly reason: 'token_cnf_invalid' | 'token_cnf_unsupported' };
 
-/** Reads `cnf`: absent is unbound; anything present must be well-formed (a garbled binding is no binding to ignore). */
+/** The confirmation methods this resource server can check. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set(['jkt', 'x5t#S256']);
+
+/** Reads `cnf`: absent is unbound; anything present must be a binding we check, well-formed. */
 function readConfirmation(cnf: unknown): Confirmation {
   if (cnf === undefined) return { ok: true, jkt: undefined, x5t: undefined };
-  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) return { ok: false };
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))
+    return { ok: false, reason: 'token_cnf_invalid' };
   const record = cnf as Record<string, unknown>;
+  // A binding we cannot check (RFC 7800 `jwk`, `kid`, `jku`, SHA-1 `x5t` ...) is refused: accepting
+  // the token as a bearer token would drop the protection its issuer asked for.
+  if (Object.keys(record).some((m) => !KNOWN_METHODS.has(m)))
+    return { ok: false, reason: 'token_cnf_unsupported' };
   const jkt = record.jkt;
   const x5t = record['x5t#S256'];
-  if (jkt !== undefined && decodeBase64Url(jkt)?.length !== 32) return { ok: false };
-  if (x5t !== undefined && !isCertificateThumbprint(x5t)) return { ok: false };
+  if (jkt !== undefined && decodeBase64Url(jkt)?.length !== 32)
+    return { ok: false, reason: 'token_cnf_invalid' };
+  if (x5t !== undefined && !isCertificateThumbprint(x5t)) return { ok: false, reason: 'token_cnf_invalid' };
   return { ok: true, jkt: jkt as string | undefined, x5t: x5t as string | undefined };
 }
 
@@ -94,7 +104,7 @@ export async function checkSenderConstraint(
   nowMs: number,
 ): Promise<SenderConstraintResult> {
   const cnf = readConfirmation(token.cnf);
-  if (!cnf.ok) return { ok: false, reason: 'token_cnf_invalid' };
+  if (!cnf.ok) return cnf;
 
   let dpopJkt: string | undefined;
   if (token.scheme === 'DPoP') {
