@@ -7,34 +7,58 @@
  * at `http://localhost:<issuer-port>` (the gateway serves it on 3999 by default), so the token
  * carries the `iss` the running gateway expects. Nothing but the token goes to stdout.
  */
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
+import {
+  type CliName,
+  cliProgram,
+  integerValue,
+  PROCESS_OUTPUT,
+  parseCommandLine,
+  portValue,
+  runCli,
+} from './cli/program.ts';
 import { DEFAULT_ISSUER_PORT, mintToken, persistedSigningKey } from './issuer/local-issuer.ts';
+
+const NAME: CliName = { tool: 'token', invocation: 'npm run token --' };
 
 /** Parsed `npm run token` arguments. */
 export interface TokenArgs {
+  /** Space-separated scopes of the `scope` claim. */
   readonly scope: string;
+  /** `sub` claim; the issuer's default when undefined. */
   readonly sub: string | undefined;
+  /** Lifetime in seconds; negative for an expired token. */
   readonly ttl: number;
+  /** Port of the local issuer whose URL is the token's `iss`. */
   readonly issuerPort: number;
 }
 
-/** Parses the command line; throws with a usage message on bad input. */
+/** The `npm run token` command line. */
+export function tokenProgram(): Command {
+  return cliProgram(NAME, 'Print an access token that the local gateway trusts.')
+    .option('--scope <scopes>', 'space-separated scopes', 'orders:read')
+    .option('--sub <subject>', 'the token subject (default demo-user)')
+    .option(
+      '--ttl <seconds>',
+      'lifetime in seconds; negative for an expired token',
+      integerValue('--ttl'),
+      3600,
+    )
+    .option(
+      '--issuer-port <n>',
+      'port of the local issuer the gateway runs',
+      portValue('--issuer-port'),
+      DEFAULT_ISSUER_PORT,
+    );
+}
+
+/** Parses the command line; throws UsageError (or HelpRequested) on bad input. */
 export function parseTokenArgs(argv: readonly string[]): TokenArgs {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      scope: { type: 'string', default: 'orders:read' },
-      sub: { type: 'string' },
-      ttl: { type: 'string', default: '3600' },
-      'issuer-port': { type: 'string', default: String(DEFAULT_ISSUER_PORT) },
-    },
-  });
-  const ttl = Number(values.ttl);
-  const issuerPort = Number(values['issuer-port']);
-  if (!Number.isInteger(ttl)) throw new Error('--ttl must be a whole number of seconds');
-  if (!Number.isInteger(issuerPort) || issuerPort <= 0 || issuerPort > 65535)
-    throw new Error('--issuer-port must be a port number');
-  return { scope: values.scope, sub: values.sub, ttl, issuerPort };
+  const { options } = parseCommandLine<{ scope: string; sub?: string; ttl: number; issuerPort: number }>(
+    tokenProgram(),
+    argv,
+  );
+  return { scope: options.scope, sub: options.sub, ttl: options.ttl, issuerPort: options.issuerPort };
 }
 
 /** The token for the arguments (the issuer URL matches the one the gateway's issuer serves). */
@@ -47,12 +71,8 @@ export function tokenFor(args: TokenArgs): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    process.stdout.write(`${tokenFor(parseTokenArgs(process.argv.slice(2)))}\n`);
-  } catch (err) {
-    process.stderr.write(
-      `token: ${(err as Error).message}\nusage: npm run token -- --scope "orders:read orders:write" [--sub id] [--ttl seconds] [--issuer-port 3999]\n`,
-    );
-    process.exitCode = 2;
-  }
+  await runCli(NAME, (argv) => {
+    PROCESS_OUTPUT.out(tokenFor(parseTokenArgs(argv)));
+    return 0;
+  });
 }
