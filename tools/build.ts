@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { type BuildOptions, build } from 'esbuild';
+import { type CliName, cliProgram, PROCESS_OUTPUT, parseCommandLine, runCli } from './cli/program.ts';
 import { generate } from './generate.ts';
 import { BUILD_DIR, PROJECT_ROOT } from './paths.ts';
 import { type FunctionDefinition, splitHandler, templateFunctions } from './template/functions.ts';
@@ -152,19 +153,22 @@ export async function buildAll(
   return Promise.all(selected.map((fn) => buildFunction(fn, root)));
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { template: { type: 'string', default: 'template.yaml' } },
-  });
-  const built = await buildAll({ template: values.template, only: positionals });
-  for (const b of built)
-    console.log(`${b.logicalId.padEnd(28)} ${String(b.bytes).padStart(8)} B  ${b.bundle}`);
+const NAME: CliName = { tool: 'build', invocation: 'npm run build --' };
+
+/** The `npm run build` command line. */
+export function buildProgram(): Command {
+  return cliProgram(NAME, 'Bundle the functions of the template with esbuild, as sam build does.')
+    .argument('[LogicalId...]', 'functions to build (default: all)')
+    .option('-t, --template <file>', 'the SAM template', 'template.yaml');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    console.error(`build: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(err instanceof TemplateError ? 2 : 1);
-  });
+async function main(argv: readonly string[]): Promise<number> {
+  const { options, operands } = parseCommandLine<{ template: string }>(buildProgram(), argv);
+  const built = await buildAll({ template: options.template, only: operands });
+  for (const b of built)
+    PROCESS_OUTPUT.out(`${b.logicalId.padEnd(28)} ${String(b.bytes).padStart(8)} B  ${b.bundle}`);
+  return 0;
 }
+
+if (import.meta.url === `file://${process.argv[1]}`)
+  await runCli(NAME, main, (err) => (err instanceof TemplateError ? 2 : undefined));

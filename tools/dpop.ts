@@ -6,9 +6,19 @@
  *   npm run dpop -- --thumbprint      prints the key's RFC 7638 thumbprint (a bound token's cnf.jkt)
  *
  * The key is created on first use and kept (mode 0600). Only the proof (or the thumbprint) goes to
- * stdout. A proof is single-use: make a new one for every request. Exit status 2 on bad usage.
+ * stdout. A proof is single-use: make a new one for every request.
  */
-import { Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
+import {
+  type CliName,
+  choiceValue,
+  cliProgram,
+  httpUrlValue,
+  PROCESS_OUTPUT,
+  parseCommandLine,
+  runCli,
+  UsageError,
+} from './cli/program.ts';
 import {
   DEFAULT_DPOP_KEY_FILE,
   DPOP_KEY_ALGORITHMS,
@@ -17,69 +27,68 @@ import {
 } from './dpop/dpop-key.ts';
 import { createDpopProof } from './dpop/proof.ts';
 
+const NAME: CliName = { tool: 'dpop', invocation: 'npm run dpop --' };
+
 /** Parsed `npm run dpop` arguments. */
 export interface DpopArgs {
+  /** HTTP method (`htm`); required unless {@link thumbprint}. */
   readonly method: string | undefined;
+  /** Request URL (`htu` is it without query and fragment); required unless {@link thumbprint}. */
   readonly url: string | undefined;
+  /** Access token the proof goes with (`ath`). */
   readonly token: string | undefined;
+  /** The DPoP key file. */
   readonly key: string;
+  /** Algorithm of a key created now. */
   readonly alg: DpopKeyAlgorithm;
+  /** A server nonce (`nonce`). */
   readonly nonce: string | undefined;
+  /** Print the key's thumbprint instead of a proof. */
   readonly thumbprint: boolean;
 }
 
-/** Bad usage: exit status 2. */
-export class DpopUsageError extends Error {
-  override readonly name = 'DpopUsageError';
-}
-
-function program(): Command {
-  // commander directly; when the shared CLI module lands, only this function changes.
-  return new Command('dpop')
-    .description('print a DPoP proof (RFC 9449) for one request')
+/** The `npm run dpop` command line. */
+export function dpopProgram(): Command {
+  return cliProgram(NAME, 'Print a DPoP proof (RFC 9449) for one request.')
     .option('--method <method>', 'HTTP method of the request, e.g. GET')
-    .option('--url <url>', 'the request URL as the client calls it')
+    .option('--url <url>', 'the request URL as the client calls it', httpUrlValue('--url'))
     .option('--token <token>', 'the access token the proof goes with (sets ath)')
-    .option('--key <file>', 'the DPoP key file (created on first use)', DEFAULT_DPOP_KEY_FILE)
-    .addOption(
-      new Option('--alg <alg>', 'algorithm of a new key').choices(DPOP_KEY_ALGORITHMS).default('ES256'),
+    .option('--key <file>', 'the DPoP key file, created on first use', DEFAULT_DPOP_KEY_FILE)
+    .option(
+      '--alg <alg>',
+      `algorithm of a new key: ${DPOP_KEY_ALGORITHMS.join(', ')}`,
+      choiceValue('--alg', DPOP_KEY_ALGORITHMS),
+      'ES256',
     )
     .option('--nonce <nonce>', 'a server nonce from a DPoP-Nonce header')
-    .option('--thumbprint', "print the key's thumbprint (cnf.jkt) instead of a proof", false)
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined })
-    .helpOption(false)
-    .allowExcessArguments(false);
+    .option('--thumbprint', "print the key's thumbprint (a bound token's cnf.jkt) instead of a proof", false);
 }
 
-/** Parses the command line; throws {@link DpopUsageError} on bad input. */
+/** Parses the command line; throws UsageError (or HelpRequested) on bad input. */
 export function parseDpopArgs(argv: readonly string[]): DpopArgs {
-  let options: Record<string, unknown>;
-  try {
-    options = program()
-      .parse([...argv], { from: 'user' })
-      .opts();
-  } catch (err) {
-    throw new DpopUsageError(
-      err instanceof CommanderError ? err.message.replace(/^error: /, '') : String(err),
-    );
+  const { options } = parseCommandLine<{
+    method?: string;
+    url?: string;
+    token?: string;
+    key: string;
+    alg: DpopKeyAlgorithm;
+    nonce?: string;
+    thumbprint: boolean;
+  }>(dpopProgram(), argv);
+  if (!options.thumbprint) {
+    if (options.method === undefined || !/^[A-Z]+$/.test(options.method))
+      throw new UsageError('--method is required (an upper-case HTTP method, e.g. GET)');
+    if (options.url === undefined) throw new UsageError('--url is required (an absolute http(s) URL)');
   }
-  const args: DpopArgs = {
-    method: options.method as string | undefined,
-    url: options.url as string | undefined,
-    token: options.token as string | undefined,
-    key: options.key as string,
-    alg: options.alg as DpopKeyAlgorithm,
-    nonce: options.nonce as string | undefined,
-    thumbprint: options.thumbprint === true,
+  return {
+    method: options.method,
+    url: options.url,
+    token: options.token,
+    key: options.key,
+    alg: options.alg,
+    nonce: options.nonce,
+    thumbprint: options.thumbprint,
   };
-  if (!args.thumbprint) {
-    if (args.method === undefined || !/^[A-Z]+$/.test(args.method))
-      throw new DpopUsageError('--method is required (an upper-case HTTP method, e.g. GET)');
-    if (args.url === undefined || !/^https?:\/\/[^/]/.test(args.url))
-      throw new DpopUsageError('--url is required (an absolute http(s) URL)');
-  }
-  return args;
 }
 
 /** What `npm run dpop` prints for the arguments. */
@@ -95,15 +104,9 @@ export function dpopOutput(args: DpopArgs, nowSeconds = Math.floor(Date.now() / 
   });
 }
 
-const USAGE =
-  'usage: npm run dpop -- --method GET --url https://host/path [--token <access token>] [--key file] [--alg ES256] [--nonce n]\n' +
-  '       npm run dpop -- --thumbprint [--key file]\n';
-
 if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    process.stdout.write(`${dpopOutput(parseDpopArgs(process.argv.slice(2)))}\n`);
-  } catch (err) {
-    process.stderr.write(`dpop: ${(err as Error).message}\n${USAGE}`);
-    process.exitCode = err instanceof DpopUsageError ? 2 : 1;
-  }
+  await runCli(NAME, (argv) => {
+    PROCESS_OUTPUT.out(dpopOutput(parseDpopArgs(argv)));
+    return 0;
+  });
 }

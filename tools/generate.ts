@@ -9,9 +9,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { compilePolicy, MAX_POLICY_BYTES } from '../shared/policy/policy-compiler.ts';
 import type { RouteTable } from '../shared/routes/route-table.ts';
+import { type CliName, cliProgram, parseCommandLine, runCli } from './cli/program.ts';
 import { loadOpenApi, type OpenApiDocument } from './openapi/document.ts';
 import { routeTable } from './openapi/routes.ts';
 import { validatorFiles } from './openapi/validators.ts';
@@ -93,24 +94,29 @@ export async function generate(options: {
   return stale;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      check: { type: 'boolean', default: false },
-      openapi: { type: 'string', default: 'openapi.yaml' },
-    },
-  });
-  const stale = await generate({ root: PROJECT_ROOT, openapi: values.openapi, check: values.check });
-  if (values.check && stale.length > 0) {
-    console.error(`generated files are out of date: ${stale.join(', ')} (run npm run generate)`);
-    process.exit(1);
-  }
-  for (const f of stale) console.error(`generated ${f}`);
+const NAME: CliName = { tool: 'generate', invocation: 'npm run generate --' };
+
+/** The `npm run generate` command line. */
+export function generateProgram(): Command {
+  return cliProgram(NAME, 'Regenerate shared/generated/ from openapi.yaml.')
+    .option('--check', 'change nothing; exit 1 when a committed file is out of date')
+    .option('--openapi <file>', 'the OpenAPI document', 'openapi.yaml');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(2);
+async function main(argv: readonly string[]): Promise<number> {
+  const { options } = parseCommandLine<{ check?: true; openapi: string }>(generateProgram(), argv);
+  const stale = await generate({
+    root: PROJECT_ROOT,
+    openapi: options.openapi,
+    check: options.check === true,
   });
+  if (options.check === true && stale.length > 0) {
+    console.error(`generated files are out of date: ${stale.join(', ')} (run npm run generate)`);
+    return 1;
+  }
+  for (const f of stale) console.error(`generated ${f}`);
+  return 0;
 }
+
+// A document that cannot be read or compiled is bad input: exit status 2.
+if (import.meta.url === `file://${process.argv[1]}`) await runCli(NAME, main, () => 2);

@@ -37,7 +37,7 @@ describe('npm run dpop and npm run token', () => {
     const keyFile = join(dir, 'dpop-key.json');
     const url = 'https://api.example.com/v1/orders/42';
     const missing = run('tools/token.ts', ['--dpop-key', join(dir, 'missing.json')]);
-    expect(missing.status).toBe(2);
+    expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('is not a DPoP key file');
     expect(missing.stdout).toBe('');
     const jkt = run('tools/dpop.ts', ['--thumbprint', '--key', keyFile]).stdout.trim();
@@ -77,7 +77,8 @@ describe('npm run dpop and npm run token', () => {
     [['--url', 'https://a.example/'], 'method'],
     [['--method', 'GET'], 'url'],
     [['--method', 'get', '--url', 'https://a.example/'], 'method'],
-    [['--method', 'GET', '--url', 'https://a.example/', '--alg', 'HS256'], 'alg'],
+    [['--method', 'GET', '--url', 'https://a.example/', '--alg', 'HS256'], '--alg must be one of'],
+    [['--method', 'GET', '--url', 'ftp://a.example/'], '--url must be an http'],
     [['--method', 'GET', '--url', 'https://a.example/', '--bogus'], 'bogus'],
   ])('refuses %j as bad usage', (argv, word) => {
     expect(() => parseDpopArgs(argv)).toThrow(new RegExp(word));
@@ -89,7 +90,15 @@ describe('npm run certs', () => {
     // Arrange
     const certs = join(dir, 'certs');
     const client = run('tools/certs.ts', ['--dir', certs, 'client', 'alice']);
-    const server = run('tools/certs.ts', ['--dir', certs, 'server', '--host', 'localhost', '127.0.0.1']);
+    const server = run('tools/certs.ts', [
+      '--dir',
+      certs,
+      'server',
+      '--host',
+      'localhost',
+      '--host',
+      '127.0.0.1',
+    ]);
     expect([client.status, server.status]).toEqual([0, 0]);
     const printed = /x5t#S256: (\S+)/.exec(client.stdout)?.[1];
     const read = (name: string) => readFileSync(join(certs, name), 'utf8');
