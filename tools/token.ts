@@ -2,12 +2,17 @@
  * Prints a fresh access token that the local gateway's JWT authorizer trusts:
  *
  *   npm run token -- --scope "orders:read orders:write" [--sub alice] [--ttl 3600] [--issuer-port 3999]
+ *                    [--dpop-key .gatehouse/dpop/key.json] [--cert .gatehouse/certs/alice.pem]
  *
  * Signed with the persisted development key (`.gatehouse/issuer/`) and issued by the local issuer
  * at `http://localhost:<issuer-port>` (the gateway serves it on 3999 by default), so the token
- * carries the `iss` the running gateway expects. Nothing but the token goes to stdout.
+ * carries the `iss` the running gateway expects. `--dpop-key` binds the token to that DPoP key
+ * (`cnf.jkt`), `--cert` to that client certificate (`cnf["x5t#S256"]`). Nothing but the token goes
+ * to stdout.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { certificateThumbprint } from '../shared/mtls/certificate-binding.ts';
 import {
   type CliName,
   cliProgram,
@@ -17,6 +22,7 @@ import {
   portValue,
   runCli,
 } from './cli/program.ts';
+import { readDpopKeyFile } from './dpop/dpop-key.ts';
 import { DEFAULT_ISSUER_PORT, mintToken, persistedSigningKey } from './issuer/local-issuer.ts';
 
 const NAME: CliName = { tool: 'token', invocation: 'npm run token --' };
@@ -31,6 +37,10 @@ export interface TokenArgs {
   readonly ttl: number;
   /** Port of the local issuer whose URL is the token's `iss`. */
   readonly issuerPort: number;
+  /** A DPoP key file (`npm run dpop`) the token is bound to (`cnf.jkt`). */
+  readonly dpopKey?: string | undefined;
+  /** A client certificate PEM file (`npm run certs`) the token is bound to (`cnf["x5t#S256"]`). */
+  readonly cert?: string | undefined;
 }
 
 /** The `npm run token` command line. */
@@ -49,16 +59,29 @@ export function tokenProgram(): Command {
       'port of the local issuer the gateway runs',
       portValue('--issuer-port'),
       DEFAULT_ISSUER_PORT,
-    );
+    )
+    .option('--dpop-key <file>', 'bind the token to this DPoP key (npm run dpop)')
+    .option('--cert <file>', 'bind the token to this client certificate (npm run certs)');
 }
 
 /** Parses the command line; throws UsageError (or HelpRequested) on bad input. */
 export function parseTokenArgs(argv: readonly string[]): TokenArgs {
-  const { options } = parseCommandLine<{ scope: string; sub?: string; ttl: number; issuerPort: number }>(
-    tokenProgram(),
-    argv,
-  );
-  return { scope: options.scope, sub: options.sub, ttl: options.ttl, issuerPort: options.issuerPort };
+  const { options } = parseCommandLine<{
+    scope: string;
+    sub?: string;
+    ttl: number;
+    issuerPort: number;
+    dpopKey?: string;
+    cert?: string;
+  }>(tokenProgram(), argv);
+  return {
+    scope: options.scope,
+    sub: options.sub,
+    ttl: options.ttl,
+    issuerPort: options.issuerPort,
+    ...(options.dpopKey !== undefined ? { dpopKey: options.dpopKey } : {}),
+    ...(options.cert !== undefined ? { cert: options.cert } : {}),
+  };
 }
 
 /** The token for the arguments (the issuer URL matches the one the gateway's issuer serves). */
@@ -67,7 +90,20 @@ export function tokenFor(args: TokenArgs): string {
     scope: args.scope,
     ttl: args.ttl,
     ...(args.sub !== undefined ? { sub: args.sub } : {}),
+    ...(args.dpopKey !== undefined ? { dpopJkt: readDpopKeyFile(args.dpopKey).thumbprint } : {}),
+    ...(args.cert !== undefined ? { certificateThumbprint: certificateFileThumbprint(args.cert) } : {}),
   });
+}
+
+function certificateFileThumbprint(file: string): string {
+  let thumbprint: string | undefined;
+  try {
+    thumbprint = certificateThumbprint(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file} cannot be read (${(err as Error).message})`);
+  }
+  if (thumbprint === undefined) throw new Error(`${file} is not one PEM certificate`);
+  return thumbprint;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -14,6 +14,8 @@ const CLIS = [
   ['npm run token --', 'tools/token.ts'],
   ['npm run keys --', 'tools/keys.ts'],
   ['npm run users --', 'tools/users.ts'],
+  ['npm run dpop --', 'tools/dpop.ts'],
+  ['npm run certs --', 'tools/certs.ts'],
   ['npm run bench --', 'bench/run.ts'],
   ['npm run bench:gateway --', 'bench/gateway.ts'],
 ] as const;
