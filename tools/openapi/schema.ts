@@ -251,6 +251,11 @@ export function stripAnnotations(schema: unknown, draft: Draft): unknown {
     for (const [k, v] of Object.entries(node)) {
       if (!isKnownKeyword(k, draft)) continue;
       if (k === 'format' && (typeof v !== 'string' || !KNOWN_FORMATS.includes(v))) continue;
+      // JSON Schema says enum values SHOULD be unique; ajv's meta-schema requires it. The set is the same.
+      if (k === 'enum' && Array.isArray(v)) {
+        out[k] = [...new Map(v.map((e) => [JSON.stringify(e), e])).values()];
+        continue;
+      }
       out[k] = v;
     }
     return out;
