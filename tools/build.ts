@@ -2,7 +2,7 @@
  * Bundles every `AWS::Serverless::Function` of template.yaml with esbuild, from the same
  * `Metadata.BuildProperties` that `sam build` reads, into `.gatehouse/build/<LogicalId>/`.
  *
- *   npm run build [-- LogicalId ...] [--template template.yaml]
+ *   npm run build [-- LogicalId ...] [--template template.yaml] [--openapi api.yaml]
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -136,10 +136,11 @@ export async function ensureBuilt(fn: FunctionDefinition, root = PROJECT_ROOT): 
 
 /** Generates, then builds the named functions (all when none is named). */
 export async function buildAll(
-  options: { root?: string; template?: string; only?: readonly string[] } = {},
+  options: { root?: string; template?: string; only?: readonly string[]; openapi?: string | undefined } = {},
 ): Promise<BuiltFunction[]> {
   const root = options.root ?? PROJECT_ROOT;
-  await generate({ root, openapi: 'openapi.yaml', check: false });
+  // The document setting (package.json "gatehouse"), unless --openapi names another document.
+  await generate({ root, openapi: options.openapi, check: false });
   const template = loadTemplate(resolve(root, options.template ?? 'template.yaml'));
   const functions = templateFunctions(template);
   for (const name of options.only ?? []) {
@@ -155,9 +156,9 @@ export async function buildAll(
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { template: { type: 'string', default: 'template.yaml' } },
+    options: { template: { type: 'string', default: 'template.yaml' }, openapi: { type: 'string' } },
   });
-  const built = await buildAll({ template: values.template, only: positionals });
+  const built = await buildAll({ template: values.template, only: positionals, openapi: values.openapi });
   for (const b of built)
     console.log(`${b.logicalId.padEnd(28)} ${String(b.bytes).padStart(8)} B  ${b.bundle}`);
 }

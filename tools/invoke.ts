@@ -26,7 +26,7 @@ export class UsageError extends Error {
 }
 
 const USAGE =
-  'usage: npm run invoke -- <LogicalId> -e <event.json|-> [-n <env.json>] [--parameter-overrides K=V ...] [-t template.yaml]';
+  'usage: npm run invoke -- <LogicalId> -e <event.json|-> [-n <env.json>] [--parameter-overrides K=V ...] [-t template.yaml] [--openapi api.yaml]';
 
 export interface InvokeArgs {
   readonly logicalId: string;
@@ -34,6 +34,8 @@ export interface InvokeArgs {
   readonly envVars: string | undefined;
   readonly overrides: readonly string[];
   readonly template: string;
+  /** The API document, when not the project's (package.json "gatehouse.openapi"). */
+  readonly openapi?: string | undefined;
 }
 
 /** Parses the command line (SAM CLI's flags, including several words after --parameter-overrides). */
@@ -42,6 +44,7 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
   let event: string | undefined;
   let envVars: string | undefined;
   let template = 'template.yaml';
+  let openapi: string | undefined;
   const overrides: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -53,6 +56,7 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
     if (arg === '-e' || arg === '--event') event = next();
     else if (arg === '-n' || arg === '--env-vars') envVars = next();
     else if (arg === '-t' || arg === '--template') template = next();
+    else if (arg === '--openapi') openapi = next();
     else if (arg === '--parameter-overrides') {
       while (argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith('-'))
         overrides.push(...(argv[++i] as string).split(/\s+/).filter(Boolean));
@@ -63,7 +67,7 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
   }
   if (logicalId === undefined) throw new UsageError('the function logical ID is required');
   if (event === undefined) throw new UsageError('-e <event.json> is required');
-  return { logicalId, event, envVars, overrides, template };
+  return { logicalId, event, envVars, overrides, template, openapi };
 }
 
 function readJsonFile(file: string, what: string): unknown {
@@ -100,7 +104,7 @@ export async function invoke(
     );
   const rawEvent = readJsonFile(args.event, 'event file');
 
-  await generate({ root: PROJECT_ROOT, openapi: 'openapi.yaml', check: false });
+  await generate({ root: PROJECT_ROOT, openapi: args.openapi, check: false });
   const built = await ensureBuilt(fn);
   const services = await startLocalServices([env]);
   const runtime = new LambdaEnvironment({

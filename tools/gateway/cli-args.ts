@@ -15,6 +15,7 @@ export const USAGE = `usage: npm start -- [options]
   -n, --env-vars <file.json>     environment overrides, sam local format ({"Parameters":{..},"LogicalId":{..}})
       --parameter-overrides K=V  template parameters (several words allowed)
   -t, --template <file>          template (default template.yaml)
+      --openapi <file>           API document (default: package.json "gatehouse.openapi")
       --upstream <url>           backend behind the validator (default: the in-process demo backend)
       --in-memory                keep the embedded DynamoDB in memory (nothing persisted)
       --issuer-port <n>          port of the local token issuer (default 3999)
@@ -28,6 +29,8 @@ export interface StartArgs {
   readonly envVars: string | undefined;
   readonly parameterOverrides: Record<string, string>;
   readonly template: string;
+  /** The API document, when not the project's (package.json "gatehouse.openapi"). */
+  readonly openapi: string | undefined;
   readonly upstream: string | undefined;
   readonly inMemory: boolean;
   readonly issuerPort: number;
@@ -47,6 +50,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
   let host = '127.0.0.1';
   let envVars: string | undefined;
   let template = 'template.yaml';
+  let openapi: string | undefined;
   let upstream: string | undefined;
   let inMemory = false;
   let issuerPort = DEFAULT_ISSUER_PORT;
@@ -79,6 +83,9 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
       case '-t':
       case '--template':
         template = next();
+        break;
+      case '--openapi':
+        openapi = next();
         break;
       case '--upstream': {
         upstream = next();
@@ -118,6 +125,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     envVars,
     parameterOverrides: parseOverrides(overrides),
     template,
+    openapi,
     upstream,
     inMemory,
     issuerPort,

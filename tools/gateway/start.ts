@@ -73,6 +73,7 @@ async function main(): Promise<number> {
       port: args.port,
       host: args.host,
       template: args.template,
+      ...(args.openapi !== undefined ? { openapi: args.openapi } : {}),
       parameterOverrides: args.parameterOverrides,
       issuerPort: args.issuerPort,
       inMemory: args.inMemory,
