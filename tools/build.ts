@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Loader } from 'esbuild';
 import { generate } from './generate.ts';
 import { BUILD_DIR, PROJECT_ROOT } from './paths.ts';
 import { type FunctionDefinition, splitHandler, templateFunctions } from './template/functions.ts';
@@ -45,6 +45,9 @@ export function esbuildOptions(fn: FunctionDefinition, root: string, outdir: str
     ),
   );
   const mainFields = list(p.MainFields);
+  const loader = Object.fromEntries(
+    list(p.Loader).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  ) as Record<string, Loader>;
   return {
     absWorkingDir: resolve(root, fn.codeUri),
     entryPoints: [...p.EntryPoints],
@@ -59,6 +62,7 @@ export function esbuildOptions(fn: FunctionDefinition, root: string, outdir: str
     ...(Object.keys(outExtension).length > 0 ? { outExtension } : {}),
     ...(Object.keys(banner).length > 0 ? { banner } : {}),
     ...(mainFields.length > 0 ? { mainFields } : {}),
+    ...(Object.keys(loader).length > 0 ? { loader } : {}),
     metafile: true,
     logLevel: 'silent',
   };
