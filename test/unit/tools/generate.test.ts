@@ -72,7 +72,12 @@ describe('generate', () => {
     const written = await generate({ root, check: false, log: silent });
     // Assert
     expect(written).toContain('shared/generated/routes.ts');
-    expect(modules(root)).toEqual(['0000-getA.validator.cjs', '0001-postB.validator.cjs', 'index.cjs', 'index.d.cts']);
+    expect(modules(root)).toEqual([
+      '0000-getA.validator.cjs',
+      '0001-postB.validator.cjs',
+      'index.cjs',
+      'index.d.cts',
+    ]);
     expect(await generate({ root, check: true, log: silent })).toEqual([]);
   });
 
@@ -97,7 +102,12 @@ describe('generate', () => {
     // Act / Assert
     await expect(generate({ root, check: false, log: silent })).rejects.toThrow(OpenApiError);
     expect(readFileSync(join(root, 'shared/generated/routes.ts'), 'utf8')).toBe(before);
-    expect(modules(root)).toEqual(['0000-getA.validator.cjs', '0001-postB.validator.cjs', 'index.cjs', 'index.d.cts']);
+    expect(modules(root)).toEqual([
+      '0000-getA.validator.cjs',
+      '0001-postB.validator.cjs',
+      'index.cjs',
+      'index.d.cts',
+    ]);
     expect(readdirSync(join(root, 'shared/generated')).some((f) => f.startsWith('.staging'))).toBe(false);
   });
 
@@ -125,7 +135,9 @@ describe('generate', () => {
     expect(existsSync(join(root, 'shared/generated/routes.ts'))).toBe(false);
     const lines: string[] = [];
     await generate({ root, check: false, log: (l) => lines.push(l), settings: { publicApi: true } });
-    expect(lines).toEqual([expect.stringContaining('WARNING api.yaml declares no security for 1 operation(s)')]);
+    expect(lines).toEqual([
+      expect.stringContaining('WARNING api.yaml declares no security for 1 operation(s)'),
+    ]);
   });
 
   it('gives a webhook-only document an empty route table', async () => {
@@ -135,7 +147,9 @@ describe('generate', () => {
       'hooks.yaml',
     );
     await generate({ root, check: false, log: silent });
-    expect(readFileSync(join(root, 'shared/generated/routes.ts'), 'utf8')).toContain('ROUTES: RouteTable = [];');
+    expect(readFileSync(join(root, 'shared/generated/routes.ts'), 'utf8')).toContain(
+      'ROUTES: RouteTable = [];',
+    );
     expect(modules(root)).toEqual(['index.cjs', 'index.d.cts']);
   });
 });
