@@ -28,7 +28,7 @@ import {
   SettingsError,
   type SettingsOverrides,
 } from './openapi/settings.ts';
-import { compileDocument } from './openapi/validators.ts';
+import { type CompiledValidators, compileDocument } from './openapi/validators.ts';
 import { PROJECT_ROOT } from './paths.ts';
 
 /** A generated file: path relative to the project root, and its content. */
@@ -94,6 +94,8 @@ export interface Generation {
   /** Operations that are public because the document declares no security for them. */
   readonly unsecured: readonly string[];
   readonly routes: RouteTable;
+  /** The compiled validation modules. */
+  readonly compiled: CompiledValidators;
 }
 
 /**
@@ -130,7 +132,7 @@ export function generateFiles(doc: OpenApiDocument, settings: DocumentSettings, 
     { path: `${VALIDATORS_DIR}/index.cjs`, content: compiled.registry },
     ...compiled.modules.map((m) => ({ path: `${VALIDATORS_DIR}/${m.file}`, content: m.content })),
   ];
-  return { files, warnings: compiled.warnings, unsecured, routes };
+  return { files, warnings: compiled.warnings, unsecured, routes, compiled };
 }
 
 /** One line per finding: pointer, operation, code and message. */

@@ -31,8 +31,9 @@ export interface LoadedDocument {
 export function loadDocument(
   doc: OpenApiDocument,
   options: CompileOptions = { responseValidators: false },
+  precompiled?: CompiledValidators,
 ): LoadedDocument {
-  const compiled = compileDocument(doc, options);
+  const compiled = precompiled ?? compileDocument(doc, options);
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-validators-'));
   mkdirSync(dir, { recursive: true });
   for (const m of compiled.modules) writeFileSync(join(dir, m.file), m.content);
