@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -30,6 +30,7 @@ import { runCredentialsSection, startSeededDynamo } from './credentials.ts';
 import { createOrderProxyEvent, restAuthorizerEvent } from './events.ts';
 import type { MeasureOptions } from './harness.ts';
 import { runJwtSection } from './jwt.ts';
+import { renderOpenApi, runOpenApiSection } from './openapi.ts';
 import { type BenchRun, renderMarkdown, renderSvg, type Unavailable } from './report.ts';
 import { evaluateTargets } from './targets.ts';
 import { orderBody, runValidationSection } from './validation.ts';
@@ -249,6 +250,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const credentials = await runCredentialsSection(ours, options).catch(unavailable);
   log('6. local gateway');
   const gateway = gatewayFigures();
+  log('7. OpenAPI documents (bench/openapi.ts)');
+  const openapi = renderOpenApi(await runOpenApiSection(quick ? 3 : 9, log));
+  mkdirSync(resolve(PROJECT_ROOT, '.gatehouse/bench'), { recursive: true });
+  writeFileSync(resolve(PROJECT_ROOT, '.gatehouse/bench/openapi.md'), openapi);
+  log(openapi);
 
   const run: BenchRun = {
     startedAt: new Date(started).toISOString(),

@@ -40,6 +40,8 @@ export interface InvokeArgs {
   /** `--parameter-overrides` words (`K=V` or `ParameterKey=K,ParameterValue=V`). */
   readonly overrides: readonly string[];
   readonly template: string;
+  /** The API document, when not the project's (package.json "gatehouse.openapi"). */
+  readonly openapi?: string | undefined;
 }
 
 /** The `npm run invoke` command line (SAM CLI's flags). */
@@ -50,6 +52,7 @@ export function invokeProgram(): Command {
     .option('-n, --env-vars <file>', 'environment overrides in sam local format')
     .option('--parameter-overrides <K=V...>', 'template parameters (several words allowed)')
     .option('-t, --template <file>', 'the SAM template', 'template.yaml')
+    .option('--openapi <file>', 'the API document (default: package.json "gatehouse.openapi")')
     .addHelpText(
       'after',
       '\nExit status: 0 result, 1 the function threw, 2 bad usage or configuration.\n' +
@@ -64,6 +67,7 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
     envVars?: string;
     parameterOverrides?: string[];
     template: string;
+    openapi?: string;
   }>(invokeProgram(), argv);
   if (options.event === undefined) throw new UsageError('-e <event.json> is required');
   return {
@@ -72,6 +76,7 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
     envVars: options.envVars,
     overrides: overrideWords(options.parameterOverrides),
     template: options.template,
+    openapi: options.openapi,
   };
 }
 
@@ -109,7 +114,7 @@ export async function invoke(
     );
   const rawEvent = readJsonFile(args.event, 'event file');
 
-  await generate({ root: PROJECT_ROOT, openapi: 'openapi.yaml', check: false });
+  await generate({ root: PROJECT_ROOT, openapi: args.openapi, check: false });
   const built = await ensureBuilt(fn);
   const services = await startLocalServices([env]);
   const runtime = new LambdaEnvironment({

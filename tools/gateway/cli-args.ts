@@ -27,6 +27,8 @@ export interface StartArgs {
   readonly envVars: string | undefined;
   readonly parameterOverrides: Record<string, string>;
   readonly template: string;
+  /** The API document, when not the project's (package.json "gatehouse.openapi"). */
+  readonly openapi: string | undefined;
   readonly upstream: string | undefined;
   readonly inMemory: boolean;
   readonly issuerPort: number;
@@ -50,6 +52,7 @@ export function startProgram(): Command {
     )
     .option('--parameter-overrides <K=V...>', 'template parameters (several words allowed)')
     .option('-t, --template <file>', 'the SAM template', 'template.yaml')
+    .option('--openapi <file>', 'the API document (default: package.json "gatehouse.openapi")')
     .option(
       '--upstream <url>',
       'backend behind the validator (default: the in-process demo backend)',
@@ -78,6 +81,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     envVars?: string;
     parameterOverrides?: string[];
     template: string;
+    openapi?: string;
     upstream?: string;
     inMemory?: true;
     issuerPort: number;
@@ -90,6 +94,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     envVars: options.envVars,
     parameterOverrides: parseOverrides(overrideWords(options.parameterOverrides)),
     template: options.template,
+    openapi: options.openapi,
     upstream: options.upstream,
     inMemory: options.inMemory === true,
     issuerPort: options.issuerPort,

@@ -65,6 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
       port: args.port,
       host: args.host,
       template: args.template,
+      ...(args.openapi !== undefined ? { openapi: args.openapi } : {}),
       parameterOverrides: args.parameterOverrides,
       issuerPort: args.issuerPort,
       inMemory: args.inMemory,
