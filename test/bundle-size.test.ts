@@ -18,14 +18,15 @@ const BUDGETS: Record<string, { readonly bytes: number; readonly excludingSchema
   // Target 40 KB is out of reach: Powertools Logger + Metrics are ~34 KB and
   // aws-jwt-verify ~17 KB of it, over 40 KB before any code of ours. Budget = size today.
   JwtAuthorizerFunction: { bytes: 75 * KB },
-  // Target "60 KB plus its schemas" is missed by about 1 KB: Powertools Logger + Metrics
-  // are ~34 KB of the 61 KB. Budget = size today without the generated schemas.
-  RequestValidatorFunction: { bytes: 62 * KB, excludingSchemas: true },
+  // Target "60 KB plus its schemas" is missed: Powertools Logger + Metrics are ~34 KB, and reading
+  // forms, multipart bodies and every parameter style (docs/openapi.md) ~11 KB. Budget = size today
+  // without the generated schemas.
+  RequestValidatorFunction: { bytes: 73 * KB, excludingSchemas: true },
   // Target 350 KB, met.
   KeyAuthorizerFunction: { bytes: 350 * KB },
 };
 
-const SCHEMAS = 'shared/generated/validators.mjs';
+const SCHEMAS = 'shared/generated/validators/';
 
 function functions(): FunctionDefinition[] {
   return templateFunctions(loadTemplate(resolve(PROJECT_ROOT, 'template.yaml')));
@@ -49,7 +50,7 @@ async function schemaBytes(fn: FunctionDefinition): Promise<number> {
   });
   const output = Object.values(result.metafile.outputs)[0];
   return Object.entries(output?.inputs ?? {})
-    .filter(([input]) => input.endsWith(SCHEMAS))
+    .filter(([input]) => input.includes(SCHEMAS))
     .reduce((sum, [, v]) => sum + v.bytesInOutput, 0);
 }
 

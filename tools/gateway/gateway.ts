@@ -15,6 +15,7 @@ import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
 import { LambdaEnvironment, type LogSink } from '../lambda/runtime.ts';
 import { type DemoBackend, startDemoBackend } from '../local/demo-backend.ts';
 import { type LocalServices, startLocalServices } from '../local/services.ts';
+import { documentPath, readDocumentSettings } from '../openapi/settings.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { type FunctionDefinition, functionEnvironment, templateFunctions } from '../template/functions.ts';
 import { isDynamicReference, LOCAL_ACCOUNT_ID, type LocalStack, localStack } from '../template/resolve.ts';
@@ -43,6 +44,8 @@ export interface GatewayOptions {
   readonly host?: string;
   /** Template file, relative to the project root. Default template.yaml. */
   readonly template?: string;
+  /** The API document, when not the project's (package.json "gatehouse.openapi"). */
+  readonly openapi?: string;
   /** `--env-vars` content (`{"Parameters":{...},"LogicalId":{...}}`). */
   readonly envVars?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** `--parameter-overrides` as a map. */
@@ -236,7 +239,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   };
 
   try {
-    await generate({ root: PROJECT_ROOT, openapi: 'openapi.yaml', check: false });
+    await generate({ root: PROJECT_ROOT, openapi: options.openapi, check: false });
     const environments = new Map<string, Record<string, string>>();
     const ignoredEverywhere = new Map<string, number>();
     for (const id of used) {
@@ -376,6 +379,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         () => {
           for (const c of caches) c.clear();
         },
+        options.openapi,
       );
       closers.push(async () => watcher.close());
     }
@@ -409,11 +413,12 @@ function watchSources(
   pool: FunctionPool,
   info: (line: string) => void,
   onRebuilt: () => void,
+  openapi: string | undefined,
 ): { close(): void } {
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
   const rebuild = async () => {
-    await generate({ root: PROJECT_ROOT, openapi: 'openapi.yaml', check: false });
+    await generate({ root: PROJECT_ROOT, openapi, check: false });
     for (const fn of fns) {
       if (upToDate(fn) !== undefined) continue;
       try {
@@ -440,7 +445,7 @@ function watchSources(
     );
   }
   watchers.push(
-    watch(join(PROJECT_ROOT, 'openapi.yaml'), () => {
+    watch(documentPath(PROJECT_ROOT, readDocumentSettings(PROJECT_ROOT, { openapi })), () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         running = running.then(rebuild);

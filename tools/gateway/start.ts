@@ -9,9 +9,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { runCli } from '../cli/program.ts';
 import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
 import { TemplateError } from '../template/template.ts';
-import { parseStartArgs, type StartArgs, USAGE, UsageError } from './cli-args.ts';
+import { parseStartArgs, START_NAME, UsageError } from './cli-args.ts';
 import { type SeedLines, seedDemo } from './demo-seed.ts';
 import { type RunningGateway, startGateway } from './gateway.ts';
 
@@ -64,17 +65,8 @@ export function banner(gateway: RunningGateway, seeded: SeedLines): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<number> {
-  let args: StartArgs;
-  try {
-    args = parseStartArgs(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof TemplateError) {
-      process.stderr.write(err.message === 'help' ? `${USAGE}\n` : `start: ${err.message}\n${USAGE}\n`);
-      return 2;
-    }
-    throw err;
-  }
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseStartArgs(argv);
   let gateway: RunningGateway;
   try {
     const envVars = readEnvVars(args.envVars);
@@ -82,6 +74,7 @@ async function main(): Promise<number> {
       port: args.port,
       host: args.host,
       template: args.template,
+      ...(args.openapi !== undefined ? { openapi: args.openapi } : {}),
       parameterOverrides: args.parameterOverrides,
       issuerPort: args.issuerPort,
       inMemory: args.inMemory,
@@ -114,14 +107,5 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`start: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.url === `file://${process.argv[1]}`)
+  await runCli(START_NAME, main, (err) => (err instanceof TemplateError ? 2 : undefined));
