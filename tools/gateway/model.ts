@@ -583,6 +583,11 @@ export function readApis(template: Template, stack: LocalStack): ApiModel[] {
 
     const variables: Record<string, string> = {};
     for (const [k, v] of Object.entries(obj(props.Variables))) variables[k] = String(v);
+    const resourcePolicy = readResourcePolicy(auth.ResourcePolicy, `${logicalId}.Auth.ResourcePolicy`);
+    if (resourcePolicy?.some((st) => st.unsupportedCondition))
+      notes.push(
+        `${logicalId}.Auth.ResourcePolicy: conditions other than aws:SourceIp are not evaluated locally; such a Deny always applies and such an Allow never does`,
+      );
 
     apis.push({
       logicalId,
@@ -595,7 +600,7 @@ export function readApis(template: Template, stack: LocalStack): ApiModel[] {
       gatewayResponses,
       binaryMediaTypes: list(props.BinaryMediaTypes).map((t) => String(t).replaceAll('~1', '/')),
       methodThrottles: methodThrottlesOf(logicalId, props),
-      resourcePolicy: readResourcePolicy(auth.ResourcePolicy, `${logicalId}.Auth.ResourcePolicy`),
+      resourcePolicy,
       stageVariables: variables,
       cors,
       corsPreflightAuthorized: auth.AddDefaultAuthorizerToCorsPreflight !== false,
