@@ -447,6 +447,39 @@ describe('local gateway: REST API fidelity', () => {
     });
   });
 
+  describe('resource policy with a Lambda authorizer', () => {
+    it('allows a method the authorizer’s policy is silent on when the resource policy allows it, and keeps an explicit Deny', async () => {
+      // Act
+      const read = await fetch(url('PolicyApi', '/docs'), { headers: { 'x-token': 'get-only' } });
+      const silent = await fetch(url('PolicyApi', '/docs'), {
+        method: 'DELETE',
+        headers: { 'x-token': 'get-only' },
+      });
+      const denied = await fetch(url('PolicyApi', '/docs'), {
+        method: 'DELETE',
+        headers: { 'x-token': 'deny' },
+      });
+
+      // Assert
+      expect(read.status).toBe(200);
+      expect(silent.status).toBe(200);
+      expect(denied.status).toBe(403);
+      expect(info.some((l) => l.includes('PolicyApi: its resource policy allows requests'))).toBe(true);
+    });
+
+    it('keeps the authorizer’s implicit deny on an API without a resource policy', async () => {
+      // Act
+      const res = await fetch(`${base}/items`, {
+        method: 'POST',
+        headers: { 'x-token': 'get-only', 'x-request-id': 'r', 'content-type': 'application/json' },
+        body: '{"name":"a"}',
+      });
+
+      // Assert
+      expect(res.status).toBe(403);
+    });
+  });
+
   describe('gateway responses and authorizer answers', () => {
     it('evaluates method.request, context and stageVariables mappings of a gateway response', async () => {
       // Act

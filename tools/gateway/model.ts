@@ -584,6 +584,10 @@ export function readApis(template: Template, stack: LocalStack): ApiModel[] {
     const variables: Record<string, string> = {};
     for (const [k, v] of Object.entries(obj(props.Variables))) variables[k] = String(v);
     const resourcePolicy = readResourcePolicy(auth.ResourcePolicy, `${logicalId}.Auth.ResourcePolicy`);
+    if (resourcePolicy?.some((st) => st.effect === 'Allow') && Object.keys(authorizers).length > 0)
+      notes.push(
+        `${logicalId}: its resource policy allows requests; a Lambda authorizer's policy that neither allows nor denies a method is then an Allow (API Gateway's same-account evaluation): authorizers must Deny explicitly what they do not allow (docs/local-gateway.md#resource-policies-and-authorizers)`,
+      );
     if (resourcePolicy?.some((st) => st.unsupportedCondition))
       notes.push(
         `${logicalId}.Auth.ResourcePolicy: conditions other than aws:SourceIp are not evaluated locally; such a Deny always applies and such an Allow never does`,

@@ -191,6 +191,7 @@ export function restApiHandler(
     const arn = methodArn(facts, method, target.path);
     const apiArnPrefix = `arn:aws:execute-api:${deps.region}:${deps.accountId}:${apiId}`;
 
+    let resourceVerdict: 'allow' | 'explicit_deny' | 'no_allow' | undefined;
     if (route.iam === true) {
       // Signature first, then the caller's identity policy with the resource policy.
       const outcome = await authorizeIam({
@@ -216,6 +217,7 @@ export function restApiHandler(
       // authorizer; without an authorizer, the policy must also allow.
       const verdict = evaluateResourcePolicy(api.resourcePolicy, arn, apiArnPrefix, sourceIp);
       entry.resourcePolicy = verdict;
+      resourceVerdict = verdict;
       if (verdict === 'explicit_deny' || (verdict === 'no_allow' && route.authorizer === undefined)) {
         const suffix = verdict === 'explicit_deny' ? ' with an explicit deny' : '';
         return fail(
@@ -243,7 +245,12 @@ export function restApiHandler(
       entry.principal = outcome.answer?.principalId;
       if (outcome.answer !== undefined)
         authorizerContext = { ...outcome.answer.context, principalId: outcome.answer.principalId };
-      if (outcome.result !== 'allow') {
+      // The authorizer's policy and the resource policy decide together, same account (Table A of
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html):
+      // a policy that neither allows nor denies the method is an Allow when the resource policy
+      // allows it.
+      const allowedByResourcePolicy = outcome.result === 'no_allow' && resourceVerdict === 'allow';
+      if (outcome.result !== 'allow' && !allowedByResourcePolicy) {
         const type: GatewayResponseType =
           outcome.result === 'explicit_deny' || outcome.result === 'no_allow'
             ? 'ACCESS_DENIED'
@@ -252,7 +259,7 @@ export function restApiHandler(
               : 'UNAUTHORIZED';
         return fail(type, outcome.result === 'explicit_deny' ? EXPLICIT_DENY_MESSAGE : undefined);
       }
-      usageKey = outcome.answer.usageIdentifierKey;
+      usageKey = outcome.answer?.usageIdentifierKey;
     }
 
     let apiKey: { id: string; value: string } | undefined;
