@@ -83,7 +83,10 @@ export interface VerifyOptions {
   readonly credential: (accessKeyId: string) => LocalIamCredential | undefined;
 }
 
-/** How far a signature's date may be from the gateway's clock (AWS: 5 minutes). */
+/**
+ * How far a signature's date may be from the gateway's clock: "a request must reach AWS within five
+ * minutes of the time stamp in the request" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-signing.html).
+ */
 export const SIGNATURE_SKEW_MS = 5 * 60 * 1000;
 
 const SERVICE = 'execute-api';
