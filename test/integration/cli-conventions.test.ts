@@ -11,6 +11,7 @@ const CLIS = [
   ['npm run build --', 'tools/build.ts'],
   ['npm run generate --', 'tools/generate.ts'],
   ['npm run invoke --', 'tools/invoke.ts'],
+  ['npm run -s event --', 'tools/event.ts'],
   ['npm run token --', 'tools/token.ts'],
   ['npm run keys --', 'tools/keys.ts'],
   ['npm run users --', 'tools/users.ts'],
