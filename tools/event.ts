@@ -21,9 +21,12 @@ import {
   UsageError,
 } from './cli/program.ts';
 import { fillTokenPlaceholders, type MintOptions } from './issuer/local-issuer.ts';
-import { mintPublished, SAM_ENV_FILE } from './issuer/published-issuer.ts';
+import { mintPublished } from './issuer/published-issuer.ts';
 
 const NAME: CliName = { tool: 'event', invocation: 'npm run -s event --' };
+
+/** tools/local/sam-env-vars.ts writes it (not imported here: this command stays light). */
+const SAM_ENV_FILE = 'events/env.json';
 
 /** The `npm run event` command line. */
 export function eventProgram(): Command {

@@ -41,11 +41,11 @@ function run(
   });
 }
 
-describe.concurrent('every CLI, as a process', () => {
+// Each case starts Node.js processes (about 1 s each, more on a loaded machine).
+describe.concurrent('every CLI, as a process', { timeout: 120_000 }, () => {
   it.each(CLIS)('%s --help prints the usage on stdout and exits 0', async (invocation, script) => {
     // Act
-    const long = await run(script, ['--help']);
-    const short = await run(script, ['-h']);
+    const [long, short] = await Promise.all([run(script, ['--help']), run(script, ['-h'])]);
 
     // Assert
     expect(long.code).toBe(0);

@@ -7,7 +7,8 @@ import { JwtVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_AUDIENCE } from '../../tools/issuer/local-issuer.ts';
-import { PUBLISHED_ISSUER, samEnvVars } from '../../tools/issuer/published-issuer.ts';
+import { PUBLISHED_ISSUER } from '../../tools/issuer/published-issuer.ts';
+import { samEnvVars } from '../../tools/local/sam-env-vars.ts';
 import { PROJECT_ROOT } from '../../tools/paths.ts';
 
 function run(

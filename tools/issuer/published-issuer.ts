@@ -25,9 +25,6 @@ export const PUBLISHED_ISSUER = 'https://sam-local.gatehouse.invalid';
 /** The committed key file (private JWK, public by design). */
 export const PUBLISHED_KEY_FILE = join(PROJECT_ROOT, 'tools', 'issuer', 'published-development-key.json');
 
-/** The environment file for `sam local invoke --env-vars` (and `-n` of invoke and npm start). */
-export const SAM_ENV_FILE = 'events/env.json';
-
 /** The published development key. */
 export function publishedSigningKey(file = PUBLISHED_KEY_FILE): SigningKey {
   const stored = JSON.parse(readFileSync(file, 'utf8')) as { kid: string; jwk: Record<string, unknown> };
@@ -42,14 +39,4 @@ export function mintPublished(options: MintOptions, key = publishedSigningKey())
 /** The JWT_ISSUERS entry that trusts the published issuer through an inline JWKS. */
 export function publishedIssuerEntry(key = publishedSigningKey()): Record<string, unknown> {
   return { issuer: PUBLISHED_ISSUER, audience: LOCAL_AUDIENCE, jwks: { keys: [key.publicJwk] } };
-}
-
-/**
- * The content of events/env.json (SAM `--env-vars` format: variables by function logical ID,
- * values as strings). A test keeps the committed file equal to it.
- */
-export function samEnvVars(key = publishedSigningKey()): Record<string, Record<string, string>> {
-  return {
-    JwtAuthorizerFunction: { JWT_ISSUERS: JSON.stringify([publishedIssuerEntry(key)]) },
-  };
 }
