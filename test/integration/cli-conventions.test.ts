@@ -15,6 +15,7 @@ const CLIS = [
   ['npm run token --', 'tools/token.ts'],
   ['npm run keys --', 'tools/keys.ts'],
   ['npm run users --', 'tools/users.ts'],
+  ['npm run check:docs --', 'tools/doc-blocks.ts'],
   ['npm run bench --', 'bench/run.ts'],
   ['npm run bench:gateway --', 'bench/gateway.ts'],
 ] as const;
