@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { buildFunction, ensureBuilt, upToDate } from '../build.ts';
 import { generate } from '../generate.ts';
 import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
-import { LambdaEnvironment, type LogSink } from '../lambda/runtime.ts';
+import { type InitError, LambdaEnvironment, type LogSink } from '../lambda/runtime.ts';
 import { type DemoBackend, startDemoBackend } from '../local/demo-backend.ts';
 import { type LocalServices, startLocalServices } from '../local/services.ts';
 import { documentPath, readDocumentSettings } from '../openapi/settings.ts';
@@ -20,7 +20,13 @@ import { PROJECT_ROOT } from '../paths.ts';
 import { type FunctionDefinition, functionEnvironment, templateFunctions } from '../template/functions.ts';
 import { isDynamicReference, LOCAL_ACCOUNT_ID, type LocalStack, localStack } from '../template/resolve.ts';
 import { loadTemplate, TemplateError } from '../template/template.ts';
-import { type AccessLogEntry, accessLogLine } from './access-log.ts';
+import {
+  type AccessLogEntry,
+  type AccessLogFormat,
+  accessLogLine,
+  accessLogText,
+  loggedDecision,
+} from './access-log.ts';
 import { type AuthorizeOutcome, type AuthorizerCache, authorize } from './authorize.ts';
 import {
   EXPLICIT_DENY_MESSAGE,
@@ -72,6 +78,8 @@ export interface GatewayOptions {
   readonly watch?: boolean;
   /** Where access-log lines go; default stdout. */
   readonly accessLog?: (line: string) => void;
+  /** Access-log lines as JSON (default) or as text for a terminal. */
+  readonly accessLogFormat?: AccessLogFormat;
   /** Where the functions' own logs go; default stderr. */
   readonly functionLog?: LogSink;
   /** Informational messages (rebuilds); default stderr. */
@@ -108,6 +116,11 @@ export interface RunningGateway {
   environmentOf(logicalId: string): Readonly<Record<string, string>> | undefined;
   /** Lambda invocations so far, by function logical ID (tests assert authorizer invocations). */
   invocations(logicalId: string): number;
+  /**
+   * Cold-starts every function now; resolves to those whose init failed (e.g. a bad variable from
+   * `--env-vars`), which would otherwise only show as 5xx answers. `npm start` refuses to serve then.
+   */
+  startFunctions(): Promise<readonly { readonly logicalId: string; readonly error: InitError }[]>;
   close(): Promise<void>;
 }
 
@@ -142,6 +155,10 @@ class FunctionPool {
       this.#starting.set(logicalId, starting);
     }
     return starting;
+  }
+
+  async warm(logicalId: string): Promise<InitError | undefined> {
+    return (await this.#get(logicalId)).warm();
   }
 
   count(logicalId: string): number {
@@ -303,6 +320,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         clock,
         region,
         accessLog,
+        accessLogFormat: options.accessLogFormat ?? 'json',
         info,
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         caches,
@@ -358,6 +376,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       services,
       environmentOf: (id) => environments.get(id),
       invocations: (id) => pool.count(id),
+      startFunctions: async () => {
+        const outcomes = await Promise.all(
+          used.map(async (id) => ({ logicalId: id, error: await pool.warm(id) })),
+        );
+        return outcomes.filter((o): o is { logicalId: string; error: InitError } => o.error !== undefined);
+      },
       close,
     };
   } catch (err) {
@@ -424,6 +448,7 @@ interface HandlerDeps {
   readonly clock: () => number;
   readonly region: string;
   readonly accessLog: (line: string) => void;
+  readonly accessLogFormat: AccessLogFormat;
   readonly info: (line: string) => void;
   readonly maxBodyBytes: number;
   /** Every API's authorizer cache is registered here (flushed on rebuilds). */
@@ -460,14 +485,17 @@ function apiHandler(
       requestId,
       api: api.logicalId,
       method,
+      path: url.pathname,
       route: undefined,
       status: 0,
       latencyMs: 0,
       principal: undefined,
       authorizer: 'none',
+      authorizerReason: undefined,
       cacheHit: undefined,
       resourcePolicy: undefined,
       usage: undefined,
+      integration: undefined,
       errorType: undefined,
     };
     const facts: RequestFacts = {
@@ -484,7 +512,7 @@ function apiHandler(
       if (reply !== undefined) writeReply(res, reply, requestId);
       entry.status = res.statusCode;
       entry.latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      deps.accessLog(accessLogLine(entry));
+      deps.accessLog(deps.accessLogFormat === 'text' ? accessLogText(entry) : accessLogLine(entry));
     };
     const fail = (type: GatewayResponseType, resourcePath: string, message?: string) =>
       finish(
@@ -555,7 +583,11 @@ function apiHandler(
         methodArn: arn,
         cache,
         now: deps.clock(),
-        invoke: (event) => deps.pool.invoke(authorizer.functionLogicalId, event),
+        invoke: async (event) => {
+          const result = await deps.pool.invoke(authorizer.functionLogicalId, event);
+          entry.authorizerReason = loggedDecision(result.logTail)?.reason;
+          return result;
+        },
       });
       entry.authorizer = outcome.result;
       entry.cacheHit = outcome.cacheHit;
@@ -588,6 +620,7 @@ function apiHandler(
 
     const event = proxyEvent(httpRequest, match, facts, authorizerContext, apiKey);
     const result = await deps.pool.invoke(route.functionLogicalId, event);
+    entry.integration = loggedDecision(result.logTail);
     if (!result.ok) {
       deps.info(
         `gateway: ${route.functionLogicalId} failed: ${result.error.errorType}: ${result.error.errorMessage}`,
