@@ -93,8 +93,11 @@ export class LambdaEnvironment {
           },
         });
       }, timeoutMs);
+      // The entry lives exactly as long as the invocation: whichever way it ends (reply, timeout,
+      // exit), it is removed, so a long-running local gateway does not grow with every request.
       this.#pending.set(id, (message) => {
         clearTimeout(timer);
+        this.#pending.delete(id);
         resolve(message);
       });
       child.send({ id, event, context });
