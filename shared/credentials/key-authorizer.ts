@@ -324,16 +324,20 @@ export function createKeyAuthorizer(
     return ok(fresh, false);
   }
 
+  // One identity per user record read, reused by every hit while the record is cached.
+  const userIdentities = new WeakMap<UserRecord, Identity>();
+
   function ok(user: UserRecord, cacheHit: boolean): Verification {
-    return {
-      ok: true,
-      cacheHit,
-      cidrs: user.allowedCidrs,
-      identity: identityFor(user.clientId, user.scopes, user.tier, {
+    let identity = userIdentities.get(user);
+    if (identity === undefined) {
+      identity = identityFor(user.clientId, user.scopes, user.tier, {
         authType: 'basic',
         username: user.username,
-      }),
-    };
+      });
+      scopeSetOf(identity.scopes);
+      userIdentities.set(user, identity);
+    }
+    return { ok: true, cacheHit, cidrs: user.allowedCidrs, identity };
   }
 
   function credentialOf(request: AuthorizerRequest, limit: Limit): Promise<Verification> | Verification {
