@@ -118,8 +118,11 @@ export class LambdaEnvironment {
           },
         });
       }, timeoutMs);
+      // The entry lives exactly as long as the invocation: whichever way it ends (reply, timeout,
+      // exit), it is removed, so a long-running local gateway does not grow with every request.
       this.#pending.set(id, (message) => {
         clearTimeout(timer);
+        this.#pending.delete(id);
         resolve(message);
       });
       child.send({ id, event, context });
@@ -142,6 +145,8 @@ export class LambdaEnvironment {
       AWS_LAMBDA_FUNCTION_NAME: this.#fn.logicalId,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.#fn.memoryMb),
+      // Set by local emulators (SAM CLI, the runtime interface emulator), not by Lambda itself.
+      AWS_LAMBDA_FUNCTION_TIMEOUT: String(this.#fn.timeoutSeconds),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.#fn.logicalId}`,
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
       // Local runs never reach AWS: the SDK gets dummy credentials (the embedded DynamoDB ignores them).
