@@ -32,9 +32,11 @@ import {
   collectValue,
   commandLineExit,
   parseCommandLine,
+  runCli,
   UsageError,
 } from './cli/program.ts';
-import { localDynamoClient, openLocalDynamo, templateTables } from './local/dynamo.ts';
+import { localDynamoClient, templateTables } from './local/dynamo.ts';
+import { openToolDatabase } from './local/gateway-state.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { loadTemplate } from './template/template.ts';
 
@@ -49,7 +51,10 @@ export const LOCAL_TABLE = 'CredentialsTable';
 /** Adds the options every credentials command understands (where to act, output format). */
 export function withTargetOptions(program: Command): Command {
   return program
-    .option('--table <name>', 'credentials table in AWS (default: the local embedded DynamoDB)')
+    .option(
+      '--table <name>',
+      "credentials table in AWS (default: the running npm start's database, else .gatehouse/dynamodb)",
+    )
     .option('--region <region>', 'AWS region of --table (default AWS_REGION)')
     .option('--profile <name>', 'AWS profile for --table')
     .option('--endpoint <url>', 'any DynamoDB-compatible server (with --table, or the CredentialsTable)')
@@ -68,8 +73,10 @@ export interface TargetValues {
 /** Where the commands act, and how to let go of it. */
 export interface CliTarget {
   readonly store: CredentialAdminStore;
-  /** Human description (`local embedded DynamoDB`, `table X in eu-west-1`). */
+  /** Human description (`the local database in .gatehouse/dynamodb (...)`, `table X in eu-west-1`). */
   readonly where: string;
+  /** A local database the flags did not name: the commands say which one they used. */
+  readonly local?: true;
   close(): Promise<void>;
 }
 
@@ -114,13 +121,12 @@ export async function openTarget(values: {
       close: async () => client.destroy(),
     };
   }
-  const local = await openLocalDynamo({
-    tables: templateTables(loadTemplate(join(PROJECT_ROOT, 'template.yaml'))),
-  });
+  const local = await openToolDatabase(templateTables(loadTemplate(join(PROJECT_ROOT, 'template.yaml'))));
   const client = localDynamoClient(local.endpoint);
   return {
     store: dynamoAdminStore(client, table, budgetMs),
-    where: 'the local embedded DynamoDB',
+    where: local.description,
+    local: true,
     close: async () => {
       client.destroy();
       await local.close();
@@ -168,6 +174,7 @@ export async function runAgainstTarget(
   }
   try {
     await body(target);
+    if (target.local === true) err(`database: ${target.where}`);
     return 0;
   } catch (e) {
     if (e instanceof CliUsageError) throw e;
@@ -397,4 +404,4 @@ export async function keysCli(argv: readonly string[], io: CliIo = PROCESS_IO): 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await keysCli(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) await runCli(KEYS_NAME, (argv) => keysCli(argv));

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createUser, describeUser, setPassword, setUserStatus } from '../shared/credentials/admin.ts';
 import { createPasswordHasher, type PasswordHasher } from '../shared/credentials/password.ts';
-import { type CliName, cliProgram, collectValue, parseCommandLine } from './cli/program.ts';
+import { type CliName, cliProgram, collectValue, parseCommandLine, runCli } from './cli/program.ts';
 import {
   type CliIo,
   CliUsageError,
@@ -170,4 +170,4 @@ export async function usersCli(
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await usersCli(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) await runCli(USERS_NAME, (argv) => usersCli(argv));

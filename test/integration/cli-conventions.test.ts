@@ -11,11 +11,13 @@ const CLIS = [
   ['npm run build --', 'tools/build.ts'],
   ['npm run generate --', 'tools/generate.ts'],
   ['npm run invoke --', 'tools/invoke.ts'],
+  ['npm run -s event --', 'tools/event.ts'],
   ['npm run token --', 'tools/token.ts'],
   ['npm run keys --', 'tools/keys.ts'],
   ['npm run users --', 'tools/users.ts'],
   ['npm run dpop --', 'tools/dpop.ts'],
   ['npm run certs --', 'tools/certs.ts'],
+  ['npm run check:docs --', 'tools/doc-blocks.ts'],
   ['npm run bench --', 'bench/run.ts'],
   ['npm run bench:gateway --', 'bench/gateway.ts'],
 ] as const;
@@ -42,11 +44,11 @@ function run(
   });
 }
 
-describe.concurrent('every CLI, as a process', () => {
+// Each case starts Node.js processes (about 1 s each, more on a loaded machine).
+describe.concurrent('every CLI, as a process', { timeout: 120_000 }, () => {
   it.each(CLIS)('%s --help prints the usage on stdout and exits 0', async (invocation, script) => {
     // Act
-    const long = await run(script, ['--help']);
-    const short = await run(script, ['-h']);
+    const [long, short] = await Promise.all([run(script, ['--help']), run(script, ['-h'])]);
 
     // Assert
     expect(long.code).toBe(0);

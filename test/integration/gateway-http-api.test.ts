@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../tools/gateway/gateway.ts';
+import { accessEntries, bothRenderings } from '../support/access-log.ts';
 import { signedFetch } from '../support/sigv4.ts';
 
 const TEMPLATE = 'test/fixtures/gateway/http-api.yaml';
@@ -368,21 +369,103 @@ describe('local gateway: HTTP APIs', () => {
       expect(actual.headers.get('access-control-expose-headers')).toBe('x-request-id');
     });
 
-    it('writes the route key to the access log and never a token', async () => {
+    it('writes the path and the route key to the access log, never the token or the query', async () => {
       // Arrange
       const from = access.length;
 
       // Act
-      await fetch(`${base}/items/9`, { headers: { 'x-token': 'allow' } });
+      await fetch(`${base}/items/9?api_key=query-secret-2`, { headers: { 'x-token': 'allow' } });
 
       // Assert
-      const entry = JSON.parse(access.slice(from).join('')) as Record<string, unknown>;
-      expect(entry).toMatchObject({
-        api: 'ProbeHttpApi',
-        route: 'GET /items/{id}',
-        status: 200,
-        authorizer: 'allow',
+      const lines = access.slice(from);
+      expect(accessEntries(lines)).toEqual([
+        expect.objectContaining({
+          api: 'ProbeHttpApi',
+          method: 'GET',
+          path: '/items/9',
+          route: 'GET /items/{id}',
+          status: 200,
+          authorizer: 'allow',
+        }),
+      ]);
+      expect(bothRenderings(lines)).not.toContain('query-secret-2');
+    });
+
+    it('writes the reason code the JWT authorizer logged, never the token', async () => {
+      // Arrange
+      const expired = gateway.services.issuer?.mint({
+        scope: 'orders:read',
+        sub: 'late',
+        ttl: -60,
+      }) as string;
+      const from = access.length;
+
+      // Act
+      const late = await fetch(`${orders}/orders?page=query-secret-4`, {
+        headers: { authorization: `Bearer ${expired}` },
       });
+      const inQuery = await fetch(`${orders}/orders?access_token=${expired}`, {
+        headers: { authorization: `Bearer ${expired}` },
+      });
+
+      // Assert
+      expect([late.status, inQuery.status]).toEqual([401, 401]);
+      const lines = access.slice(from);
+      const refused = {
+        api: 'OrdersLikeHttpApi',
+        path: '/orders',
+        route: 'GET /orders',
+        authorizer: 'unauthorized',
+      };
+      expect(accessEntries(lines)).toEqual([
+        expect.objectContaining({ ...refused, authorizerReason: 'token_expired' }),
+        expect.objectContaining({ ...refused, authorizerReason: 'credential_in_query' }),
+      ]);
+      const logged = bothRenderings(lines);
+      expect(logged).toContain('authorizer: unauthorized (token_expired)');
+      for (const part of expired.split('.')) expect(logged).not.toContain(part);
+      expect(logged).not.toContain('query-secret-4');
+      expect(logged.toLowerCase()).not.toContain('bearer');
+    });
+
+    it('logs the IAM principal’s ARN on an AWS_IAM route, never the key id, the secret or the signature', async () => {
+      // Arrange
+      const from = access.length;
+
+      // Act
+      const signed = await signedFetch(`${base}/signed?sig=query-secret-3`, {
+        ...CALLER,
+        method: 'POST',
+        body: '{"a":1}',
+      });
+      const wrongSecret = await signedFetch(`${base}/signed`, {
+        ...CALLER,
+        secretAccessKey: 'not-the-secret-0123456789abcdef',
+        method: 'POST',
+        body: '{}',
+      });
+
+      // Assert
+      expect([signed.status, wrongSecret.status]).toEqual([200, 403]);
+      const lines = access.slice(from);
+      expect(accessEntries(lines)).toEqual([
+        expect.objectContaining({
+          path: '/signed',
+          route: 'POST /signed',
+          principal: 'arn:aws:iam::123456789012:user/service',
+          authorizer: 'allow',
+        }),
+        expect.objectContaining({ authorizer: 'unauthorized', authorizerReason: 'signature_mismatch' }),
+      ]);
+      const logged = bothRenderings(lines);
+      for (const secret of [
+        CALLER.secretAccessKey,
+        CALLER.accessKeyId,
+        'AWS4-HMAC-SHA256',
+        'Signature=',
+        'query-secret-3',
+      ])
+        expect(logged).not.toContain(secret);
     });
   });
 });

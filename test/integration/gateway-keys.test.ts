@@ -8,6 +8,7 @@ import { createKey, type DemoCredentials, seedDemoCredentials } from '../../shar
 import { createPasswordHasher } from '../../shared/credentials/password.ts';
 import { seedDemo } from '../../tools/gateway/demo-seed.ts';
 import { startGateway } from '../../tools/gateway/gateway.ts';
+import { accessEntries, bothRenderings } from '../support/access-log.ts';
 
 const KEY = 'KeyAuthorizerFunction';
 
@@ -141,17 +142,31 @@ describe('local gateway: OrdersKeyApi with API keys and Basic users', () => {
     // Arrange
     const from = run.access.length;
 
+    const wrongPassword = 'not-the-password-but-close';
+    const wrong = `Basic ${Buffer.from(`${run.demo.username}:${wrongPassword}`).toString('base64')}`;
+
     // Act
     await fetch(`${run.base}/orders`, { headers: { 'x-api-key': run.demo.apiKey } });
     await fetch(`${run.base}/orders`, { headers: { authorization: basic() } });
+    await fetch(`${run.base}/orders`, { headers: { authorization: wrong } });
+    await fetch(`${run.base}/orders?api_key=${run.demo.apiKey}`);
 
     // Assert
-    const lines = run.access.slice(from).join('\n');
-    expect(run.access.length - from).toBe(2);
+    expect(run.access.length - from).toBe(4);
+    const entries = accessEntries(run.access.slice(from));
+    expect(entries[2]).toMatchObject({
+      path: '/orders',
+      authorizer: 'unauthorized',
+      authorizerReason: 'password_mismatch',
+    });
+    expect(entries[3]).toMatchObject({ path: '/orders', authorizer: 'unauthorized' });
+    const lines = bothRenderings(run.access.slice(from));
     expect(lines).toContain('"principal":"demo-client"');
     expect(lines).not.toContain(run.demo.apiKey);
     expect(lines).not.toContain(run.demo.password);
     expect(lines).not.toContain(basic().slice(6));
+    expect(lines).not.toContain(wrongPassword);
+    expect(lines).not.toContain(wrong.slice(6));
   });
 
   it('reports nothing to seed on a second seeding of the same store', async () => {

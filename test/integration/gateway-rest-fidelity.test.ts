@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../tools/gateway/gateway.ts';
 import type { IamCredentialConfig } from '../../tools/gateway/iam-credentials.ts';
+import { accessEntries, bothRenderings } from '../support/access-log.ts';
 import { signedFetch } from '../support/sigv4.ts';
 
 const TEMPLATE = 'test/fixtures/gateway/rest-fidelity.yaml';
@@ -175,19 +176,54 @@ describe('local gateway: REST API fidelity', () => {
       });
     });
 
-    it('never writes the secret, the signature or the Authorization header to the access log', async () => {
+    it('logs the IAM principal’s ARN and why a signature was refused, never a key id, secret, signature or query', async () => {
       // Arrange
       const from = access.length;
+      const unknownKey = 'AKIAUNKNOWNKEY000002';
 
       // Act
-      await signedFetch(`${base}/reports`, { ...ADMIN });
+      const served = await signedFetch(`${base}/reports?token=query-secret-1`, { ...ADMIN });
+      const wrongSecret = await signedFetch(`${base}/reports`, {
+        ...ADMIN,
+        secretAccessKey: 'not-the-secret-0123456789abcdef',
+      });
+      const expired = await signedFetch(`${base}/reports`, {
+        ...ADMIN,
+        signingDate: new Date(Date.now() - 10 * 60 * 1000),
+      });
+      const unknown = await signedFetch(`${base}/reports`, { ...ADMIN, accessKeyId: unknownKey });
+      const presigned = await fetch(
+        `${base}/reports?X-Amz-Credential=${ADMIN.accessKeyId}&X-Amz-Signature=0123456789abcdef0123`,
+      );
 
       // Assert
-      const lines = access.slice(from).join('\n');
-      expect(lines).toContain('arn:aws:iam::123456789012:user/admin');
-      expect(lines).not.toContain(ADMIN.secretAccessKey);
-      expect(lines).not.toContain('AWS4-HMAC-SHA256');
-      expect(lines).not.toContain('Signature=');
+      expect([served, wrongSecret, expired, unknown, presigned].map((r) => r.status)).toEqual([
+        200, 403, 403, 403, 403,
+      ]);
+      const lines = access.slice(from);
+      expect(accessEntries(lines)).toEqual([
+        expect.objectContaining({
+          path: '/reports',
+          principal: 'arn:aws:iam::123456789012:user/admin',
+          authorizer: 'allow',
+        }),
+        expect.objectContaining({ authorizer: 'unauthorized', authorizerReason: 'signature_mismatch' }),
+        expect.objectContaining({ authorizer: 'unauthorized', authorizerReason: 'signature_expired' }),
+        expect.objectContaining({ authorizer: 'unauthorized', authorizerReason: 'unknown_access_key' }),
+        expect.objectContaining({ authorizer: 'unauthorized', authorizerReason: 'presigned_url' }),
+      ]);
+      const logged = bothRenderings(lines);
+      for (const secret of [
+        ADMIN.secretAccessKey,
+        ADMIN.accessKeyId,
+        unknownKey,
+        'AWS4-HMAC-SHA256',
+        'Signature=',
+        'X-Amz',
+        '0123456789abcdef0123',
+        'query-secret-1',
+      ])
+        expect(logged).not.toContain(secret);
     });
   });
 

@@ -12,6 +12,7 @@
  * {@link runCli}.
  */
 import { Command, CommanderError } from 'commander';
+import { sdkNoticeEnvironment } from './node-support.ts';
 
 /** Bad usage: one line on stderr with a pointer to `--help`, exit status 2. */
 export class UsageError extends Error {
@@ -147,6 +148,8 @@ export async function runCli(
   main: (argv: readonly string[]) => Promise<number> | number,
   exitCodeFor: (err: unknown) => number | undefined = () => undefined,
 ): Promise<void> {
+  // Before any AWS SDK client exists (the CLIs and the gateway make DynamoDB clients).
+  for (const [name, value] of Object.entries(sdkNoticeEnvironment())) process.env[name] ??= value;
   try {
     process.exitCode = await main(process.argv.slice(2));
   } catch (err) {

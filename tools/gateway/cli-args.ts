@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import {
   type CliName,
+  choiceValue,
   cliProgram,
   httpUrlValue,
   integerValue,
@@ -34,6 +35,10 @@ export interface StartArgs {
   readonly issuerPort: number;
   readonly maxBodyBytes: number | undefined;
   readonly watch: boolean;
+  /** Also print the functions' own logs (stderr). */
+  readonly verbose: boolean;
+  /** Access log as text lines (default) or JSON lines (with the functions' JSON logs). */
+  readonly logFormat: 'text' | 'json';
 }
 
 /** The `npm start` command line. */
@@ -70,7 +75,14 @@ export function startProgram(): Command {
       'largest request body (default 10485760, as API Gateway)',
       integerValue('--max-body-bytes', { min: 0 }),
     )
-    .option('--watch', 'rebuild and restart functions when sources change');
+    .option('--watch', 'rebuild and restart functions when sources change')
+    .option('--verbose', "also print the functions' own logs (on stderr)")
+    .option(
+      '--log-format <format>',
+      "text: one line per request; json: JSON lines, with the functions' JSON logs",
+      choiceValue('--log-format', ['text', 'json'] as const),
+      'text',
+    );
 }
 
 /** Parses the arguments after `npm start --`; throws UsageError (or HelpRequested). */
@@ -87,6 +99,8 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     issuerPort: number;
     maxBodyBytes?: number;
     watch?: true;
+    verbose?: true;
+    logFormat: 'text' | 'json';
   }>(startProgram(), argv);
   return {
     port: options.port,
@@ -100,5 +114,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     issuerPort: options.issuerPort,
     maxBodyBytes: options.maxBodyBytes,
     watch: options.watch === true,
+    verbose: options.verbose === true,
+    logFormat: options.logFormat,
   };
 }

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { buildFunction, ensureBuilt, upToDate } from '../build.ts';
 import { generate } from '../generate.ts';
 import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
-import { LambdaEnvironment, type LogSink } from '../lambda/runtime.ts';
+import { type InitError, LambdaEnvironment, type LogSink } from '../lambda/runtime.ts';
 import { type DemoBackend, startDemoBackend } from '../local/demo-backend.ts';
 import { type LocalServices, startLocalServices } from '../local/services.ts';
 import { documentPath, readDocumentSettings } from '../openapi/settings.ts';
@@ -20,6 +20,7 @@ import { PROJECT_ROOT } from '../paths.ts';
 import { type FunctionDefinition, functionEnvironment, templateFunctions } from '../template/functions.ts';
 import { isDynamicReference, LOCAL_ACCOUNT_ID, type LocalStack, localStack } from '../template/resolve.ts';
 import { loadTemplate, TemplateError } from '../template/template.ts';
+import type { AccessLogFormat } from './access-log.ts';
 import { httpApiHandler } from './http-api-handler.ts';
 import { type HttpApiModel, readHttpApis } from './http-api-model.ts';
 import {
@@ -64,6 +65,8 @@ export interface GatewayOptions {
   readonly watch?: boolean;
   /** Where access-log lines go; default stdout. */
   readonly accessLog?: (line: string) => void;
+  /** Access-log lines as JSON (default) or as text for a terminal. */
+  readonly accessLogFormat?: AccessLogFormat;
   /** Where the functions' own logs go; default stderr. */
   readonly functionLog?: LogSink;
   /** Informational messages (rebuilds); default stderr. */
@@ -119,6 +122,11 @@ export interface RunningGateway {
     readonly secretAccessKey: string;
     readonly principalArn: string;
   }[];
+  /**
+   * Cold-starts every function now; resolves to those whose init failed (e.g. a bad variable from
+   * `--env-vars`), which would otherwise only show as 5xx answers. `npm start` refuses to serve then.
+   */
+  startFunctions(): Promise<readonly { readonly logicalId: string; readonly error: InitError }[]>;
   close(): Promise<void>;
 }
 
@@ -153,6 +161,10 @@ class FunctionPool {
       this.#starting.set(logicalId, starting);
     }
     return starting;
+  }
+
+  async warm(logicalId: string): Promise<InitError | undefined> {
+    return (await this.#get(logicalId)).warm();
   }
 
   count(logicalId: string): number {
@@ -329,6 +341,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         region,
         accountId: ACCOUNT_ID,
         accessLog,
+        accessLogFormat: options.accessLogFormat ?? 'json',
         info,
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         caches,
@@ -399,6 +412,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         secretAccessKey: c.secretAccessKey,
         principalArn: c.principal.arn,
       })),
+      startFunctions: async () => {
+        const outcomes = await Promise.all(
+          used.map(async (id) => ({ logicalId: id, error: await pool.warm(id) })),
+        );
+        return outcomes.filter((o): o is { logicalId: string; error: InitError } => o.error !== undefined);
+      },
       close,
     };
   } catch (err) {

@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { accessLogLine } from './access-log.ts';
 import type { GatewayResponseType } from './gateway-responses.ts';
 import { authorizeHttp, checkIdentitySources, type HttpAuthorizerCache } from './http-api-authorize.ts';
 import {
@@ -28,10 +27,12 @@ import { localApiId } from './model.ts';
 import { newTraceId, proxyResult, withGatewayHeaders } from './proxy-event.ts';
 import {
   type HandlerDeps,
+  invokeNoting,
   newAccessEntry,
   readBody,
   sourceIpOf,
   splitTarget,
+  writeAccessLog,
   writeResponse,
 } from './request-io.ts';
 import { httpRouteMatcher } from './route-matcher.ts';
@@ -117,7 +118,7 @@ export function httpApiHandler(
     const method = (req.method ?? 'GET').toUpperCase();
     const sourceIp = sourceIpOf(req);
     const nowMs = Date.now();
-    const entry = newAccessEntry(requestId, api.logicalId, method);
+    const entry = newAccessEntry(requestId, api.logicalId, method, target.path);
     const send = (reply: HttpApiReply, errorType?: GatewayResponseType, preflight = false) => {
       const final = api.cors === undefined || preflight ? reply : withCors(api.cors, req.rawHeaders, reply);
       const headers: Record<string, string | string[]> = {};
@@ -127,7 +128,7 @@ export function httpApiHandler(
       entry.errorType = errorType;
       entry.status = res.statusCode;
       entry.latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      deps.accessLog(accessLogLine(entry));
+      writeAccessLog(deps, entry);
     };
     const fail = (error: HttpError, type: GatewayResponseType, message?: string) => {
       const [status, text] = ERRORS[error];
@@ -195,9 +196,11 @@ export function httpApiHandler(
         nowMs,
         credential: deps.iamCredential,
       });
+      // The caller is the IAM principal: its ARN, never the access key id or anything signed.
       entry.principal = outcome.principal?.arn;
       if (!outcome.ok) {
         entry.authorizer = outcome.result;
+        entry.authorizerReason = outcome.reason;
         // An unsigned request is a bare 403 Forbidden on HTTP APIs; other refusals say why.
         return outcome.responseType === 'MISSING_AUTHENTICATION_TOKEN'
           ? fail('FORBIDDEN', 'MISSING_AUTHENTICATION_TOKEN')
@@ -216,7 +219,9 @@ export function httpApiHandler(
         routeArn: arn,
         cache,
         now: deps.clock(),
-        invoke: (event) => deps.invoke(authorizer.functionLogicalId, event),
+        invoke: invokeNoting(deps, authorizer.functionLogicalId, (decision) => {
+          entry.authorizerReason = decision?.reason;
+        }),
       });
       entry.authorizer = outcome.result;
       entry.cacheHit = outcome.cacheHit;
@@ -241,7 +246,9 @@ export function httpApiHandler(
         ? proxyEventV2(request, matched, facts, auth)
         : proxyEventV1(request, matched, facts, auth);
     const outcome = await invokeIntegration(
-      (e) => deps.invoke(route.functionLogicalId, e),
+      invokeNoting(deps, route.functionLogicalId, (decision) => {
+        entry.integration = decision;
+      }),
       event,
       route.timeoutMs,
     );

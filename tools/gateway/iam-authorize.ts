@@ -7,7 +7,13 @@
  */
 import { evaluatePolicy } from './policy-evaluation.ts';
 import { evaluateResourcePolicy, type ResourceStatement } from './resource-policy.ts';
-import { type IamPrincipal, type LocalIamCredential, type SignedRequest, verifySigV4 } from './sigv4.ts';
+import {
+  type IamPrincipal,
+  type LocalIamCredential,
+  type SignedRequest,
+  type SigV4Refusal,
+  verifySigV4,
+} from './sigv4.ts';
 
 /** The outcome of the IAM step. */
 export type IamOutcome =
@@ -19,6 +25,8 @@ export type IamOutcome =
       readonly message: string;
       /** For the access log: `unauthorized` (not authenticated), `explicit_deny` or `no_allow`. */
       readonly result: 'unauthorized' | 'explicit_deny' | 'no_allow';
+      /** For the access log: why the signature was refused (`signature_expired`...); absent for policy refusals. */
+      readonly reason: SigV4Refusal['reason'] | undefined;
       readonly principal: IamPrincipal | undefined;
     };
 
@@ -53,6 +61,7 @@ export async function authorizeIam(input: IamInput): Promise<IamOutcome> {
       errorType: verified.errorType,
       message: verified.message,
       result: 'unauthorized',
+      reason: verified.reason,
       principal: undefined,
     };
   const { principal } = verified.credential;
@@ -73,6 +82,7 @@ export async function authorizeIam(input: IamInput): Promise<IamOutcome> {
     errorType: 'AccessDeniedException',
     message: `User: ${principal.arn} is not authorized to perform: execute-api:Invoke on resource: ${input.methodArn}${result === 'explicit_deny' ? ' with an explicit deny' : ''}`,
     result,
+    reason: undefined,
     principal,
   });
   if (identity === 'explicit_deny' || resource === 'explicit_deny') return denied('explicit_deny');

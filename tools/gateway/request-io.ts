@@ -4,7 +4,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InvocationResult } from '../lambda/runtime.ts';
-import type { AccessLogEntry } from './access-log.ts';
+import {
+  type AccessLogEntry,
+  type AccessLogFormat,
+  accessLogLine,
+  accessLogText,
+  type LoggedDecision,
+  loggedDecision,
+} from './access-log.ts';
 import type { LocalIamCredential } from './sigv4.ts';
 
 /** What a pipeline needs from the running gateway. */
@@ -14,6 +21,8 @@ export interface HandlerDeps {
   readonly region: string;
   readonly accountId: string;
   readonly accessLog: (line: string) => void;
+  /** How access-log lines are written (text for `npm start`, JSON for tools). */
+  readonly accessLogFormat: AccessLogFormat;
   readonly info: (line: string) => void;
   readonly maxBodyBytes: number;
   /** Every API's authorizer cache is registered here (flushed on rebuilds). */
@@ -65,20 +74,47 @@ export function writeResponse(
   res.end(body);
 }
 
-/** A request's access-log entry before anything is decided. */
-export function newAccessEntry(requestId: string, api: string, method: string): AccessLogEntry {
+/**
+ * A request's access-log entry before anything is decided. `path` is the request path without the
+ * query string (which may carry credentials: `?access_token=`).
+ */
+export function newAccessEntry(requestId: string, api: string, method: string, path: string): AccessLogEntry {
   return {
     requestId,
     api,
     method,
+    path,
     route: undefined,
     status: 0,
     latencyMs: 0,
     principal: undefined,
     authorizer: 'none',
+    authorizerReason: undefined,
     cacheHit: undefined,
     resourcePolicy: undefined,
     usage: undefined,
+    integration: undefined,
     errorType: undefined,
+  };
+}
+
+/** Writes a request's access-log line in the configured format. */
+export function writeAccessLog(deps: HandlerDeps, entry: AccessLogEntry): void {
+  deps.accessLog(deps.accessLogFormat === 'text' ? accessLogText(entry) : accessLogLine(entry));
+}
+
+/**
+ * Invokes a function and hands the decision it logged for this invocation to `noted` (the access
+ * log's reason codes come from the functions' own decision logs).
+ */
+export function invokeNoting(
+  deps: HandlerDeps,
+  logicalId: string,
+  noted: (decision: LoggedDecision | undefined) => void,
+): (event: unknown) => Promise<InvocationResult> {
+  return async (event) => {
+    const result = await deps.invoke(logicalId, event);
+    noted(loggedDecision(result.logTail));
+    return result;
   };
 }

@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { accessLogLine } from './access-log.ts';
 import { type AuthorizeOutcome, type AuthorizerCache, authorize } from './authorize.ts';
 import {
   EXPLICIT_DENY_MESSAGE,
@@ -42,10 +41,12 @@ import {
 } from './proxy-event.ts';
 import {
   type HandlerDeps,
+  invokeNoting,
   newAccessEntry,
   readBody,
   sourceIpOf,
   splitTarget,
+  writeAccessLog,
   writeResponse,
 } from './request-io.ts';
 import { createRequestValidator } from './request-validation.ts';
@@ -114,7 +115,7 @@ export function restApiHandler(
     const sourceIp = sourceIpOf(req);
     const nowMs = Date.now();
     const traceId = newTraceId(nowMs);
-    const entry = newAccessEntry(requestId, api.logicalId, method);
+    const entry = newAccessEntry(requestId, api.logicalId, method, target.path);
     let facts: RequestFacts = {
       requestId,
       api,
@@ -133,7 +134,7 @@ export function restApiHandler(
         writeResponse(res, reply.status, { ...reply.headers, 'x-amzn-requestid': requestId }, reply.body);
       entry.status = res.statusCode;
       entry.latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      deps.accessLog(accessLogLine(entry));
+      writeAccessLog(deps, entry);
     };
     const fail = (type: GatewayResponseType, message?: string, amznErrorType?: string) => {
       const ctx: ResponseContext = {
@@ -205,9 +206,11 @@ export function restApiHandler(
           ? {}
           : { resourcePolicy: { statements: api.resourcePolicy, apiArnPrefix, sourceIp } }),
       });
+      // The caller is the IAM principal: its ARN, never the access key id or anything signed.
       entry.principal = outcome.principal?.arn;
       if (!outcome.ok) {
         entry.authorizer = outcome.result;
+        entry.authorizerReason = outcome.reason;
         return fail(outcome.responseType, outcome.message, outcome.errorType);
       }
       entry.authorizer = 'allow';
@@ -238,7 +241,9 @@ export function restApiHandler(
         methodArn: arn,
         cache,
         now: deps.clock(),
-        invoke: (event) => deps.invoke(authorizer.functionLogicalId, event),
+        invoke: invokeNoting(deps, authorizer.functionLogicalId, (decision) => {
+          entry.authorizerReason = decision?.reason;
+        }),
       });
       entry.authorizer = outcome.result;
       entry.cacheHit = outcome.cacheHit;
@@ -314,7 +319,9 @@ export function restApiHandler(
       apiKey,
     );
     const outcome = await invokeIntegration(
-      (e) => deps.invoke(route.functionLogicalId, e),
+      invokeNoting(deps, route.functionLogicalId, (decision) => {
+        entry.integration = decision;
+      }),
       event,
       route.timeoutMs ?? 29_000,
     );

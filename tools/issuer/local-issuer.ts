@@ -51,6 +51,11 @@ export function generateSigningKey(): SigningKey {
   return toSigningKey(privateKey, randomUUID());
 }
 
+/** A signing key from a stored private JWK. */
+export function signingKeyFromJwk(jwk: Readonly<Record<string, unknown>>, kid: string): SigningKey {
+  return toSigningKey(privateKeyFromJwk(jwk), kid);
+}
+
 function toSigningKey(privateKey: KeyObject, kid: string): SigningKey {
   const publicJwk = {
     ...createPublicKey(privateKey).export({ format: 'jwk' }),
@@ -186,9 +191,13 @@ export async function startLocalIssuer(
  */
 export function fillTokenPlaceholders(event: unknown, mint: (options: MintOptions) => string): unknown {
   const text = JSON.stringify(event);
-  const filled = text.replace(/\{\{gatehouse:token([^}]*)\}\}/g, (_all, raw: string) =>
-    mint(parseMintWords(raw)),
-  );
+  // The same placeholder twice (`headers` and `multiValueHeaders`) is the same token, as in a real event.
+  const minted = new Map<string, string>();
+  const filled = text.replace(/\{\{gatehouse:token([^}]*)\}\}/g, (all, raw: string) => {
+    const token = minted.get(all) ?? mint(parseMintWords(raw));
+    minted.set(all, token);
+    return token;
+  });
   return JSON.parse(filled);
 }
 

@@ -19,6 +19,7 @@ describe('the start banner', () => {
       issuerUrl: undefined,
       upstreamUrl: 'http://127.0.0.1:4000',
       demoBackend: undefined,
+      services: { dynamo: undefined },
       region: 'us-east-1',
       iamCredentials: [
         {
