@@ -165,7 +165,14 @@ export function assignNested(
       ? container[key as string]
       : undefined;
   if (existing === undefined) {
-    setMember(container, key, readScalar(raw, leafShape));
+    // A field that can only be an array, given once (`tags=x`), is that array with one item, as
+    // form style with explode writes it; a second `tags=y` appends below.
+    const onlyArray = mayBeArray(leafShape) && !mayBeObject(leafShape) && leafShape.scalars.length === 0;
+    setMember(
+      container,
+      key,
+      onlyArray ? [readScalar(raw, memberShape(shapes, leafShape, 0))] : readScalar(raw, leafShape),
+    );
     return;
   }
   // `a=1&a=2`: repeated names are an array only where the schema admits one.

@@ -84,6 +84,11 @@ describe.each(READER_VERSIONS)('form bodies read by the schema (OpenAPI %s)', (v
     ['"[]" names as an array', 'name=a&tags[]=x&tags[]=y', { name: 'a', tags: ['x', 'y'] }],
     ['indexed names as an array', 'name=a&tags[0]=x&tags[1]=y', { name: 'a', tags: ['x', 'y'] }],
     [
+      'a single value of a field declared as an array as its one item',
+      'name=a&tags=x',
+      { name: 'a', tags: ['x'] },
+    ],
+    [
       'nested object names',
       'name=a&address[city]=Paris&address[zip]=75001',
       { name: 'a', address: { city: 'Paris', zip: '75001' } },
