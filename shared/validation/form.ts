@@ -8,7 +8,15 @@
 import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
 import type { ProblemError } from './problem.ts';
 import type { MediaValidation, Shape } from './table.ts';
-import { assignNested, type NestingLimits, plain, shapeAt, splitBracketName } from './text-values.ts';
+import {
+  assignNested,
+  mayBeArray,
+  memberShape,
+  type NestingLimits,
+  plain,
+  shapeAt,
+  splitBracketName,
+} from './text-values.ts';
 
 /** Most fields accepted in one form body. */
 export const MAX_FORM_FIELDS = 1000;
@@ -41,6 +49,32 @@ export function parseFormPairs(text: string, maxFields = MAX_FORM_FIELDS): FormP
   return pairs;
 }
 
+const INDEX = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * The JSON Pointer of what a field name reaches, as far as the schema declares it: its segments
+ * while each is a declared property (or an array index up to `maxIndex`). A name's errors point
+ * there, so a problem never carries a name only the request chose (`` when none is declared).
+ */
+export function declaredPointer(
+  segments: readonly string[],
+  shape: Shape,
+  shapes: readonly Shape[],
+  maxIndex: number,
+): string {
+  let pointer = '';
+  let current = shape;
+  for (const segment of segments) {
+    let key: string | number;
+    if (current.properties !== undefined && Object.hasOwn(current.properties, segment)) key = segment;
+    else if (INDEX.test(segment) && mayBeArray(current) && Number(segment) <= maxIndex) key = Number(segment);
+    else break;
+    pointer += `/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    current = memberShape(shapes, current, key);
+  }
+  return pointer;
+}
+
 /** Reads named text values (form pairs, multipart text parts) into the body object. */
 export function readFields(
   fields: readonly FormPair[],
@@ -53,12 +87,12 @@ export function readFields(
   const holder: Record<string, unknown> = {};
   const root = '$';
   for (const [name, value] of fields) {
-    const pointer = `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
     const split = splitBracketName(name);
     if (split === undefined) {
-      errors.push({ pointer, keyword: 'propertyNames', message: 'is not a well-formed field name' });
+      errors.push({ pointer: '', keyword: 'propertyNames', message: 'is not a well-formed field name' });
       continue;
     }
+    const pointer = declaredPointer([split.root, ...split.segments], shape, shapes, limits.maxIndex);
     if (media.jsonFields?.includes(split.root) === true && split.segments.length === 0) {
       const parsed = parseStrictJson(value, { maxDepth: limits.maxJsonDepth, forbiddenKeys: PROTOTYPE_KEYS });
       if (!parsed.ok) {

@@ -160,6 +160,75 @@ describe.each(READER_VERSIONS)('form bodies read by the schema (OpenAPI %s)', (v
       { pointer: '/count', keyword: 'type', message: 'must be given once' },
     ],
     [
+      'a nested scalar given twice',
+      'name=a&address[city]=x&address[city]=y',
+      { pointer: '/address/city', keyword: 'type', message: 'must be given once' },
+    ],
+    [
+      'a value and nested names for one field',
+      'name=a&address=x&address[city]=y',
+      {
+        pointer: '/address/city',
+        keyword: 'type',
+        message: 'is given both as a value and with nested names',
+      },
+    ],
+    [
+      'an array with a gap',
+      'name=a&tags[0]=x&tags[2]=y',
+      { pointer: '/tags/2', keyword: 'items', message: 'array indexes must start at 0 and have no gaps' },
+    ],
+    [
+      'an array index over 999',
+      'name=a&items[1000][sku]=x',
+      { pointer: '/items', keyword: 'maxItems', message: 'array index must be at most 999' },
+    ],
+    [
+      'a __proto__ name',
+      'name=a&__proto__[admin]=1',
+      { pointer: '', keyword: 'propertyNames', message: 'property name is not allowed' },
+    ],
+    [
+      'a nested __proto__ name',
+      'name=a&address[__proto__][admin]=1',
+      { pointer: '/address', keyword: 'propertyNames', message: 'property name is not allowed' },
+    ],
+    [
+      'constructor[prototype] names',
+      'name=a&metadata[constructor][prototype]=1',
+      { pointer: '/metadata', keyword: 'propertyNames', message: 'property name is not allowed' },
+    ],
+    [
+      'a prototype name',
+      'name=a&prototype=1',
+      { pointer: '', keyword: 'propertyNames', message: 'property name is not allowed' },
+    ],
+    [
+      'an encoded __proto__ name',
+      'name=a&%5F%5Fproto%5F%5F=1',
+      { pointer: '', keyword: 'propertyNames', message: 'property name is not allowed' },
+    ],
+    [
+      'an unclosed bracket',
+      'name=a&address[city=x',
+      { pointer: '', keyword: 'propertyNames', message: 'is not a well-formed field name' },
+    ],
+    [
+      'a name that starts with a bracket',
+      'name=a&[x]=1',
+      { pointer: '', keyword: 'propertyNames', message: 'is not a well-formed field name' },
+    ],
+    [
+      'text after a bracket',
+      'name=a&address[city]x=1',
+      { pointer: '', keyword: 'propertyNames', message: 'is not a well-formed field name' },
+    ],
+    [
+      'nesting deeper than 32 levels',
+      `name=a&metadata${'[k]'.repeat(40)}=1`,
+      { pointer: '/metadata', keyword: 'maxDepth', message: 'is nested too deeply' },
+    ],
+    [
       'a JSON field that is not JSON',
       'name=a&filter=%7Bmin',
       { pointer: '/filter', keyword: 'contentMediaType', message: 'must be valid JSON' },
@@ -203,6 +272,24 @@ describe.each(READER_VERSIONS)('form bodies read by the schema (OpenAPI %s)', (v
     expect(outcome.problem.reason).toBe('body_invalid');
     expect(outcome.problem.status).toBe(400);
     expect(outcome.problem.errors).toContainEqual(error);
+  });
+
+  it('never puts a field name the request chose into the problem when the name cannot be read', () => {
+    // Arrange: names that are malformed, forbidden, too deep, or in conflict under free-form objects.
+    const bodies = [
+      'name=a&<script>[=1',
+      'name=a&<script>[__proto__]=1',
+      `name=a&metadata[<script>]${'[k]'.repeat(40)}=1`,
+      'name=a&metadata[<script>]=1&metadata[<script>]=2',
+      'name=a&metadata[<script>]=1&metadata[<script>][x]=2',
+    ];
+    for (const body of bodies) {
+      // Act
+      const outcome = post(body);
+      // Assert
+      expect(reasonOf(outcome)).toBe('body_invalid');
+      expect(JSON.stringify(outcome.ok ? {} : outcome.problem)).not.toContain('script');
+    }
   });
 
   it('refuses a 20,000-level name quickly, without recursion', () => {
