@@ -32,15 +32,34 @@ export function isValidBoundary(boundary: string): boolean {
   return BOUNDARY.test(boundary);
 }
 
-/** A quoted-string or token parameter of a header (`name="a b"`), undefined when absent or malformed. */
-function headerParam(value: string, param: string): string | undefined | null {
-  const re = new RegExp(`;\\s*${param}\\s*=\\s*(?:"((?:[^"\\\\\\r\\n]|\\\\[^\\r\\n])*)"|([^;\\s"]+))`, 'gi');
-  const matches = [...value.matchAll(re)];
-  if (matches.length === 0) return undefined;
-  // A parameter given twice could be read either way by the backend: refused.
-  if (matches.length > 1) return null;
-  const [m] = matches;
-  return m?.[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m?.[2] ?? null);
+// One `; name=value` parameter, anchored where the previous one ended (RFC 6266 §4.1 grammar,
+// with the optional whitespace RFC 9110 §5.6.6 allows around `;`): a token name (RFC 9110
+// §5.6.2), and a quoted-string (quoted-pairs read as the character) or a run of characters with
+// no separator in it.
+const PARAMETER =
+  /[ \t]*;[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"((?:[^"\\\r\n]|\\[^\r\n])*)"|([^;\s"\\]+))/y;
+
+/**
+ * The parameters of a `Content-Disposition: form-data` value, read left to right as the grammar
+ * says (so `filename="x; name=y"` is a filename, never a name), with lower-case names; undefined
+ * when the value is not `form-data` or anything in it is not a parameter, or a parameter repeats
+ * (a backend could read either one).
+ */
+function formDataParameters(value: string): Map<string, string> | undefined {
+  const type = /^form-data/i.exec(value);
+  if (type === null) return undefined;
+  const params = new Map<string, string>();
+  let at = type[0].length;
+  while (at < value.length) {
+    PARAMETER.lastIndex = at;
+    const m = PARAMETER.exec(value);
+    if (m === null) return /^[ \t]*;?[ \t]*$/.test(value.slice(at)) ? params : undefined;
+    const name = (m[1] as string).toLowerCase();
+    if (params.has(name)) return undefined;
+    params.set(name, m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] as string));
+    at = PARAMETER.lastIndex;
+  }
+  return params;
 }
 
 /** The parts of a body, or undefined when it is not well-formed multipart/form-data. */
@@ -78,14 +97,14 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartPart[] 
       headers.set(name, line.slice(colon + 1).trim());
     }
     const disposition = headers.get('content-disposition');
-    if (disposition === undefined || !/^form-data\s*(?:;|$)/i.test(disposition)) return undefined;
-    const name = headerParam(disposition, 'name');
-    const filename = headerParam(disposition, 'filename');
-    if (name === undefined || name === null || name === '' || filename === null) return undefined;
+    const params = disposition === undefined ? undefined : formDataParameters(disposition);
+    const name = params?.get('name');
+    const filename = params?.get('filename');
+    // filename* (RFC 5987 encoding) is not for multipart/form-data (RFC 7578 §4.2).
+    if (name === undefined || name === '' || params?.has('filename*') !== false) return undefined;
     // Only identity transfer encodings: a backend that decodes others would read other bytes.
     const transfer = headers.get('content-transfer-encoding')?.toLowerCase();
     if (transfer !== undefined && !['binary', '8bit', '7bit'].includes(transfer)) return undefined;
-    if (/filename\*/i.test(disposition)) return undefined;
     const start = blank ? at + 2 : end + 4;
     const next = body.indexOf(separator, start);
     if (next < 0) return undefined;

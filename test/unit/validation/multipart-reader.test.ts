@@ -100,6 +100,16 @@ describe('parseMultipart', () => {
       [['a', undefined, undefined, 'v']],
     ],
     [
+      'a quoted filename holding ";" and "name="',
+      `--${B}\r\n${CD('f')}; filename="a; name=b.txt"\r\n\r\nv\r\n--${B}--`,
+      [['f', 'a; name=b.txt', undefined, 'v']],
+    ],
+    [
+      'parameters it does not use (dropped when forwarded)',
+      `--${B}\r\n${CD('a')}; size=1\r\n\r\nv\r\n--${B}--`,
+      [['a', undefined, undefined, 'v']],
+    ],
+    [
       'UTF-8 in a quoted name',
       `--${B}\r\nContent-Disposition: form-data; name="\xc3\xa9"\r\n\r\nv\r\n--${B}--`,
       [['é', undefined, undefined, 'v']],
@@ -135,6 +145,13 @@ describe('parseMultipart', () => {
     ['a name given twice', `--${B}\r\n${CD('a')}; name="b"\r\n\r\nv\r\n--${B}--`],
     ['a filename given twice', `--${B}\r\n${CD('a')}; filename="x"; filename="y"\r\n\r\nv\r\n--${B}--`],
     ['filename* (RFC 5987)', `--${B}\r\n${CD('a')}; filename*=UTF-8''x\r\n\r\nv\r\n--${B}--`],
+    [
+      'a name that is only inside a quoted filename',
+      `--${B}\r\nContent-Disposition: form-data; filename="x; name=evil"\r\n\r\nv\r\n--${B}--`,
+    ],
+    ['text after a parameter', `--${B}\r\n${CD('a')} junk\r\n\r\nv\r\n--${B}--`],
+    ['a parameter without a value', `--${B}\r\n${CD('a')}; flag\r\n\r\nv\r\n--${B}--`],
+    ['parameters without ";"', `--${B}\r\nContent-Disposition: form-data name="a"\r\n\r\nv\r\n--${B}--`],
     ['an unterminated quoted name', `--${B}\r\nContent-Disposition: form-data; name="a\r\n\r\nv\r\n--${B}--`],
     [
       'a header given twice',
