@@ -25,6 +25,9 @@ export const MAX_PART_HEADER_BYTES = 8192;
 
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
 const CRLF = Buffer.from('\r\n');
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** True for a boundary RFC 2046 §5.1.1 allows. */
@@ -90,9 +93,12 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartPart[] 
     }
     const headers = new Map<string, string>();
     for (const line of blank ? [] : headerText.split('\r\n')) {
+      // `name:` with a token name right before the colon (RFC 9110 §5.1), and no control
+      // character but tab: a bare CR or LF, or a folded line, is read as a new header by some
+      // parsers and as part of the value by others.
       const colon = line.indexOf(':');
-      if (colon <= 0) return undefined;
-      const name = line.slice(0, colon).trim().toLowerCase();
+      if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon)) || CONTROL.test(line)) return undefined;
+      const name = line.slice(0, colon).toLowerCase();
       if (headers.has(name)) return undefined;
       headers.set(name, line.slice(colon + 1).trim());
     }

@@ -95,6 +95,11 @@ describe('parseMultipart', () => {
       ],
     ],
     [
+      'a tab after a header colon',
+      `--${B}\r\n${CD('a')}\r\nContent-Type:\ttext/plain\r\n\r\nv\r\n--${B}--`,
+      [['a', undefined, 'text/plain', 'v']],
+    ],
+    [
       'an identity transfer encoding',
       `--${B}\r\n${CD('a')}\r\nContent-Transfer-Encoding: 8bit\r\n\r\nv\r\n--${B}--`,
       [['a', undefined, undefined, 'v']],
@@ -158,6 +163,23 @@ describe('parseMultipart', () => {
       `--${B}\r\n${CD('a')}\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\n\r\nv\r\n--${B}--`,
     ],
     ['Content-Disposition given twice', `--${B}\r\n${CD('a')}\r\n${CD('b')}\r\n\r\nv\r\n--${B}--`],
+    [
+      'a bare LF inside a header line',
+      `--${B}\r\n${CD('a')}\r\nContent-Type: text/plain\nX-Evil: y\r\n\r\nv\r\n--${B}--`,
+    ],
+    [
+      'a bare CR inside a header line',
+      `--${B}\r\n${CD('a')}\r\nContent-Type: text/plain\rX-Evil: y\r\n\r\nv\r\n--${B}--`,
+    ],
+    ['a folded header line (obs-fold)', `--${B}\r\n${CD('a')}\r\n X-Fold: y\r\n\r\nv\r\n--${B}--`],
+    [
+      'whitespace before the colon',
+      `--${B}\r\nContent-Disposition : form-data; name="a"\r\n\r\nv\r\n--${B}--`,
+    ],
+    [
+      'a control character in a header value',
+      `--${B}\r\n${CD('a')}\r\nContent-Type: text/plain\x00\r\n\r\nv\r\n--${B}--`,
+    ],
     ['a header line without a colon', `--${B}\r\n${CD('a')}\r\nbroken\r\n\r\nv\r\n--${B}--`],
     [
       'a base64 transfer encoding',
