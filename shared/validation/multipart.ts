@@ -37,10 +37,10 @@ export function isValidBoundary(boundary: string): boolean {
 
 // One `; name=value` parameter, anchored where the previous one ended (RFC 6266 §4.1 grammar,
 // with the optional whitespace RFC 9110 §5.6.6 allows around `;`): a token name (RFC 9110
-// §5.6.2), and a quoted-string (quoted-pairs read as the character) or a run of characters with
-// no separator in it.
-const PARAMETER =
-  /[ \t]*;[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"((?:[^"\\\r\n]|\\[^\r\n])*)"|([^;\s"\\]+))/y;
+// §5.6.2), and a quoted-string or a run of characters with no separator in it. No backslash in
+// either: parsers disagree on quoted-pairs (`"a\"b"` is `a"b` to some, `a\` and garbage to
+// others; browsers write `%22` instead), so a name with one could reach the backend as another.
+const PARAMETER = /[ \t]*;[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"([^"\\\r\n]*)"|([^;\s"\\]+))/y;
 
 /**
  * The parameters of a `Content-Disposition: form-data` value, read left to right as the grammar
@@ -59,7 +59,7 @@ function formDataParameters(value: string): Map<string, string> | undefined {
     if (m === null) return /^[ \t]*;?[ \t]*$/.test(value.slice(at)) ? params : undefined;
     const name = (m[1] as string).toLowerCase();
     if (params.has(name)) return undefined;
-    params.set(name, m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] as string));
+    params.set(name, m[2] ?? (m[3] as string));
     at = PARAMETER.lastIndex;
   }
   return params;

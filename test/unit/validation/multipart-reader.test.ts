@@ -151,6 +151,15 @@ describe('parseMultipart', () => {
     ['a filename given twice', `--${B}\r\n${CD('a')}; filename="x"; filename="y"\r\n\r\nv\r\n--${B}--`],
     ['filename* (RFC 5987)', `--${B}\r\n${CD('a')}; filename*=UTF-8''x\r\n\r\nv\r\n--${B}--`],
     [
+      'an escaped quote in a name (backends read escapes differently)',
+      `--${B}\r\nContent-Disposition: form-data; name="a\\"b"\r\n\r\nv\r\n--${B}--`,
+    ],
+    ['a backslash in a name', `--${B}\r\nContent-Disposition: form-data; name="a\\b"\r\n\r\nv\r\n--${B}--`],
+    [
+      'a backslash in a filename (a Windows path)',
+      `--${B}\r\n${CD('a')}; filename="C:\\x.txt"\r\n\r\nv\r\n--${B}--`,
+    ],
+    [
       'a name that is only inside a quoted filename',
       `--${B}\r\nContent-Disposition: form-data; filename="x; name=evil"\r\n\r\nv\r\n--${B}--`,
     ],

@@ -80,6 +80,19 @@ describe('upstreamBody', () => {
     expect(parseMultipart(Buffer.from(out.content), 'B0')).toEqual(parts);
   });
 
+  it('writes part names and filenames exactly as read, so the backend reads the same names', () => {
+    // Arrange: what a browser sends for a name holding a quote is `%22`, which parsers keep as is.
+    const parts = [part('a%22b', 'v'), part('é t;=x', 'w', "100% 'sure'.txt", 'text/plain; charset=utf-8')];
+    // Act
+    const out = upstreamBody(
+      { kind: 'multipart', mediaType: 'multipart/form-data', parts, value: {} },
+      () => 'B0',
+    );
+    // Assert
+    expect(Buffer.from(out.content).toString()).toContain('Content-Disposition: form-data; name="a%22b"\r\n');
+    expect(parseMultipart(Buffer.from(out.content), 'B0')).toEqual(parts);
+  });
+
   it('draws a fresh, valid boundary for every multipart body by default', () => {
     const body = {
       kind: 'multipart',
