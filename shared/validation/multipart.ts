@@ -7,6 +7,7 @@
  * exactly the parts that were validated.
  */
 import type { FormPair } from './form.ts';
+import { isUtf8, parseContentType } from './media.ts';
 import type { MediaValidation } from './table.ts';
 
 /** One part. */
@@ -127,7 +128,8 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartPart[] 
 /**
  * The parts as named text values (form.ts `readFields` reads them): text parts decoded as UTF-8,
  * file parts as one character per byte (so `maxLength` bounds a file's size in bytes).
- * Undefined when a text part is not UTF-8.
+ * Undefined when a text part is not UTF-8, or its Content-Type is not one or names another charset
+ * (a backend that honours it would read other text than was validated).
  */
 export function multipartFields(
   parts: readonly MultipartPart[],
@@ -140,6 +142,8 @@ export function multipartFields(
       out.push([part.name, part.bytes.toString('latin1')]);
       continue;
     }
+    const type = part.contentType === undefined ? undefined : parseContentType(part.contentType);
+    if (part.contentType !== undefined && (type === undefined || !isUtf8(type))) return undefined;
     try {
       out.push([part.name, STRICT_UTF8.decode(part.bytes)]);
     } catch {

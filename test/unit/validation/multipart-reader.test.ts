@@ -391,6 +391,43 @@ describe.each(READER_VERSIONS)('multipart bodies read by the schema (OpenAPI %s)
     expect(reasonOf(upload(body, contentType))).toBe(reason);
   });
 
+  // A text part is read as UTF-8; a backend honouring another charset would read another value.
+  it.each([
+    [
+      'a text part declaring UTF-8',
+      'ok',
+      `${CD('title')}\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nHello`,
+    ],
+    [
+      'a text part with a type and no charset',
+      'ok',
+      `${CD('title')}\r\nContent-Type: text/plain\r\n\r\nHello`,
+    ],
+    [
+      'a file part declaring any charset',
+      'ok',
+      `${CD('file')}; filename="a.txt"\r\nContent-Type: text/plain; charset=utf-16\r\n\r\nx`,
+    ],
+    [
+      'a text part declaring another charset',
+      'multipart_invalid',
+      `${CD('title')}\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nHello`,
+    ],
+    [
+      'a text part declaring UTF-16 (its bytes are valid UTF-8 too)',
+      'multipart_invalid',
+      `${CD('title')}\r\nContent-Type: text/plain; charset=utf-16le\r\n\r\nH\x00i\x00`,
+    ],
+    [
+      'a text part whose Content-Type is not one',
+      'multipart_invalid',
+      `${CD('title')}\r\nContent-Type: plain text\r\n\r\nHello`,
+    ],
+  ])('%s: %s', (_name, reason, textPart) => {
+    const parts = textPart.includes('name="file"') ? [title, textPart] : [textPart, file('x')];
+    expect(reasonOf(upload(multipartBody(B, parts)))).toBe(reason);
+  });
+
   it('refuses a body that is not canonical base64', () => {
     // Arrange: the event claims a base64 body that is not.
     const event = httpEvent('POST', '/uploads', { body: 'not base64!', contentType: CT }) as Record<
