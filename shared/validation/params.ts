@@ -115,17 +115,25 @@ function readDelimited(
     text = text.slice(1);
     if (rule.explode) separator = '.';
   } else if (rule.style === 'matrix') {
-    const prefix = `;${rule.name}=`;
+    // `;name=value`, or `;name` alone for an empty value (RFC 6570 §3.2.7).
+    const valueOf = (item: string): string | undefined =>
+      item === rule.name
+        ? ''
+        : item.startsWith(`${rule.name}=`)
+          ? item.slice(rule.name.length + 1)
+          : undefined;
+    if (!text.startsWith(';')) return { ok: false };
     if (rule.explode && mayBeArray(shape)) {
-      const items = text.split(';').slice(1);
-      if (items.some((i) => !i.startsWith(`${rule.name}=`))) return { ok: false };
+      const items = text.slice(1).split(';').map(valueOf);
+      if (items.some((i) => i === undefined)) return { ok: false };
       return {
         ok: true,
-        value: items.map((i) => readScalar(i.slice(rule.name.length + 1), memberShape(shapes, shape, 0))),
+        value: items.map((i) => readScalar(i as string, memberShape(shapes, shape, 0))),
       };
     }
-    if (!text.startsWith(prefix)) return { ok: false };
-    text = text.slice(prefix.length);
+    const value = valueOf(text.slice(1));
+    if (value === undefined) return { ok: false };
+    text = value;
   }
   if (mayBeArray(shape) && !mayBeObject(shape))
     return {

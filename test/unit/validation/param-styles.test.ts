@@ -88,7 +88,7 @@ const STYLE_EXAMPLES: readonly (readonly [
     false,
     'path',
     {
-      empty: null,
+      empty: ';color',
       string: ';color=blue',
       array: ';color=blue,black,brown',
       object: ';color=R,100,G,200,B,150',
@@ -99,7 +99,7 @@ const STYLE_EXAMPLES: readonly (readonly [
     true,
     'path',
     {
-      empty: null,
+      empty: ';color',
       string: ';color=blue',
       array: ';color=blue;color=black;color=brown',
       object: null,
@@ -221,6 +221,16 @@ describe('the Style Examples table of the OpenAPI Specification', () => {
   it('follows the corrected label table: explode=false separates with ",", so "." stays in the item', () => {
     expect(read('label', false, 'path', SCHEMAS.array, '.blue.black.brown').value).toEqual([
       'blue.black.brown',
+    ]);
+  });
+});
+
+describe('matrix values written as RFC 6570 §3.2.7 writes empty strings', () => {
+  it('reads an exploded matrix array with an empty item (";color")', () => {
+    expect(read('matrix', true, 'path', SCHEMAS.array, ';color=blue;color;color=brown').value).toEqual([
+      'blue',
+      '',
+      'brown',
     ]);
   });
 });
