@@ -131,6 +131,11 @@ function readDelimited(
         value: items.map((i) => readScalar(i as string, memberShape(shapes, shape, 0))),
       };
     }
+    if (rule.explode && mayBeObject(shape) && shape.scalars.length === 0) {
+      // An exploded object is its members, each `;key=value`: the parameter's name is not written.
+      const value = readObjectList(text.slice(1).split(';'), true, shape, shapes);
+      return value === undefined ? { ok: false } : { ok: true, value };
+    }
     const value = valueOf(text.slice(1));
     if (value === undefined) return { ok: false };
     text = value;

@@ -102,7 +102,7 @@ const STYLE_EXAMPLES: readonly (readonly [
       empty: ';color',
       string: ';color=blue',
       array: ';color=blue;color=black;color=brown',
-      object: null,
+      object: ';R=100;G=200;B=150',
     },
   ],
   [
