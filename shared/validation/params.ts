@@ -84,7 +84,8 @@ function readObjectList(
 ): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   const put = (k: string, v: string) => {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype') return false;
+    // A key given twice could be read as either value by the backend, as in JSON bodies.
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype' || Object.hasOwn(out, k)) return false;
     out[k] = readScalar(v, memberShape(shapes, shape, k));
     return true;
   };
