@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFormPairs } from '../../../shared/validation/form.ts';
 import { isValidBoundary, type MultipartPart, parseMultipart } from '../../../shared/validation/multipart.ts';
 import { upstreamBody, upstreamQuery } from '../../../shared/validation/upstream-body.ts';
-import { multipartBody, validateReaders } from '../../support/readers.ts';
+import { multipartBody, reasonOf, validateReaders } from '../../support/readers.ts';
 
 const part = (
   name: string,
@@ -156,6 +156,45 @@ describe('what a validated request forwards', () => {
         '--B1--\r\n',
       ].join(''),
     );
+  });
+});
+
+describe('JSON numbers the backend would read as another value', () => {
+  it.each([
+    ['a number over the double range', '{"a":1e400}'],
+    ['a negative one', '{"a":[-2e308]}'],
+    ['one written with 309 digits', `{"a":${'9'.repeat(309)}}`],
+    ['one under a key the request chose', '{"x":{"<k>":1.5E+999}}'],
+  ])('refuses %s: JSON.stringify would forward it as null', (_name, body) => {
+    // Act
+    const outcome = validateReaders('POST', '/json', { body, contentType: 'application/json' });
+    // Assert
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.problem.reason).toBe('body_invalid');
+    expect(outcome.problem.errors).toEqual([
+      { pointer: '', keyword: 'type', message: 'numbers must be finite (within ±1.7976931348623157e308)' },
+    ]);
+  });
+
+  it('looks through a 300,000-item array for one', () => {
+    const body = `{"a":[${'1,'.repeat(300_000)}1e400]}`;
+    const outcome = validateReaders('POST', '/json', { body, contentType: 'application/json' }, '3.1.0', {
+      maxBytes: 1_048_576,
+      maxDepth: 32,
+    });
+    expect(reasonOf(outcome)).toBe('body_invalid');
+  });
+
+  it.each([
+    ['the largest double', '{"a":1.7976931348623157e308}', { a: 1.7976931348623157e308 }],
+    ['an exponent that underflows to 0', '{"a":1e-400}', { a: 0 }],
+    ['a 309-digit string', `{"a":"${'9'.repeat(309)}","e":"1e999"}`, { a: '9'.repeat(309), e: '1e999' }],
+  ])('forwards %s as the validated value', (_name, body, value) => {
+    const outcome = validateReaders('POST', '/json', { body, contentType: 'application/json' });
+    const forwarded =
+      outcome.ok && outcome.request.body !== undefined ? upstreamBody(outcome.request.body) : undefined;
+    expect(JSON.parse(String(forwarded?.content))).toEqual(value);
   });
 });
 
