@@ -221,6 +221,17 @@ const STYLES: readonly ParameterStyle[] = [
   'pipeDelimited',
   'deepObject',
 ];
+// Where each style is defined (the Style Values table of OpenAPI 3.0/3.1): any other place has no
+// defined serialization, so the build refuses it rather than guess how clients write it.
+const STYLE_LOCATIONS: Readonly<Record<Exclude<ParameterStyle, 'json'>, readonly ParameterLocation[]>> = {
+  matrix: ['path'],
+  label: ['path'],
+  simple: ['path', 'header'],
+  form: ['query', 'cookie'],
+  spaceDelimited: ['query'],
+  pipeDelimited: ['query'],
+  deepObject: ['query'],
+};
 // The document cannot describe these headers as parameters (OpenAPI 3.x: such definitions are ignored).
 const IGNORED_HEADERS = ['accept', 'content-type', 'authorization'];
 
@@ -369,6 +380,8 @@ function compileOperation(
       if (!STYLES.includes(declared as ParameterStyle))
         throw new OpenApiError(`${at}: style ${JSON.stringify(declared)} is not an OpenAPI style`);
       style = declared as ParameterStyle;
+      if (!STYLE_LOCATIONS[style as Exclude<ParameterStyle, 'json'>].includes(location))
+        throw new OpenApiError(`${at}: style ${JSON.stringify(style)} is not defined for "in: ${location}"`);
     }
     schemaPointer = derefPointer(doc, schema, schemaPointer);
     review.review(schema ?? {}, schemaPointer, op.operationId);

@@ -92,4 +92,25 @@ describe('parameter styles the specification defines only for some locations', (
       }),
     ).not.toThrow();
   });
+
+  it.each([
+    ['form', 'path'],
+    ['deepObject', 'path'],
+    ['matrix', 'query'],
+    ['label', 'header'],
+    ['spaceDelimited', 'cookie'],
+    ['pipeDelimited', 'header'],
+    ['simple', 'query'],
+  ])('refuses %s in %s, naming the parameter (it has no defined reading)', (style, location) => {
+    const name = location === 'path' ? 'id' : 'p';
+    expect(() =>
+      compileDocument(withParameter({ name, in: location, required: true, style }), {
+        responseValidators: false,
+      }),
+    ).toThrow(
+      new RegExp(
+        `#/paths/~1things~1\\{id\\}/get/parameters/1: style "${style}" is not defined for "in: ${location}"`,
+      ),
+    );
+  });
 });
