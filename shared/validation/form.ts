@@ -92,34 +92,28 @@ export function readFields(
       errors.push({ pointer: '', keyword: 'propertyNames', message: 'is not a well-formed field name' });
       continue;
     }
-    const pointer = declaredPointer([split.root, ...split.segments], shape, shapes, limits.maxIndex);
+    // The pointer is worked out only for a field that has an error.
+    const pointer = () => declaredPointer([split.root, ...split.segments], shape, shapes, limits.maxIndex);
     if (media.jsonFields?.includes(split.root) === true && split.segments.length === 0) {
       const parsed = parseStrictJson(value, { maxDepth: limits.maxJsonDepth, forbiddenKeys: PROTOTYPE_KEYS });
       if (!parsed.ok) {
-        errors.push({ pointer, keyword: 'contentMediaType', message: 'must be valid JSON' });
+        errors.push({ pointer: pointer(), keyword: 'contentMediaType', message: 'must be valid JSON' });
         continue;
       }
       if (holder[root] === undefined) holder[root] = Object.create(null);
       const target = holder[root] as Record<string, unknown>;
       if (Object.hasOwn(target, split.root)) {
-        errors.push({ pointer, keyword: 'type', message: 'must be given once' });
+        errors.push({ pointer: pointer(), keyword: 'type', message: 'must be given once' });
         continue;
       }
       Object.defineProperty(target, split.root, { value: parsed.value, enumerable: true, writable: true });
       continue;
     }
     // Fields sit under one root so the body's own shape (an object) reads their names.
-    assignNested(
-      holder,
-      root,
-      [split.root, ...split.segments],
-      value,
-      shape,
-      shapes,
-      limits,
-      pointer,
-      errors,
-    );
+    const before = errors.length;
+    assignNested(holder, root, [split.root, ...split.segments], value, shape, shapes, limits, '', errors);
+    for (let e = before; e < errors.length; e++)
+      errors[e] = { ...(errors[e] as ProblemError), pointer: pointer() };
   }
   const body = holder[root];
   return (body === undefined ? {} : plain(body)) as Record<string, unknown>;

@@ -201,12 +201,12 @@ export function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (!isContainer(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value))
-    Object.defineProperty(out, key, {
-      value: plain((value as Record<string, unknown>)[key]),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+  for (const key of Object.keys(value)) {
+    const member = plain((value as Record<string, unknown>)[key]);
+    // Assignment would set the prototype for `__proto__`; every other key is plain data.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
+    else out[key] = member;
+  }
   return out;
 }
