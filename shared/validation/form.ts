@@ -24,7 +24,11 @@ export const MAX_FORM_FIELDS = 1000;
 /** One decoded `name=value` pair. */
 export type FormPair = readonly [name: string, value: string];
 
-function decode(text: string): string | undefined {
+/**
+ * One name or value of a form or query string decoded (`+` is a space), or undefined when an
+ * escape is malformed or not UTF-8 (so nothing is silently read as U+FFFD).
+ */
+export function decodeFormComponent(text: string): string | undefined {
   try {
     // decodeURIComponent refuses bad escapes and escapes that are not UTF-8.
     return decodeURIComponent(text.replace(/\+/g, ' '));
@@ -41,8 +45,8 @@ export function parseFormPairs(text: string, maxFields = MAX_FORM_FIELDS): FormP
     if (piece === '') continue;
     if (pairs.length >= maxFields) return undefined;
     const eq = piece.indexOf('=');
-    const name = decode(eq < 0 ? piece : piece.slice(0, eq));
-    const value = decode(eq < 0 ? '' : piece.slice(eq + 1));
+    const name = decodeFormComponent(eq < 0 ? piece : piece.slice(0, eq));
+    const value = decodeFormComponent(eq < 0 ? '' : piece.slice(eq + 1));
     if (name === undefined || value === undefined || name === '') return undefined;
     pairs.push([name, value]);
   }

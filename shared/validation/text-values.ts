@@ -205,7 +205,12 @@ export function plain(value: unknown): unknown {
     const member = plain((value as Record<string, unknown>)[key]);
     // Assignment would set the prototype for `__proto__`; every other key is plain data.
     if (key === '__proto__')
-      Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: member,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     else out[key] = member;
   }
   return out;

@@ -123,6 +123,10 @@ function validateForRoute(
     return fail('parameter_invalid', [
       { pointer: '/path', keyword: 'format', message: 'must be percent-encoded UTF-8' },
     ]);
+  if (request.malformedQuery)
+    return fail('parameter_invalid', [
+      { pointer: '/query', keyword: 'format', message: 'must be percent-encoded UTF-8' },
+    ]);
   const limits = { ...DEFAULT_NESTING, maxJsonDepth: deps.limits.maxDepth };
   const params = readParameters(
     operation.parameters,

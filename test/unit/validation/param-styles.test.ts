@@ -457,6 +457,27 @@ describe.each(READER_VERSIONS)('styles through a compiled document (OpenAPI %s)'
     expect(reasonOf(get(target))).toBe(reason);
   });
 
+  it.each([
+    ['a bad escape', '/search?tags=%zz'],
+    ['a lone "%"', '/search?tags=%'],
+    ['an encoded lone surrogate', '/search?tags=%ED%A0%80'],
+    ['a byte that is never UTF-8', '/search?tags=%FF'],
+    ['a bad escape in a name', '/search?ta%gs=a'],
+  ])('refuses a query with %s (it would be read as U+FFFD or as the escape itself)', (_name, target) => {
+    const outcome = get(target);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.problem.reason).toBe('parameter_invalid');
+    expect(outcome.problem.errors).toEqual([
+      { pointer: '/query', keyword: 'format', message: 'must be percent-encoded UTF-8' },
+    ]);
+  });
+
+  it('reads "+" in a query as a space and "%2B" as a plus', () => {
+    const outcome = get('/search?tags=a+b&tags=a%2Bb');
+    expect(outcome.ok && outcome.request.params.query).toEqual({ tags: ['a b', 'a+b'] });
+  });
+
   it('reads header and cookie parameters', () => {
     const outcome = get('/search', { 'x-trace': '1,2', cookie: 'session=abc; prefs=a,b; other=1' });
     expect(outcome.ok && outcome.request.params).toEqual({
