@@ -1,7 +1,8 @@
 /**
  * Parameters arrive as strings; each declared parameter is read by its style (OpenAPI `style` and
  * `explode`, or JSON for `content`-encoded ones) and by the shape of its schema (text-values.ts).
- * Nothing undeclared is read; undeclared query names are errors (the document is the allow-list).
+ * Nothing undeclared is read; undeclared query names are errors (the document is the allow-list),
+ * unless a free-form parameter (an exploded form object with `additionalProperties`) takes them.
  */
 import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
 import type { ProblemError } from './problem.ts';
@@ -166,6 +167,7 @@ export function readParameters(
 ): ReadParameters {
   const out: ReadParameters = { path: {}, query: {}, header: {}, cookie: {} };
   const claimed = new Set<string>();
+  let freeForm: { name: string; shape: Shape; value: Record<string, unknown>; pointer: string } | undefined;
   const queryRoots = new Map<string, string[]>();
   for (const name of raw.query.keys()) {
     const root = splitBracketName(name)?.root;
@@ -215,7 +217,10 @@ export function readParameters(
         }
         value[property] = readScalar(given[0] as string, memberShape(shapes, shape, property));
       }
-      if (Object.keys(value).length > 0) target[rule.name] = value;
+      // With additionalProperties it is free-form: it takes every name no parameter declares,
+      // once all of them are read.
+      if (shape.additional !== undefined) freeForm ??= { name: rule.name, shape, value, pointer };
+      else if (Object.keys(value).length > 0) target[rule.name] = value;
       continue;
     }
     if (values === undefined || values.length === 0) continue;
@@ -255,6 +260,19 @@ export function readParameters(
     const read = readDelimited(rule, value, shape, shapes);
     if (read.ok) target[rule.name] = read.value;
     else errors.push({ pointer, keyword: 'style', message: `must be written in the ${rule.style} style` });
+  }
+  if (freeForm !== undefined) {
+    const { name: parameter, shape, value, pointer } = freeForm;
+    for (const [name, given] of raw.query) {
+      if (claimed.has(name)) continue;
+      claimed.add(name);
+      // Errors point at the parameter: the names are the request's own.
+      if (name === '__proto__' || name === 'constructor' || name === 'prototype')
+        errors.push({ pointer, keyword: 'propertyNames', message: 'property name is not allowed' });
+      else if (given.length > 1) errors.push({ pointer, keyword: 'type', message: 'must be given once' });
+      else value[name] = readScalar(given[0] as string, memberShape(shapes, shape, name));
+    }
+    if (Object.keys(value).length > 0) out.query[parameter] = value;
   }
   for (const name of raw.query.keys()) {
     if (claimed.has(name)) continue;

@@ -478,6 +478,43 @@ describe.each(READER_VERSIONS)('styles through a compiled document (OpenAPI %s)'
     expect(outcome.ok && outcome.request.params.query).toEqual({ tags: ['a b', 'a+b'] });
   });
 
+  it('reads the free-form query parameter of the specification: every name no other parameter declares', () => {
+    const outcome = get('/free?limit=1&a=2&b=-3');
+    expect(outcome.ok && outcome.request.params.query).toEqual({ limit: 1, freeForm: { a: 2, b: -3 } });
+  });
+
+  it.each([
+    [
+      'a member that is not an integer',
+      '/free?a=x',
+      { pointer: '/query/freeForm/a', keyword: 'type', message: 'must be integer' },
+    ],
+    [
+      'a member given twice',
+      '/free?a=1&a=2',
+      { pointer: '/query/freeForm', keyword: 'type', message: 'must be given once' },
+    ],
+    [
+      'a __proto__ member',
+      '/free?__proto__=1',
+      { pointer: '/query/freeForm', keyword: 'propertyNames', message: 'property name is not allowed' },
+    ],
+    [
+      'more members than maxProperties',
+      '/free?a=1&b=1&c=1&d=1&e=1&f=1',
+      {
+        pointer: '/query/freeForm',
+        keyword: 'maxProperties',
+        message: 'must NOT have more than 5 properties',
+      },
+    ],
+  ])('refuses a free-form parameter with %s', (_name, target, error) => {
+    const outcome = get(target);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.problem.errors).toContainEqual(error);
+  });
+
   it('reads header and cookie parameters', () => {
     const outcome = get('/search', { 'x-trace': '1,2', cookie: 'session=abc; prefs=a,b; other=1' });
     expect(outcome.ok && outcome.request.params).toEqual({
