@@ -179,6 +179,7 @@ const uploadFields = fc.record(
     count: fc.integer(),
     tags: fc.array(text(10), { minLength: 1, maxLength: 5 }),
     meta: fc.record({ a: fc.integer() }, { requiredKeys: [], noNullPrototype: true }),
+    location: fc.record({ lat: finite }, { requiredKeys: [], noNullPrototype: true }),
     file: bytes(64),
     attachments: fc.array(bytes(64), { minLength: 1, maxLength: 3 }),
   },
@@ -235,7 +236,7 @@ function uploadBody(
     if (key === 'file') add(key, v as Buffer, true);
     else if (key === 'attachments') for (const a of v as Buffer[]) add(key, a, true);
     else if (key === 'tags') for (const t of v as string[]) add(key, Buffer.from(t), false);
-    else if (key === 'meta') add(key, Buffer.from(JSON.stringify(v)), false);
+    else if (key === 'meta' || key === 'location') add(key, Buffer.from(JSON.stringify(v)), false);
     else add(key, Buffer.from(String(v)), false);
   }
   parts.push(Buffer.from(`--${b}--${closingCrlf ? '\r\n' : ''}`));
@@ -434,7 +435,9 @@ describe('round trips', () => {
         uploadFields,
         boundary,
         fc.array(partSpelling, { minLength: 1, maxLength: 4 }),
-        fc.shuffledSubarray(['title', 'count', 'tags', 'meta', 'file', 'attachments'], { minLength: 6 }),
+        fc.shuffledSubarray(['title', 'count', 'tags', 'meta', 'location', 'file', 'attachments'], {
+          minLength: 7,
+        }),
         fc.boolean(),
         (value, b, spellings, order, closingCrlf) => {
           // Arrange: content holding the delimiter cannot be written with this boundary.
@@ -550,7 +553,9 @@ describe('forwarding: the backend reads exactly the validated value', () => {
         uploadFields,
         boundary,
         fc.array(partSpelling, { minLength: 1, maxLength: 4 }),
-        fc.shuffledSubarray(['title', 'count', 'tags', 'meta', 'file', 'attachments'], { minLength: 6 }),
+        fc.shuffledSubarray(['title', 'count', 'tags', 'meta', 'location', 'file', 'attachments'], {
+          minLength: 7,
+        }),
         (value, b, spellings, order) => {
           // Arrange
           const body = uploadBody(value, b, spellings, order, true);

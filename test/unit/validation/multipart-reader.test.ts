@@ -298,6 +298,11 @@ describe.each(READER_VERSIONS)('multipart bodies read by the schema (OpenAPI %s)
       [title, file(''), `${CD('meta')}\r\nContent-Type: application/json\r\n\r\n{"a":1}`],
       { title: 'Hello', file: '', meta: { a: 1 } },
     ],
+    [
+      'an object part without an encoding as JSON (its default Content-Type)',
+      [title, file(''), `${CD('location')}\r\n\r\n{"lat":1.5}`],
+      { title: 'Hello', file: '', location: { lat: 1.5 } },
+    ],
     ['UTF-8 text', [`${CD('title')}\r\n\r\n\xc3\xa9t\xc3\xa9`, file('')], { title: 'été', file: '' }],
   ])('reads %s', (_name, parts, value) => {
     const outcome = upload(multipartBody(B, parts));
