@@ -1,10 +1,12 @@
 /**
  * `multipart/form-data` bodies (RFC 7578), read strictly: the body starts with the first boundary
- * (no preamble), every part has a `Content-Disposition: form-data` with a name, part headers are
- * bounded, and nothing but an optional CRLF follows the closing boundary. Text parts must be UTF-8;
- * file parts (a filename, or a field the document declares binary) keep their bytes. The body
- * forwarded upstream is written again from the parts read (upstream-body.ts), so the backend sees
- * exactly the parts that were validated.
+ * (no preamble), lines end with CRLF, every part has a `Content-Disposition: form-data` whose
+ * parameters parse and include a name, part headers are bounded `token: value` lines without
+ * control characters, and nothing but an optional CRLF follows the closing boundary. Text parts
+ * must be UTF-8 (and say no other charset); file parts (a filename, or a field the document
+ * declares binary) keep their bytes. The body forwarded upstream is written again from the parts
+ * read (upstream-body.ts), names as read, so the backend sees exactly the parts that were
+ * validated. Limits and reasons: docs/openapi.md#multipart-parts.
  */
 import type { FormPair } from './form.ts';
 import { isUtf8, parseContentType } from './media.ts';
