@@ -118,7 +118,7 @@ function readDelimited(
     if (rule.explode) separator = '.';
   } else if (rule.style === 'matrix') {
     // `;name=value`, or `;name` alone for an empty value (RFC 6570 §3.2.7).
-    const valueOf = (item: string): string | undefined =>
+    const matrixValue = (item: string): string | undefined =>
       item === rule.name
         ? ''
         : item.startsWith(`${rule.name}=`)
@@ -126,7 +126,7 @@ function readDelimited(
           : undefined;
     if (!text.startsWith(';')) return { ok: false };
     if (rule.explode && mayBeArray(shape)) {
-      const items = text.slice(1).split(';').map(valueOf);
+      const items = text.slice(1).split(';').map(matrixValue);
       if (items.some((i) => i === undefined)) return { ok: false };
       return {
         ok: true,
@@ -138,7 +138,7 @@ function readDelimited(
       const value = readObjectList(text.slice(1).split(';'), true, shape, shapes);
       return value === undefined ? { ok: false } : { ok: true, value };
     }
-    const value = valueOf(text.slice(1));
+    const value = matrixValue(text.slice(1));
     if (value === undefined) return { ok: false };
     text = value;
   }
