@@ -29,6 +29,8 @@ export interface BenchRun {
   readonly libraryCosts: readonly LibraryCost[];
   readonly credentials: CredentialsResult | Unavailable;
   readonly gateway: Readonly<Record<string, unknown>> | Unavailable;
+  /** The OpenAPI documents section (bench/openapi.ts), as Markdown. */
+  readonly openapi: string | Unavailable;
 }
 
 /** One performance target and how this run did against it. */
@@ -242,6 +244,10 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
   out.push('## 6. Local gateway (`npm run bench:gateway`)', '');
   if (isUnavailable(run.gateway)) out.push(`Not available yet: ${run.gateway.unavailable}`, '');
   else out.push(...gatewayTable(run.gateway), '');
+
+  out.push('## 7. OpenAPI documents (generation, validator sizes, cold start)', '');
+  if (isUnavailable(run.openapi)) out.push(`Not available: ${run.openapi.unavailable}`, '');
+  else out.push(run.openapi.trimEnd(), '');
   return `${out.join('\n')}\n`;
 }
 

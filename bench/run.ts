@@ -5,7 +5,8 @@
  *                                        .gatehouse/bench/results/ (untracked)
  *   npm run bench -- --update-results    the same, written to bench/RESULTS.md and bench/ratios.svg
  *   npm run bench -- --quick             fewer samples and cold starts (a smoke run; rougher figures)
- *   npm run bench -- --only jwt,observer sections: jwt, observer, validation, cold-start, credentials
+ *   npm run bench -- --only jwt,observer sections: jwt, observer, validation, cold-start, credentials,
+ *                                        openapi
  */
 
 import { spawnSync } from 'node:child_process';
@@ -15,7 +16,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type CliName, cliProgram, parseCommandLine, runCli } from '../tools/cli/program.ts';
 import { signJwt } from '../tools/issuer/sign.ts';
 import { PROJECT_ROOT, STATE_DIR } from '../tools/paths.ts';
 import { templateEnvironment } from '../tools/template/functions.ts';
@@ -33,6 +35,7 @@ import { runCredentialsSection, startSeededDynamo } from './credentials.ts';
 import { createOrderProxyEvent, restAuthorizerEvent } from './events.ts';
 import type { MeasureOptions } from './harness.ts';
 import { runJwtSection } from './jwt.ts';
+import { renderOpenApi, runOpenApiSection } from './openapi.ts';
 import { type BenchRun, renderMarkdown, renderSvg, type Unavailable } from './report.ts';
 import { evaluateTargets } from './targets.ts';
 import { orderBody, runValidationSection } from './validation.ts';
@@ -40,7 +43,7 @@ import { orderBody, runValidationSection } from './validation.ts';
 const GATEWAY_RESULTS = resolve(PROJECT_ROOT, 'bench/gateway-results.json');
 /** Where a run's report goes unless `--update-results` asks for the committed one. */
 export const UNTRACKED_RESULTS = resolve(STATE_DIR, 'bench', 'results');
-const SECTIONS = ['jwt', 'observer', 'validation', 'cold-start', 'credentials'] as const;
+const SECTIONS = ['jwt', 'observer', 'validation', 'cold-start', 'credentials', 'openapi'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function log(line: string): void {
@@ -239,27 +242,43 @@ function gatewayFigures(): Readonly<Record<string, unknown>> | Unavailable {
   }
 }
 
-function parseSections(only: string | undefined): ReadonlySet<Section> {
-  if (only === undefined) return new Set(SECTIONS);
-  const picked = only.split(',').map((x) => x.trim());
-  const unknown = picked.filter((x) => !(SECTIONS as readonly string[]).includes(x));
-  if (unknown.length > 0)
-    throw new Error(`--only: unknown section ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`);
-  return new Set(picked as Section[]);
-}
-
 const skipped = (section: string): Unavailable => ({ unavailable: `not run (--only without ${section})` });
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      'update-results': { type: 'boolean', default: false },
-      only: { type: 'string' },
-    },
-  });
-  const quick = values.quick === true;
-  const sections = parseSections(values.only);
+const NAME: CliName = { tool: 'bench', invocation: 'npm run bench --' };
+
+/** The `npm run bench` command line. */
+export function benchProgram(): Command {
+  return cliProgram(
+    NAME,
+    'Run the benchmark sections; write RESULTS.md and ratios.svg (to .gatehouse/bench/results/ unless --update-results).',
+  )
+    .option('--quick', 'fewer samples and cold starts (a smoke run; figures are rougher)')
+    .option('--update-results', 'write the committed bench/RESULTS.md and bench/ratios.svg')
+    .addOption(
+      new Option('--only <sections>', `comma-separated sections to run (${SECTIONS.join(', ')})`).argParser(
+        (value) => {
+          const picked = value.split(',').map((x) => x.trim());
+          const unknown = picked.filter((x) => !(SECTIONS as readonly string[]).includes(x));
+          if (unknown.length > 0)
+            throw new InvalidArgumentError(
+              `unknown section ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`,
+            );
+          return picked as Section[];
+        },
+      ),
+    );
+}
+
+interface BenchCommandLine {
+  quick?: true;
+  updateResults?: true;
+  only?: Section[];
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { options: flags } = parseCommandLine<BenchCommandLine>(benchProgram(), argv);
+  const quick = flags.quick === true;
+  const sections: ReadonlySet<Section> = new Set(flags.only ?? SECTIONS);
   // Many short samples: on a shared machine most 2 ms batches run without being preempted, so the
   // median reflects the code, and the preempted ones land in the p99.
   const options: MeasureOptions = quick
@@ -292,6 +311,10 @@ async function main(): Promise<void> {
     : skipped('credentials');
   log('6. local gateway');
   const gateway = gatewayFigures();
+  log('7. OpenAPI documents (bench/openapi.ts)');
+  const openapi = sections.has('openapi')
+    ? await runOpenApiSection(quick ? 3 : 9, log).then(renderOpenApi, unavailable)
+    : skipped('openapi');
 
   const run: BenchRun = {
     startedAt: new Date(started).toISOString(),
@@ -306,10 +329,11 @@ async function main(): Promise<void> {
     libraryCosts: costs,
     credentials,
     gateway,
+    openapi,
   };
   const targets = evaluateTargets(run);
   // The committed report changes only when asked: a routine run must not dirty the work tree.
-  const dir = values['update-results'] === true ? resolve(PROJECT_ROOT, 'bench') : UNTRACKED_RESULTS;
+  const dir = flags.updateResults === true ? resolve(PROJECT_ROOT, 'bench') : UNTRACKED_RESULTS;
   mkdirSync(dir, { recursive: true });
   writeFileSync(resolve(dir, 'RESULTS.md'), renderMarkdown(run, targets));
   writeFileSync(resolve(dir, 'ratios.svg'), renderSvg(run));
@@ -318,9 +342,7 @@ async function main(): Promise<void> {
     if (t.status === 'short') log(`       ${t.note}`);
   }
   log(`wrote ${resolve(dir, 'RESULTS.md')} and ratios.svg in ${run.durationS.toFixed(0)} s`);
+  return 0;
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(1);
-});
+await runCli(NAME, main);

@@ -1,21 +1,19 @@
 // Wiring only: config is read once at init (a bad config fails the cold start); the validators are
-// precompiled (shared/generated/), so nothing is compiled here.
+// precompiled (shared/generated/) and loaded per route on first use, so nothing is compiled here.
+// A declared header parameter the forwarder never sends (Host, Authorization, ...) is refused by
+// `npm run generate` (docs/request-validator.md#forwarding), so every module loaded here can be
+// forwarded exactly as validated.
 
-import { ConfigError } from '../../shared/config/env.ts';
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
 import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
-import { createForwarder, unforwardableHeaderParameters } from '../../shared/upstream/forward.ts';
-import { readRequestValidatorConfig } from '../../shared/validation/config.ts';
+import { createForwarder } from '../../shared/upstream/forward.ts';
+import { checkResponseValidators, readRequestValidatorConfig } from '../../shared/validation/config.ts';
 import { createRequestValidator } from '../../shared/validation/request-validator.ts';
 
 const config = readRequestValidatorConfig(process.env);
-// A declared header the forwarder can never send as validated (Host, Authorization, ...) would make
-// the forwarded request differ from the validated one: refuse to start instead.
-const unforwardable = unforwardableHeaderParameters(VALIDATION);
-if (unforwardable.length > 0)
-  throw new ConfigError(unforwardable.map((p) => `the API document ${p}, which is never forwarded`));
+checkResponseValidators(config, VALIDATION.responseValidators);
 
 const observer = lambdaObserver('request-validator', 'validator');
 

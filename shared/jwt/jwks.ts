@@ -4,6 +4,7 @@ import type { Fetcher } from 'aws-jwt-verify/https';
 import type { Jwk, Jwks } from 'aws-jwt-verify/jwk';
 import { checkFetchUrl } from '../config/env.ts';
 import { parseStrictJson } from '../json/strict-json.ts';
+import { type KeyStrengthProblem, keyStrengthProblem } from './key-strength.ts';
 
 /** Largest JWKS document accepted. Real ones are a few KB. */
 export const MAX_JWKS_BYTES = 64 * 1024;
@@ -20,12 +21,7 @@ export type DroppedKeyReason =
   | 'kid_duplicate'
   | 'use_not_sig'
   | 'key_ops_without_verify'
-  | 'symmetric_key'
-  | 'private_key_material'
-  | 'rsa_modulus_too_small'
-  | 'rsa_exponent_not_65537'
-  | 'curve_unsupported'
-  | 'kty_unsupported';
+  | KeyStrengthProblem;
 
 /** A key left out, with its `kid` (public) and why. */
 export interface DroppedKey {
@@ -33,36 +29,13 @@ export interface DroppedKey {
   readonly reason: DroppedKeyReason;
 }
 
-const MIN_RSA_BITS = 2048;
-const CURVES: Record<string, readonly string[]> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['Ed25519'] };
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
-
-function modulusBits(n: string): number {
-  const bytes = Buffer.from(n, 'base64url');
-  let i = 0;
-  while (i < bytes.length && bytes[i] === 0) i++;
-  if (i === bytes.length) return 0;
-  return (bytes.length - i - 1) * 8 + Math.floor(Math.log2(bytes[i] as number)) + 1;
-}
-
 function whyDrop(key: Record<string, unknown>): DroppedKeyReason | undefined {
   if (typeof key.kid !== 'string' || key.kid === '') return 'kid_missing';
   if (key.use !== undefined && key.use !== 'sig') return 'use_not_sig';
   if (key.key_ops !== undefined && !(Array.isArray(key.key_ops) && key.key_ops.includes('verify')))
     return 'key_ops_without_verify';
-  if (key.kty === 'oct') return 'symmetric_key';
-  // A published private key is a leaked key: do not trust anything signed with it.
-  if (PRIVATE_MEMBERS.some((m) => m in key)) return 'private_key_material';
-  if (key.kty === 'RSA') {
-    if (typeof key.n !== 'string' || modulusBits(key.n) < MIN_RSA_BITS) return 'rsa_modulus_too_small';
-    // e = 1 makes every "signature" verify; small odd exponents invite other attacks. 65537 is universal.
-    if (key.e !== 'AQAB') return 'rsa_exponent_not_65537';
-    return undefined;
-  }
-  const curves = CURVES[String(key.kty)];
-  if (curves === undefined) return 'kty_unsupported';
-  if (!curves.includes(String(key.crv))) return 'curve_unsupported';
-  return undefined;
+  // Strength, type and curve: the rule set DPoP proof keys are held to as well.
+  return keyStrengthProblem(key);
 }
 
 /**

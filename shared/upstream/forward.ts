@@ -1,8 +1,9 @@
 /**
  * Forwarding a validated request to the backend: the target is rebuilt from the route template and
- * the validated parameter values (never from the raw path), the declared header parameters are
- * sent exactly as validated, other headers are filtered, the body is the validated value
- * re-serialized, and the request is signed over all of it.
+ * the path parameter values as read and validated (never from the raw path), the query names and
+ * values as read and validated, the declared header parameters exactly as validated, other headers
+ * filtered, the body exactly as shared/validation/upstream-body.ts writes it (byte for byte), and the
+ * request is signed over all of it.
  *
  * The transport is node:http / node:https with a keep-alive agent rather than the global `fetch`:
  * `fetch` loads undici on its first call, which costs a cold start 30–50 ms on a small machine
@@ -17,7 +18,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { CallerIdentity } from '../validation/proxy-event.ts';
-import type { ParameterSpec, ValidationTable } from '../validation/table.ts';
+import type { ParameterSpec } from '../validation/table.ts';
 import { headerSafe, SIGNATURE_HEADERS, signatureHeaders } from './signing.ts';
 
 /** Forwarding settings. */
@@ -41,12 +42,15 @@ export interface UpstreamRequest {
   readonly pathParams: Readonly<Record<string, unknown>>;
   readonly querySpecs: readonly ParameterSpec[];
   readonly query: Readonly<Record<string, unknown>>;
-  /** The operation's declared header parameters: forwarded as validated and signed. */
-  readonly headerSpecs: readonly ParameterSpec[];
+  /** The operation's declared header parameters (lower-case names): forwarded as validated and signed. */
+  readonly headerSpecs: readonly { readonly name: string }[];
   /** Client headers (lower-case names), filtered here. */
   readonly headers: ReadonlyMap<string, readonly string[]>;
-  /** Re-serialized body and its media type. */
-  readonly body: { readonly mediaType: string; readonly text: string } | undefined;
+  /**
+   * The body as validated and written again (shared/validation/upstream-body.ts): its full
+   * Content-Type (with a multipart boundary) and its text or bytes.
+   */
+  readonly body: { readonly mediaType: string; readonly text: string | Uint8Array } | undefined;
   readonly identity: CallerIdentity;
 }
 
@@ -71,7 +75,7 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encod
  * ourselves, and the credentials the authorizers consumed (the backend gets the identity as
  * X-Gatehouse-*). An API document declaring one of these as a parameter is refused at init.
  */
-const NEVER_FORWARDED = new Set([
+const NEVER_FORWARDED: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP,
   'host',
   'content-length',
@@ -102,7 +106,12 @@ const DROPPED_RESPONSE = new Set([...HOP_BY_HOP, 'content-length']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-function neverForwarded(name: string): boolean {
+/**
+ * True for a header this forwarder never sends, declared or not. `npm run generate` refuses a
+ * document that declares one as a header parameter (tools/openapi/validators.ts), so a declared
+ * header is always forwarded as validated.
+ */
+export function neverForwarded(name: string): boolean {
   return (
     NEVER_FORWARDED.has(name) ||
     name.startsWith('proxy-') ||
@@ -125,28 +134,18 @@ function connectionTokens(value: string | null | undefined): Set<string> {
 }
 
 /**
- * Declared header parameters this forwarder could never send as validated, as `operationId: name`
- * problems. The request validator's wiring refuses to start with any (fail at init, not per request).
- */
-export function unforwardableHeaderParameters(table: ValidationTable): string[] {
-  const out: string[] = [];
-  for (const [operationId, operation] of Object.entries(table))
-    for (const spec of operation.header)
-      if (neverForwarded(spec.name)) out.push(`${operationId} declares header "${spec.name}"`);
-  return out;
-}
-
-/**
  * The declared header parameters the request carries, exactly as validated: lower-case names,
  * sorted, values as received (several values of an array parameter joined by `,`). These are
  * forwarded whatever `Connection` says and are covered by the signature.
  */
 export function declaredHeaders(
-  specs: readonly ParameterSpec[],
+  specs: readonly { readonly name: string }[],
   headers: ReadonlyMap<string, readonly string[]>,
 ): [string, string][] {
   const out: [string, string][] = [];
   for (const spec of specs) {
+    // Defence in depth: a generated module edited by hand still cannot make us send a credential.
+    if (neverForwarded(spec.name)) continue;
     const values = headers.get(spec.name);
     if (values !== undefined && values.length > 0) out.push([spec.name, values.join(',')]);
   }
@@ -315,7 +314,15 @@ export function createForwarder(
       scopes: headerSafe(request.identity.scopes),
     };
     const signed = declaredHeaders(request.headerSpecs, request.headers);
-    const body = request.body === undefined ? undefined : Buffer.from(request.body.text, 'utf8');
+    // The body exactly as upstreamBody wrote it: text as UTF-8, bytes (multipart, other media
+    // types) as they are, without a copy.
+    const text = request.body?.text;
+    const body =
+      text === undefined
+        ? undefined
+        : typeof text === 'string'
+          ? Buffer.from(text, 'utf8')
+          : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
     // No prototype: a client header named `__proto__` must stay a header name, not a prototype.
     const headers: OutgoingHttpHeaders = Object.create(null);
     for (const [name, value] of forwardedHeaders(

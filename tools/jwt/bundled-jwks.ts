@@ -8,6 +8,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStrictJson } from '../../shared/json/strict-json.ts';
 
+/** A `jwks/*.json` file that is not a JWKS document (npm run generate refuses it, exit status 2). */
+export class BundledJwksError extends Error {
+  override readonly name = 'BundledJwksError';
+}
+
 /** The folder (relative to the project root) whose JSON files are bundled. */
 export const BUNDLED_JWKS_DIR = 'jwks';
 
@@ -23,9 +28,9 @@ export function bundledJwksModule(root: string): { path: string; content: string
   for (const file of names) {
     const name = `${BUNDLED_JWKS_DIR}/${file}`;
     const parsed = parseStrictJson(readFileSync(join(dir, file), 'utf8'), { maxDepth: 8 });
-    if (!parsed.ok) throw new Error(`${name}: not a JWKS document (${parsed.reason})`);
+    if (!parsed.ok) throw new BundledJwksError(`${name}: not a JWKS document (${parsed.reason})`);
     const keys = (parsed.value as { keys?: unknown } | null)?.keys;
-    if (!Array.isArray(keys)) throw new Error(`${name}: not a JWKS document (no "keys" array)`);
+    if (!Array.isArray(keys)) throw new BundledJwksError(`${name}: not a JWKS document (no "keys" array)`);
     entries.push(`  ${JSON.stringify(name)}: ${JSON.stringify(parsed.value)},`);
   }
   return {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundledJwksModule } from '../../../tools/jwt/bundled-jwks.ts';
+import { BundledJwksError, bundledJwksModule } from '../../../tools/jwt/bundled-jwks.ts';
 import { testKey } from '../../support/keys.ts';
 
 function projectWith(files: Record<string, string>): string {
@@ -39,6 +39,7 @@ describe('bundledJwksModule', () => {
     ['no keys array', '{"key":[]}', 'jwks/x.json: not a JWKS document (no "keys" array)'],
     ['not JSON', '<html>', 'jwks/x.json: not a JWKS document (json_invalid)'],
   ])('refuses a file with %s, naming it', (_name, text, message) => {
+    expect(() => bundledJwksModule(projectWith({ 'x.json': text }))).toThrow(BundledJwksError);
     expect(() => bundledJwksModule(projectWith({ 'x.json': text }))).toThrow(message);
   });
 });
