@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { Route } from '../routes/route-table.ts';
 import { hashSecret, type KeyEnvironment, mintApiKey } from './api-key.ts';
 import { parseCidr } from './cidr.ts';
 import { type PasswordHasher, USERNAME_PATTERN } from './password.ts';
-import type { Route } from '../routes/route-table.ts';
 import {
   type CredentialAdminStore,
   CredentialStoreError,
@@ -57,7 +57,8 @@ export interface GrantCatalog {
 /** Every scope some route of the document asks for, sorted: the only scopes that can grant anything. */
 export function documentScopes(routes: readonly Route[]): string[] {
   const scopes = new Set<string>();
-  for (const route of routes) for (const set of route.scopeAlternatives ?? []) for (const s of set) scopes.add(s);
+  for (const route of routes)
+    for (const set of route.scopeAlternatives ?? []) for (const s of set) scopes.add(s);
   return [...scopes].sort();
 }
 
@@ -386,7 +387,8 @@ export async function setUserStatus(
   usageKeys?: UsageKeyRegistry,
 ): Promise<UserRecord> {
   const current = await existingUser(store, username);
-  const registry = action === 'lock' ? undefined : registryFor(current.usageKey, usageKeys, `user ${username}`);
+  const registry =
+    action === 'lock' ? undefined : registryFor(current.usageKey, usageKeys, `user ${username}`);
   const record: UserRecord =
     action === 'unlock'
       ? { ...current, status: 'active', failures: 0, failureWindowStart: undefined, lockedUntil: undefined }
@@ -471,8 +473,14 @@ export async function attachMissingUsageKeys(
       await store.attachUsageKey(kind, id, usageKey);
     } catch (err) {
       await usageKeys.remove(usageKey);
-      if (err instanceof CredentialStoreError && (err.reason === 'record_missing' || err.reason === 'record_exists')) {
-        skipped.push({ id, reason: err.reason === 'record_missing' ? 'deleted meanwhile' : 'given one meanwhile' });
+      if (
+        err instanceof CredentialStoreError &&
+        (err.reason === 'record_missing' || err.reason === 'record_exists')
+      ) {
+        skipped.push({
+          id,
+          reason: err.reason === 'record_missing' ? 'deleted meanwhile' : 'given one meanwhile',
+        });
         continue;
       }
       throw err;

@@ -17,7 +17,7 @@ import {
   UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import type { UsageKey } from './store.ts';
-import { type UsageKeyFailure, UsageKeyError, type UsageKeyRegistry } from './usage-keys.ts';
+import { UsageKeyError, type UsageKeyFailure, type UsageKeyRegistry } from './usage-keys.ts';
 
 /** Maps an SDK error onto a stable reason (names only: messages may quote request values). */
 export function usageKeyFailureOf(err: unknown): UsageKeyFailure {
@@ -97,7 +97,11 @@ export function apiGatewayUsageKeys(
       const usageKey = { id: created.id, value: request.value };
       try {
         await client.send(
-          new CreateUsagePlanKeyCommand({ usagePlanId: request.planId, keyId: usageKey.id, keyType: 'API_KEY' }),
+          new CreateUsagePlanKeyCommand({
+            usagePlanId: request.planId,
+            keyId: usageKey.id,
+            keyType: 'API_KEY',
+          }),
         );
       } catch (err) {
         const failure = wrap('CreateUsagePlanKey', err);
@@ -111,9 +115,13 @@ export function apiGatewayUsageKeys(
           );
         }
         throw failure.reason === 'usage_plan_unknown'
-          ? new UsageKeyError('usage_plan_unknown', `usage plan ${request.planId} does not exist in ${where}`, {
-              cause: err,
-            })
+          ? new UsageKeyError(
+              'usage_plan_unknown',
+              `usage plan ${request.planId} does not exist in ${where}`,
+              {
+                cause: err,
+              },
+            )
           : failure;
       }
       return usageKey;
@@ -135,7 +143,9 @@ export function apiGatewayUsageKeys(
       let position: string | undefined;
       do {
         const page = await call('GetUsagePlans', () =>
-          client.send(new GetUsagePlansCommand({ limit: 500, ...(position === undefined ? {} : { position }) })),
+          client.send(
+            new GetUsagePlansCommand({ limit: 500, ...(position === undefined ? {} : { position }) }),
+          ),
         );
         for (const plan of page.items ?? []) if (plan.id !== undefined) found.add(plan.id);
         position = page.position;

@@ -13,8 +13,8 @@ import {
   itemToUser,
   keyPk,
   keyToItem,
-  userPk,
   usageKeyAttributes,
+  userPk,
   userToItem,
   withinBudget,
 } from './dynamo-store.ts';

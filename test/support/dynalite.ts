@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoAdminStore } from '../../shared/credentials/dynamo-admin.ts';
 import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
+import { LOCAL_API_KEYS_TABLE } from '../../tools/local/api-keys.ts';
 import { localDynamoClient, startEmbeddedDynamo, templateTables } from '../../tools/local/dynamo.ts';
 import { PROJECT_ROOT } from '../../tools/paths.ts';
 import { loadTemplate } from '../../tools/template/template.ts';
@@ -19,9 +20,12 @@ export interface TestDynamo {
   close(): Promise<void>;
 }
 
-/** Starts dynalite in this process (in memory, loopback, random port) with the template's tables. */
+/**
+ * Starts dynalite in this process (in memory, loopback, random port) with the template's tables and
+ * the local gateway's API keys table.
+ */
 export async function startTestDynamo(): Promise<TestDynamo> {
-  const tables = templateTables(loadTemplate(join(PROJECT_ROOT, 'template.yaml')));
+  const tables = [...templateTables(loadTemplate(join(PROJECT_ROOT, 'template.yaml'))), LOCAL_API_KEYS_TABLE];
   const dynamo = await startEmbeddedDynamo({ path: null, tables });
   const client = localDynamoClient(dynamo.endpoint);
   return {

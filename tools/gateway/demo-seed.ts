@@ -32,6 +32,8 @@ export async function seedDemo(gateway: RunningGateway): Promise<SeedLines> {
     pepper:
       config.API_KEY_PEPPER === undefined || config.API_KEY_PEPPER === '' ? undefined : config.API_KEY_PEPPER,
     now: Date.now(),
+    // Each demo credential gets its own usage key in the basic plan, as `npm run keys` would make.
+    usageKeys: gateway.services.usageKeys,
   });
   if (seeded === undefined) {
     return {

@@ -13,6 +13,7 @@ import { buildFunction, ensureBuilt, upToDate } from '../build.ts';
 import { generate } from '../generate.ts';
 import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
 import { type InitError, LambdaEnvironment, type LogSink } from '../lambda/runtime.ts';
+import type { LocalApiKey } from '../local/api-keys.ts';
 import { type DemoBackend, startDemoBackend } from '../local/demo-backend.ts';
 import { type LocalServices, startLocalServices } from '../local/services.ts';
 import { documentPath, readDocumentSettings } from '../openapi/settings.ts';
@@ -34,7 +35,7 @@ import {
   type GatewayResponseType,
   gatewayResponse,
 } from './gateway-responses.ts';
-import { type ApiModel, methodThrottleFor, readApis, type UsagePlanModel } from './model.ts';
+import { type ApiModel, methodThrottleFor, readApis } from './model.ts';
 import {
   type HttpRequest,
   headerValue,
@@ -45,7 +46,7 @@ import {
   type RequestFacts,
 } from './proxy-event.ts';
 import { evaluateResourcePolicy } from './resource-policy.ts';
-import { UsageMeter } from './usage-plans.ts';
+import { findPlan, UsageMeter } from './usage-plans.ts';
 
 /** Default largest request body, as API Gateway (REST): 10 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -324,6 +325,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         info,
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         caches,
+        apiKeys: services.apiKeys,
       });
       const server: Server = createServer((req, res) => {
         handler(req, res).catch((err: unknown) => {
@@ -453,11 +455,8 @@ interface HandlerDeps {
   readonly maxBodyBytes: number;
   /** Every API's authorizer cache is registered here (flushed on rebuilds). */
   readonly caches: AuthorizerCache[];
-}
-
-function findPlan(api: ApiModel, key: string | undefined): UsagePlanModel | undefined {
-  if (key === undefined || key === '') return undefined;
-  return api.usagePlans.find((p) => p.keyValues.includes(key));
+  /** API keys made by `npm run keys` / `users` (each credential's usage key), looked up by value. */
+  readonly apiKeys: ((value: string) => Promise<LocalApiKey | undefined>) | undefined;
 }
 
 /** The request handler of one API: API Gateway's pipeline, step by step. */
@@ -609,7 +608,7 @@ function apiHandler(
     let apiKey: { id: string; value: string } | undefined;
     if (route.apiKeyRequired) {
       const key = api.apiKeySource === 'AUTHORIZER' ? usageKey : headerValue(req.rawHeaders, 'x-api-key');
-      const plan = findPlan(api, key);
+      const plan = await findPlan(api, key, deps.apiKeys);
       if (plan === undefined || key === undefined) return fail('INVALID_API_KEY', route.path);
       const outcome = usage.take(plan, key);
       entry.usage = outcome;

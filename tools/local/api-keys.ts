@@ -46,14 +46,18 @@ export interface LocalApiKey {
 export function templateUsagePlans(template: Template): Record<string, string> {
   const stack = localStack(template, {}, { resourceRef: (logicalId) => logicalId });
   const outputs: Record<string, string> = {};
-  for (const [key, output] of Object.entries((template.Outputs ?? {}) as Record<string, { Value?: unknown }>)) {
+  for (const [key, output] of Object.entries(
+    (template.Outputs ?? {}) as Record<string, { Value?: unknown }>,
+  )) {
     const value = resolveValue(stack, output.Value);
     if (typeof value === 'string') outputs[key] = value;
   }
   const plans = usagePlansFromOutputs(outputs);
   for (const [tier, planId] of Object.entries(plans))
     if (template.Resources[planId]?.Type !== 'AWS::ApiGateway::UsagePlan')
-      throw new TemplateError(`output for tier ${tier} names ${planId}, which is not an AWS::ApiGateway::UsagePlan`);
+      throw new TemplateError(
+        `output for tier ${tier} names ${planId}, which is not an AWS::ApiGateway::UsagePlan`,
+      );
   return plans;
 }
 
@@ -64,7 +68,10 @@ function newKeyId(): string {
 }
 
 /** Usage keys in the embedded DynamoDB, for the tiers of `plans`. */
-export function localUsageKeys(client: DynamoDBClient, plans: Readonly<Record<string, string>>): UsageKeyRegistry {
+export function localUsageKeys(
+  client: DynamoDBClient,
+  plans: Readonly<Record<string, string>>,
+): UsageKeyRegistry {
   const table = LOCAL_API_KEYS_TABLE.name;
   const key = (k: UsageKey) => ({ value: { S: k.value } });
   const known = new Set(Object.values(plans));
@@ -111,7 +118,9 @@ export function localUsageKeys(client: DynamoDBClient, plans: Readonly<Record<st
       }
     },
     async remove(k) {
-      const out = await client.send(new DeleteItemCommand({ TableName: table, Key: key(k), ReturnValues: 'ALL_OLD' }));
+      const out = await client.send(
+        new DeleteItemCommand({ TableName: table, Key: key(k), ReturnValues: 'ALL_OLD' }),
+      );
       return out.Attributes !== undefined;
     },
     checkPlans: async () => undefined, // the plans come from the template itself
@@ -119,10 +128,16 @@ export function localUsageKeys(client: DynamoDBClient, plans: Readonly<Record<st
 }
 
 /** Looks an API key up by value, as API Gateway does for a usage plan check. */
-export function localApiKeyLookup(client: DynamoDBClient): (value: string) => Promise<LocalApiKey | undefined> {
+export function localApiKeyLookup(
+  client: DynamoDBClient,
+): (value: string) => Promise<LocalApiKey | undefined> {
   return async (value) => {
     const out = await client.send(
-      new GetItemCommand({ TableName: LOCAL_API_KEYS_TABLE.name, Key: { value: { S: value } }, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: LOCAL_API_KEYS_TABLE.name,
+        Key: { value: { S: value } },
+        ConsistentRead: true,
+      }),
     );
     const item: Record<string, AttributeValue> | undefined = out.Item;
     if (item === undefined) return undefined;

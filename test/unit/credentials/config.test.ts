@@ -33,9 +33,9 @@ describe('readKeyAuthorizerConfig', () => {
   });
 
   it('reads USAGE_KEY_REQUIRED', () => {
-    expect(readKeyAuthorizerConfig({ CREDENTIALS_TABLE: 'T01', USAGE_KEY_REQUIRED: 'true' }).usageKeyRequired).toBe(
-      true,
-    );
+    expect(
+      readKeyAuthorizerConfig({ CREDENTIALS_TABLE: 'T01', USAGE_KEY_REQUIRED: 'true' }).usageKeyRequired,
+    ).toBe(true);
   });
 
   it('refuses the per-tier USAGE_PLAN_KEYS, which would share one quota among the clients of a tier', () => {

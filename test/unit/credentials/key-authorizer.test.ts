@@ -412,8 +412,16 @@ describe('createKeyAuthorizer — per-client usage keys', () => {
   it('returns each key its own usage key, for two clients of the same tier', async () => {
     // Arrange
     const { authorize, addKey } = setup();
-    const a = addKey({ clientId: 'a', tier: 'basic', usageKey: { id: 'ua', value: 'usage-a-0123456789abcdef' } });
-    const b = addKey({ clientId: 'b', tier: 'basic', usageKey: { id: 'ub', value: 'usage-b-0123456789abcdef' } });
+    const a = addKey({
+      clientId: 'a',
+      tier: 'basic',
+      usageKey: { id: 'ua', value: 'usage-a-0123456789abcdef' },
+    });
+    const b = addKey({
+      clientId: 'b',
+      tier: 'basic',
+      usageKey: { id: 'ub', value: 'usage-b-0123456789abcdef' },
+    });
 
     // Act
     const first = (await authorize(getOrder({ 'x-api-key': a.key }))) as PolicyResponse;
@@ -460,7 +468,9 @@ describe('createKeyAuthorizer — per-client usage keys', () => {
     const { authorize, addKey, reasons } = setup();
 
     // Act
-    const response = (await authorize(httpV2({ 'x-api-key': addKey({ usageKey: undefined }).key }))) as SimpleResponse;
+    const response = (await authorize(
+      httpV2({ 'x-api-key': addKey({ usageKey: undefined }).key }),
+    )) as SimpleResponse;
 
     // Assert
     expect(response.isAuthorized).toBe(true);

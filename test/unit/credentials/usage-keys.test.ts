@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkGrantAgainst, CredentialAdminError, documentScopes } from '../../../shared/credentials/admin.ts';
+import {
+  CredentialAdminError,
+  checkGrantAgainst,
+  documentScopes,
+} from '../../../shared/credentials/admin.ts';
 import { usageKeyFailureOf } from '../../../shared/credentials/apigateway-usage-keys.ts';
 import { itemToKey, itemToUser, keyToItem, userToItem } from '../../../shared/credentials/dynamo-store.ts';
 import type { KeyRecord, UserRecord } from '../../../shared/credentials/store.ts';
@@ -87,8 +91,16 @@ describe('checkGrantAgainst', () => {
   });
 
   it.each([
-    [[], 'basic', 'at least one scope is required (--scopes), from those openapi.yaml defines: orders:admin orders:read orders:write'],
-    [['orders:read', 'orders:delete'], 'basic', 'scope "orders:delete" is not defined by openapi.yaml (valid: orders:admin orders:read orders:write)'],
+    [
+      [],
+      'basic',
+      'at least one scope is required (--scopes), from those openapi.yaml defines: orders:admin orders:read orders:write',
+    ],
+    [
+      ['orders:read', 'orders:delete'],
+      'basic',
+      'scope "orders:delete" is not defined by openapi.yaml (valid: orders:admin orders:read orders:write)',
+    ],
     [['orders:read'], 'gold', 'tier "gold" is not defined by template.yaml (valid: basic, premium)'],
   ])('refuses scopes %j with tier %s: %s', (scopes, tier, message) => {
     const check = () => checkGrantAgainst({ scopes, tier }, catalog);
@@ -97,7 +109,9 @@ describe('checkGrantAgainst', () => {
   });
 
   it('accepts defined scopes and a defined tier', () => {
-    expect(() => checkGrantAgainst({ scopes: ['orders:read', 'orders:write'], tier: 'premium' }, catalog)).not.toThrow();
+    expect(() =>
+      checkGrantAgainst({ scopes: ['orders:read', 'orders:write'], tier: 'premium' }, catalog),
+    ).not.toThrow();
   });
 });
 
