@@ -332,7 +332,7 @@ export function explainFailure(err: unknown, where: string, usageWhere = 'API Ga
       case 'usage_key_unavailable':
         return `cannot reach ${usageWhere}, or it throttled the request; retry (${err.message})`;
       case 'usage_key_limit':
-        return `${usageWhere} refused a new API key: the account's API key quota in this region is used up (docs/key-authorizer.md#per-client-quotas)`;
+        return `${usageWhere} refused a new API key: the account has the most API keys a region allows (10,000); delete revoked keys and users you no longer need (docs/key-authorizer.md#per-client-quotas)`;
       default:
         return err.message;
     }

@@ -8,7 +8,8 @@ import { templateFunctions } from '../../../tools/template/functions.ts';
 import { loadTemplate } from '../../../tools/template/template.ts';
 
 const template = loadTemplate(resolve(PROJECT_ROOT, 'template.yaml'));
-const ADMIN_ONLY = /client-api-gateway|client-cloudformation|apigateway-usage-keys|dynamo-admin|credentials\/admin\.ts/;
+const ADMIN_ONLY =
+  /client-api-gateway|client-cloudformation|apigateway-usage-keys|dynamo-admin|credentials\/admin\.ts/;
 
 describe('the credentials admin side stays out of the functions', () => {
   it.each(templateFunctions(template).map((f) => [f.logicalId, f] as const))(
