@@ -1,14 +1,28 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CredentialAdminError,
   checkGrantAgainst,
+  createKey,
   documentScopes,
 } from '../../../shared/credentials/admin.ts';
 import { usageKeyFailureOf } from '../../../shared/credentials/apigateway-usage-keys.ts';
 import { itemToKey, itemToUser, keyToItem, userToItem } from '../../../shared/credentials/dynamo-store.ts';
-import type { KeyRecord, UserRecord } from '../../../shared/credentials/store.ts';
-import { newUsageKeyValue, usagePlansFromOutputs } from '../../../shared/credentials/usage-keys.ts';
+import type {
+  CredentialAdminStore,
+  KeyRecord,
+  UsageKey,
+  UserRecord,
+} from '../../../shared/credentials/store.ts';
+import {
+  newUsageKeyValue,
+  type UsageKeyRegistry,
+  usagePlansFromOutputs,
+} from '../../../shared/credentials/usage-keys.ts';
 import { ROUTES } from '../../../shared/generated/routes.ts';
+import { templateUsagePlans } from '../../../tools/local/api-keys.ts';
+import { PROJECT_ROOT } from '../../../tools/paths.ts';
+import { loadTemplate, TemplateError } from '../../../tools/template/template.ts';
 
 const key: KeyRecord = {
   keyId: 'AAAAAAAAAAAA',
@@ -126,5 +140,85 @@ describe('usageKeyFailureOf', () => {
     ['SomethingElse', 'usage_key_error'],
   ])('maps %s to %s', (name, reason) => {
     expect(usageKeyFailureOf({ name })).toBe(reason);
+  });
+});
+
+describe('templateUsagePlans', () => {
+  it('reads the project template’s tiers from its <Tier>UsagePlanId outputs', () => {
+    expect(templateUsagePlans(loadTemplate(join(PROJECT_ROOT, 'template.yaml')))).toEqual({
+      basic: 'BasicUsagePlan',
+      premium: 'PremiumUsagePlan',
+    });
+  });
+
+  it('refuses an output that names something other than a usage plan', () => {
+    const template = {
+      Resources: { CredentialsTable: { Type: 'AWS::DynamoDB::Table' } },
+      Outputs: { GoldUsagePlanId: { Value: { Ref: 'CredentialsTable' } } },
+    };
+    expect(() => templateUsagePlans(template)).toThrow(TemplateError);
+  });
+});
+
+describe('createKey with a usage key registry', () => {
+  const options = {
+    clientId: 'c',
+    name: '',
+    scopes: ['orders:read'],
+    tier: 'basic',
+    allowedCidrs: [],
+    environment: 'live' as const,
+    expiresAt: undefined,
+    pepper: undefined,
+  };
+  /** A registry that records what it is asked, and can fail its removals. */
+  const registry = (failRemove: boolean) => {
+    const made: UsageKey[] = [];
+    const removed: string[] = [];
+    const r: UsageKeyRegistry = {
+      where: 'the test registry',
+      plans: { basic: 'plan-b' },
+      create: async (request) => {
+        const key = { id: `id${made.length}`, value: request.value };
+        made.push(key);
+        return key;
+      },
+      setEnabled: async () => undefined,
+      remove: async (key) => {
+        if (failRemove) throw new Error('remove refused');
+        removed.push(key.id);
+        return true;
+      },
+      checkPlans: async () => undefined,
+    };
+    return { r, made, removed };
+  };
+  const failingStore = {
+    putKey: async () => {
+      throw new Error('table gone');
+    },
+  } as unknown as CredentialAdminStore;
+
+  it('takes the usage key away again when the record cannot be written', async () => {
+    const { r, made, removed } = registry(false);
+    await expect(createKey(failingStore, { ...options, usageKeys: r }, 1)).rejects.toThrow('table gone');
+    expect(removed).toEqual(made.map((k) => k.id));
+  });
+
+  it('names the usage key left behind when taking it away fails too', async () => {
+    const { r } = registry(true);
+    const attempt = createKey(failingStore, { ...options, usageKeys: r }, 1);
+    await expect(attempt).rejects.toThrow(CredentialAdminError);
+    await expect(createKey(failingStore, { ...options, usageKeys: r }, 1)).rejects.toThrow(
+      /usage key id1 could not be deleted \(remove refused\): delete it in the test registry/,
+    );
+  });
+
+  it('refuses a tier the registry has no plan for, before making anything', async () => {
+    const { r, made } = registry(false);
+    await expect(createKey(failingStore, { ...options, tier: 'gold', usageKeys: r }, 1)).rejects.toThrow(
+      'tier "gold" has no usage plan (valid: basic)',
+    );
+    expect(made).toEqual([]);
   });
 });
