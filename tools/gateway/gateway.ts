@@ -46,7 +46,7 @@ import {
   type RequestFacts,
 } from './proxy-event.ts';
 import { evaluateResourcePolicy } from './resource-policy.ts';
-import { findPlan, UsageMeter } from './usage-plans.ts';
+import { cachedApiKeyLookup, findPlan, UsageMeter } from './usage-plans.ts';
 
 /** Default largest request body, as API Gateway (REST): 10 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -325,7 +325,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         info,
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         caches,
-        apiKeys: services.apiKeys,
+        apiKeys: services.apiKeys === undefined ? undefined : cachedApiKeyLookup(services.apiKeys, Date.now),
       });
       const server: Server = createServer((req, res) => {
         handler(req, res).catch((err: unknown) => {

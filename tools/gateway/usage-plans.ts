@@ -49,6 +49,36 @@ export async function findPlan(
   return api.usagePlans.find((p) => made.planIds.includes(p.id));
 }
 
+/** How long the gateway reuses an API key it looked up (docs/local-gateway.md#api-gateway-behaviour). */
+export const API_KEY_CACHE_MS = 1000;
+
+/**
+ * The local API keys looked up at most once per `ttlMs` per value: each lookup is a DynamoDB read
+ * served by the embedded DynamoDB in the gateway's own process, and a read per request halved the
+ * key API's throughput (`npm run bench:gateway`). Only keys found are remembered, so a key made a
+ * moment ago works at once; a key disabled or deleted is refused within `ttlMs`.
+ */
+export function cachedApiKeyLookup(
+  lookup: (value: string) => Promise<LocalApiKey | undefined>,
+  clock: () => number,
+  ttlMs: number = API_KEY_CACHE_MS,
+): (value: string) => Promise<LocalApiKey | undefined> {
+  const found = new Map<string, { key: LocalApiKey; until: number }>();
+  return async (value) => {
+    const now = clock();
+    const hit = found.get(value);
+    if (hit !== undefined && hit.until > now) return hit.key;
+    const key = await lookup(value);
+    if (key === undefined) found.delete(value);
+    else {
+      // Bounded: a long run with many keys forgets the oldest first.
+      if (found.size >= 10_000) found.delete(found.keys().next().value as string);
+      found.set(value, { key, until: now + ttlMs });
+    }
+    return key;
+  };
+}
+
 /** Token buckets and quota counters for the keys of one API's usage plans. */
 export class UsageMeter {
   readonly #buckets = new Map<string, Bucket>();

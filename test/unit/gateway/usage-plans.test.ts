@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiModel, UsagePlanModel } from '../../../tools/gateway/model.ts';
-import { findPlan, quotaPeriodStart, UsageMeter } from '../../../tools/gateway/usage-plans.ts';
+import {
+  cachedApiKeyLookup,
+  findPlan,
+  quotaPeriodStart,
+  UsageMeter,
+} from '../../../tools/gateway/usage-plans.ts';
 import type { LocalApiKey } from '../../../tools/local/api-keys.ts';
 
 const plan = (over: Partial<UsagePlanModel> = {}): UsagePlanModel => ({
@@ -100,5 +105,40 @@ describe('findPlan', () => {
 
   it('finds only declared keys without the local API keys', async () => {
     expect(await findPlan(api([basic, premium]), 'usage-a-0123456789abcdef', undefined)).toBeUndefined();
+  });
+});
+
+describe('cachedApiKeyLookup', () => {
+  it('reads a found key once per second, an unknown one every time', async () => {
+    // Arrange
+    let now = 0;
+    const reads: string[] = [];
+    const key: LocalApiKey = { id: 'a', enabled: true, planIds: ['BasicUsagePlan'] };
+    const lookup = cachedApiKeyLookup(
+      async (value) => {
+        reads.push(value);
+        return value === 'known-0123456789abcdef' ? key : undefined;
+      },
+      () => now,
+      1000,
+    );
+
+    // Act
+    await lookup('known-0123456789abcdef');
+    now = 999;
+    const cached = await lookup('known-0123456789abcdef');
+    now = 1000;
+    await lookup('known-0123456789abcdef');
+    await lookup('unknown-0123456789abcde');
+    await lookup('unknown-0123456789abcde');
+
+    // Assert
+    expect(cached).toBe(key);
+    expect(reads).toEqual([
+      'known-0123456789abcdef',
+      'known-0123456789abcdef',
+      'unknown-0123456789abcde',
+      'unknown-0123456789abcde',
+    ]);
   });
 });
