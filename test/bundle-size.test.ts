@@ -19,9 +19,9 @@ const BUDGETS: Record<string, { readonly bytes: number; readonly excludingSchema
   // aws-jwt-verify ~17 KB of it, over 40 KB before any code of ours. Budget = size today.
   JwtAuthorizerFunction: { bytes: 75 * KB },
   // Target "60 KB plus its schemas" is missed: Powertools Logger + Metrics are ~34 KB, and reading
-  // forms, multipart bodies and every parameter style (docs/openapi.md) ~11 KB. Budget = size today
-  // without the generated schemas.
-  RequestValidatorFunction: { bytes: 73 * KB, excludingSchemas: true },
+  // forms, multipart bodies and every parameter style strictly (docs/openapi.md) ~13 KB. Budget =
+  // size today without the generated schemas.
+  RequestValidatorFunction: { bytes: 75 * KB, excludingSchemas: true },
   // Target 350 KB, met.
   KeyAuthorizerFunction: { bytes: 350 * KB },
 };

@@ -1,7 +1,8 @@
 /**
  * Parameters arrive as strings; each declared parameter is read by its style (OpenAPI `style` and
  * `explode`, or JSON for `content`-encoded ones) and by the shape of its schema (text-values.ts).
- * Nothing undeclared is read; undeclared query names are errors (the document is the allow-list).
+ * Nothing undeclared is read; undeclared query names are errors (the document is the allow-list),
+ * unless a free-form parameter (an exploded form object with `additionalProperties`) takes them.
  */
 import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
 import type { ProblemError } from './problem.ts';
@@ -84,7 +85,8 @@ function readObjectList(
 ): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   const put = (k: string, v: string) => {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype') return false;
+    // A key given twice could be read as either value by the backend, as in JSON bodies.
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype' || Object.hasOwn(out, k)) return false;
     out[k] = readScalar(v, memberShape(shapes, shape, k));
     return true;
   };
@@ -115,17 +117,30 @@ function readDelimited(
     text = text.slice(1);
     if (rule.explode) separator = '.';
   } else if (rule.style === 'matrix') {
-    const prefix = `;${rule.name}=`;
+    // `;name=value`, or `;name` alone for an empty value (RFC 6570 §3.2.7).
+    const matrixValue = (item: string): string | undefined =>
+      item === rule.name
+        ? ''
+        : item.startsWith(`${rule.name}=`)
+          ? item.slice(rule.name.length + 1)
+          : undefined;
+    if (!text.startsWith(';')) return { ok: false };
     if (rule.explode && mayBeArray(shape)) {
-      const items = text.split(';').slice(1);
-      if (items.some((i) => !i.startsWith(`${rule.name}=`))) return { ok: false };
+      const items = text.slice(1).split(';').map(matrixValue);
+      if (items.some((i) => i === undefined)) return { ok: false };
       return {
         ok: true,
-        value: items.map((i) => readScalar(i.slice(rule.name.length + 1), memberShape(shapes, shape, 0))),
+        value: items.map((i) => readScalar(i as string, memberShape(shapes, shape, 0))),
       };
     }
-    if (!text.startsWith(prefix)) return { ok: false };
-    text = text.slice(prefix.length);
+    if (rule.explode && mayBeObject(shape) && shape.scalars.length === 0) {
+      // An exploded object is its members, each `;key=value`: the parameter's name is not written.
+      const value = readObjectList(text.slice(1).split(';'), true, shape, shapes);
+      return value === undefined ? { ok: false } : { ok: true, value };
+    }
+    const value = matrixValue(text.slice(1));
+    if (value === undefined) return { ok: false };
+    text = value;
   }
   if (mayBeArray(shape) && !mayBeObject(shape))
     return {
@@ -152,6 +167,7 @@ export function readParameters(
 ): ReadParameters {
   const out: ReadParameters = { path: {}, query: {}, header: {}, cookie: {} };
   const claimed = new Set<string>();
+  let freeForm: { name: string; shape: Shape; value: Record<string, unknown>; pointer: string } | undefined;
   const queryRoots = new Map<string, string[]>();
   for (const name of raw.query.keys()) {
     const root = splitBracketName(name)?.root;
@@ -201,7 +217,10 @@ export function readParameters(
         }
         value[property] = readScalar(given[0] as string, memberShape(shapes, shape, property));
       }
-      if (Object.keys(value).length > 0) target[rule.name] = value;
+      // With additionalProperties it is free-form: it takes every name no parameter declares,
+      // once all of them are read.
+      if (shape.additional !== undefined) freeForm ??= { name: rule.name, shape, value, pointer };
+      else if (Object.keys(value).length > 0) target[rule.name] = value;
       continue;
     }
     if (values === undefined || values.length === 0) continue;
@@ -241,6 +260,19 @@ export function readParameters(
     const read = readDelimited(rule, value, shape, shapes);
     if (read.ok) target[rule.name] = read.value;
     else errors.push({ pointer, keyword: 'style', message: `must be written in the ${rule.style} style` });
+  }
+  if (freeForm !== undefined) {
+    const { name: parameter, shape, value, pointer } = freeForm;
+    for (const [name, given] of raw.query) {
+      if (claimed.has(name)) continue;
+      claimed.add(name);
+      // Errors point at the parameter: the names are the request's own.
+      if (name === '__proto__' || name === 'constructor' || name === 'prototype')
+        errors.push({ pointer, keyword: 'propertyNames', message: 'property name is not allowed' });
+      else if (given.length > 1) errors.push({ pointer, keyword: 'type', message: 'must be given once' });
+      else value[name] = readScalar(given[0] as string, memberShape(shapes, shape, name));
+    }
+    if (Object.keys(value).length > 0) out.query[parameter] = value;
   }
   for (const name of raw.query.keys()) {
     if (claimed.has(name)) continue;

@@ -68,6 +68,15 @@ export function banner(
       `  curl -i -H "Authorization: Bearer $(npm run -s token -- --scope 'orders:read'${port})" ${first}/orders`,
     );
   }
+  // AWS_IAM routes: the local key pairs they accept (docs/local-gateway.md#iam-routes).
+  const iam = gateway.apis.find((a) => a.iamRoutes);
+  for (const c of gateway.iamCredentials)
+    lines.push(`  IAM key          ${c.accessKeyId}:${c.secretAccessKey}   (${c.principalArn})`);
+  const key = gateway.iamCredentials[0];
+  if (iam !== undefined && key !== undefined)
+    lines.push(
+      `  curl -i --aws-sigv4 'aws:amz:${gateway.region}:execute-api' --user '${key.accessKeyId}:${key.secretAccessKey}' ${iam.url}/...`,
+    );
   lines.push(...seeded.lines);
   const access =
     logs.format === 'json'

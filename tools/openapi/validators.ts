@@ -221,6 +221,17 @@ const STYLES: readonly ParameterStyle[] = [
   'pipeDelimited',
   'deepObject',
 ];
+// Where each style is defined (the Style Values table of OpenAPI 3.0/3.1): any other place has no
+// defined serialization, so the build refuses it rather than guess how clients write it.
+const STYLE_LOCATIONS: Readonly<Record<Exclude<ParameterStyle, 'json'>, readonly ParameterLocation[]>> = {
+  matrix: ['path'],
+  label: ['path'],
+  simple: ['path', 'header'],
+  form: ['query', 'cookie'],
+  spaceDelimited: ['query'],
+  pipeDelimited: ['query'],
+  deepObject: ['query'],
+};
 // The document cannot describe these headers as parameters (OpenAPI 3.x: such definitions are ignored).
 const IGNORED_HEADERS = ['accept', 'content-type', 'authorization'];
 
@@ -369,6 +380,8 @@ function compileOperation(
       if (!STYLES.includes(declared as ParameterStyle))
         throw new OpenApiError(`${at}: style ${JSON.stringify(declared)} is not an OpenAPI style`);
       style = declared as ParameterStyle;
+      if (!STYLE_LOCATIONS[style as Exclude<ParameterStyle, 'json'>].includes(location))
+        throw new OpenApiError(`${at}: style ${JSON.stringify(style)} is not defined for "in: ${location}"`);
     }
     schemaPointer = derefPointer(doc, schema, schemaPointer);
     review.review(schema ?? {}, schemaPointer, op.operationId);
@@ -417,7 +430,7 @@ function compileOperation(
         validate = exportOf(content.schema, 'request', derefPointer(doc, content.schema, at));
         if (kind !== 'json') {
           entry.shape = shapes.build([content.schema]);
-          const fields = fieldEncodings(doc, content, compiler.resolve);
+          const fields = fieldEncodings(doc, content, compiler.resolve, kind);
           if (fields.json.length > 0) entry.jsonFields = fields.json;
           if (kind === 'multipart' && fields.files.length > 0) entry.fileFields = fields.files;
         }
@@ -458,11 +471,17 @@ function childPointer(pointer: string, ...tokens: string[]): string {
   return `${pointer}${pointerOf(...tokens).slice(1)}`;
 }
 
-/** Form and multipart fields sent as JSON, and multipart fields that are files. */
+/**
+ * Form and multipart fields sent as JSON, and multipart fields that are files. A field is JSON when
+ * its encoding's `contentType` is JSON, or — in multipart bodies — when it is an object with no
+ * encoding that says otherwise: the Encoding Object's default Content-Type for objects is
+ * `application/json` (a `style` or `explode` keeps the bracket names, as Stripe's documents use).
+ */
 function fieldEncodings(
   doc: OpenApiDocument,
   content: Schema,
   resolve: (ref: string) => unknown,
+  kind: BodyKind,
 ): { json: string[]; files: string[] } {
   const json: string[] = [];
   const files: string[] = [];
@@ -478,6 +497,15 @@ function fieldEncodings(
     for (let i = 0; i < 8 && isSchemaObject(property) && typeof property.$ref === 'string'; i++)
       property = resolve(property.$ref);
     if (!isSchemaObject(property)) continue;
+    const fieldEncoding = Object.hasOwn(encoding, field) ? encoding[field] : undefined;
+    const declared =
+      isSchemaObject(fieldEncoding) &&
+      ['contentType', 'style', 'explode'].some((k) => Object.hasOwn(fieldEncoding, k));
+    const types = Array.isArray(property.type) ? property.type : [property.type];
+    if (kind === 'multipart' && !declared && types.includes('object') && !json.includes(field)) {
+      json.push(field);
+      continue;
+    }
     const item = property.type === 'array' && isSchemaObject(property.items) ? property.items : property;
     const isFile =
       item.format === 'binary' ||
