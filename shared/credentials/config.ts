@@ -14,8 +14,11 @@ export interface KeyAuthorizerConfig {
   readonly keyEnvironment: KeyEnvironment;
   /** HMAC pepper for key hashes (`API_KEY_PEPPER`); undefined = plain SHA-256. */
   readonly pepper: string | undefined;
-  /** Usage plan tier → API Gateway API key value (`USAGE_PLAN_KEYS`). */
-  readonly usagePlanKeys: Readonly<Record<string, string>>;
+  /**
+   * REST requests from a credential without a usage key of its own are refused, 403
+   * `usage_key_missing` (`USAGE_KEY_REQUIRED`; the template sets it for OrdersKeyApi).
+   */
+  readonly usageKeyRequired: boolean;
   /** HTTP API payload 2.0: answer with simple responses (true) or IAM policies (false). */
   readonly simpleResponses: boolean;
   /**
@@ -66,18 +69,13 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
   if (pepper !== undefined && pepper.length < 16)
     r.problem('API_KEY_PEPPER', 'must be at least 16 characters (or empty for plain SHA-256)');
 
-  const usagePlanKeys: Record<string, string> = {};
-  const rawKeys = r.json('USAGE_PLAN_KEYS');
-  if (rawKeys !== undefined) {
-    if (typeof rawKeys !== 'object' || rawKeys === null || Array.isArray(rawKeys))
-      r.problem('USAGE_PLAN_KEYS', 'must be a JSON object of tier → API key value');
-    else
-      for (const [tier, value] of Object.entries(rawKeys)) {
-        if (typeof value !== 'string' || value.length < 20)
-          r.problem('USAGE_PLAN_KEYS', `.${tier} must be an API key value of at least 20 characters`);
-        else usagePlanKeys[tier] = value;
-      }
-  }
+  // One API Gateway key per tier made every client of a tier share one quota; each credential now
+  // carries its own. A leftover setting would mean a deployer expects something that no longer is.
+  if (r.string('USAGE_PLAN_KEYS') !== undefined)
+    r.problem(
+      'USAGE_PLAN_KEYS',
+      'is no longer read: each key and user carries its own usage key (docs/key-authorizer.md#per-client-quotas); remove it',
+    );
 
   const requestTimeoutMs = r.integer('DYNAMODB_TIMEOUT_MS', 800, 50, 10_000);
   const budgetMs = r.integer('DYNAMODB_BUDGET_MS', 2000, 100, 20_000);
@@ -108,7 +106,7 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
     endpoint,
     keyEnvironment: keyEnvironment as KeyEnvironment,
     pepper,
-    usagePlanKeys: Object.freeze(usagePlanKeys),
+    usageKeyRequired: r.boolean('USAGE_KEY_REQUIRED', false),
     simpleResponses: r.boolean('HTTP_API_SIMPLE_RESPONSES', true),
     cacheTtlMs: cacheTtlSeconds * 1000,
     negativeCacheTtlMs: negativeTtlSeconds * 1000,

@@ -44,7 +44,7 @@ export function keyAuthorizerFromConfig(
     observer: edges.observer,
     keyEnvironment: config.keyEnvironment,
     pepper: config.pepper,
-    usagePlanKeys: config.usagePlanKeys,
+    usageKeyRequired: config.usageKeyRequired,
     simpleResponses: config.simpleResponses,
     lockout: config.lockout,
     cache: { ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs, size: config.cacheSize },
