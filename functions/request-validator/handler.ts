@@ -1,26 +1,35 @@
 // Wiring only: config is read once at init (a bad config fails the cold start); the validators are
-// precompiled (shared/generated/), so nothing is compiled here.
+// precompiled (shared/generated/) and loaded per route on first use, so nothing is compiled here.
+// A declared header parameter the forwarder never sends (Host, Authorization, ...) is refused by
+// `npm run generate` (docs/request-validator.md#forwarding), so every module loaded here can be
+// forwarded exactly as validated.
 
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
-import { powertoolsObserver } from '../../shared/observability/observer.ts';
+import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
 import { createForwarder } from '../../shared/upstream/forward.ts';
-import { readRequestValidatorConfig } from '../../shared/validation/config.ts';
+import { checkResponseValidators, readRequestValidatorConfig } from '../../shared/validation/config.ts';
 import { createRequestValidator } from '../../shared/validation/request-validator.ts';
 
 const config = readRequestValidatorConfig(process.env);
+checkResponseValidators(config, VALIDATION.responseValidators);
 
-export const handler = createRequestValidator({
-  matcher: new RouteMatcher(ROUTES),
-  table: VALIDATION,
-  limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
-  forward: createForwarder({
-    baseUrl: config.upstreamUrl,
-    signingSecret: config.signingSecret,
-    timeoutMs: config.timeoutMs,
-    maxResponseBytes: config.maxResponseBytes,
+const observer = lambdaObserver('request-validator', 'validator');
+
+export const handler = observedHandler(
+  observer,
+  createRequestValidator({
+    matcher: new RouteMatcher(ROUTES),
+    table: VALIDATION,
+    limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
+    forward: createForwarder({
+      baseUrl: config.upstreamUrl,
+      signingSecret: config.signingSecret,
+      timeoutMs: config.timeoutMs,
+      maxResponseBytes: config.maxResponseBytes,
+    }),
+    responseValidation: config.responseValidation,
+    observer,
   }),
-  responseValidation: config.responseValidation,
-  observer: powertoolsObserver('request-validator'),
-});
+);

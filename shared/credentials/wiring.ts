@@ -3,8 +3,8 @@ import type { PolicyResponse, SimpleResponse } from '../authz/answer.ts';
 import type { Observer } from '../observability/observer.ts';
 import type { RouteTable } from '../routes/route-table.ts';
 import type { KeyAuthorizerConfig } from './config.ts';
-import { createDynamoClient, dynamoCredentialStore } from './dynamo-store.ts';
-import { createKeyAuthorizer } from './key-authorizer.ts';
+import { createDynamoClient, dynamoCredentialStore, MAX_RECORD_RESPONSE_BYTES } from './dynamo-store.ts';
+import { createKeyAuthorizer, type InvocationContext } from './key-authorizer.ts';
 import type { PasswordHasher } from './password.ts';
 
 /** The DynamoDB client the configuration asks for: its endpoint, tight timeouts, bounded retries. */
@@ -15,6 +15,7 @@ export function dynamoClientFor(config: KeyAuthorizerConfig): DynamoDBClient {
     connectTimeoutMs: config.connectTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
     maxAttempts: config.maxAttempts,
+    maxResponseBytes: MAX_RECORD_RESPONSE_BYTES,
   });
 }
 
@@ -34,7 +35,7 @@ export interface KeyAuthorizerEdges {
 export function keyAuthorizerFromConfig(
   config: KeyAuthorizerConfig,
   edges: KeyAuthorizerEdges,
-): (event: unknown) => Promise<PolicyResponse | SimpleResponse> {
+): (event: unknown, context?: InvocationContext) => Promise<PolicyResponse | SimpleResponse> {
   return createKeyAuthorizer({
     store: dynamoCredentialStore(edges.client, config.tableName, config.budgetMs),
     passwords: edges.passwords,
@@ -43,7 +44,7 @@ export function keyAuthorizerFromConfig(
     observer: edges.observer,
     keyEnvironment: config.keyEnvironment,
     pepper: config.pepper,
-    usagePlanKeys: config.usagePlanKeys,
+    usageKeyRequired: config.usageKeyRequired,
     simpleResponses: config.simpleResponses,
     lockout: config.lockout,
     cache: { ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs, size: config.cacheSize },

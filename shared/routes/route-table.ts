@@ -160,6 +160,15 @@ export function apiGatewayPath(route: RouteTemplate): string {
   return `/${segments.join('/')}`;
 }
 
+/**
+ * True when the route takes every request of its API Gateway resource: no segment has literal text
+ * beside a parameter. Otherwise (`/v1/{name}:predict` on `/v1/{name}`) the resource API Gateway
+ * matched does not name the route; the concrete path does.
+ */
+export function takesWholeResource(route: RouteTemplate): boolean {
+  return segmentsOf(route).every((s) => s.kind !== 'param' || s.parts.length === 1);
+}
+
 /** `METHOD shape` of the API Gateway resource a route lives on, parameter names left out. */
 export function resourceKey(method: string, resourcePath: string): string {
   return `${method} ${shapeOf(parseTemplate(resourcePath))}`;

@@ -59,11 +59,16 @@ const records = new Map<string, KeyRecord>(
     },
   ]),
 );
+// Keys only: no request here carries a password, so the lockout's methods are never called.
+const unused = async (): Promise<never> => {
+  throw new Error('not used by these properties');
+};
 const store: CredentialStore = {
   findKey: async (keyId) => records.get(keyId),
   findUser: async () => undefined,
-  recordFailure: async () => ({ failures: 0, lockedUntil: undefined }),
-  clearFailures: async () => undefined,
+  reserveAttempt: unused,
+  releaseAttempt: unused,
+  lock: unused,
 };
 
 const keyAuthorizer = (routes: RouteTable) =>
@@ -75,7 +80,7 @@ const keyAuthorizer = (routes: RouteTable) =>
     observer: memoryObserver(),
     keyEnvironment: 'live',
     pepper: PEPPER,
-    usagePlanKeys: {},
+    usageKeyRequired: false,
     simpleResponses: false,
     lockout: { maxFailures: 5, windowMs: 60_000, lockMs: 300_000 },
     cache: { ttlMs: 30_000, negativeTtlMs: 5_000, size: 100 },

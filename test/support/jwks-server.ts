@@ -1,8 +1,12 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
-/** How the test JWKS server answers. */
-export type JwksMode = 'ok' | 'error-500' | 'forbidden-403' | 'hang' | 'not-json';
+/**
+ * How the test JWKS server answers. `close-reused`: the first request of a connection is answered
+ * and the connection kept alive; a later request on it finds the connection closed, as when a
+ * server's idle timeout fires while the client reuses the socket.
+ */
+export type JwksMode = 'ok' | 'error-500' | 'forbidden-403' | 'hang' | 'not-json' | 'close-reused';
 
 /** A JWKS served over loopback HTTP, with a request counter and failure modes. */
 export interface JwksServer {
@@ -23,8 +27,13 @@ export async function startJwksServer(
   let mode: JwksMode = 'ok';
   let count = 0;
   const hanging = new Set<ServerResponse>();
+  const answered = new WeakSet<Socket>();
   const server: Server = createServer((req, res) => {
     count++;
+    if (mode === 'close-reused') {
+      if (answered.has(req.socket)) return void req.socket.destroy();
+      answered.add(req.socket);
+    }
     if (mode === 'hang') {
       hanging.add(res);
       return;

@@ -13,6 +13,23 @@ function errorShape(err) {
   return { errorType: 'Error', errorMessage: typeof err === 'string' ? err : JSON.stringify(err) };
 }
 
+// Must match MARK_START / MARK_END in runtime.ts.
+const MARK_START = '\u001egatehouse-invocation-end:';
+const MARK_END = '\u001e';
+
+/**
+ * Replies for an invocation after marking its end on stdout and stderr (runtime.ts): the parent
+ * resolves the invocation once both marks have come through the pipes, behind everything the
+ * invocation wrote to them, by the streams or straight to the descriptors.
+ */
+async function reply(message) {
+  const mark = `${MARK_START}${message.id}${MARK_END}`;
+  await Promise.all(
+    [process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write(mark, resolve))),
+  );
+  process.send(message);
+}
+
 let handler;
 let initError;
 try {
@@ -32,7 +49,7 @@ try {
 process.on('message', async (message) => {
   const { id, event, context: ctx } = message;
   if (initError !== undefined) {
-    process.send({ id, ok: false, error: initError });
+    await reply({ id, ok: false, error: initError });
     return;
   }
   const deadline = ctx.deadlineMs;
@@ -50,10 +67,11 @@ process.on('message', async (message) => {
       const returned = handler(event, context, callback);
       if (returned !== undefined && typeof returned.then === 'function') returned.then(resolve, reject);
     });
-    process.send({ id, ok: true, result: result === undefined ? null : result });
+    await reply({ id, ok: true, result: result === undefined ? null : result });
   } catch (err) {
-    process.send({ id, ok: false, error: errorShape(err) });
+    await reply({ id, ok: false, error: errorShape(err) });
   }
 });
 
-process.send({ ready: true });
+// The init outcome goes with `ready`, so a caller can report a failed cold start before any event.
+process.send({ ready: true, initError });

@@ -14,6 +14,8 @@ export interface BuildProperties {
   readonly OutExtension?: readonly string[];
   readonly Banner?: readonly string[] | string;
   readonly MainFields?: readonly string[] | string;
+  /** `.ext=loader` pairs (esbuild `--loader:.ext=loader`). */
+  readonly Loader?: readonly string[];
 }
 
 /** One `AWS::Serverless::Function` with `Globals.Function` merged in (unresolved). */

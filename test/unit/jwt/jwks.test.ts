@@ -29,6 +29,7 @@ describe('filterJwks', () => {
     ['key_ops without verify', { ...rsa.jwk, kid: 'ops', key_ops: ['encrypt'] }, 'key_ops_without_verify'],
     ['a symmetric key', { kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' }, 'symmetric_key'],
     ['a published private key', { ...rsa.jwk, kid: 'priv', d: 'AAAA' }, 'private_key_material'],
+    ['a multi-prime private member', { ...rsa.jwk, kid: 'oth', oth: [] }, 'private_key_material'],
     ['a key without kid', { ...rsa.jwk, kid: undefined }, 'kid_missing'],
     ['an unsupported curve', { ...ec.jwk, kid: 'k1', crv: 'secp256k1' }, 'curve_unsupported'],
     ['an unknown key type', { kty: 'XYZ', kid: 'x' }, 'kty_unsupported'],
@@ -89,6 +90,19 @@ describe('JwksFetcher', () => {
     const started = performance.now();
     await expect(new JwksFetcher(200).fetch(server.jwksUri)).rejects.toThrow(JwksUnavailableError);
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('downloads again on a fresh connection when a kept-alive one was closed by the server', async () => {
+    // Arrange: a first download leaves its connection in the keep-alive pool.
+    server.setMode('close-reused');
+    const fetcher = new JwksFetcher(1000);
+    await fetcher.fetch(server.jwksUri);
+    const before = server.requests();
+    // Act: the next download reuses that connection, which the server closes.
+    const body = await fetcher.fetch(server.jwksUri);
+    // Assert
+    expect(JSON.parse(Buffer.from(body).toString())).toEqual({ keys: [rsa.jwk] });
+    expect(server.requests() - before).toBe(2);
   });
 
   it('refuses a document larger than the cap', async () => {
