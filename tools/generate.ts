@@ -21,7 +21,7 @@ import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { POLICY_DOCUMENT_MAX_BYTES, type PolicyPlanData } from '../shared/policy/policy-compiler.ts';
 import { PolicyCompiler, type PolicyPlan } from '../shared/policy/policy-planner.ts';
-import { RouteMatcher, type RouteTable, RouteTemplateError } from '../shared/routes/route-table.ts';
+import { type RouteTable, RouteTemplateError } from '../shared/routes/route-table.ts';
 import { type CliName, cliProgram, parseCommandLine, runCli } from './cli/program.ts';
 import { BundledJwksError, bundledJwksModule } from './jwt/bundled-jwks.ts';
 import { loadOpenApi, type OpenApiDocument, OpenApiError, operations } from './openapi/document.ts';
@@ -61,7 +61,7 @@ export type RoutesPlan = PolicyPlan & { readonly data: PolicyPlanData };
  * for a template that cannot be routed.
  */
 export function planRoutes(routes: RouteTable): RoutesPlan {
-  const compiler = new PolicyCompiler(routes, new RouteMatcher(routes));
+  const compiler = new PolicyCompiler(routes);
   return { ...compiler.plan, data: compiler.data };
 }
 

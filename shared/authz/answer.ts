@@ -66,13 +66,18 @@ function routesOfKey(
   matcher: RouteMatcher,
   policies: PolicyCache,
 ): readonly Route[] {
-  let route: Route | undefined;
-  if (request.routeTemplate !== undefined)
-    route =
-      matcher.byTemplate(request.method, request.routeTemplate) ??
-      matcher.onResource(request.method, request.routeTemplate)[0];
-  else if (request.kind !== 'http-v2') route = routeOfArn(request, matcher);
+  const route =
+    request.routeTemplate !== undefined
+      ? routeOfTemplate(request.method, request.routeTemplate, matcher)
+      : request.kind !== 'http-v2'
+        ? routeOfArn(request, matcher)
+        : undefined;
   return route === undefined ? [] : policies.unitRoutes(route);
+}
+
+/** A document route living on the API Gateway resource (or route key path) an event names. */
+function routeOfTemplate(method: string, template: string, matcher: RouteMatcher): Route | undefined {
+  return matcher.byTemplate(method, template) ?? matcher.onResource(method, template)[0];
 }
 
 /**
@@ -89,11 +94,9 @@ export function currentRoute(
   if (request.format === 'policy') return routeOfArn(request, matcher);
   if (policies.plan.routeKeysExact) {
     // `$default` (or no route key at all) names no operation of the document.
-    if (request.routeTemplate === undefined) return undefined;
-    return (
-      matcher.byTemplate(request.method, request.routeTemplate) ??
-      matcher.onResource(request.method, request.routeTemplate)[0]
-    );
+    return request.routeTemplate === undefined
+      ? undefined
+      : routeOfTemplate(request.method, request.routeTemplate, matcher);
   }
   const found = matcher.lookup(request.method, request.path);
   return found.kind === 'found' ? found.match.route : undefined;

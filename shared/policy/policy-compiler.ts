@@ -11,10 +11,9 @@
  * docs/policies.md explains the whole scheme.
  */
 import {
-  apiGatewayPath,
   type Route,
   type RouteTable,
-  resourceKey,
+  routeResourceKey,
   scopesPermit,
   segmentsOf,
 } from '../routes/route-table.ts';
@@ -66,7 +65,8 @@ export const POLICY_DOCUMENT_MAX_BYTES = 6144;
  * the longest partition (`aws-us-gov`), a 14-character region, a 12-digit account, a 10-character
  * API id and a 128-character stage name (API Gateway's maximum).
  */
-export const WORST_CASE_STAGE_PREFIX = `arn:aws-us-gov:execute-api:ap-southeast-1:123456789012:abcdefghij/${'s'.repeat(128)}`;
+export const WORST_CASE_STAGE_PREFIX = /* @__PURE__ */ (() =>
+  `arn:aws-us-gov:execute-api:ap-southeast-1:123456789012:abcdefghij/${'s'.repeat(128)}`)();
 
 /** The patterns of one route, relative to the stage prefix (`GET/orders/?*`). */
 export interface RoutePatternSet {
@@ -74,8 +74,6 @@ export interface RoutePatternSet {
   readonly allow: string;
   /** What `allow` overreaches: the same shape with one parameter spanning a `/` (never a request to the route). */
   readonly deny: readonly string[];
-  /** The route's literal text has no `*` or `?`, so `allow` does not stand for other literals. */
-  readonly literalSafe: boolean;
 }
 
 const GLOB = /[*?]/g;
@@ -83,13 +81,9 @@ const GLOB = /[*?]/g;
 /** The Allow and overreach Deny patterns of a route. */
 export function routePatterns(route: Route): RoutePatternSet {
   const segments = segmentsOf(route);
-  let literalSafe = true;
-  const lit = (text: string) => {
-    if (/[*?]/.test(text)) literalSafe = false;
-    // IAM has no escape for `*` and `?`: `?` (one character) is the closest, and the route is then
-    // kept out of whole-API policies, which must be exact.
-    return text.replace(GLOB, '?');
-  };
+  // IAM has no escape for `*` and `?`: `?` (one character) is the closest, and the route is then
+  // kept out of whole-API policies, which must be exact (the planner sees to it).
+  const lit = (text: string) => text.replace(GLOB, '?');
   // Renders the template with the k-th parameter as `spread` and the others as `other`.
   const render = (other: string, spreadAt = -1, spread = ''): string => {
     let k = 0;
@@ -108,7 +102,7 @@ export function routePatterns(route: Route): RoutePatternSet {
   );
   const deny = new Set<string>();
   for (let k = 0; k < params; k++) deny.add(render('*', k, '*/*'));
-  return { allow: render('?*'), deny: [...deny], literalSafe };
+  return { allow: render('?*'), deny: [...deny] };
 }
 
 function statement(effect: 'Allow' | 'Deny', resources: readonly string[]): PolicyStatement {
@@ -281,7 +275,7 @@ export class PolicyCache {
       const byKey = new Map<string, number[]>();
       this.#units = new Map();
       this.#routes.forEach((r, k) => {
-        const key = resourceKey(r.method, apiGatewayPath(r));
+        const key = routeResourceKey(r);
         const list = byKey.get(key) ?? [];
         list.push(k);
         byKey.set(key, list);

@@ -8,9 +8,9 @@
 import {
   apiGatewayPath,
   type Route,
-  RouteMatcher,
   type RouteTable,
-  resourceKey,
+  routePrecedence,
+  routeResourceKey,
   segmentsOf,
   type TemplateSegment,
 } from '../routes/route-table.ts';
@@ -81,7 +81,8 @@ function patternsOf(route: Route): RoutePatterns {
     segments,
     allow: own.allow,
     deeper: bounded,
-    literalSafe: own.literalSafe,
+    // The route's literal text has no `*` or `?`, so its Allow does not stand for other literals.
+    literalSafe: !/[*?]/.test(route.path.replace(/\{[^{}]*\}/g, '')),
     tokens,
     greedy: segments.some((s) => s.kind === 'greedy'),
     unbounded: bounded.length < own.deny.length,
@@ -136,7 +137,8 @@ interface Unit {
  */
 export class PolicyCompiler {
   readonly routes: RouteTable;
-  readonly matcher: RouteMatcher;
+  /** Whether one route wins over another for a path both match (the matcher's precedence). */
+  readonly precedes: (a: Route, b: Route) => boolean;
   readonly plan: PolicyPlan;
   /** The plan as generated for the authorizers. */
   readonly data: PolicyPlanData;
@@ -149,9 +151,9 @@ export class PolicyCompiler {
   readonly #unitOf = new Map<Route, Unit>();
   #units = 0;
 
-  constructor(routes: RouteTable, matcher: RouteMatcher = new RouteMatcher(routes)) {
+  constructor(routes: RouteTable) {
     this.routes = routes;
-    this.matcher = matcher;
+    this.precedes = routePrecedence(routes);
     this.#patterns = routes.map(patternsOf);
     for (const p of this.#patterns) this.#byRoute.set(p.route, p);
     this.plan = this.#planned();
@@ -162,7 +164,7 @@ export class PolicyCompiler {
   #planned(): PolicyPlan {
     const groups = new Map<string, RoutePatterns[]>();
     for (const p of this.#patterns) {
-      const key = resourceKey(p.route.method, apiGatewayPath(p.route));
+      const key = routeResourceKey(p.route);
       const list = groups.get(key) ?? [];
       list.push(p);
       groups.set(key, list);
@@ -241,7 +243,7 @@ export class PolicyCompiler {
           if (
             t !== p &&
             t.route.method === p.route.method &&
-            this.matcher.precedes(t.route, p.route) &&
+            this.precedes(t.route, p.route) &&
             tokensOverlap(t.tokens, p.tokens)
           )
             list.push({ by: t.route, pattern: precedencePattern(t, p) });
@@ -311,8 +313,7 @@ export class PolicyCompiler {
             reasons.push(`Deny ${d} (for ${name(p.route)}) would refuse ${name(u.route)}`);
       }
       for (const t of sameMethod(p.route)) {
-        if (t === p || !this.matcher.precedes(t.route, p.route) || !tokensOverlap(t.tokens, p.tokens))
-          continue;
+        if (t === p || !this.precedes(t.route, p.route) || !tokensOverlap(t.tokens, p.tokens)) continue;
         const pattern = precedencePattern(t, p);
         const tokens = globTokens(pattern);
         if ((p.greedy || t.greedy) && /[*?]/.test(pattern))

@@ -71,58 +71,63 @@ export class RouteTemplateError extends Error {
 const PARAM = /\{([^{}]*)\}/g;
 
 /**
- * The segments of a path template. A template starts with `/`; `{name+}` (or `greedy` with a last
- * `{name}` segment) is greedy and must be the last segment, as API Gateway requires.
+ * The segments of a path template, read without checks: what the functions do with the generated
+ * table, whose templates {@link parseTemplate} accepted at build time, and with the resource paths
+ * of events (a string that is no valid template then names no route).
  */
-export function parseTemplate(path: string, greedy = false): readonly TemplateSegment[] {
-  if (!path.startsWith('/')) throw new RouteTemplateError(`${path}: a path template starts with "/"`);
+function splitTemplate(path: string, greedy: boolean): TemplateSegment[] {
   const raw = path.split('/').slice(1);
   return raw.map((segment, i): TemplateSegment => {
     const last = i === raw.length - 1;
-    const plus = /^\{([^{}+]+)\+\}$/.exec(segment);
-    const plain = /^\{([^{}]+)\}$/.exec(segment);
-    if (plus !== null || (greedy && last && plain !== null)) {
-      if (!last) throw new RouteTemplateError(`${path}: a greedy parameter must be the last segment`);
-      return { kind: 'greedy', name: (plus ?? plain)?.[1] as string };
-    }
-    if (greedy && last)
-      throw new RouteTemplateError(`${path}: the greedy last segment must be one {parameter}`);
-    if (!segment.includes('{') && !segment.includes('}')) return { kind: 'literal', text: segment };
+    const whole = /^\{([^{}+]+)(\+?)\}$/.exec(segment);
+    if (whole !== null && last && (whole[2] === '+' || greedy))
+      return { kind: 'greedy', name: whole[1] as string };
+    if (!segment.includes('{')) return { kind: 'literal', text: segment };
     const parts: (string | { name: string })[] = [];
     let at = 0;
     for (const m of segment.matchAll(PARAM)) {
-      const name = m[1] as string;
-      if (name === '' || name.endsWith('+'))
-        throw new RouteTemplateError(`${path}: "{${name}}" is not a parameter name`);
       if (m.index > at) parts.push(segment.slice(at, m.index));
-      parts.push({ name });
+      parts.push({ name: m[1] as string });
       at = m.index + m[0].length;
     }
     if (at < segment.length) parts.push(segment.slice(at));
-    if (parts.some((p) => typeof p === 'string' && /[{}]/.test(p)))
-      throw new RouteTemplateError(`${path}: unbalanced braces in "${segment}"`);
-    if (parts.some((p, k) => typeof p !== 'string' && typeof parts[k + 1] === 'object'))
-      throw new RouteTemplateError(
-        `${path}: two parameters must be separated by literal text in "${segment}"`,
-      );
     return { kind: 'param', parts };
   });
 }
 
-/** Segments of a route (document routes carry `greedy`; API Gateway-style templates write `{name+}`). */
-export function segmentsOf(route: RouteTemplate): readonly TemplateSegment[] {
-  return parseTemplate(route.path, route.greedy === true);
+/**
+ * The segments of a path template, checked: a template starts with `/`; `{name+}` (or `greedy`
+ * with a last `{name}` segment) is greedy and must be the last segment, as API Gateway requires;
+ * parameters are named and separated by literal text. Throws {@link RouteTemplateError}.
+ */
+export function parseTemplate(path: string, greedy = false): readonly TemplateSegment[] {
+  const refuse = (why: string) => {
+    throw new RouteTemplateError(`${path}: ${why}`);
+  };
+  if (!path.startsWith('/')) refuse('a path template starts with "/"');
+  const raw = path.split('/').slice(1);
+  raw.forEach((segment, i) => {
+    const last = i === raw.length - 1;
+    const whole = /^\{([^{}+]+)(\+?)\}$/.exec(segment);
+    if (whole?.[2] === '+' && !last) refuse('a greedy parameter must be the last segment');
+    if (greedy && last && whole === null) refuse('the greedy last segment must be one {parameter}');
+    if (whole?.[2] === '+') return;
+    let at = 0;
+    for (const m of segment.matchAll(PARAM)) {
+      const name = m[1] as string;
+      if (name === '' || name.endsWith('+')) refuse(`"{${name}}" is not a parameter name`);
+      if (m.index === at && at > 0)
+        refuse(`two parameters must be separated by literal text in "${segment}"`);
+      at = m.index + m[0].length;
+    }
+    if (/[{}]/.test(segment.replace(PARAM, ''))) refuse(`unbalanced braces in "${segment}"`);
+  });
+  return splitTemplate(path, greedy);
 }
 
-/** Parameter names of a route, in path order (greedy last). */
-export function paramNames(route: RouteTemplate): string[] {
-  return segmentsOf(route).flatMap((s) =>
-    s.kind === 'greedy'
-      ? [s.name]
-      : s.kind === 'param'
-        ? s.parts.flatMap((p) => (typeof p === 'string' ? [] : [p.name]))
-        : [],
-  );
+/** Segments of a route (document routes carry `greedy`; API Gateway-style templates write `{name+}`). */
+export function segmentsOf(route: RouteTemplate): readonly TemplateSegment[] {
+  return splitTemplate(route.path, route.greedy === true);
 }
 
 /** Literal characters of a parameter segment (its weight among segments of the same kind). */
@@ -130,15 +135,20 @@ function literalLength(segment: Extract<TemplateSegment, { kind: 'param' }>): nu
   return segment.parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0);
 }
 
-/** A key that ignores parameter names: `/orders/{id}` and `/orders/{orderId}` name one resource. */
-function shapeOf(segments: readonly TemplateSegment[]): string {
+/**
+ * A key that ignores parameter names: `/orders/{id}` and `/orders/{orderId}` name one resource.
+ * `whole`: a parameter segment counts as API Gateway's whole-segment parameter (see apiGatewayPath).
+ */
+function shapeOf(segments: readonly TemplateSegment[], whole = false): string {
   return segments
     .map((s) =>
       s.kind === 'literal'
         ? s.text
         : s.kind === 'greedy'
           ? '{+}'
-          : s.parts.map((p) => (typeof p === 'string' ? p : '{}')).join(''),
+          : whole
+            ? '{}'
+            : s.parts.map((p) => (typeof p === 'string' ? p : '{}')).join(''),
     )
     .join('/');
 }
@@ -169,9 +179,14 @@ export function takesWholeResource(route: RouteTemplate): boolean {
   return segmentsOf(route).every((s) => s.kind !== 'param' || s.parts.length === 1);
 }
 
-/** `METHOD shape` of the API Gateway resource a route lives on, parameter names left out. */
+/** `METHOD shape` of an API Gateway resource (`/orders/{id}`), parameter names left out. */
 export function resourceKey(method: string, resourcePath: string): string {
-  return `${method} ${shapeOf(parseTemplate(resourcePath))}`;
+  return `${method} ${shapeOf(splitTemplate(resourcePath, false))}`;
+}
+
+/** The {@link resourceKey} of the API Gateway resource a route lives on (its {@link apiGatewayPath}). */
+export function routeResourceKey(route: RouteTemplate): string {
+  return `${route.method} ${shapeOf(segmentsOf(route), true)}`;
 }
 
 interface Terminal<R> {
@@ -199,11 +214,6 @@ interface TrieNode<R> {
   readonly routes: Map<string, Terminal<R>>;
 }
 
-/** The branch a route takes at one segment (kept to rank routes against each other). */
-type Step<R> =
-  | { readonly kind: 'literal' | 'param' | 'greedy' }
-  | { readonly kind: 'mixed'; readonly parent: TrieNode<R>; readonly branch: MixedBranch<R> };
-
 function node<R>(): TrieNode<R> {
   return { literal: new Map(), mixed: [], param: undefined, greedy: new Map(), routes: new Map() };
 }
@@ -227,8 +237,6 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
   readonly #root: TrieNode<R> = node();
   readonly #byShape = new Map<string, R[]>();
   readonly #byDocument = new Map<string, R>();
-  readonly #steps = new Map<R, readonly Step<R>[]>();
-  #ranks: Map<R, readonly number[]> | undefined;
   /** The routes, in table order. */
   readonly routes: readonly R[];
 
@@ -240,19 +248,17 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
   }
 
   #insert(route: R, order: number): void {
-    const segments = segmentsOf(route);
-    const names = paramNames(route);
-    const steps: Step<R>[] = [];
+    const names: string[] = [];
+    const terminal = { route, names, order };
     let at = this.#root;
-    for (const segment of segments) {
+    for (const segment of segmentsOf(route)) {
       if (segment.kind === 'greedy') {
-        steps.push({ kind: 'greedy' });
-        if (!at.greedy.has(route.method)) at.greedy.set(route.method, { route, names, order });
-        this.#index(route, steps);
+        names.push(segment.name);
+        if (!at.greedy.has(route.method)) at.greedy.set(route.method, terminal);
+        this.#index(route);
         return;
       }
       if (segment.kind === 'literal') {
-        steps.push({ kind: 'literal' });
         let next = at.literal.get(segment.text);
         if (next === undefined) {
           next = node();
@@ -261,13 +267,13 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
         at = next;
         continue;
       }
+      for (const p of segment.parts) if (typeof p !== 'string') names.push(p.name);
       if (segment.parts.length === 1) {
-        steps.push({ kind: 'param' });
         at.param ??= node();
         at = at.param;
         continue;
       }
-      const source = `^${segment.parts.map((p) => (typeof p === 'string' ? escapeRegExp(p) : '(.+?)')).join('')}$`;
+      const source = mixedSource(segment);
       let branch = at.mixed.find((m) => m.source === source);
       if (branch === undefined) {
         branch = { pattern: new RegExp(source, 's'), source, literal: literalLength(segment), node: node() };
@@ -275,23 +281,22 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
         // Stable: among segments with as much literal text, the first in the table is tried first.
         at.mixed.sort((x, y) => y.literal - x.literal);
       }
-      steps.push({ kind: 'mixed', parent: at, branch });
       at = branch.node;
     }
-    if (!at.routes.has(route.method)) at.routes.set(route.method, { route, names, order });
-    this.#index(route, steps);
+    if (!at.routes.has(route.method)) at.routes.set(route.method, terminal);
+    this.#index(route);
   }
 
-  #index(route: R, steps: readonly Step<R>[]): void {
-    const key = resourceKey(route.method, apiGatewayPath(route));
+  #index(route: R): void {
+    const key = routeResourceKey(route);
     const list = this.#byShape.get(key) ?? [];
     list.push(route);
     this.#byShape.set(key, list);
     // A greedy route is named as API Gateway names it (`{path+}`): its document form `{path}` is
     // another resource (one segment).
-    const named = route.greedy === true ? apiGatewayPath(route) : route.path;
+    const named =
+      route.greedy === true && !route.path.endsWith('+}') ? `${route.path.slice(0, -1)}+}` : route.path;
     this.#byDocument.set(`${route.method} ${named}`, route);
-    this.#steps.set(route, steps);
   }
 
   /** Finds the route for a method and a concrete path (no query string). */
@@ -305,7 +310,7 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
       return { kind: 'found', match: { route: hit.route, params } };
     }
     const allowed = new Map<R['method'], number>();
-    this.#collect(this.#root, path, 1, allowed);
+    this.#search(this.#root, path, 1, undefined, values, allowed);
     if (allowed.size === 0) return { kind: 'not_found' };
     return {
       kind: 'method_not_allowed',
@@ -314,22 +319,31 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
   }
 
   // The path is walked by index (no split): `start` is where the current segment begins, and is
-  // past the end once every segment is consumed.
+  // past the end once every segment is consumed. Branches are tried in precedence order and the
+  // first route found wins; without a method (`allowed` given), every branch is walked and the
+  // methods of every route whose path matches are collected, with the first table position of each.
   #search(
     at: TrieNode<R>,
     path: string,
     start: number,
-    method: string,
+    method: string | undefined,
     values: string[],
+    allowed?: Map<R['method'], number>,
   ): Terminal<R> | undefined {
-    if (start > path.length) return at.routes.get(method) ?? at.routes.get('ANY');
+    const end = (terminals: Map<string, Terminal<R>>): Terminal<R> | undefined => {
+      if (method !== undefined) return terminals.get(method) ?? terminals.get('ANY');
+      for (const t of terminals.values())
+        allowed?.set(t.route.method, Math.min(allowed.get(t.route.method) ?? t.order, t.order));
+      return undefined;
+    };
+    if (start > path.length) return end(at.routes);
     const slash = path.indexOf('/', start);
-    const end = slash < 0 ? path.length : slash;
-    const next = end + 1;
-    const segment = path.slice(start, end);
+    const stop = slash < 0 ? path.length : slash;
+    const next = stop + 1;
+    const segment = path.slice(start, stop);
     const literal = at.literal.get(segment);
     if (literal !== undefined) {
-      const hit = this.#search(literal, path, next, method, values);
+      const hit = this.#search(literal, path, next, method, values, allowed);
       if (hit !== undefined) return hit;
     }
     for (const branch of at.mixed) {
@@ -337,45 +351,24 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
       if (m === null) continue;
       const depth = values.length;
       for (let k = 1; k < m.length; k++) values.push(m[k] as string);
-      const hit = this.#search(branch.node, path, next, method, values);
+      const hit = this.#search(branch.node, path, next, method, values, allowed);
       if (hit !== undefined) return hit;
       values.length = depth;
     }
     if (at.param !== undefined && segment !== '') {
       values.push(segment);
-      const hit = this.#search(at.param, path, next, method, values);
+      const hit = this.#search(at.param, path, next, method, values, allowed);
       if (hit !== undefined) return hit;
       values.pop();
     }
     if (at.greedy.size > 0 && start < path.length) {
-      const hit = at.greedy.get(method) ?? at.greedy.get('ANY');
+      const hit = end(at.greedy);
       if (hit !== undefined) {
         values.push(path.slice(start));
         return hit;
       }
     }
     return undefined;
-  }
-
-  /** Methods of every route whose path matches, with the first table position of each. */
-  #collect(at: TrieNode<R>, path: string, start: number, into: Map<R['method'], number>): void {
-    const add = (terminals: Map<string, Terminal<R>>) => {
-      for (const t of terminals.values())
-        into.set(t.route.method, Math.min(into.get(t.route.method) ?? t.order, t.order));
-    };
-    if (start > path.length) {
-      add(at.routes);
-      return;
-    }
-    const slash = path.indexOf('/', start);
-    const end = slash < 0 ? path.length : slash;
-    const segment = path.slice(start, end);
-    const literal = at.literal.get(segment);
-    if (literal !== undefined) this.#collect(literal, path, end + 1, into);
-    for (const branch of at.mixed)
-      if (branch.pattern.test(segment)) this.#collect(branch.node, path, end + 1, into);
-    if (at.param !== undefined && segment !== '') this.#collect(at.param, path, end + 1, into);
-    if (at.greedy.size > 0 && start < path.length) add(at.greedy);
   }
 
   /**
@@ -392,50 +385,70 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
 
   /** Every route living on one API Gateway resource and method (usually one). */
   onResource(method: string, resourcePath: string): readonly R[] {
-    let key: string;
-    try {
-      key = resourceKey(method, resourcePath);
-    } catch {
-      return [];
-    }
-    return this.#byShape.get(key) ?? [];
+    if (!resourcePath.startsWith('/')) return [];
+    return this.#byShape.get(resourceKey(method, resourcePath)) ?? [];
   }
+}
 
-  /**
-   * True when `a` wins over `b` for a path both match (same method): at the first segment where
-   * they take different branches of the trie, the branch {@link RouteMatcher.lookup} tries first.
-   */
-  precedes(a: R, b: R): boolean {
-    const ra = this.#rank(a);
-    const rb = this.#rank(b);
+/** The regular expression of a segment with literal text around parameters, one group per parameter. */
+function mixedSource(segment: Extract<TemplateSegment, { kind: 'param' }>): string {
+  return `^${segment.parts.map((p) => (typeof p === 'string' ? escapeRegExp(p) : '(.+?)')).join('')}$`;
+}
+
+/**
+ * Precedence between routes, as {@link RouteMatcher.lookup} applies it (for the build, which
+ * proves policies against it): `precedes(a, b)` is true when `a` wins over `b` for a path both
+ * match (same method), i.e. at the first segment where they branch differently, `a`'s branch is
+ * tried first — literal, then literal text around a parameter (more literal text first, then table
+ * order), then `{param}`, then greedy.
+ */
+export function routePrecedence<R extends RouteTemplate>(routes: readonly R[]): (a: R, b: R) => boolean {
+  // The branches of each trie node, keyed by the branches taken to reach it, as the matcher builds them.
+  const mixedAt = new Map<string, { source: string; literal: number }[]>();
+  const walks = routes.map((route) => {
+    let key = '';
+    const steps: { key: string; step: string; source?: string }[] = [];
+    for (const s of segmentsOf(route)) {
+      if (s.kind === 'literal') steps.push({ key, step: `l${s.text}` });
+      else if (s.kind === 'greedy') steps.push({ key, step: 'g' });
+      else if (s.parts.length === 1) steps.push({ key, step: 'p' });
+      else {
+        const source = mixedSource(s);
+        const list = mixedAt.get(key) ?? [];
+        if (!list.some((m) => m.source === source)) list.push({ source, literal: literalLength(s) });
+        mixedAt.set(key, list);
+        steps.push({ key, step: `m${source}`, source });
+      }
+      key += `/${(steps.at(-1) as { step: string }).step}`;
+    }
+    return steps;
+  });
+  for (const list of mixedAt.values()) list.sort((x, y) => y.literal - x.literal);
+  const ranks = new Map<R, number[]>();
+  routes.forEach((route, i) => {
+    ranks.set(
+      route,
+      (walks[i] ?? []).map(({ key, step, source }) =>
+        step[0] === 'l'
+          ? 0
+          : source !== undefined
+            ? 1 + (mixedAt.get(key) ?? []).findIndex((m) => m.source === source)
+            : step === 'p'
+              ? 1_000_000
+              : 2_000_000,
+      ),
+    );
+  });
+  return (a, b) => {
+    const ra = ranks.get(a) ?? [];
+    const rb = ranks.get(b) ?? [];
     for (let i = 0; i < Math.min(ra.length, rb.length); i++) {
       const x = ra[i] as number;
       const y = rb[i] as number;
       if (x !== y) return x < y;
     }
     return false;
-  }
-
-  /** The order in which lookup tries each branch the route takes (literal, mixed by trie order, param, greedy). */
-  #rank(route: R): readonly number[] {
-    if (this.#ranks === undefined) {
-      this.#ranks = new Map();
-      for (const [r, steps] of this.#steps)
-        this.#ranks.set(
-          r,
-          steps.map((step) =>
-            step.kind === 'literal'
-              ? 0
-              : step.kind === 'mixed'
-                ? 1 + step.parent.mixed.indexOf(step.branch)
-                : step.kind === 'param'
-                  ? 1_000_000
-                  : 2_000_000,
-          ),
-        );
-    }
-    return this.#ranks.get(route) ?? [];
-  }
+  };
 }
 
 /** The scopes a caller holds satisfy a route when they cover at least one of its alternatives. */

@@ -8,6 +8,7 @@ import {
   RouteMatcher,
   type RouteTemplate,
   RouteTemplateError,
+  routePrecedence,
   scopesPermit,
 } from '../../../shared/routes/route-table.ts';
 
@@ -125,9 +126,10 @@ describe('RouteMatcher precedence (API Gateway: literal, then literal text aroun
 
   it('ranks routes as lookup does', () => {
     const [ax, ab, axc, ybc] = m.routes as Route[];
-    expect(m.precedes(ab as Route, ax as Route)).toBe(true);
-    expect(m.precedes(ax as Route, ab as Route)).toBe(false);
-    expect(m.precedes(axc as Route, ybc as Route)).toBe(true);
+    const precedes = routePrecedence(m.routes);
+    expect(precedes(ab as Route, ax as Route)).toBe(true);
+    expect(precedes(ax as Route, ab as Route)).toBe(false);
+    expect(precedes(axc as Route, ybc as Route)).toBe(true);
   });
 
   it('matches ANY after the routes that name the method (the local gateway`s SAM events)', () => {
@@ -147,6 +149,7 @@ describe('RouteMatcher precedence (API Gateway: literal, then literal text aroun
   it('agrees with a reference matcher that scans every route, for generated paths', () => {
     // The reference: a regular expression per route, ranked by precedes (which the policy compiler uses).
     const table = m.routes as Route[];
+    const precedes = routePrecedence(table);
     const regexOf = (r: Route) =>
       new RegExp(
         `^${parseTemplate(r.path, r.greedy === true)
@@ -182,7 +185,7 @@ describe('RouteMatcher precedence (API Gateway: literal, then literal text aroun
       fc.property(fc.array(candidates, { minLength: 1, maxLength: 5 }), (parts) => {
         const path = `/${parts.join('/')}`;
         const matching = table.filter((r) => r.method === 'GET' && regexOf(r).test(path));
-        const best = matching.find((r) => matching.every((o) => o === r || !m.precedes(o, r)));
+        const best = matching.find((r) => matching.every((o) => o === r || !precedes(o, r)));
         const result = m.lookup('GET', path);
         expect(result.kind === 'found' ? result.match.route : undefined).toBe(best);
       }),
