@@ -44,7 +44,9 @@ export interface OpenApiFigures {
   /** Cold start over an empty process (ms, median), lazy and eager. */
   readonly lazyColdStartMs: number | undefined;
   readonly eagerColdStartMs: number | undefined;
-  readonly policyProblems: number;
+  /** The authorizers' cache mode the build chose, and the largest answer in it (bytes, longest stage). */
+  readonly policyMode: string | undefined;
+  readonly largestPolicyBytes: number | undefined;
   readonly problem: string | undefined;
 }
 
@@ -154,7 +156,8 @@ function generateInto(doc: Document, root: string) {
     warnings: number;
     moduleBytes: number;
     largestModuleBytes: number;
-    policyProblems: number;
+    policyMode: string;
+    largestPolicyBytes: number;
   };
 }
 
@@ -255,7 +258,8 @@ export async function runOpenApiSection(
           largestModuleBytes: 0,
           lazyBundleBytes: 0,
           eagerBundleBytes: undefined,
-          policyProblems: 0,
+          policyMode: undefined,
+          largestPolicyBytes: undefined,
           problem: (err as Error).message,
           ok: false,
         });
@@ -292,12 +296,12 @@ const ms = (n: number | undefined) =>
 /** The section as a Markdown table. */
 export function renderOpenApi(figures: readonly OpenApiFigures[]): string {
   const lines = [
-    '| document | operations | generation | peak memory | warnings | modules (all / largest) | bundle lazy / eager | cold start lazy / eager | policy check |',
+    '| document | operations | generation | peak memory | warnings | modules (all / largest) | bundle lazy / eager | cold start lazy / eager | policy mode, largest answer |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const f of figures) {
     lines.push(
-      `| ${f.name} | ${f.operations} | ${ms(f.generationMs)} | ${Number.isNaN(f.peakRssMb) ? '–' : `${f.peakRssMb.toFixed(0)} MB`} | ${f.warnings} | ${kb(f.moduleBytes)} / ${kb(f.largestModuleBytes)} | ${kb(f.lazyBundleBytes)} / ${kb(f.eagerBundleBytes)} | ${ms(f.lazyColdStartMs)} / ${ms(f.eagerColdStartMs)} | ${f.policyProblems === 0 ? 'fits' : `${f.policyProblems} problems`}${f.problem === undefined ? '' : ` (${f.problem})`} |`,
+      `| ${f.name} | ${f.operations} | ${ms(f.generationMs)} | ${Number.isNaN(f.peakRssMb) ? '–' : `${f.peakRssMb.toFixed(0)} MB`} | ${f.warnings} | ${kb(f.moduleBytes)} / ${kb(f.largestModuleBytes)} | ${kb(f.lazyBundleBytes)} / ${kb(f.eagerBundleBytes)} | ${ms(f.lazyColdStartMs)} / ${ms(f.eagerColdStartMs)} | ${f.policyMode === undefined ? '–' : `\`${f.policyMode}\`, ${f.largestPolicyBytes?.toLocaleString('en-US')} B`}${f.problem === undefined ? '' : ` (${f.problem})`} |`,
     );
   }
   return `${lines.join('\n')}\n\nCold start: median over an empty process, one request forwarded to a loopback upstream. Lazy: the validation modules are copied beside the bundle (\`Loader: ['.validator.cjs=file']\`) and each is read on its route's first request; eager: bundled into the handler.\n`;

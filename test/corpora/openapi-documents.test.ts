@@ -1,16 +1,19 @@
 /**
  * Third-party OpenAPI documents through the whole pipeline (test/fixtures/openapi/oai/ORIGIN.md):
  * the OpenAPI Initiative's examples (3.0 and 3.1), GitHub's REST description (1,223 operations)
- * and Stripe's (452 operations, form-encoded bodies). Each generates, and sample requests —
- * written as HTTP API events — validate as the document says.
+ * and Stripe's (452 operations, form-encoded bodies). Each generates in full — route table, policy
+ * plan and validation modules —, the authorizers' cached answers give every request the verdict of
+ * a fresh decision, and sample requests — written as HTTP API events — validate as the document says.
  */
 import { describe, expect, it } from 'vitest';
+import { POLICY_DOCUMENT_MAX_BYTES } from '../../shared/policy/policy-compiler.ts';
+import { planned } from '../../shared/policy/policy-planner.ts';
 import { readProxyEvent } from '../../shared/validation/proxy-event.ts';
 import { validateRequest } from '../../shared/validation/validate-request.ts';
-import { generateFiles } from '../../tools/generate.ts';
+import { type Generation, generateFiles } from '../../tools/generate.ts';
 import { loadOpenApi } from '../../tools/openapi/document.ts';
-import { routeTable } from '../../tools/openapi/routes.ts';
 import { DEFAULT_SETTINGS } from '../../tools/openapi/settings.ts';
+import { expectCachedVerdicts, scopeSetsOf, withMadeUpScopes } from '../support/cached-verdicts.ts';
 import { type LoadedDocument, loadDocument } from '../support/openapi.ts';
 
 const OAI = 'test/fixtures/openapi/oai';
@@ -54,6 +57,19 @@ function outcome(doc: LoadedDocument, e: unknown): string {
   return result.ok ? 'ok' : result.problem.reason;
 }
 
+/** Sampled request pairs per route table for the cached-verdict property. */
+const CACHE_RUNS = 1000;
+
+/** A full generation: the route table with its cache mode and plan, and a module per operation. */
+function expectFullGeneration(generation: Generation, operations: number): void {
+  expect(generation.routes).toHaveLength(operations);
+  expect(generation.files.filter((f) => f.path.endsWith('.validator.cjs'))).toHaveLength(operations);
+  const routes = generation.files.find((f) => f.path === 'shared/generated/routes.ts')?.content ?? '';
+  expect(routes).toContain(`export const CACHE_MODE: CacheMode = "${generation.plan.mode}";`);
+  expect(routes).toContain('registerPolicyPlan(');
+  expect(generation.plan.largestPolicyBytes).toBeLessThanOrEqual(POLICY_DOCUMENT_MAX_BYTES);
+}
+
 const json = (value: unknown) => ({ body: JSON.stringify(value), contentType: 'application/json' });
 const form = (text: string) => ({ body: text, contentType: 'application/x-www-form-urlencoded' });
 
@@ -67,7 +83,7 @@ describe('OpenAPI Initiative examples', () => {
     ['v3.0/uspto.yaml', 3],
     ['v3.1/non-oauth-scopes.yaml', 1],
     ['v3.1/webhook-example.yaml', 0],
-  ])('%s generates a route and a validation module per operation', (file, count) => {
+  ])('%s generates in full, and cached answers give fresh verdicts', (file, count) => {
     // Arrange
     const doc = loadOpenApi(`${OAI}/${file}`);
     // Act
@@ -77,8 +93,8 @@ describe('OpenAPI Initiative examples', () => {
       file,
     );
     // Assert
-    expect(generation.routes).toHaveLength(count);
-    expect(generation.files.filter((f) => f.path.endsWith('.validator.cjs'))).toHaveLength(count);
+    expectFullGeneration(generation, count);
+    if (count > 0) expectCachedVerdicts(generation.routes, scopeSetsOf(generation.routes), CACHE_RUNS);
   });
 
   it('refuses a document without security unless the API is declared public', () => {
@@ -140,13 +156,43 @@ describe('OpenAPI Initiative examples', () => {
 });
 
 describe("GitHub's REST API description", () => {
-  it('generates (1,223 operations) and validates sample requests', () => {
-    // Arrange: GitHub's description declares no security; its API is public with optional tokens.
-    const source = loadOpenApi(GITHUB);
-    const generation = generateFiles(source, { ...DEFAULT_SETTINGS, publicApi: true }, 'api.github.com.json');
-    const doc = loadDocument(source, { responseValidators: false }, generation.compiled);
+  // Generated once for every test (1,223 operations take 5-20 s on two busy cores).
+  let generated: { generation: Generation; doc: LoadedDocument } | undefined;
+  const github = () => {
+    if (generated === undefined) {
+      // GitHub's description declares no security; its API is public with optional tokens.
+      const source = loadOpenApi(GITHUB);
+      const generation = generateFiles(
+        source,
+        { ...DEFAULT_SETTINGS, publicApi: true },
+        'api.github.com.json',
+      );
+      generated = {
+        generation,
+        doc: loadDocument(source, { responseValidators: false }, generation.compiled),
+      };
+    }
+    return generated;
+  };
+
+  it('generates in full (1,223 operations), one answer per API Gateway resource', () => {
+    const { generation } = github();
+    expectFullGeneration(generation, 1223);
+    // One policy for all 1,223 routes would not fit: each answer covers one resource.
+    expect(generation.plan.mode).toBe('route');
+  }, 120_000);
+
+  it('gives every cached answer the verdict of a fresh decision, as documented and with scopes', () => {
+    const { routes } = github().generation;
+    expectCachedVerdicts(routes, [[]], CACHE_RUNS);
+    // Made-up scopes per first segment and method: answers that allow some routes and not others.
+    const scoped = planned(withMadeUpScopes(routes));
+    expectCachedVerdicts(scoped, scopeSetsOf(scoped), CACHE_RUNS);
+  }, 120_000);
+
+  it('validates sample requests', () => {
+    const { doc } = github();
     // Act / Assert
-    expect(generation.routes).toHaveLength(1223);
     expect(outcome(doc, event('POST', '/markdown', json({ text: '**hi**', mode: 'markdown' })))).toBe('ok');
     expect(outcome(doc, event('POST', '/markdown', json({ mode: 'markdown' })))).toBe('body_invalid');
     expect(
@@ -167,24 +213,42 @@ describe("GitHub's REST API description", () => {
     );
     // Only the modules of the routes used were loaded.
     expect(doc.loads()).toBe(4);
-    // Compiling 1,223 operations takes 10-20 s on two busy cores.
   }, 120_000);
 });
 
 describe("Stripe's API description", () => {
-  // Compiled once for both tests (452 operations take 5-15 s on two busy cores).
-  let compiled: LoadedDocument | undefined;
+  // Generated once for every test (452 operations take 5-15 s on two busy cores).
+  let generated: { generation: Generation; doc: LoadedDocument } | undefined;
   const stripe = () => {
-    compiled ??= loadDocument(loadOpenApi(STRIPE));
-    return compiled;
+    if (generated === undefined) {
+      // Stripe's description declares no security either.
+      const source = loadOpenApi(STRIPE);
+      const generation = generateFiles(source, { ...DEFAULT_SETTINGS, publicApi: true }, 'stripe.com.json');
+      generated = {
+        generation,
+        doc: loadDocument(source, { responseValidators: false }, generation.compiled),
+      };
+    }
+    return generated;
   };
 
-  it('compiles (452 operations) and validates form-encoded bodies and deepObject parameters', () => {
+  it('generates in full (452 operations), the policy plan included', () => {
+    const { generation } = stripe();
+    expectFullGeneration(generation, 452);
+    expect(generation.plan.mode).toBe('route');
+  }, 120_000);
+
+  it('gives every cached answer the verdict of a fresh decision, as documented and with scopes', () => {
+    const { routes } = stripe().generation;
+    expectCachedVerdicts(routes, [[]], CACHE_RUNS);
+    const scoped = planned(withMadeUpScopes(routes));
+    expectCachedVerdicts(scoped, scopeSetsOf(scoped), CACHE_RUNS);
+  }, 120_000);
+
+  it('validates form-encoded bodies and deepObject parameters', () => {
     // Arrange
-    const doc = stripe();
+    const { doc } = stripe();
     // Act / Assert
-    expect(routeTable(loadOpenApi(STRIPE))).toHaveLength(452);
-    expect(doc.compiled.modules).toHaveLength(452);
     const customer = 'email=ada%40example.com&metadata[order]=1234&expand[]=sources&preferred_locales[0]=en';
     expect(outcome(doc, event('POST', '/v1/customers', form(customer)))).toBe('ok');
     expect(outcome(doc, event('POST', '/v1/customers', form('balance=-500&metadata=')))).toBe('ok');
@@ -200,7 +264,7 @@ describe("Stripe's API description", () => {
   }, 120_000);
 
   it('validates multipart uploads, file parts bounded by the body limit', () => {
-    const doc = stripe();
+    const { doc } = stripe();
     const boundary = 'xYzZY';
     const body = Buffer.concat([
       Buffer.from(
