@@ -7,6 +7,7 @@
  */
 import {
   apiGatewayPath,
+  parseTemplate,
   type Route,
   type RouteTable,
   routePrecedence,
@@ -151,7 +152,10 @@ export class PolicyCompiler {
   readonly #unitOf = new Map<Route, Unit>();
   #units = 0;
 
+  /** Throws RouteTemplateError (route-table.ts) for a template that cannot be routed. */
   constructor(routes: RouteTable) {
+    // The functions read the generated templates without checks: they are checked here, once.
+    for (const r of routes) parseTemplate(r.path, r.greedy === true);
     this.routes = routes;
     this.precedes = routePrecedence(routes);
     this.#patterns = routes.map(patternsOf);

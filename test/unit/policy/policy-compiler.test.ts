@@ -25,6 +25,7 @@ import {
   type Route,
   RouteMatcher,
   type RouteTable,
+  RouteTemplateError,
 } from '../../../shared/routes/route-table.ts';
 import { evaluatePolicy } from '../../../tools/gateway/policy-evaluation.ts';
 import { checkPolicies } from '../../../tools/generate.ts';
@@ -280,6 +281,13 @@ describe('choosing the cache mode', () => {
     expect(checkPolicies([huge])[0]).toMatch(
       /an authorizer answer would be \d+ bytes \(max 6144, with the longest stage prefix\)/,
     );
+  });
+
+  it('refuses a template that cannot be routed (the functions read the generated ones unchecked)', () => {
+    expect(() => new PolicyCompiler([r('GET', '/a/{x}{y}', ['read'])])).toThrow(RouteTemplateError);
+    expect(checkPolicies([r('GET', '/a/{x+}/b', ['read'])])).toEqual([
+      '/a/{x+}/b: a greedy parameter must be the last segment',
+    ]);
   });
 
   it('plans a 1,200-route table without a whole-API proof (the size bound rules it out first)', () => {
