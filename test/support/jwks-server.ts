@@ -4,9 +4,10 @@ import type { AddressInfo, Socket } from 'node:net';
 /**
  * How the test JWKS server answers. `close-reused`: the first request of a connection is answered
  * and the connection kept alive; a later request on it finds the connection closed, as when a
- * server's idle timeout fires while the client reuses the socket.
+ * server's idle timeout fires while the client reuses the socket. `close`: every connection is
+ * closed when a request arrives.
  */
-export type JwksMode = 'ok' | 'error-500' | 'forbidden-403' | 'hang' | 'not-json' | 'close-reused';
+export type JwksMode = 'ok' | 'error-500' | 'forbidden-403' | 'hang' | 'not-json' | 'close-reused' | 'close';
 
 /** A JWKS served over loopback HTTP, with a request counter and failure modes. */
 export interface JwksServer {
@@ -30,6 +31,7 @@ export async function startJwksServer(
   const answered = new WeakSet<Socket>();
   const server: Server = createServer((req, res) => {
     count++;
+    if (mode === 'close') return void req.socket.destroy();
     if (mode === 'close-reused') {
       if (answered.has(req.socket)) return void req.socket.destroy();
       answered.add(req.socket);

@@ -105,6 +105,18 @@ describe('JwksFetcher', () => {
     expect(server.requests() - before).toBe(2);
   });
 
+  it('fails after one new connection when that one is closed too', async () => {
+    // Arrange
+    server.setMode('ok');
+    const fetcher = new JwksFetcher(1000);
+    await fetcher.fetch(server.jwksUri);
+    server.setMode('close');
+    const before = server.requests();
+    // Act / Assert
+    await expect(fetcher.fetch(server.jwksUri)).rejects.toThrow(JwksUnavailableError);
+    expect(server.requests() - before).toBe(2);
+  });
+
   it('refuses a document larger than the cap', async () => {
     server.setMode('ok');
     server.setKeys([{ kty: 'RSA', kid: 'x'.repeat(MAX_JWKS_BYTES) }]);
