@@ -5,11 +5,26 @@ import { ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
 import { powertoolsObserver } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
+import { secretsManagerSecret } from '../../shared/secrets/secrets-manager.ts';
 import { createForwarder } from '../../shared/upstream/forward.ts';
-import { readRequestValidatorConfig } from '../../shared/validation/config.ts';
+import { MIN_SECRET_LENGTH, readRequestValidatorConfig } from '../../shared/validation/config.ts';
 import { createRequestValidator } from '../../shared/validation/request-validator.ts';
 
 const config = readRequestValidatorConfig(process.env);
+const observer = powertoolsObserver('request-validator');
+
+// Read at run time, cached (docs/deploy.md#secrets); prefetched during init, retried on use.
+const signingSecret =
+  config.signingSecretId === undefined
+    ? (config.signingSecret as string)
+    : secretsManagerSecret(config.secretsManager, config.signingSecretId, {
+        minLength: MIN_SECRET_LENGTH,
+        onStale: (err) =>
+          observer.warn('re-reading the signing secret failed; the previous value is used', {
+            error: (err as Error).name,
+          }),
+      });
+if (typeof signingSecret !== 'string') await signingSecret.get().catch(() => undefined);
 
 export const handler = createRequestValidator({
   matcher: new RouteMatcher(ROUTES),
@@ -17,10 +32,10 @@ export const handler = createRequestValidator({
   limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
   forward: createForwarder({
     baseUrl: config.upstreamUrl,
-    signingSecret: config.signingSecret,
+    signingSecret,
     timeoutMs: config.timeoutMs,
     maxResponseBytes: config.maxResponseBytes,
   }),
   responseValidation: config.responseValidation,
-  observer: powertoolsObserver('request-validator'),
+  observer,
 });

@@ -1,4 +1,9 @@
 import { type Env, EnvReader, isLoopbackHost } from '../config/env.ts';
+import {
+  readSecretSetting,
+  readSecretsManagerSettings,
+  type SecretsManagerSettings,
+} from '../secrets/config.ts';
 import { KEY_ENVIRONMENTS, type KeyEnvironment } from './api-key.ts';
 import type { LockoutPolicy } from './store.ts';
 
@@ -12,8 +17,12 @@ export interface KeyAuthorizerConfig {
   readonly endpoint: string | undefined;
   /** The environment keys must be minted for (`API_KEY_ENVIRONMENT`). */
   readonly keyEnvironment: KeyEnvironment;
-  /** HMAC pepper for key hashes (`API_KEY_PEPPER`); undefined = plain SHA-256. */
+  /** HMAC pepper for key hashes given as a value (`API_KEY_PEPPER`, local runs); undefined = none. */
   readonly pepper: string | undefined;
+  /** The Secrets Manager secret holding the pepper (`API_KEY_PEPPER_SECRET_ARN`, deployed functions). */
+  readonly pepperSecretId: string | undefined;
+  /** How the pepper is read from Secrets Manager and cached. */
+  readonly secretsManager: SecretsManagerSettings;
   /** Usage plan tier → API Gateway API key value (`USAGE_PLAN_KEYS`). */
   readonly usagePlanKeys: Readonly<Record<string, string>>;
   /** HTTP API payload 2.0: answer with simple responses (true) or IAM policies (false). */
@@ -59,9 +68,8 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
   if (!(KEY_ENVIRONMENTS as readonly string[]).includes(keyEnvironment))
     r.problem('API_KEY_ENVIRONMENT', `must be one of ${KEY_ENVIRONMENTS.join(', ')}`);
 
-  const pepper = r.string('API_KEY_PEPPER');
-  if (pepper !== undefined && pepper.length < 16)
-    r.problem('API_KEY_PEPPER', 'must be at least 16 characters (or empty for plain SHA-256)');
+  // A plain value wins (local runs; empty = no pepper); deployed functions read the secret.
+  const pepper = readSecretSetting(r, env, { plain: 'API_KEY_PEPPER', arn: 'API_KEY_PEPPER_SECRET_ARN' }, 16);
 
   const usagePlanKeys: Record<string, string> = {};
   const rawKeys = r.json('USAGE_PLAN_KEYS');
@@ -82,7 +90,9 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
     region: r.string('AWS_REGION', 'us-east-1') as string,
     endpoint,
     keyEnvironment: keyEnvironment as KeyEnvironment,
-    pepper,
+    pepper: pepper?.source === 'plain' ? pepper.value : undefined,
+    pepperSecretId: pepper?.source === 'secrets-manager' ? pepper.secretId : undefined,
+    secretsManager: readSecretsManagerSettings(r),
     usagePlanKeys: Object.freeze(usagePlanKeys),
     simpleResponses: r.boolean('HTTP_API_SIMPLE_RESPONSES', true),
     cacheTtlMs: r.integer('CREDENTIAL_CACHE_TTL_SECONDS', 30, 0, 300) * 1000,

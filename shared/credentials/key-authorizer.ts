@@ -7,6 +7,7 @@ import { ExpiringLru } from '../cache/lru.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
+import type { SecretValue } from '../secrets/secret-value.ts';
 import { type KeyEnvironment, parseApiKey, secretMatches } from './api-key.ts';
 import { sourceIpAllowed } from './cidr.ts';
 import { decodeBasic, type PasswordHasher } from './password.ts';
@@ -41,8 +42,11 @@ export interface KeyAuthorizerDeps {
   readonly clock: () => number;
   readonly observer: Observer;
   readonly keyEnvironment: KeyEnvironment;
-  /** HMAC pepper for key hashes; undefined = SHA-256. */
-  readonly pepper: string | undefined;
+  /**
+   * HMAC pepper for key hashes: a value, or a secret read at run time (re-read, rate-limited, when
+   * a peppered hash does not match); undefined = none (SHA-256 hashes only).
+   */
+  readonly pepper: string | SecretValue | undefined;
   /** Usage plan tier → API Gateway API key value, returned as `usageIdentifierKey`. */
   readonly usagePlanKeys: Readonly<Record<string, string>>;
   readonly simpleResponses: boolean;
@@ -106,6 +110,15 @@ export function createKeyAuthorizer(
     return { record, cacheHit: false };
   }
 
+  async function pepperValue(): Promise<string | undefined> {
+    if (typeof deps.pepper !== 'object') return deps.pepper;
+    try {
+      return await deps.pepper.get();
+    } catch (err) {
+      throw new StoreCallError('reading the pepper failed', { cause: err });
+    }
+  }
+
   async function verifyKey(value: string): Promise<Verification> {
     const parsed = parseApiKey(value.trim(), deps.keyEnvironment);
     if (!parsed.ok) return parsed;
@@ -116,14 +129,20 @@ export function createKeyAuthorizer(
     if (record.status !== 'active') return { ok: false, reason: 'key_revoked', principal };
     if (record.expiresAt !== undefined && record.expiresAt <= now)
       return { ok: false, reason: 'key_expired', principal };
-    let matches = secretMatches(parsed.secret, record.hash, deps.pepper);
-    if (
-      !matches &&
+    const previous =
       record.previousHash !== undefined &&
       record.previousHashExpiresAt !== undefined &&
       now < record.previousHashExpiresAt
-    )
-      matches = secretMatches(parsed.secret, record.previousHash, deps.pepper);
+        ? record.previousHash
+        : undefined;
+    const hashes = previous === undefined ? [record.hash] : [record.hash, previous];
+    const peppered = hashes.some((hash) => hash.startsWith('hmac-sha256:'));
+    const matchesWith = (pepper: string | undefined) =>
+      hashes.some((hash) => secretMatches(parsed.secret, hash, pepper));
+    let matches = matchesWith(peppered ? await pepperValue() : undefined);
+    // The pepper may have been changed since it was read: check once more with a fresh read.
+    if (!matches && peppered && typeof deps.pepper === 'object' && (await deps.pepper.refreshAfterMiss()))
+      matches = matchesWith(await pepperValue());
     if (!matches) return { ok: false, reason: 'key_mismatch', principal };
     return {
       ok: true,

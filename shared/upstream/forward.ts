@@ -3,6 +3,7 @@
  * the validated parameter values (never from the raw path), headers are filtered, the body is the
  * validated value re-serialized, and the request is signed.
  */
+import type { SecretValue } from '../secrets/secret-value.ts';
 import type { CallerIdentity } from '../validation/proxy-event.ts';
 import type { ParameterSpec } from '../validation/table.ts';
 import { headerSafe, SIGNATURE_HEADERS, signatureHeaders } from './signing.ts';
@@ -11,7 +12,8 @@ import { headerSafe, SIGNATURE_HEADERS, signatureHeaders } from './signing.ts';
 export interface ForwarderOptions {
   /** Base URL of the backend (already checked: https, or http to loopback). */
   readonly baseUrl: string;
-  readonly signingSecret: string;
+  /** The HMAC key, or the secret it is read from at run time (cached). */
+  readonly signingSecret: string | SecretValue;
   readonly timeoutMs: number;
   /** Largest backend answer passed back, in bytes. */
   readonly maxResponseBytes: number;
@@ -46,7 +48,11 @@ export type UpstreamResult =
     }
   | {
       readonly ok: false;
-      readonly reason: 'upstream_timeout' | 'upstream_unreachable' | 'upstream_response_too_large';
+      readonly reason:
+        | 'upstream_timeout'
+        | 'upstream_unreachable'
+        | 'upstream_response_too_large'
+        | 'signing_secret_unavailable';
     };
 
 // RFC 9110 §7.6.1 hop-by-hop headers: they describe one connection, never the message.
@@ -191,7 +197,15 @@ export function createForwarder(
     headers.set(SIGNATURE_HEADERS.client, identity.client);
     headers.set(SIGNATURE_HEADERS.principal, identity.principal);
     headers.set(SIGNATURE_HEADERS.scopes, identity.scopes);
-    const signed = signatureHeaders(options.signingSecret, {
+    let secret: string;
+    try {
+      secret =
+        typeof options.signingSecret === 'string' ? options.signingSecret : await options.signingSecret.get();
+    } catch {
+      // Nothing unsigned ever leaves: no key, no request.
+      return { ok: false, reason: 'signing_secret_unavailable' };
+    }
+    const signed = signatureHeaders(secret, {
       timestamp: clock(),
       method: request.method,
       path,

@@ -185,13 +185,14 @@ describe('local gateway: OrdersApi behind the JWT authorizer', () => {
     expect(invalid.status).toBe(400);
   });
 
-  it('answers 403 Missing Authentication Token for an unknown route, as API Gateway does', async () => {
+  it('answers an unknown route with the MISSING_AUTHENTICATION_TOKEN response of the template (404 problem+json)', async () => {
     // Act
     const res = await get('/no-such-route');
 
     // Assert
-    expect(res.status).toBe(403);
-    expect(await res.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ type: 'about:blank', title: 'Not Found', status: 404 });
   });
 
   it('refuses a body over 10 MB with 413 before anything runs', async () => {
