@@ -110,10 +110,9 @@ export function createKeyAuthorizer(
     return { record, cacheHit: false };
   }
 
-  async function pepperValue(): Promise<string | undefined> {
-    if (typeof deps.pepper !== 'object') return deps.pepper;
+  async function secretPepper(pepper: SecretValue): Promise<string> {
     try {
-      return await deps.pepper.get();
+      return await pepper.get();
     } catch (err) {
       throw new StoreCallError('reading the pepper failed', { cause: err });
     }
@@ -139,10 +138,14 @@ export function createKeyAuthorizer(
     const peppered = hashes.some((hash) => hash.startsWith('hmac-sha256:'));
     const matchesWith = (pepper: string | undefined) =>
       hashes.some((hash) => secretMatches(parsed.secret, hash, pepper));
-    let matches = matchesWith(peppered ? await pepperValue() : undefined);
+    const pepper = deps.pepper;
+    // A pepper read at run time is read only for a hash that needs it (awaited only then).
+    let matches = matchesWith(
+      !peppered ? undefined : typeof pepper === 'object' ? await secretPepper(pepper) : pepper,
+    );
     // The pepper may have been changed since it was read: check once more with a fresh read.
-    if (!matches && peppered && typeof deps.pepper === 'object' && (await deps.pepper.refreshAfterMiss()))
-      matches = matchesWith(await pepperValue());
+    if (!matches && peppered && typeof pepper === 'object' && (await pepper.refreshAfterMiss()))
+      matches = matchesWith(await secretPepper(pepper));
     if (!matches) return { ok: false, reason: 'key_mismatch', principal };
     return {
       ok: true,
