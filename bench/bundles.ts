@@ -43,7 +43,7 @@ export const PEERS = {
 /** The package a bundled input came from, or `ours`. */
 export function originOf(input: string): string {
   // The request validator's compiled schemas: generated from openapi.yaml, they grow with the API.
-  if (input.endsWith('shared/generated/validators.mjs')) return 'schemas';
+  if (input.includes('shared/generated/validators/')) return 'schemas';
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
   return match === null ? 'ours' : (match[1] as string);
 }

@@ -2,7 +2,9 @@
  * Section 5: the credentials authorizer against dynalite on loopback, wired as its handler wires it
  * (config from an environment, the production DynamoDB client and store): an API key answered from
  * the record cache, an API key looked up (cache disabled), HTTP Basic with scrypt (cache disabled,
- * so every call derives), and the floor: a bare SDK GetItem to the same server.
+ * so every call counts an attempt and derives), an unknown user against a wrong password (what the
+ * lockout and the dummy hash must make look alike), and the floor: a bare SDK GetItem to the same
+ * server.
  */
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { createKey, createUser } from '../shared/credentials/admin.ts';
@@ -22,6 +24,9 @@ export interface CredentialsResult {
   readonly hit: Measurement;
   readonly miss: Measurement;
   readonly basic: Measurement;
+  /** Basic with the cache off: a name that has no user, and a user with a wrong password. */
+  readonly basicUnknown: Measurement;
+  readonly basicWrong: Measurement;
   readonly rows: readonly Measurement[];
   /** DynamoDB commands sent per decision (by command name) on a miss, and on a hit. */
   readonly getItemsPerMiss: string;
@@ -57,6 +62,18 @@ function countCommands(client: DynamoDBClient): Map<string, number> {
 function describeCounts(counts: Map<string, number>, per: number): string {
   if (counts.size === 0) return '0';
   return [...counts].map(([name, n]) => `${(n / per).toFixed(2)} ${name}`).join(', ');
+}
+
+/** Users (and as many names without one) the unknown-vs-wrong timing cycles through. */
+const TIMING_POOL = 12;
+
+/** Calls `authorize` and requires a 401: a timing case that answered otherwise measures nothing. */
+async function expectUnauthorized(authorize: Promise<unknown>, what: string): Promise<void> {
+  const outcome = await authorize.then(
+    (answer) => `answered ${JSON.stringify(answer)}`,
+    (err: Error) => (err.message === 'Unauthorized' ? undefined : `failed: ${err.message}`),
+  );
+  if (outcome !== undefined) throw new Error(`bench: ${what} ${outcome}`);
 }
 
 function assertAllowed(answer: unknown, what: string): void {
@@ -125,8 +142,12 @@ export async function runCredentialsSection(
       AWS_REGION: 'us-east-1',
     };
     const hasher = ours.createPasswordHasher();
-    const authorizerFor = (cacheSize: number) => {
-      const config = ours.readKeyAuthorizerConfig({ ...env, CREDENTIAL_CACHE_SIZE: String(cacheSize) });
+    const authorizerFor = (cacheSize: number, extra: Record<string, string> = {}) => {
+      const config = ours.readKeyAuthorizerConfig({
+        ...env,
+        CREDENTIAL_CACHE_SIZE: String(cacheSize),
+        ...extra,
+      });
       const client = ours.dynamoClientFor(config);
       clients.push(client);
       const counts = countCommands(client);
@@ -176,9 +197,23 @@ export async function runCredentialsSection(
 
     const cached = authorizerFor(1000);
     const uncached = authorizerFor(0);
+    // No lock in the way: each name is tried a few times only, well under the limit.
+    const timing = authorizerFor(1000, { CREDENTIAL_CACHE_TTL_SECONDS: '0', BASIC_MAX_FAILURES: '100' });
+    // Users with the default scrypt parameters, as the dummy hash has them.
+    for (let n = 0; n < TIMING_POOL; n++)
+      await createUser(
+        admin,
+        hasher,
+        { ...grant, username: `timing-user-${n}`, password: undefined, clientId: undefined },
+        now,
+      );
+    const basicWith = (username: string) =>
+      eventWith({ Authorization: `Basic ${Buffer.from(`${username}:not-the-password`).toString('base64')}` });
     assertAllowed(await cached.authorize(keyEvent), 'the API key (cached)');
     assertAllowed(await uncached.authorize(keyEvent), 'the API key (uncached)');
     assertAllowed(await uncached.authorize(basicEvent), 'the Basic user');
+    // Verified once here, so the harness's warm-up sizes its batches on hits, not on this scrypt.
+    assertAllowed(await cached.authorize(basicEvent), 'the Basic user (cached)');
 
     const floorClient = createDynamoClient({
       region: 'us-east-1',
@@ -215,6 +250,29 @@ export async function runCredentialsSection(
       () => uncached.authorize(basicEvent),
       { samples: Math.min(options.samples ?? 30, 10), warmupMs: 300, sampleMs: 1 },
     );
+    // Interleaved, so machine load falls on both alike: the difference is what an attacker could
+    // time to learn whether a name exists.
+    const [basicUnknown, basicWrong] = (await measureGroup(
+      [
+        {
+          name: 'Basic, unknown user (cache off)',
+          fn: (i) =>
+            expectUnauthorized(
+              timing.authorize(basicWith(`timing-ghost-${i % TIMING_POOL}`)),
+              'unknown user',
+            ),
+        },
+        {
+          name: 'Basic, wrong password (cache off)',
+          fn: (i) =>
+            expectUnauthorized(
+              timing.authorize(basicWith(`timing-user-${i % TIMING_POOL}`)),
+              'wrong password',
+            ),
+        },
+      ],
+      { samples: Math.min(options.samples ?? 30, 15), warmupMs: 1, sampleMs: 1 },
+    )) as [Measurement, Measurement];
     return {
       description:
         'REST REQUEST events for `GET /orders/{id}`; the authorizer is built from its environment as its handler ' +
@@ -223,7 +281,16 @@ export async function runCredentialsSection(
       hit: hit as Measurement,
       miss: miss as Measurement,
       basic,
-      rows: [hit as Measurement, miss as Measurement, basic, basicHit as Measurement],
+      basicUnknown,
+      basicWrong,
+      rows: [
+        hit as Measurement,
+        miss as Measurement,
+        basic,
+        basicHit as Measurement,
+        basicUnknown,
+        basicWrong,
+      ],
       getItemsPerMiss: perMiss,
       getItemsPerHit: perHit,
     };

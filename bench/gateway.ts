@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { seedDemoCredentials } from '../shared/credentials/admin.ts';
 import { createPasswordHasher } from '../shared/credentials/password.ts';
+import { type CliName, cliProgram, parseCommandLine, runCli } from '../tools/cli/program.ts';
 import { type RunningGateway, startGateway } from '../tools/gateway/gateway.ts';
 import { startDemoBackend } from '../tools/local/demo-backend.ts';
 import { PROJECT_ROOT } from '../tools/paths.ts';
@@ -83,7 +84,13 @@ async function quietGateway(parameterOverrides: Record<string, string>): Promise
   });
 }
 
-async function main(): Promise<void> {
+const NAME: CliName = { tool: 'bench:gateway', invocation: 'npm run bench:gateway --' };
+
+async function main(argv: readonly string[]): Promise<number> {
+  parseCommandLine(
+    cliProgram(NAME, 'Measure the local gateway chain (BENCH_GATEWAY_SECONDS, BENCH_GATEWAY_CONNECTIONS).'),
+    argv,
+  );
   const started = Date.now();
   const direct = await startDemoBackend();
   const cached = await quietGateway({});
@@ -160,8 +167,7 @@ async function main(): Promise<void> {
     await uncached.close();
     await direct.close();
   }
+  return 0;
 }
 
-await main();
-// autocannon leaves pooled client sockets behind; the results are written, so leave now.
-process.exit(0);
+await runCli(NAME, main);

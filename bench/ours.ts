@@ -15,4 +15,4 @@ export { readJwtAuthorizerConfig } from '../shared/jwt/config.ts';
 export { createJwtAuthorizer } from '../shared/jwt/jwt-authorizer.ts';
 export { createTokenVerifier } from '../shared/jwt/verifier.ts';
 export { powertoolsObserver } from '../shared/observability/observer.ts';
-export { validateBody } from '../shared/validation/validate-body.ts';
+export { bodyValidator, validateBody } from '../shared/validation/validate-body.ts';

@@ -7,12 +7,12 @@
 
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type CliName, cliProgram, parseCommandLine, runCli } from '../tools/cli/program.ts';
 import { signJwt } from '../tools/issuer/sign.ts';
 import { PROJECT_ROOT } from '../tools/paths.ts';
 import { templateEnvironment } from '../tools/template/functions.ts';
@@ -30,6 +30,7 @@ import { runCredentialsSection, startSeededDynamo } from './credentials.ts';
 import { createOrderProxyEvent, restAuthorizerEvent } from './events.ts';
 import type { MeasureOptions } from './harness.ts';
 import { runJwtSection } from './jwt.ts';
+import { renderOpenApi, runOpenApiSection } from './openapi.ts';
 import { type BenchRun, renderMarkdown, renderSvg, type Unavailable } from './report.ts';
 import { evaluateTargets } from './targets.ts';
 import { orderBody, runValidationSection } from './validation.ts';
@@ -212,9 +213,17 @@ function gatewayFigures(): Readonly<Record<string, unknown>> | Unavailable {
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
-  const quick = values.quick === true;
+const NAME: CliName = { tool: 'bench', invocation: 'npm run bench --' };
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { options: flags } = parseCommandLine<{ quick?: true }>(
+    cliProgram(NAME, 'Run every benchmark section; write bench/RESULTS.md and bench/ratios.svg.').option(
+      '--quick',
+      'fewer samples and cold starts (a smoke run; figures are rougher)',
+    ),
+    argv,
+  );
+  const quick = flags.quick === true;
   // Many short samples: on a shared machine most 2 ms batches run without being preempted, so the
   // median reflects the code, and the preempted ones land in the p99.
   const options: MeasureOptions = quick
@@ -241,6 +250,11 @@ async function main(): Promise<void> {
   const credentials = await runCredentialsSection(ours, options).catch(unavailable);
   log('6. local gateway');
   const gateway = gatewayFigures();
+  log('7. OpenAPI documents (bench/openapi.ts)');
+  const openapi = renderOpenApi(await runOpenApiSection(quick ? 3 : 9, log));
+  mkdirSync(resolve(PROJECT_ROOT, '.gatehouse/bench'), { recursive: true });
+  writeFileSync(resolve(PROJECT_ROOT, '.gatehouse/bench/openapi.md'), openapi);
+  log(openapi);
 
   const run: BenchRun = {
     startedAt: new Date(started).toISOString(),
@@ -261,9 +275,7 @@ async function main(): Promise<void> {
   writeFileSync(resolve(PROJECT_ROOT, 'bench/ratios.svg'), renderSvg(run));
   for (const t of targets) log(`${t.status.padEnd(6)} ${t.target}: ${t.measured} (limit ${t.limit})`);
   log(`wrote bench/RESULTS.md and bench/ratios.svg in ${run.durationS.toFixed(0)} s`);
+  return 0;
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(1);
-});
+await runCli(NAME, main);

@@ -115,7 +115,7 @@ export async function runValidationSection(
   ours: Ours,
   options: MeasureOptions = {},
 ): Promise<ValidationResult> {
-  const { PROTOTYPE_KEYS, VALIDATION, parseStrictJson, validateBody } = ours;
+  const { PROTOTYPE_KEYS, bodyValidator, parseStrictJson, validateBody } = ours;
   const body = orderBody();
   const schema = newOrderSchema();
 
@@ -154,7 +154,7 @@ export async function runValidationSection(
   const zodOrder = zodSchema();
   mustAccept('zod', zodOrder.safeParse(JSON.parse(body)).success);
 
-  const generated = VALIDATION.createOrder?.body?.media['application/json'];
+  const generated = bodyValidator('createOrder', 'application/json');
   const cases: Case[] = [
     { name: 'JSON.parse (floor)', fn: () => JSON.parse(body) },
     { name: 'Gatehouse compiled validation', fn: () => oursValidate(body) },

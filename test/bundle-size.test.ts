@@ -15,18 +15,23 @@ const KB = 1024;
 
 /** Minified-byte budget per function; `excludingSchemas` leaves the generated validators out. */
 const BUDGETS: Record<string, { readonly bytes: number; readonly excludingSchemas?: true }> = {
-  // Target 40 KB is out of reach: Powertools Logger + Metrics are ~34 KB and
-  // aws-jwt-verify ~17 KB of it, over 40 KB before any code of ours. Budget = size today.
+  // The whole bundle. Target 40 KB is out of reach: Powertools Logger + Metrics (31,574 B, with
+  // @aws/lambda-invoke-store 2,223 B) and aws-jwt-verify (16,606 B) are over 40 KB before any code
+  // of ours (25,561 B). Measured 76,161 B; budget = that rounded up to the next KB.
   JwtAuthorizerFunction: { bytes: 75 * KB },
-  // The AWS SDK's Secrets Manager client (~170 KB) reads the signing secret at run time
-  // (docs/deploy.md#secrets); Powertools Logger + Metrics are ~34 KB. Budget = size today without
-  // the generated schemas.
-  RequestValidatorFunction: { bytes: 231 * KB, excludingSchemas: true },
-  // Target 350 KB, met.
+  // The bundle without the generated validators (shared/generated/validators/, 108,404 B today).
+  // Target "60 KB plus its schemas" is out of reach: the signing secret is read at run time
+  // (docs/deploy.md#secrets) through the AWS SDK (core 156,212 B + Secrets Manager client 13,575 B),
+  // Powertools Logger + Metrics are 31,620 B (+ 2,232 B invoke store), ajv-formats 7,726 B, and our
+  // code 35,189 B (of which reading forms, multipart bodies and every parameter style, docs/openapi.md,
+  // ~11 KB). Measured 247,768 B; budget = that rounded up to the next KB.
+  RequestValidatorFunction: { bytes: 242 * KB, excludingSchemas: true },
+  // The whole bundle. Target 350 KB, met: measured 277,614 B (AWS SDK core 158,683 B, DynamoDB client
+  // 31,431 B, Secrets Manager client 13,540 B, Powertools 31,620 B, our code 32,127 B).
   KeyAuthorizerFunction: { bytes: 350 * KB },
 };
 
-const SCHEMAS = 'shared/generated/validators.mjs';
+const SCHEMAS = 'shared/generated/validators/';
 
 function functions(): FunctionDefinition[] {
   return templateFunctions(loadTemplate(resolve(PROJECT_ROOT, 'template.yaml')));
@@ -50,7 +55,7 @@ async function schemaBytes(fn: FunctionDefinition): Promise<number> {
   });
   const output = Object.values(result.metafile.outputs)[0];
   return Object.entries(output?.inputs ?? {})
-    .filter(([input]) => input.endsWith(SCHEMAS))
+    .filter(([input]) => input.includes(SCHEMAS))
     .reduce((sum, [, v]) => sum + v.bytesInOutput, 0);
 }
 

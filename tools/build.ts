@@ -2,13 +2,14 @@
  * Bundles every `AWS::Serverless::Function` of template.yaml with esbuild, from the same
  * `Metadata.BuildProperties` that `sam build` reads, into `.gatehouse/build/<LogicalId>/`.
  *
- *   npm run build [-- LogicalId ...] [--template template.yaml]
+ *   npm run build [-- LogicalId ...] [--template template.yaml] [--openapi api.yaml]
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { type BuildOptions, build } from 'esbuild';
+import type { Command } from 'commander';
+import { type BuildOptions, build, type Loader } from 'esbuild';
+import { type CliName, cliProgram, PROCESS_OUTPUT, parseCommandLine, runCli } from './cli/program.ts';
 import { generate } from './generate.ts';
 import { BUILD_DIR, PROJECT_ROOT } from './paths.ts';
 import { type FunctionDefinition, splitHandler, templateFunctions } from './template/functions.ts';
@@ -45,6 +46,9 @@ export function esbuildOptions(fn: FunctionDefinition, root: string, outdir: str
     ),
   );
   const mainFields = list(p.MainFields);
+  const loader = Object.fromEntries(
+    list(p.Loader).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  ) as Record<string, Loader>;
   return {
     absWorkingDir: resolve(root, fn.codeUri),
     entryPoints: [...p.EntryPoints],
@@ -59,6 +63,7 @@ export function esbuildOptions(fn: FunctionDefinition, root: string, outdir: str
     ...(Object.keys(outExtension).length > 0 ? { outExtension } : {}),
     ...(Object.keys(banner).length > 0 ? { banner } : {}),
     ...(mainFields.length > 0 ? { mainFields } : {}),
+    ...(Object.keys(loader).length > 0 ? { loader } : {}),
     metafile: true,
     logLevel: 'silent',
   };
@@ -136,10 +141,11 @@ export async function ensureBuilt(fn: FunctionDefinition, root = PROJECT_ROOT): 
 
 /** Generates, then builds the named functions (all when none is named). */
 export async function buildAll(
-  options: { root?: string; template?: string; only?: readonly string[] } = {},
+  options: { root?: string; template?: string; only?: readonly string[]; openapi?: string | undefined } = {},
 ): Promise<BuiltFunction[]> {
   const root = options.root ?? PROJECT_ROOT;
-  await generate({ root, openapi: 'openapi.yaml', check: false });
+  // The document setting (package.json "gatehouse"), unless --openapi names another document.
+  await generate({ root, openapi: options.openapi, check: false });
   const template = loadTemplate(resolve(root, options.template ?? 'template.yaml'));
   const functions = templateFunctions(template);
   for (const name of options.only ?? []) {
@@ -152,19 +158,29 @@ export async function buildAll(
   return Promise.all(selected.map((fn) => buildFunction(fn, root)));
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { template: { type: 'string', default: 'template.yaml' } },
-  });
-  const built = await buildAll({ template: values.template, only: positionals });
-  for (const b of built)
-    console.log(`${b.logicalId.padEnd(28)} ${String(b.bytes).padStart(8)} B  ${b.bundle}`);
+const NAME: CliName = { tool: 'build', invocation: 'npm run build --' };
+
+/** The `npm run build` command line. */
+export function buildProgram(): Command {
+  return cliProgram(NAME, 'Bundle the functions of the template with esbuild, as sam build does.')
+    .argument('[LogicalId...]', 'functions to build (default: all)')
+    .option('-t, --template <file>', 'the SAM template', 'template.yaml')
+    .option(
+      '--openapi <file>',
+      'the OpenAPI document (default: package.json gatehouse.openapi, else openapi.yaml)',
+    );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    console.error(`build: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(err instanceof TemplateError ? 2 : 1);
-  });
+async function main(argv: readonly string[]): Promise<number> {
+  const { options, operands } = parseCommandLine<{ template: string; openapi?: string }>(
+    buildProgram(),
+    argv,
+  );
+  const built = await buildAll({ template: options.template, only: operands, openapi: options.openapi });
+  for (const b of built)
+    PROCESS_OUTPUT.out(`${b.logicalId.padEnd(28)} ${String(b.bytes).padStart(8)} B  ${b.bundle}`);
+  return 0;
 }
+
+if (import.meta.url === `file://${process.argv[1]}`)
+  await runCli(NAME, main, (err) => (err instanceof TemplateError ? 2 : undefined));

@@ -11,7 +11,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import { ensureBuilt } from './build.ts';
+import {
+  type CliName,
+  cliProgram,
+  overrideWords,
+  parseCommandLine,
+  runCli,
+  UsageError,
+} from './cli/program.ts';
 import { generate } from './generate.ts';
 import { LambdaEnvironment } from './lambda/runtime.ts';
 import { startLocalServices } from './local/services.ts';
@@ -20,50 +29,55 @@ import { findFunction, functionEnvironment } from './template/functions.ts';
 import { localStack, parseOverrides } from './template/resolve.ts';
 import { loadTemplate, TemplateError } from './template/template.ts';
 
-/** Bad usage: printed with the usage line, exit status 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+const NAME: CliName = { tool: 'invoke', invocation: 'npm run invoke --' };
 
-const USAGE =
-  'usage: npm run invoke -- <LogicalId> -e <event.json|-> [-n <env.json>] [--parameter-overrides K=V ...] [-t template.yaml]';
-
+/** Parsed `npm run invoke` arguments. */
 export interface InvokeArgs {
   readonly logicalId: string;
+  /** Event file, or `-` for stdin. */
   readonly event: string;
   readonly envVars: string | undefined;
+  /** `--parameter-overrides` words (`K=V` or `ParameterKey=K,ParameterValue=V`). */
   readonly overrides: readonly string[];
   readonly template: string;
+  /** The API document, when not the project's (package.json "gatehouse.openapi"). */
+  readonly openapi?: string | undefined;
 }
 
-/** Parses the command line (SAM CLI's flags, including several words after --parameter-overrides). */
+/** The `npm run invoke` command line (SAM CLI's flags). */
+export function invokeProgram(): Command {
+  return cliProgram(NAME, 'Run one function of the template locally, like sam local invoke (no Docker).')
+    .argument('<LogicalId>', 'the function, e.g. JwtAuthorizerFunction')
+    .option('-e, --event <file>', 'the event (JSON file, or - for stdin)')
+    .option('-n, --env-vars <file>', 'environment overrides in sam local format')
+    .option('--parameter-overrides <K=V...>', 'template parameters (several words allowed)')
+    .option('-t, --template <file>', 'the SAM template', 'template.yaml')
+    .option('--openapi <file>', 'the API document (default: package.json "gatehouse.openapi")')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 result, 1 the function threw, 2 bad usage or configuration.\n' +
+        'Example: npm run invoke -- JwtAuthorizerFunction -e events/jwt-authorizer/allow.json',
+    );
+}
+
+/** Parses the command line; throws UsageError (or HelpRequested). */
 export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
-  let logicalId: string | undefined;
-  let event: string | undefined;
-  let envVars: string | undefined;
-  let template = 'template.yaml';
-  const overrides: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const next = () => {
-      const value = argv[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      return value;
-    };
-    if (arg === '-e' || arg === '--event') event = next();
-    else if (arg === '-n' || arg === '--env-vars') envVars = next();
-    else if (arg === '-t' || arg === '--template') template = next();
-    else if (arg === '--parameter-overrides') {
-      while (argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith('-'))
-        overrides.push(...(argv[++i] as string).split(/\s+/).filter(Boolean));
-    } else if (arg === '-h' || arg === '--help') throw new UsageError('help');
-    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
-    else if (logicalId === undefined) logicalId = arg;
-    else throw new UsageError(`unexpected argument ${arg}`);
-  }
-  if (logicalId === undefined) throw new UsageError('the function logical ID is required');
-  if (event === undefined) throw new UsageError('-e <event.json> is required');
-  return { logicalId, event, envVars, overrides, template };
+  const { options, operands } = parseCommandLine<{
+    event?: string;
+    envVars?: string;
+    parameterOverrides?: string[];
+    template: string;
+    openapi?: string;
+  }>(invokeProgram(), argv);
+  if (options.event === undefined) throw new UsageError('-e <event.json> is required');
+  return {
+    logicalId: operands[0] as string,
+    event: options.event,
+    envVars: options.envVars,
+    overrides: overrideWords(options.parameterOverrides),
+    template: options.template,
+    openapi: options.openapi,
+  };
 }
 
 function readJsonFile(file: string, what: string): unknown {
@@ -100,7 +114,7 @@ export async function invoke(
     );
   const rawEvent = readJsonFile(args.event, 'event file');
 
-  await generate({ root: PROJECT_ROOT, openapi: 'openapi.yaml', check: false });
+  await generate({ root: PROJECT_ROOT, openapi: args.openapi, check: false });
   const built = await ensureBuilt(fn);
   const services = await startLocalServices([env]);
   const runtime = new LambdaEnvironment({
@@ -131,17 +145,11 @@ export async function invoke(
   }
 }
 
-async function main(): Promise<void> {
-  let code: number;
-  try {
-    code = await invoke(parseInvokeArgs(process.argv.slice(2)));
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof TemplateError) {
-      process.stderr.write(err.message === 'help' ? `${USAGE}\n` : `invoke: ${err.message}\n${USAGE}\n`);
-      code = 2;
-    } else throw err;
-  }
-  process.exitCode = code;
+// A template that cannot be read is bad input: exit status 2.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runCli(
+    NAME,
+    (argv) => invoke(parseInvokeArgs(argv)),
+    (err) => (err instanceof TemplateError ? 2 : undefined),
+  );
 }
-
-if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -11,7 +11,7 @@
  * Exit status: 0 done, 1 the operation failed (unknown id, table missing, no credentials), 2 usage.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { isLoopbackHost } from '../shared/config/env.ts';
 import {
   CredentialAdminError,
@@ -26,33 +26,57 @@ import { KEY_ENVIRONMENTS, KEY_ID_PATTERN, type KeyEnvironment } from '../shared
 import { dynamoAdminStore } from '../shared/credentials/dynamo-admin.ts';
 import { createDynamoClient } from '../shared/credentials/dynamo-store.ts';
 import { type CredentialAdminStore, CredentialStoreError } from '../shared/credentials/store.ts';
-import { localDynamoClient, openLocalDynamo, templateTables } from './local/dynamo.ts';
+import {
+  type CliName,
+  cliProgram,
+  collectValue,
+  commandLineExit,
+  parseCommandLine,
+  runCli,
+  UsageError,
+} from './cli/program.ts';
+import { localDynamoClient, templateTables } from './local/dynamo.ts';
+import { openToolDatabase } from './local/gateway-state.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { loadTemplate } from './template/template.ts';
 
 /** Bad usage: exit status 2. */
-export class CliUsageError extends Error {
+export class CliUsageError extends UsageError {
   override readonly name = 'CliUsageError';
 }
 
 /** The logical ID (and local table name) of the credentials table. */
 export const LOCAL_TABLE = 'CredentialsTable';
 
-/** Options every credentials command understands. */
-export const TARGET_OPTIONS = {
-  table: { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  endpoint: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+/** Adds the options every credentials command understands (where to act, output format). */
+export function withTargetOptions(program: Command): Command {
+  return program
+    .option(
+      '--table <name>',
+      "credentials table in AWS (default: the running npm start's database, else .gatehouse/dynamodb)",
+    )
+    .option('--region <region>', 'AWS region of --table (default AWS_REGION)')
+    .option('--profile <name>', 'AWS profile for --table')
+    .option('--endpoint <url>', 'any DynamoDB-compatible server (with --table, or the CredentialsTable)')
+    .option('--json', 'print one JSON document (for scripts)');
+}
+
+/** The target and output options, as parsed. */
+export interface TargetValues {
+  readonly table?: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly endpoint?: string;
+  readonly json?: true;
+}
 
 /** Where the commands act, and how to let go of it. */
 export interface CliTarget {
   readonly store: CredentialAdminStore;
-  /** Human description (`local embedded DynamoDB`, `table X in eu-west-1`). */
+  /** Human description (`the local database in .gatehouse/dynamodb (...)`, `table X in eu-west-1`). */
   readonly where: string;
+  /** A local database the flags did not name: the commands say which one they used. */
+  readonly local?: true;
   close(): Promise<void>;
 }
 
@@ -97,13 +121,12 @@ export async function openTarget(values: {
       close: async () => client.destroy(),
     };
   }
-  const local = await openLocalDynamo({
-    tables: templateTables(loadTemplate(join(PROJECT_ROOT, 'template.yaml'))),
-  });
+  const local = await openToolDatabase(templateTables(loadTemplate(join(PROJECT_ROOT, 'template.yaml'))));
   const client = localDynamoClient(local.endpoint);
   return {
     store: dynamoAdminStore(client, table, budgetMs),
-    where: 'the local embedded DynamoDB',
+    where: local.description,
+    local: true,
     close: async () => {
       client.destroy();
       await local.close();
@@ -151,6 +174,7 @@ export async function runAgainstTarget(
   }
   try {
     await body(target);
+    if (target.local === true) err(`database: ${target.where}`);
     return 0;
   } catch (e) {
     if (e instanceof CliUsageError) throw e;
@@ -162,15 +186,14 @@ export async function runAgainstTarget(
   }
 }
 
-/** `30d`, `12h`, `45m`, `90s` → milliseconds. */
-/** Reports bad usage (exit status 2) with the usage text; rethrows anything else. */
-export function usageFailure(e: unknown, cli: string, usage: string, io: CliIo): number {
-  if (!(e instanceof CliUsageError) && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true)
-    throw e;
-  io.err(`${cli}: ${(e as Error).message}\n${usage}`);
-  return 2;
+/** Reports bad usage (exit status 2) or help (0); rethrows anything else. */
+export function usageFailure(e: unknown, name: CliName, io: CliIo): number {
+  const code = commandLineExit(e, name, io);
+  if (code === undefined) throw e;
+  return code;
 }
 
+/** `30d`, `12h`, `45m`, `90s` → milliseconds. */
 export function parseDuration(value: string, flag: string): number {
   const m = /^(\d+)([smhd])$/.exec(value);
   if (m === null) throw new CliUsageError(`${flag} must look like 90s, 30m, 12h or 30d`);
@@ -210,15 +233,46 @@ function keySettings(
   return { environment: environment as KeyEnvironment, pepper };
 }
 
-const KEYS_USAGE = `usage: npm run keys -- <command> [options]
-  create --client <id> [--name <label>] [--scopes 'a b'] [--tier basic] [--cidr <range>]... [--expires 90d|<ISO>] [--environment live|test]
+const KEYS_NAME: CliName = { tool: 'keys', invocation: 'npm run keys --' };
+
+/** The `npm run keys` command line. */
+export function keysProgram(): Command {
+  return withTargetOptions(
+    cliProgram(KEYS_NAME, 'Manage Gatehouse API keys in the credentials table.')
+      .argument('<command>', 'create, list, show, revoke, rotate or delete')
+      .argument('[keyId]', 'the key (show, revoke, rotate, delete)')
+      .option('--client <id>', 'create: the client the key belongs to (required)')
+      .option('--name <label>', 'create: a label')
+      .option('--scopes <scopes>', "create: scopes, space- or comma-separated ('orders:read orders:write')")
+      .option('--tier <tier>', 'create: usage plan tier (default basic)')
+      .option('--cidr <range>', 'create: allowed source range (repeatable)', collectValue)
+      .option('--expires <when>', 'create: a duration (90d, 12h) or an ISO date')
+      .option('--environment <env>', 'create, rotate: live or test (default API_KEY_ENVIRONMENT or live)')
+      .option('--grace <duration>', 'rotate: how long the previous secret keeps working (default 24h)'),
+  ).addHelpText(
+    'after',
+    `
+Commands:
+  create --client <id> [--name <label>] [--scopes 'a b'] [--tier basic] [--cidr <range>]... [--expires 90d|<ISO>]
   list
   show <keyId>
   revoke <keyId>
   rotate <keyId> [--grace 24h]
-  delete <keyId>
-target: (default) local embedded DynamoDB | --table <name> [--region r] [--profile p] | --endpoint <url> [--table <name>]
-output: --json`;
+  delete <keyId>`,
+  );
+}
+
+/** Parsed `npm run keys` options. */
+interface KeysValues extends TargetValues {
+  readonly client?: string;
+  readonly name?: string;
+  readonly scopes?: string;
+  readonly tier?: string;
+  readonly cidr?: string[];
+  readonly expires?: string;
+  readonly environment?: string;
+  readonly grace?: string;
+}
 
 function keyIdArg(positionals: readonly string[]): string {
   const keyId = positionals[1];
@@ -231,26 +285,8 @@ function keyIdArg(positionals: readonly string[]): string {
 /** Runs `keys` with the given arguments; returns the exit status. */
 export async function keysCli(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        ...TARGET_OPTIONS,
-        client: { type: 'string' },
-        name: { type: 'string' },
-        scopes: { type: 'string' },
-        tier: { type: 'string' },
-        cidr: { type: 'string', multiple: true },
-        expires: { type: 'string' },
-        environment: { type: 'string' },
-        grace: { type: 'string' },
-      },
-    });
+    const { options: values, operands: positionals } = parseCommandLine<KeysValues>(keysProgram(), argv);
     const command = positionals[0];
-    if (values.help || command === undefined) {
-      io.out(KEYS_USAGE);
-      return command === undefined && !values.help ? 2 : 0;
-    }
     const print = (json: unknown, human: string) =>
       io.out(values.json ? JSON.stringify(json, null, 2) : human);
     const now = io.now();
@@ -364,8 +400,8 @@ export async function keysCli(argv: readonly string[], io: CliIo = PROCESS_IO): 
         throw new CliUsageError(`unknown command ${command}`);
     }
   } catch (e) {
-    return usageFailure(e, 'keys', KEYS_USAGE, io);
+    return usageFailure(e, KEYS_NAME, io);
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await keysCli(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) await runCli(KEYS_NAME, (argv) => keysCli(argv));

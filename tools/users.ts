@@ -11,26 +11,53 @@
  * status as for `npm run keys` (see tools/keys.ts).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { createUser, describeUser, setPassword, setUserStatus } from '../shared/credentials/admin.ts';
 import { createPasswordHasher, type PasswordHasher } from '../shared/credentials/password.ts';
+import { type CliName, cliProgram, collectValue, parseCommandLine, runCli } from './cli/program.ts';
 import {
   type CliIo,
   CliUsageError,
   PROCESS_IO,
   runAgainstTarget,
   splitList,
-  TARGET_OPTIONS,
+  type TargetValues,
   usageFailure,
+  withTargetOptions,
 } from './keys.ts';
 
-const USERS_USAGE = `usage: npm run users -- <command> [options]
+const USERS_NAME: CliName = { tool: 'users', invocation: 'npm run users --' };
+
+/** The `npm run users` command line. */
+export function usersProgram(): Command {
+  return withTargetOptions(
+    cliProgram(USERS_NAME, 'Manage HTTP Basic users in the credentials table.')
+      .argument('<command>', 'create, passwd, lock, unlock, revoke or list')
+      .argument('[username]', 'the user (every command but list)')
+      .option('--scopes <scopes>', "create: scopes, space- or comma-separated ('orders:read')")
+      .option('--tier <tier>', 'create: usage plan tier (default basic)')
+      .option('--cidr <range>', 'create: allowed source range (repeatable)', collectValue)
+      .option('--client <id>', 'create: client id reported to the API (default the username)')
+      .option('--password-stdin', 'create, passwd: read the password from stdin (else one is generated)'),
+  ).addHelpText(
+    'after',
+    `
+Commands:
   create <username> [--scopes 'a b'] [--tier basic] [--cidr <range>]... [--client <id>] [--password-stdin]
   passwd <username> [--password-stdin]
   lock <username> | unlock <username> | revoke <username>
-  list
-target: (default) local embedded DynamoDB | --table <name> [--region r] [--profile p] | --endpoint <url> [--table <name>]
-output: --json`;
+  list`,
+  );
+}
+
+/** Parsed `npm run users` options. */
+interface UsersValues extends TargetValues {
+  readonly scopes?: string;
+  readonly tier?: string;
+  readonly cidr?: string[];
+  readonly client?: string;
+  readonly passwordStdin?: true;
+}
 
 /** Runs `users` with the given arguments; returns the exit status. */
 export async function usersCli(
@@ -39,23 +66,8 @@ export async function usersCli(
   hasher: PasswordHasher = createPasswordHasher(),
 ): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        ...TARGET_OPTIONS,
-        scopes: { type: 'string' },
-        tier: { type: 'string' },
-        cidr: { type: 'string', multiple: true },
-        client: { type: 'string' },
-        'password-stdin': { type: 'boolean', default: false },
-      },
-    });
+    const { options: values, operands: positionals } = parseCommandLine<UsersValues>(usersProgram(), argv);
     const command = positionals[0];
-    if (values.help || command === undefined) {
-      io.out(USERS_USAGE);
-      return command === undefined && !values.help ? 2 : 0;
-    }
     const print = (json: unknown, human: string) =>
       io.out(values.json ? JSON.stringify(json, null, 2) : human);
     const now = io.now();
@@ -65,7 +77,7 @@ export async function usersCli(
       return name;
     };
     const password = () => {
-      if (!values['password-stdin']) return undefined;
+      if (!values.passwordStdin) return undefined;
       // One line from stdin; the trailing newline of `echo` / a here-string is not part of it.
       const text = (io.stdin ?? (() => readFileSync(0, 'utf8')))();
       return text.replace(/\r?\n$/, '');
@@ -154,8 +166,8 @@ export async function usersCli(
         throw new CliUsageError(`unknown command ${command}`);
     }
   } catch (e) {
-    return usageFailure(e, 'users', USERS_USAGE, io);
+    return usageFailure(e, USERS_NAME, io);
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await usersCli(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) await runCli(USERS_NAME, (argv) => usersCli(argv));

@@ -1,5 +1,5 @@
 // Wiring only: config is read once at init (a bad config fails the cold start); the validators are
-// precompiled (shared/generated/), so nothing is compiled here.
+// precompiled (shared/generated/) and loaded per route on first use, so nothing is compiled here.
 
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
@@ -7,10 +7,15 @@ import { powertoolsObserver } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
 import { secretsManagerSecret } from '../../shared/secrets/secrets-manager.ts';
 import { createForwarder } from '../../shared/upstream/forward.ts';
-import { MIN_SECRET_LENGTH, readRequestValidatorConfig } from '../../shared/validation/config.ts';
+import {
+  checkResponseValidators,
+  MIN_SECRET_LENGTH,
+  readRequestValidatorConfig,
+} from '../../shared/validation/config.ts';
 import { createRequestValidator } from '../../shared/validation/request-validator.ts';
 
 const config = readRequestValidatorConfig(process.env);
+checkResponseValidators(config, VALIDATION.responseValidators);
 const observer = powertoolsObserver('request-validator');
 
 // Read at run time, cached (docs/deploy.md#secrets); prefetched during init, retried on use.

@@ -27,9 +27,12 @@ export interface KeyAuthorizerConfig {
   readonly usagePlanKeys: Readonly<Record<string, string>>;
   /** HTTP API payload 2.0: answer with simple responses (true) or IAM policies (false). */
   readonly simpleResponses: boolean;
-  /** How long a looked-up record is reused. */
+  /**
+   * The longest any credential state (a key, a user, a verified Basic credential, an unknown
+   * username) is reused in a warm environment (`CREDENTIAL_CACHE_TTL_SECONDS`); 0 = never.
+   */
   readonly cacheTtlMs: number;
-  /** How long "no such key / user" is remembered. */
+  /** How long an unknown key id is remembered, at most {@link cacheTtlMs}. */
   readonly negativeCacheTtlMs: number;
   /** Capacity of each in-memory cache. */
   readonly cacheSize: number;
@@ -37,7 +40,7 @@ export interface KeyAuthorizerConfig {
   readonly connectTimeoutMs: number;
   /** Time for one DynamoDB HTTP request. */
   readonly requestTimeoutMs: number;
-  /** Hard ceiling for one store call, retries included. */
+  /** Hard ceiling for one store operation, retries included; also bounded by the time left. */
   readonly budgetMs: number;
   /** Attempts per DynamoDB call. */
   readonly maxAttempts: number;
@@ -85,6 +88,28 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
   }
 
   const requestTimeoutMs = r.integer('DYNAMODB_TIMEOUT_MS', 800, 50, 10_000);
+  const budgetMs = r.integer('DYNAMODB_BUDGET_MS', 2000, 100, 20_000);
+  // Lambda does not tell a function its timeout before an invocation (then the remaining time
+  // bounds every call); local emulators (SAM CLI, the runtime interface emulator, our local
+  // runtime) set AWS_LAMBDA_FUNCTION_TIMEOUT, and there a budget that cannot fit is refused.
+  const timeoutSeconds = r.integer('AWS_LAMBDA_FUNCTION_TIMEOUT', 0, 1, 900);
+  if (timeoutSeconds > 0) {
+    const limit = `the function timeout (${timeoutSeconds * 1000} ms, AWS_LAMBDA_FUNCTION_TIMEOUT)`;
+    if (budgetMs >= timeoutSeconds * 1000) r.problem('DYNAMODB_BUDGET_MS', `must be below ${limit}`);
+    if (requestTimeoutMs >= timeoutSeconds * 1000) r.problem('DYNAMODB_TIMEOUT_MS', `must be below ${limit}`);
+  }
+  const cacheTtlSeconds = r.integer('CREDENTIAL_CACHE_TTL_SECONDS', 30, 0, 300);
+  const negativeTtlSeconds = r.integer(
+    'CREDENTIAL_NEGATIVE_CACHE_TTL_SECONDS',
+    Math.min(5, cacheTtlSeconds),
+    0,
+    60,
+  );
+  if (negativeTtlSeconds > cacheTtlSeconds)
+    r.problem(
+      'CREDENTIAL_NEGATIVE_CACHE_TTL_SECONDS',
+      `must not exceed CREDENTIAL_CACHE_TTL_SECONDS (${cacheTtlSeconds}), which bounds all credential state`,
+    );
   const config: KeyAuthorizerConfig = {
     tableName,
     region: r.string('AWS_REGION', 'us-east-1') as string,
@@ -95,12 +120,12 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
     secretsManager: readSecretsManagerSettings(r),
     usagePlanKeys: Object.freeze(usagePlanKeys),
     simpleResponses: r.boolean('HTTP_API_SIMPLE_RESPONSES', true),
-    cacheTtlMs: r.integer('CREDENTIAL_CACHE_TTL_SECONDS', 30, 0, 300) * 1000,
-    negativeCacheTtlMs: r.integer('CREDENTIAL_NEGATIVE_CACHE_TTL_SECONDS', 5, 0, 60) * 1000,
+    cacheTtlMs: cacheTtlSeconds * 1000,
+    negativeCacheTtlMs: negativeTtlSeconds * 1000,
     cacheSize: r.integer('CREDENTIAL_CACHE_SIZE', 1000, 0, 100_000),
     connectTimeoutMs: Math.min(requestTimeoutMs, 500),
     requestTimeoutMs,
-    budgetMs: r.integer('DYNAMODB_BUDGET_MS', 2000, 100, 20_000),
+    budgetMs,
     maxAttempts: r.integer('DYNAMODB_MAX_ATTEMPTS', 2, 1, 5),
     lockout: {
       maxFailures: r.integer('BASIC_MAX_FAILURES', 5, 1, 100),

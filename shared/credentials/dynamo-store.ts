@@ -6,9 +6,9 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
+  type AttemptReservation,
   type CredentialStore,
   CredentialStoreError,
-  type FailureState,
   type KeyRecord,
   type StoreFailure,
   type UserRecord,
@@ -17,13 +17,28 @@ import {
 /**
  * One table holds keys and users: partition key `pk` = `key#<keyId>` or `user#<username>`,
  * attribute names as in {@link KeyRecord} / {@link UserRecord}, and `ttl` (epoch seconds) for
- * DynamoDB's TTL. Expiry is always checked in code: TTL deletes up to days late.
+ * DynamoDB's TTL. Expiry is always checked in code: TTL deletes up to days late. Password attempts
+ * for a name that has no user are counted in `login#<username>` items (`kind` = `login`), which
+ * carry a `ttl` so that junk names expire.
  */
 export const PARTITION_KEY = 'pk';
 export const TTL_ATTRIBUTE = 'ttl';
 
 /** How long after expiry a record stays (so `key_expired` is reported rather than `key_unknown`). */
 export const EXPIRED_RETENTION_MS = 7 * 86_400_000;
+
+/**
+ * The largest DynamoDB answer the authorizer reads. A credential record is a few hundred bytes (a
+ * key with a hundred scopes and CIDRs stays under 16 KiB); anything larger is refused unread
+ * (`store_response_too_large`), so a broken or hostile endpoint cannot make the function buffer and
+ * parse megabytes within its budget.
+ */
+export const MAX_RECORD_RESPONSE_BYTES = 64 * 1024;
+
+/** Raised when a DynamoDB answer exceeds the size cap; the socket is closed at once. */
+export class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+}
 
 /** How the SDK client talks to DynamoDB. */
 export interface DynamoClientOptions {
@@ -38,11 +53,13 @@ export interface DynamoClientOptions {
   readonly maxAttempts: number;
   /** Shared-credentials profile (CLI only). */
   readonly profile?: string | undefined;
+  /** Answers larger than this are refused before they are parsed; undefined = no cap (CLI scans). */
+  readonly maxResponseBytes?: number | undefined;
 }
 
 /** A DynamoDB client with tight timeouts and bounded retries, so a sick table fails fast. */
 export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     region: options.region,
     maxAttempts: options.maxAttempts,
     // A plain object configures the default NodeHttpHandler without importing it.
@@ -53,6 +70,45 @@ export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.profile === undefined ? {} : { profile: options.profile }),
   });
+  if (options.maxResponseBytes !== undefined) capResponseSize(client, options.maxResponseBytes);
+  return client;
+}
+
+interface RawResponse {
+  headers?: Record<string, string | undefined>;
+  body?: unknown;
+}
+
+/**
+ * Reads each HTTP answer's body itself, up to `maxBytes`, before the SDK's deserializer sees it:
+ * a larger answer (declared or streamed) closes the socket and fails the call. The SDK would
+ * otherwise collect any body in full, then parse it, with the event loop blocked meanwhile.
+ */
+function capResponseSize(client: DynamoDBClient, maxBytes: number): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const response = out.response as RawResponse;
+      const body = response.body as (AsyncIterable<Buffer> & { destroy?: () => void }) | undefined;
+      const tooLarge = () => {
+        body?.destroy?.();
+        return new ResponseTooLargeError(`the DynamoDB answer exceeds ${maxBytes} bytes`);
+      };
+      if (Number(response.headers?.['content-length'] ?? 0) > maxBytes) throw tooLarge();
+      if (body === undefined || typeof body[Symbol.asyncIterator] !== 'function') return out;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of body) {
+        size += chunk.length;
+        if (size > maxBytes) throw tooLarge();
+        chunks.push(chunk);
+      }
+      response.body = Buffer.concat(chunks, size);
+      return out;
+    },
+    // Innermost: between the HTTP handler and the deserializer (the retry middleware is outside).
+    { step: 'deserialize', priority: 'low', name: 'gatehouseResponseSizeCap' },
+  );
 }
 
 type Item = Record<string, AttributeValue>;
@@ -77,6 +133,11 @@ function readList(item: Item, name: string): string[] {
 
 export const keyPk = (keyId: string): string => `key#${keyId}`;
 export const userPk = (username: string): string => `user#${username}`;
+/** Where attempts for a name with no user behind it are counted. */
+export const loginPk = (username: string): string => `login#${username}`;
+
+/** How long a `login#` item outlives what it records (a window or a lock), in seconds. */
+const LOGIN_ITEM_SLACK_SECONDS = 60;
 
 /** A key record as a DynamoDB item. */
 export function keyToItem(record: KeyRecord): Item {
@@ -194,6 +255,8 @@ export function storeFailureOf(err: unknown): StoreFailure {
     case 'TimeoutError':
     case 'RequestTimeout':
       return 'store_timeout';
+    case 'ResponseTooLargeError':
+      return 'store_response_too_large';
     default:
       if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EPIPE)$/.test(code))
         return 'store_unavailable';
@@ -203,24 +266,36 @@ export function storeFailureOf(err: unknown): StoreFailure {
 }
 
 /**
- * Runs one SDK call within `budgetMs`: the call is aborted at the deadline, and the promise settles
- * then even if the abort does not reach the socket. Errors become {@link CredentialStoreError}.
+ * Runs one store operation within `budgetMs`: the call is aborted at the deadline, and the promise
+ * settles then even if the abort does not reach the socket. An answer that arrives after the
+ * deadline (a long synchronous stretch can delay the timer past it) is refused as a timeout too, so
+ * nothing decided or cached ever rests on an over-budget read. Errors become
+ * {@link CredentialStoreError}.
  */
 export async function withinBudget<T>(
   what: string,
   budgetMs: number,
   call: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  if (!(budgetMs > 0)) throw new CredentialStoreError('store_timeout', `no time left for DynamoDB ${what}`);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  const overBudget = () =>
+    new CredentialStoreError('store_timeout', `DynamoDB ${what} took longer than ${Math.round(budgetMs)} ms`);
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(new CredentialStoreError('store_timeout', `DynamoDB ${what} took longer than ${budgetMs} ms`));
+      reject(overBudget());
     }, budgetMs);
   });
+  const started = performance.now();
   try {
-    return await Promise.race([call(controller.signal), deadline]);
+    const result = await Promise.race([call(controller.signal), deadline]);
+    if (performance.now() - started > budgetMs) {
+      controller.abort();
+      throw overBudget();
+    }
+    return result;
   } catch (err) {
     if (err instanceof CredentialStoreError) throw err;
     const reason = controller.signal.aborted ? 'store_timeout' : storeFailureOf(err);
@@ -236,87 +311,144 @@ const isConditionFailure = (err: unknown) =>
   err instanceof CredentialStoreError &&
   (err.cause as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 
-/** The authorizer's store: GetItem and UpdateItem on one table, each call within `budgetMs`. */
+/** A lock or a spent window refuses the attempt: the condition every counting update carries. */
+const NOT_LOCKED = '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)';
+
+/**
+ * The authorizer's store: GetItem and UpdateItem on one table. Each operation (a read, counting an
+ * attempt, releasing it, locking) runs within `budgetMs`, lowered to the caller's `limitMs`.
+ */
 export function dynamoCredentialStore(
   client: DynamoDBClient,
   table: string,
   budgetMs: number,
 ): CredentialStore {
-  const get = async (pk: string) =>
-    withinBudget('GetItem', budgetMs, (abortSignal) =>
+  /** A deadline for one store operation, which may take several calls. */
+  const deadlineOf = (limitMs: number | undefined) =>
+    performance.now() + Math.min(budgetMs, limitMs ?? budgetMs);
+  const get = (pk: string, deadline: number) =>
+    withinBudget('GetItem', deadline - performance.now(), (abortSignal) =>
       client.send(new GetItemCommand({ TableName: table, Key: { pk: s(pk) }, ConsistentRead: true }), {
         abortSignal,
       }),
     );
-  const update = (input: Omit<UpdateItemCommandInput, 'TableName'>) =>
-    withinBudget('UpdateItem', budgetMs, (abortSignal) =>
+  const update = (input: Omit<UpdateItemCommandInput, 'TableName'>, deadline: number) =>
+    withinBudget('UpdateItem', deadline - performance.now(), (abortSignal) =>
       client.send(new UpdateItemCommand({ TableName: table, ...input }), { abortSignal }),
     );
+  /** An update whose condition may fail: undefined then, the new item otherwise. */
+  const conditional = async (input: Omit<UpdateItemCommandInput, 'TableName'>, deadline: number) => {
+    try {
+      return (await update({ ...input, ReturnValues: 'ALL_NEW' }, deadline)).Attributes ?? {};
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  };
 
   return {
-    async findKey(keyId) {
-      const out = await get(keyPk(keyId));
+    async findKey(keyId, limitMs) {
+      const out = await get(keyPk(keyId), deadlineOf(limitMs));
       return out.Item === undefined ? undefined : itemToKey(out.Item);
     },
-    async findUser(username) {
-      const out = await get(userPk(username));
+    async findUser(username, limitMs) {
+      const out = await get(userPk(username), deadlineOf(limitMs));
       return out.Item === undefined ? undefined : itemToUser(out.Item);
     },
-    async recordFailure(username, now, policy): Promise<FailureState> {
-      const Key = { pk: s(userPk(username)) };
-      const cutoff = n(now - policy.windowMs);
-      let failures: number | undefined;
-      // Two conditional updates instead of a transaction (which dynalite lacks): count inside the
-      // current window, or start a new window when it ran out. Concurrent callers each land in one.
-      for (let attempt = 0; attempt < 2 && failures === undefined; attempt++) {
-        try {
-          const counted = await update({
+    async reserveAttempt(username, known, now, policy, limitMs): Promise<AttemptReservation> {
+      const deadline = deadlineOf(limitMs);
+      // A user's counters live on its record (which must still exist: counting never creates a
+      // user item); other names get a login# item of their own, created here, expiring with it.
+      const Key = { pk: s(known ? userPk(username) : loginPk(username)) };
+      const exists = known ? 'attribute_exists(pk) AND ' : '';
+      const values = { ':one': n(1), ':now': n(now), ':cutoff': n(now - policy.windowMs) };
+      const count = () =>
+        conditional(
+          {
             Key,
-            UpdateExpression: 'ADD failures :one',
-            ConditionExpression: 'attribute_exists(pk) AND failureWindowStart > :cutoff',
-            ExpressionAttributeValues: { ':one': n(1), ':cutoff': cutoff },
-            ReturnValues: 'ALL_NEW',
-          });
-          failures = readN(counted.Attributes ?? {}, 'failures') ?? 1;
-        } catch (err) {
-          if (!isConditionFailure(err)) throw err;
-          try {
-            await update({
-              Key,
-              UpdateExpression: 'SET failures = :one, failureWindowStart = :now',
-              ConditionExpression:
-                'attribute_exists(pk) AND (attribute_not_exists(failureWindowStart) OR failureWindowStart <= :cutoff)',
-              ExpressionAttributeValues: { ':one': n(1), ':now': n(now), ':cutoff': cutoff },
-            });
-            failures = 1;
-          } catch (err2) {
-            if (!isConditionFailure(err2)) throw err2;
-          }
-        }
+            UpdateExpression: 'SET failures = failures + :one',
+            ConditionExpression: `${exists}failureWindowStart > :cutoff AND failures < :max AND ${NOT_LOCKED}`,
+            ExpressionAttributeValues: { ...values, ':max': n(policy.maxFailures) },
+          },
+          deadline,
+        );
+      const open = () =>
+        conditional(
+          {
+            Key,
+            UpdateExpression: known
+              ? 'SET failures = :one, failureWindowStart = :now'
+              : 'SET failures = :one, failureWindowStart = :now, kind = :login, #ttl = :ttl',
+            ConditionExpression: `${exists}(attribute_not_exists(failureWindowStart) OR failureWindowStart <= :cutoff) AND ${NOT_LOCKED}`,
+            ExpressionAttributeValues: known
+              ? values
+              : {
+                  ...values,
+                  ':login': s('login'),
+                  ':ttl': n(Math.ceil((now + policy.windowMs) / 1000) + LOGIN_ITEM_SLACK_SECONDS),
+                },
+            ...(known ? {} : { ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE } }),
+          },
+          deadline,
+        );
+      // Count inside the current window, else open a new one; when both conditions fail, another
+      // caller may just have opened the window, so count once more. Failing again means locked.
+      // Two conditional updates instead of a transaction (which dynalite lacks); each is atomic,
+      // so no interleaving of callers grants more than `maxFailures` attempts in one window.
+      for (const step of [count, open, count]) {
+        const item = await step();
+        if (item === undefined) continue;
+        return {
+          granted: true,
+          // An unreadable count is taken as the last attempt: a wrong password then locks.
+          attempt: readN(item, 'failures') ?? policy.maxFailures,
+          windowStart: readN(item, 'failureWindowStart') ?? now,
+          user: known ? itemToUser(item) : undefined,
+        };
       }
-      if (failures === undefined) return { failures: 0, lockedUntil: undefined };
-      if (failures < policy.maxFailures) return { failures, lockedUntil: undefined };
-      const lockedUntil = now + policy.lockMs;
-      // Locking starts a fresh count: after the lock the user gets a full window again.
-      await update({
-        Key,
-        UpdateExpression: 'SET lockedUntil = :until, failures = :zero REMOVE failureWindowStart',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':until': n(lockedUntil), ':zero': n(0) },
-      }).catch((err) => {
-        if (!isConditionFailure(err)) throw err;
-      });
-      return { failures, lockedUntil };
+      return { granted: false };
     },
-    async clearFailures(username) {
-      await update({
-        Key: { pk: s(userPk(username)) },
-        UpdateExpression: 'SET failures = :zero REMOVE failureWindowStart, lockedUntil',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':zero': n(0) },
-      }).catch((err) => {
-        if (!isConditionFailure(err)) throw err;
-      });
+    async releaseAttempt(username, windowStart, hash, now, limitMs) {
+      const item = await conditional(
+        {
+          Key: { pk: s(userPk(username)) },
+          UpdateExpression: 'SET failures = failures - :one',
+          ConditionExpression: `attribute_exists(pk) AND failureWindowStart = :window AND failures > :zero AND #hash = :hash AND #status = :active AND ${NOT_LOCKED}`,
+          ExpressionAttributeNames: { '#hash': 'hash', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':one': n(1),
+            ':zero': n(0),
+            ':window': n(windowStart),
+            ':hash': s(hash),
+            ':active': s('active'),
+            ':now': n(now),
+          },
+        },
+        deadlineOf(limitMs),
+      );
+      return item !== undefined;
+    },
+    async lock(username, known, windowStart, now, policy, limitMs) {
+      const lockedUntil = now + policy.lockMs;
+      // Locking starts a fresh count: after the lock the name gets a full window again. Only the
+      // window the attempt was counted in is locked; if it changed, someone else locked or reset it.
+      await conditional(
+        {
+          Key: { pk: s(known ? userPk(username) : loginPk(username)) },
+          UpdateExpression: known
+            ? 'SET lockedUntil = :until, failures = :zero REMOVE failureWindowStart'
+            : 'SET lockedUntil = :until, failures = :zero, #ttl = :ttl REMOVE failureWindowStart',
+          ConditionExpression: `${known ? 'attribute_exists(pk) AND ' : ''}failureWindowStart = :window`,
+          ExpressionAttributeValues: {
+            ':until': n(lockedUntil),
+            ':zero': n(0),
+            ':window': n(windowStart),
+            ...(known ? {} : { ':ttl': n(Math.ceil(lockedUntil / 1000) + LOGIN_ITEM_SLACK_SECONDS) }),
+          },
+          ...(known ? {} : { ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE } }),
+        },
+        deadlineOf(limitMs),
+      );
     },
   };
 }

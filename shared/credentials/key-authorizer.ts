@@ -1,17 +1,30 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { type AuthorizerRequest, headerValues } from '../apigw/authorizer-request.ts';
 import { credentialInQuery, singleHeader } from '../apigw/credentials.ts';
 import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
 import { AuthorizerInvocation } from '../authz/invocation.ts';
 import { ExpiringLru } from '../cache/lru.ts';
 import type { Observer } from '../observability/observer.ts';
-import { PolicyCache } from '../policy/policy-compiler.ts';
+import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
-import { type KeyEnvironment, parseApiKey, secretMatches } from './api-key.ts';
+import {
+  compileSecretHash,
+  constantTimeEqual,
+  type KeyEnvironment,
+  parseApiKey,
+  type SecretHash,
+  secretDigest,
+} from './api-key.ts';
 import { sourceIpAllowed } from './cidr.ts';
 import { decodeBasic, type PasswordHasher } from './password.ts';
-import type { CredentialStore, KeyRecord, LockoutPolicy, UserRecord } from './store.ts';
+import {
+  type CredentialStore,
+  CredentialStoreError,
+  type KeyRecord,
+  type LockoutPolicy,
+  type UserRecord,
+} from './store.ts';
 
 /** Why a request is refused with 401 (documented in docs/key-authorizer.md). */
 export type KeyUnauthorizedReason =
@@ -34,6 +47,19 @@ export type KeyUnauthorizedReason =
   | 'user_locked'
   | 'password_mismatch';
 
+/** How long credential state may be reused in one execution environment, and how much of it. */
+export interface CredentialCachePolicy {
+  /**
+   * The longest time any credential state read from the table (a key, a user, a verified Basic
+   * credential, an unknown username) is used before it is read again; 0 = never reused.
+   */
+  readonly ttlMs: number;
+  /** How long an unknown key id is remembered (at most {@link ttlMs}); 0 = not remembered. */
+  readonly negativeTtlMs: number;
+  /** Entries per cache (keys, unknown key ids, users, verified Basic credentials). */
+  readonly size: number;
+}
+
 /** What the key authorizer needs; everything that touches the outside world comes in here. */
 export interface KeyAuthorizerDeps {
   readonly store: CredentialStore;
@@ -51,9 +77,20 @@ export interface KeyAuthorizerDeps {
   readonly usagePlanKeys: Readonly<Record<string, string>>;
   readonly simpleResponses: boolean;
   readonly lockout: LockoutPolicy;
-  /** Record cache: TTL for found records, for unknown ids, and capacity. */
-  readonly cache: { readonly ttlMs: number; readonly negativeTtlMs: number; readonly size: number };
+  readonly cache: CredentialCachePolicy;
 }
+
+/** The part of Lambda's invocation context the authorizer uses. */
+export interface InvocationContext {
+  /** Milliseconds until Lambda stops the invocation. */
+  getRemainingTimeInMillis?(): number;
+}
+
+/**
+ * Time kept, after any store call, to answer before the function times out: store calls get the
+ * remaining time minus this, so a slow table ends in our 503 rather than in Lambda's timeout.
+ */
+export const ANSWER_MARGIN_MS = 100;
 
 /** A verified caller, or why not. */
 type Verification =
@@ -63,11 +100,44 @@ type Verification =
       readonly cidrs: readonly string[];
       readonly cacheHit: boolean;
     }
-  | { readonly ok: false; readonly reason: KeyUnauthorizedReason; readonly principal?: string };
+  | {
+      readonly ok: false;
+      readonly reason: KeyUnauthorizedReason;
+      readonly principal?: string | undefined;
+      readonly cacheHit?: boolean;
+    };
 
 /** Thrown by a store call; carries the log reason. */
 class StoreCallError extends Error {
   override readonly name = 'StoreCallError';
+}
+
+/** Milliseconds a store call may still take in this invocation. */
+type Limit = () => number;
+
+/** A key record with what every request for it needs, computed once per read. */
+interface KeyEntry {
+  readonly record: KeyRecord;
+  /** Whether a hash of the record needs the pepper (`hmac-sha256:`). */
+  readonly peppered: boolean;
+  readonly current: SecretHash;
+  readonly previous: SecretHash | undefined;
+  readonly identity: Identity;
+  /**
+   * SHA-256 of the secret last verified against {@link current}. With a peppered record, a repeated
+   * key then costs one unkeyed one-shot SHA-256 instead of an HMAC (which OpenSSL 3 sets up anew
+   * for every call). Only in memory, for the entry's TTL; a SHA-256 of a 256-bit random secret
+   * reveals nothing usable.
+   */
+  verifiedDigest: string | undefined;
+}
+
+/** The Basic credential syntax: scheme, spaces, one token (RFC 7235 §2.1). */
+const AUTHORIZATION = /^([A-Za-z]+) +(\S+)$/;
+
+/** Whether a key record has a hash that needs the pepper. */
+function needsPepper(record: KeyRecord): boolean {
+  return record.hash.startsWith('hmac-sha256:') || (record.previousHash?.startsWith('hmac-sha256:') ?? false);
 }
 
 /**
@@ -75,148 +145,40 @@ class StoreCallError extends Error {
  * (`Authorization`) → DynamoDB record → answer. Outcomes: no usable credential, unknown, malformed,
  * revoked, expired or locked → throws `Unauthorized` (401); valid but the scope or the source IP
  * does not permit → Deny (403); the store failing in any way → throws
- * {@link AuthorizerFailureError} (500, nothing cached). No path turns an error into Allow.
+ * {@link AuthorizerFailureError} (503, nothing cached). No path turns an error into Allow.
  */
 export function createKeyAuthorizer(
   deps: KeyAuthorizerDeps,
-): (event: unknown) => Promise<PolicyResponse | SimpleResponse> {
+): (event: unknown, context?: InvocationContext) => Promise<PolicyResponse | SimpleResponse> {
   const matcher = new RouteMatcher(deps.routes);
   const policies = new PolicyCache(deps.routes);
-  const records = new ExpiringLru<string, KeyRecord | UserRecord | null>(deps.cache.size);
-  // Verified Basic credentials, keyed by an HMAC under a per-process random key: the cache never
-  // holds a password or a reusable hash of one, and a hit skips scrypt only while the stored hash
-  // is unchanged (a password change or reset invalidates it).
-  const verifiedBasic = new ExpiringLru<string, string>(deps.cache.size);
-  const cacheKey = randomBytes(32);
+  const { ttlMs } = deps.cache;
+  const negativeTtlMs = Math.min(deps.cache.negativeTtlMs, ttlMs);
+  const capacity = ttlMs > 0 ? deps.cache.size : 0;
+  const keys = new ExpiringLru<string, KeyEntry>(capacity);
+  // Unknown key ids in a cache of their own: ids anyone can forge (the checksum is public) cannot
+  // push known keys out, and a repeated forged id costs one read per TTL.
+  const unknownKeys = new ExpiringLru<string, true>(negativeTtlMs > 0 ? capacity : 0);
+  // Users, found or not, for the same TTL: an unknown name costs the same reads as a known one.
+  const users = new ExpiringLru<string, UserRecord | null>(capacity);
+  // Verified Basic credentials, keyed by a SHA-256 of the header under a per-process random salt:
+  // the cache never holds a password, its keys are useless outside this process, and a hit counts
+  // only while the stored hash is unchanged (a password change or reset invalidates it).
+  const verifiedBasic = new ExpiringLru<string, string>(capacity);
+  const fingerprintSalt = randomBytes(32).toString('base64');
 
-  async function lookup<T extends KeyRecord | UserRecord>(
-    id: string,
-    find: () => Promise<T | undefined>,
-  ): Promise<{ record: T | undefined; cacheHit: boolean }> {
-    const now = deps.clock();
-    const cached = records.get(id, now);
-    if (cached !== undefined) return { record: (cached ?? undefined) as T | undefined, cacheHit: true };
-    let record: T | undefined;
+  async function storeCall<T>(what: string, limit: Limit, run: (limitMs: number) => Promise<T>): Promise<T> {
     try {
-      record = await find();
+      const limitMs = limit();
+      if (!(limitMs > 0))
+        throw new CredentialStoreError(
+          'store_timeout',
+          `no time left for ${what} before the function times out`,
+        );
+      return await run(limitMs);
     } catch (err) {
-      throw new StoreCallError('lookup failed', { cause: err });
+      throw new StoreCallError(what, { cause: err });
     }
-    records.set(
-      id,
-      record ?? null,
-      now + (record === undefined ? deps.cache.negativeTtlMs : deps.cache.ttlMs),
-    );
-    return { record, cacheHit: false };
-  }
-
-  async function secretPepper(pepper: SecretValue): Promise<string> {
-    try {
-      return await pepper.get();
-    } catch (err) {
-      throw new StoreCallError('reading the pepper failed', { cause: err });
-    }
-  }
-
-  async function verifyKey(value: string): Promise<Verification> {
-    const parsed = parseApiKey(value.trim(), deps.keyEnvironment);
-    if (!parsed.ok) return parsed;
-    const { record, cacheHit } = await lookup(`key#${parsed.keyId}`, () => deps.store.findKey(parsed.keyId));
-    if (record === undefined) return { ok: false, reason: 'key_unknown' };
-    const principal = record.clientId;
-    const now = deps.clock();
-    if (record.status !== 'active') return { ok: false, reason: 'key_revoked', principal };
-    if (record.expiresAt !== undefined && record.expiresAt <= now)
-      return { ok: false, reason: 'key_expired', principal };
-    const previous =
-      record.previousHash !== undefined &&
-      record.previousHashExpiresAt !== undefined &&
-      now < record.previousHashExpiresAt
-        ? record.previousHash
-        : undefined;
-    const hashes = previous === undefined ? [record.hash] : [record.hash, previous];
-    const peppered = hashes.some((hash) => hash.startsWith('hmac-sha256:'));
-    const matchesWith = (pepper: string | undefined) =>
-      hashes.some((hash) => secretMatches(parsed.secret, hash, pepper));
-    const pepper = deps.pepper;
-    // A pepper read at run time is read only for a hash that needs it (awaited only then).
-    let matches = matchesWith(
-      !peppered ? undefined : typeof pepper === 'object' ? await secretPepper(pepper) : pepper,
-    );
-    // The pepper may have been changed since it was read: check once more with a fresh read.
-    if (!matches && peppered && typeof pepper === 'object' && (await pepper.refreshAfterMiss()))
-      matches = matchesWith(await secretPepper(pepper));
-    if (!matches) return { ok: false, reason: 'key_mismatch', principal };
-    return {
-      ok: true,
-      cacheHit,
-      cidrs: record.allowedCidrs,
-      identity: identityFor(record.clientId, record.scopes, record.tier, {
-        authType: 'api_key',
-        keyId: record.keyId,
-      }),
-    };
-  }
-
-  async function verifyBasic(header: string): Promise<Verification> {
-    const match = /^([A-Za-z]+) +(\S+)$/.exec(header.trim());
-    if (match === null) return { ok: false, reason: 'credential_malformed' };
-    if ((match[1] as string).toLowerCase() !== 'basic') return { ok: false, reason: 'credential_scheme' };
-    const basic = decodeBasic(match[2] as string);
-    if (!basic.ok) return basic;
-    const { username, password } = basic;
-    const { record, cacheHit } = await lookup(`user#${username}`, () => deps.store.findUser(username));
-    const now = deps.clock();
-    // Every refusal below still spends one scrypt, so response times do not tell which usernames
-    // exist or which state they are in.
-    if (record === undefined) {
-      await deps.passwords.verifyDummy(password);
-      return { ok: false, reason: 'user_unknown' };
-    }
-    if (record.status === 'revoked' || record.status === 'locked' || (record.lockedUntil ?? 0) > now) {
-      await deps.passwords.verifyDummy(password);
-      return {
-        ok: false,
-        reason: record.status === 'revoked' ? 'user_revoked' : 'user_locked',
-        principal: username,
-      };
-    }
-    const fingerprint = createHmac('sha256', cacheKey).update(header).digest('base64url');
-    let verified = verifiedBasic.get(fingerprint, now) === record.hash;
-    if (!verified) verified = await deps.passwords.verify(password, record.hash);
-    if (!verified) {
-      let state: Awaited<ReturnType<CredentialStore['recordFailure']>>;
-      try {
-        state = await deps.store.recordFailure(username, now, deps.lockout);
-      } catch (err) {
-        throw new StoreCallError('recording a failure failed', { cause: err });
-      }
-      records.set(
-        `user#${username}`,
-        { ...record, failures: state.failures, lockedUntil: state.lockedUntil },
-        now + deps.cache.ttlMs,
-      );
-      return { ok: false, reason: 'password_mismatch', principal: username };
-    }
-    verifiedBasic.set(fingerprint, record.hash, now + deps.cache.ttlMs);
-    if (record.failures > 0) {
-      try {
-        await deps.store.clearFailures(username);
-      } catch (err) {
-        throw new StoreCallError('clearing failures failed', { cause: err });
-      }
-      records.set(
-        `user#${username}`,
-        { ...record, failures: 0, failureWindowStart: undefined, lockedUntil: undefined },
-        now + deps.cache.ttlMs,
-      );
-    }
-    return {
-      ok: true,
-      cacheHit,
-      cidrs: record.allowedCidrs,
-      identity: identityFor(record.clientId, record.scopes, record.tier, { authType: 'basic', username }),
-    };
   }
 
   function identityFor(
@@ -236,7 +198,198 @@ export function createKeyAuthorizer(
     };
   }
 
-  function credentialOf(request: AuthorizerRequest): Promise<Verification> | Verification {
+  /**
+   * The pepper a record's hashes are compiled with. A pepper read at run time is read only for a
+   * record that needs it, and awaited only then; an unreadable one is a dependency failure (503).
+   * An entry keeps the value it was compiled with for its TTL; a mismatch re-checks with a fresh
+   * read (see verifyKey).
+   */
+  async function pepperFor(record: KeyRecord): Promise<string | undefined> {
+    const pepper = deps.pepper;
+    if (typeof pepper !== 'object') return pepper;
+    if (!needsPepper(record)) return undefined;
+    try {
+      return await pepper.get();
+    } catch (err) {
+      throw new StoreCallError('read the pepper', { cause: err });
+    }
+  }
+
+  /** Compiles a record's hashes with `pepper` and remembers the entry for the TTL. */
+  function remember(
+    keyId: string,
+    record: KeyRecord,
+    identity: Identity,
+    pepper: string | undefined,
+  ): KeyEntry {
+    const entry: KeyEntry = {
+      record,
+      peppered: needsPepper(record),
+      current: compileSecretHash(record.hash, pepper),
+      previous:
+        record.previousHash === undefined ? undefined : compileSecretHash(record.previousHash, pepper),
+      identity,
+      verifiedDigest: undefined,
+    };
+    keys.set(keyId, entry, deps.clock() + ttlMs);
+    return entry;
+  }
+
+  /** Reads a key; only a successful read is remembered (found or not). */
+  async function readKey(keyId: string, limit: Limit): Promise<KeyEntry | undefined> {
+    const record = await storeCall('read the key', limit, (ms) => deps.store.findKey(keyId, ms));
+    if (record === undefined) {
+      unknownKeys.set(keyId, true, deps.clock() + negativeTtlMs);
+      return undefined;
+    }
+    const identity = identityFor(record.clientId, record.scopes, record.tier, {
+      authType: 'api_key',
+      keyId: record.keyId,
+    });
+    // The identity is reused for every hit: its scope set is remembered once (see scopeSetOf).
+    scopeSetOf(identity.scopes);
+    // A string pepper is passed as it is (no await on that path).
+    const pepper = typeof deps.pepper === 'object' ? await pepperFor(record) : deps.pepper;
+    return remember(keyId, record, identity, pepper);
+  }
+
+  function checkKey(entry: KeyEntry, secret: string, now: number, cacheHit: boolean): Verification {
+    const { record } = entry;
+    const principal = record.clientId;
+    if (record.status !== 'active') return { ok: false, reason: 'key_revoked', principal, cacheHit };
+    if (record.expiresAt !== undefined && record.expiresAt <= now)
+      return { ok: false, reason: 'key_expired', principal, cacheHit };
+    const digest = secretDigest(secret);
+    let matches =
+      (entry.verifiedDigest !== undefined && constantTimeEqual(digest, entry.verifiedDigest)) ||
+      entry.current.matches(secret, digest);
+    if (matches) entry.verifiedDigest = digest;
+    else
+      matches =
+        entry.previous !== undefined &&
+        record.previousHashExpiresAt !== undefined &&
+        now < record.previousHashExpiresAt &&
+        entry.previous.matches(secret, digest);
+    if (!matches) return { ok: false, reason: 'key_mismatch', principal, cacheHit };
+    return { ok: true, cacheHit, cidrs: record.allowedCidrs, identity: entry.identity };
+  }
+
+  async function verifyKey(value: string, limit: Limit): Promise<Verification> {
+    const parsed = parseApiKey(value.trim(), deps.keyEnvironment);
+    if (!parsed.ok) return parsed;
+    const now = deps.clock();
+    const cached = keys.get(parsed.keyId, now);
+    if (cached === undefined && unknownKeys.get(parsed.keyId, now) !== undefined)
+      return { ok: false, reason: 'key_unknown', cacheHit: true };
+    if (cached !== undefined) {
+      const verdict = checkKey(cached, parsed.secret, now, true);
+      // A remembered record may predate a rotation: a secret it does not match is checked once
+      // more against the record as stored now, so a new secret works at once.
+      if (verdict.ok || verdict.reason !== 'key_mismatch') return verdict;
+    }
+    const entry = await readKey(parsed.keyId, limit);
+    if (entry === undefined) return { ok: false, reason: 'key_unknown' };
+    const verdict = checkKey(entry, parsed.secret, deps.clock(), false);
+    // The pepper may have been changed since it was read: a peppered record that does not match is
+    // checked once more with a fresh read. Anyone can send a wrong key, so the re-read is
+    // rate-limited (SecretValue.refreshAfterMiss) and resolves false when the value did not change.
+    const pepper = deps.pepper;
+    if (verdict.ok || verdict.reason !== 'key_mismatch' || !entry.peppered || typeof pepper !== 'object')
+      return verdict;
+    if (!(await pepper.refreshAfterMiss())) return verdict;
+    const renewed = remember(parsed.keyId, entry.record, entry.identity, await pepperFor(entry.record));
+    return checkKey(renewed, parsed.secret, deps.clock(), false);
+  }
+
+  async function verifyBasic(header: string, limit: Limit): Promise<Verification> {
+    const match = AUTHORIZATION.exec(header.trim());
+    if (match === null) return { ok: false, reason: 'credential_malformed' };
+    if ((match[1] as string).toLowerCase() !== 'basic') return { ok: false, reason: 'credential_scheme' };
+    const basic = decodeBasic(match[2] as string);
+    if (!basic.ok) return basic;
+    const { username, password } = basic;
+    const now = deps.clock();
+    let user = users.get(username, now);
+    if (user === undefined) {
+      user = (await storeCall('read the user', limit, (ms) => deps.store.findUser(username, ms))) ?? null;
+      users.set(username, user, now + ttlMs);
+    }
+    const known = user !== null;
+    const fingerprint = hash('sha256', fingerprintSalt + header, 'base64url');
+    // A credential verified here within the TTL, against the same hash, for a user the record
+    // (read within the TTL) shows active and not locked: no attempt is counted, no password checked.
+    if (
+      user !== null &&
+      user.status === 'active' &&
+      !((user.lockedUntil ?? 0) > now) &&
+      verifiedBasic.get(fingerprint, now) === user.hash
+    )
+      return ok(user, true);
+
+    // Every password check is counted first, atomically, in the table: what decides whether the
+    // password may be checked at all is the table, never this container's cache. If the count
+    // cannot be written, nothing is checked (503).
+    const reservation = await storeCall('count the attempt', limit, (ms) =>
+      deps.store.reserveAttempt(username, known, now, deps.lockout, ms),
+    );
+    if (!reservation.granted) {
+      users.delete(username);
+      return { ok: false, reason: 'user_locked', principal: known ? username : undefined };
+    }
+    // The record as stored when the attempt was counted (status and hash are checked against it).
+    const fresh = reservation.user;
+    if (known) {
+      if (fresh === undefined) users.delete(username);
+      else users.set(username, fresh, now + ttlMs);
+    }
+    // Every outcome spends one derivation: unknown, revoked and locked users against a dummy hash
+    // with the current parameters, so response times do not tell which names exist.
+    const refuse = async (reason: KeyUnauthorizedReason): Promise<Verification> => {
+      if (reservation.attempt >= deps.lockout.maxFailures)
+        await storeCall('lock the user', limit, (ms) =>
+          deps.store.lock(username, known, reservation.windowStart, deps.clock(), deps.lockout, ms),
+        );
+      return { ok: false, reason, principal: fresh === undefined ? undefined : username };
+    };
+    if (fresh === undefined) {
+      await deps.passwords.verifyDummy(password);
+      return refuse('user_unknown');
+    }
+    if (fresh.status !== 'active') {
+      await deps.passwords.verifyDummy(password);
+      return refuse(fresh.status === 'revoked' ? 'user_revoked' : 'user_locked');
+    }
+    if (!(await deps.passwords.verify(password, fresh.hash))) return refuse('password_mismatch');
+    // The right password gives its attempt back, but only while nothing changed meanwhile: a lock
+    // taken (or a password reset) during the check wins, and a success never lifts a lock.
+    const released = await storeCall('release the attempt', limit, (ms) =>
+      deps.store.releaseAttempt(username, reservation.windowStart, fresh.hash, deps.clock(), ms),
+    );
+    if (!released) {
+      users.delete(username);
+      return { ok: false, reason: 'user_locked', principal: username };
+    }
+    verifiedBasic.set(fingerprint, fresh.hash, now + ttlMs);
+    return ok(fresh, false);
+  }
+
+  // One identity per user record read, reused by every hit while the record is cached.
+  const userIdentities = new WeakMap<UserRecord, Identity>();
+
+  function ok(user: UserRecord, cacheHit: boolean): Verification {
+    let identity = userIdentities.get(user);
+    if (identity === undefined) {
+      identity = identityFor(user.clientId, user.scopes, user.tier, {
+        authType: 'basic',
+        username: user.username,
+      });
+      scopeSetOf(identity.scopes);
+      userIdentities.set(user, identity);
+    }
+    return { ok: true, cacheHit, cidrs: user.allowedCidrs, identity };
+  }
+
+  function credentialOf(request: AuthorizerRequest, limit: Limit): Promise<Verification> | Verification {
     if (credentialInQuery(request)) return { ok: false, reason: 'credential_in_query' };
     const hasKey = headerValues(request, 'x-api-key').length > 0;
     const hasAuthorization = headerValues(request, 'authorization').length > 0;
@@ -244,16 +397,21 @@ export function createKeyAuthorizer(
     if (hasKey && hasAuthorization) return { ok: false, reason: 'credential_multiple' };
     const header = singleHeader(request, hasKey ? 'x-api-key' : 'authorization');
     if (!header.ok) return header;
-    return hasKey ? verifyKey(header.value) : verifyBasic(header.value);
+    return hasKey ? verifyKey(header.value, limit) : verifyBasic(header.value, limit);
   }
 
-  return async (event) => {
+  return async (event, context) => {
     // Typed explicitly so that TypeScript sees refuse() and fail() end the path (they return never).
     const invocation: AuthorizerInvocation = new AuthorizerInvocation(deps.observer, deps.clock);
     const request = invocation.read(event, deps.simpleResponses);
+    // Every store call is bounded by the time Lambda leaves this invocation (and by its own budget).
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const deadline =
+      remaining === undefined ? Number.POSITIVE_INFINITY : deps.clock() + remaining - ANSWER_MARGIN_MS;
+    const limit: Limit = () => deadline - deps.clock();
     let verification: Verification;
     try {
-      verification = await credentialOf(request);
+      verification = await credentialOf(request, limit);
     } catch (err) {
       const cause = err instanceof StoreCallError ? err.cause : err;
       invocation.fail('check the credential', cause, {
@@ -262,7 +420,11 @@ export function createKeyAuthorizer(
         message: (cause as Error).message,
       });
     }
-    if (!verification.ok) invocation.refuse(verification.reason, { principal: verification.principal });
+    if (!verification.ok)
+      invocation.refuse(verification.reason, {
+        principal: verification.principal,
+        cacheHit: verification.cacheHit ?? false,
+      });
     const { identity } = verification;
     const denyAll = sourceIpAllowed(request.sourceIp, verification.cidrs) ? undefined : 'source_ip_denied';
     const answer = answerFor(request, identity, matcher, policies, denyAll);

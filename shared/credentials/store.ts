@@ -45,32 +45,77 @@ export interface UserRecord {
   readonly lockedUntil: number | undefined;
 }
 
-/** When repeated Basic failures lock a user. */
+/** When repeated Basic failures lock a user (or a name that has no user behind it). */
 export interface LockoutPolicy {
-  /** Failures within the window that lock the user. */
+  /** Password attempts checked within the window at most; the last one, when wrong, locks. */
   readonly maxFailures: number;
   readonly windowMs: number;
   /** How long the lock lasts. */
   readonly lockMs: number;
 }
 
-/** A user's failure state after recording one more failure. */
-export interface FailureState {
-  readonly failures: number;
-  readonly lockedUntil: number | undefined;
-}
+/**
+ * One password attempt, counted before the password is checked. `granted: false` means the name is
+ * locked (a lock in force, or every attempt of the current window used): the password must not be
+ * checked at all.
+ */
+export type AttemptReservation =
+  | {
+      readonly granted: true;
+      /** This attempt's number in the window (1 = first); the one equal to the limit locks on failure. */
+      readonly attempt: number;
+      /** Start of the window the attempt was counted in (it identifies the window). */
+      readonly windowStart: number;
+      /** The user as stored at the moment of counting; undefined for a name with no user behind it. */
+      readonly user: UserRecord | undefined;
+    }
+  | { readonly granted: false };
 
 /**
  * What the authorizer reads and updates. Every method rejects with {@link CredentialStoreError}
- * when the store cannot answer; the authorizer turns that into a 500, never an Allow.
+ * when the store cannot answer; the authorizer turns that into a 503, never an Allow. `limitMs`
+ * lowers the store's own time budget for the call (the function's remaining time).
  */
 export interface CredentialStore {
-  findKey(keyId: string): Promise<KeyRecord | undefined>;
-  findUser(username: string): Promise<UserRecord | undefined>;
-  /** Atomically counts a failure in the current window (starting a new one when it ran out), locking at the limit. */
-  recordFailure(username: string, now: number, policy: LockoutPolicy): Promise<FailureState>;
-  /** Forgets failures and any lockout after a successful login. */
-  clearFailures(username: string): Promise<void>;
+  findKey(keyId: string, limitMs?: number): Promise<KeyRecord | undefined>;
+  findUser(username: string, limitMs?: number): Promise<UserRecord | undefined>;
+  /**
+   * Atomically counts one password attempt for `username` in the current window (starting a new
+   * window when the last one ran out), unless the name is locked or the window's attempts are used
+   * up. `known` says whether a user record exists: unknown names are counted too (in an item of
+   * their own that expires), so they cost the same and are limited the same.
+   */
+  reserveAttempt(
+    username: string,
+    known: boolean,
+    now: number,
+    policy: LockoutPolicy,
+    limitMs?: number,
+  ): Promise<AttemptReservation>;
+  /**
+   * After the right password: gives the attempt back, only if its window is still the current one,
+   * no lock is in force and the stored hash is still `hash`. False when any of that changed while
+   * the password was checked (then the login must be refused).
+   */
+  releaseAttempt(
+    username: string,
+    windowStart: number,
+    hash: string,
+    now: number,
+    limitMs?: number,
+  ): Promise<boolean>;
+  /**
+   * After a wrong password that used the window's last attempt: locks the name until
+   * `now + policy.lockMs`, unless its window already changed (someone else locked or reset it).
+   */
+  lock(
+    username: string,
+    known: boolean,
+    windowStart: number,
+    now: number,
+    policy: LockoutPolicy,
+    limitMs?: number,
+  ): Promise<void>;
 }
 
 /** What the CLI additionally needs. */
@@ -89,6 +134,7 @@ export type StoreFailure =
   | 'store_unavailable'
   | 'store_timeout'
   | 'store_throttled'
+  | 'store_response_too_large'
   | 'store_denied'
   | 'store_no_credentials'
   | 'table_missing'

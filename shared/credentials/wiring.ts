@@ -5,8 +5,8 @@ import type { RouteTable } from '../routes/route-table.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
 import { secretsManagerSecret } from '../secrets/secrets-manager.ts';
 import type { KeyAuthorizerConfig } from './config.ts';
-import { createDynamoClient, dynamoCredentialStore } from './dynamo-store.ts';
-import { createKeyAuthorizer } from './key-authorizer.ts';
+import { createDynamoClient, dynamoCredentialStore, MAX_RECORD_RESPONSE_BYTES } from './dynamo-store.ts';
+import { createKeyAuthorizer, type InvocationContext } from './key-authorizer.ts';
 import type { PasswordHasher } from './password.ts';
 
 /** The DynamoDB client the configuration asks for: its endpoint, tight timeouts, bounded retries. */
@@ -17,6 +17,7 @@ export function dynamoClientFor(config: KeyAuthorizerConfig): DynamoDBClient {
     connectTimeoutMs: config.connectTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
     maxAttempts: config.maxAttempts,
+    maxResponseBytes: MAX_RECORD_RESPONSE_BYTES,
   });
 }
 
@@ -36,7 +37,7 @@ export interface KeyAuthorizerEdges {
 export function keyAuthorizerFromConfig(
   config: KeyAuthorizerConfig,
   edges: KeyAuthorizerEdges,
-): (event: unknown) => Promise<PolicyResponse | SimpleResponse> {
+): (event: unknown, context?: InvocationContext) => Promise<PolicyResponse | SimpleResponse> {
   return createKeyAuthorizer({
     store: dynamoCredentialStore(edges.client, config.tableName, config.budgetMs),
     passwords: edges.passwords,

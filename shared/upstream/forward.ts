@@ -33,8 +33,11 @@ export interface UpstreamRequest {
   readonly query: Readonly<Record<string, unknown>>;
   /** Client headers (lower-case names), filtered here. */
   readonly headers: ReadonlyMap<string, readonly string[]>;
-  /** Re-serialized body and its media type. */
-  readonly body: { readonly mediaType: string; readonly text: string } | undefined;
+  /**
+   * The body as validated and written again (shared/validation/upstream-body.ts): its full
+   * Content-Type (with a multipart boundary) and its text or bytes.
+   */
+  readonly body: { readonly mediaType: string; readonly text: string | Uint8Array } | undefined;
   readonly identity: CallerIdentity;
 }
 

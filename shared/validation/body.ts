@@ -58,6 +58,33 @@ export function bodyText(
   return { ok: true, text };
 }
 
+/**
+ * The body bytes, or why they are refused (bad base64, over the limit), for bodies that are not
+ * text: multipart and media types validated by size only. Empty bodies are an empty buffer.
+ */
+export function bodyBytes(
+  body: string | null | undefined,
+  isBase64Encoded: boolean,
+  maxBytes: number,
+): { ok: true; bytes: Buffer } | { ok: false; reason: ProblemReason } {
+  if (body === null || body === undefined || body === '') return { ok: true, bytes: Buffer.alloc(0) };
+  if (isBase64Encoded) {
+    if (Math.floor(body.length / 4) * 3 > maxBytes + 3) return { ok: false, reason: 'body_too_large' };
+    if (body.length % 4 !== 0 || !BASE64.test(body)) return { ok: false, reason: 'body_invalid_base64' };
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.toString('base64') !== body) return { ok: false, reason: 'body_invalid_base64' };
+    if (bytes.length > maxBytes) return { ok: false, reason: 'body_too_large' };
+    return { ok: true, bytes };
+  }
+  if (body.length > maxBytes) return { ok: false, reason: 'body_too_large' };
+  // A lone surrogate cannot be encoded as UTF-8: the text did not come from valid UTF-8.
+  if (!(body as string & { isWellFormed(): boolean }).isWellFormed())
+    return { ok: false, reason: 'body_invalid_utf8' };
+  const bytes = Buffer.from(body, 'utf8');
+  if (bytes.length > maxBytes) return { ok: false, reason: 'body_too_large' };
+  return { ok: true, bytes };
+}
+
 /** Parses a JSON body strictly. */
 export function parseJsonBody(text: string, maxDepth: number): BodyResult {
   const parsed = parseStrictJson(text, { maxDepth, forbiddenKeys: PROTOTYPE_KEYS });

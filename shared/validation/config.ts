@@ -1,4 +1,4 @@
-import { checkFetchUrl, type Env, EnvReader } from '../config/env.ts';
+import { ConfigError, checkFetchUrl, type Env, EnvReader } from '../config/env.ts';
 import {
   readSecretSetting,
   readSecretsManagerSettings,
@@ -72,4 +72,16 @@ export function readRequestValidatorConfig(env: Env): RequestValidatorConfig {
     maxResponseBytes,
     responseValidation: responseValidation as ResponseValidation,
   });
+}
+
+/**
+ * RESPONSE_VALIDATION log/strict needs response validators, which are generated only when the
+ * document setting asks for them (docs/openapi.md#the-document-setting): fail the cold start
+ * rather than forward answers unchecked.
+ */
+export function checkResponseValidators(config: RequestValidatorConfig, generated: boolean): void {
+  if (config.responseValidation !== 'off' && !generated)
+    throw new ConfigError([
+      `RESPONSE_VALIDATION is ${config.responseValidation} but the validators were generated without response validators (set "responseValidators": true in package.json "gatehouse", or run npm run generate -- --response-validators)`,
+    ]);
 }

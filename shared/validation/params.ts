@@ -1,78 +1,258 @@
 /**
- * Parameters arrive as strings; each is converted by its declared type only (integer, number,
- * boolean, or an array of those), and a string that is not exactly such a value stays a string so
- * the schema's `type` check refuses it. Nothing undeclared is converted or kept.
+ * Parameters arrive as strings; each declared parameter is read by its style (OpenAPI `style` and
+ * `explode`, or JSON for `content`-encoded ones) and by the shape of its schema (text-values.ts).
+ * Nothing undeclared is read; undeclared query names are errors (the document is the allow-list).
  */
+import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
 import type { ProblemError } from './problem.ts';
-import type { ParameterKind, ParameterSpec } from './table.ts';
-
-const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
-const NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
-
-/** Converts one string by kind; returns the string itself when it is not of that kind. */
-export function convertScalar(raw: string, kind: ParameterKind): unknown {
-  switch (kind) {
-    case 'string':
-      return raw;
-    case 'integer':
-      return INTEGER.test(raw) ? Number(raw) : raw;
-    case 'number':
-      return NUMBER.test(raw) ? Number(raw) : raw;
-    case 'boolean':
-      return raw === 'true' ? true : raw === 'false' ? false : raw;
-  }
-}
+import type { ParameterLocation, ParameterRule, Shape } from './table.ts';
+import {
+  assignNested,
+  DEFAULT_NESTING,
+  mayBeArray,
+  mayBeObject,
+  memberShape,
+  type NestingLimits,
+  plain,
+  readScalar,
+  shapeAt,
+  splitBracketName,
+} from './text-values.ts';
 
 /** Values of one location as received: name → every value, in order. */
 export type RawValues = ReadonlyMap<string, readonly string[]>;
 
-/**
- * Builds the typed object for one location from the declared parameters. Undeclared names and
- * scalar parameters given more than once are reported as errors (pointer `/<location>/<name>`).
- */
-export function typedParameters(
-  location: 'path' | 'query' | 'header',
-  specs: readonly ParameterSpec[],
-  raw: RawValues,
-  errors: ProblemError[],
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const spec of specs) {
-    const values = raw.get(spec.name);
-    if (values === undefined || values.length === 0) continue;
-    if (spec.array === 'none') {
-      if (values.length > 1) {
-        errors.push({ pointer: `/${location}/${spec.name}`, keyword: 'type', message: 'must be given once' });
-        continue;
-      }
-      const value = values[0] as string;
-      // `.` and `..` would become dot segments in the upstream URL (even percent-encoded, WHATWG
-      // URL parsing treats %2e%2e as ..), so they are never valid path parameters.
-      if (location === 'path' && (value === '.' || value === '..')) {
-        errors.push({
-          pointer: `/path/${spec.name}`,
-          keyword: 'pattern',
-          message: 'must not be a dot segment',
-        });
-        continue;
-      }
-      out[spec.name] = convertScalar(value, spec.kind);
-    } else {
-      const items = spec.array === 'explode' ? values : values.flatMap((v) => v.split(','));
-      out[spec.name] = items.map((v) => convertScalar(v, spec.kind));
-    }
-  }
-  // Headers carry much besides declared parameters; only query names are an allow-list.
-  if (location === 'query') {
-    for (const name of raw.keys()) {
-      if (specs.some((s) => s.name === name)) continue;
-      errors.push({
-        pointer: '/query',
-        keyword: 'additionalProperties',
-        message: 'must NOT have additional properties',
-      });
-      break;
+/** Parameters as received, by location. */
+export interface RawParameters {
+  readonly path: RawValues;
+  readonly query: RawValues;
+  readonly header: RawValues;
+  /** The Cookie header's pairs. */
+  readonly cookie: RawValues;
+}
+
+/** Read parameter values, by location. */
+export interface ReadParameters {
+  readonly path: Record<string, unknown>;
+  readonly query: Record<string, unknown>;
+  readonly header: Record<string, unknown>;
+  readonly cookie: Record<string, unknown>;
+}
+
+/** Limits for parameter values. */
+export interface ParameterLimits extends NestingLimits {
+  /** Deepest JSON nesting in a `content`-encoded parameter. */
+  readonly maxJsonDepth: number;
+}
+
+const DEFAULT_LIMITS: ParameterLimits = { ...DEFAULT_NESTING, maxJsonDepth: 32 };
+
+/** Pairs of a Cookie header (`a=1; b=2`); values kept as sent. */
+export function cookiePairs(header: readonly string[] | undefined): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of header ?? []) {
+    for (const part of line.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) continue;
+      const name = part.slice(0, eq).trim();
+      const value = part.slice(eq + 1).trim();
+      const list = out.get(name);
+      if (list === undefined) out.set(name, [value]);
+      else list.push(value);
     }
   }
   return out;
 }
+
+function splitter(rule: ParameterRule): string {
+  switch (rule.style) {
+    case 'spaceDelimited':
+      return ' ';
+    case 'pipeDelimited':
+      return '|';
+    default:
+      return ',';
+  }
+}
+
+/** `k,v,k,v` (or `k=v,k=v` exploded) into an object. */
+function readObjectList(
+  parts: readonly string[],
+  exploded: boolean,
+  shape: Shape,
+  shapes: readonly Shape[],
+): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  const put = (k: string, v: string) => {
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype') return false;
+    out[k] = readScalar(v, memberShape(shapes, shape, k));
+    return true;
+  };
+  if (exploded) {
+    for (const part of parts) {
+      const eq = part.indexOf('=');
+      if (eq <= 0 || !put(part.slice(0, eq), part.slice(eq + 1))) return undefined;
+    }
+    return out;
+  }
+  if (parts.length % 2 !== 0) return undefined;
+  for (let i = 0; i < parts.length; i += 2)
+    if (!put(parts[i] as string, parts[i + 1] as string)) return undefined;
+  return out;
+}
+
+/** One value of a simple/label/matrix/form(explode=false) parameter. */
+function readDelimited(
+  rule: ParameterRule,
+  raw: string,
+  shape: Shape,
+  shapes: readonly Shape[],
+): { ok: true; value: unknown } | { ok: false } {
+  let text = raw;
+  let separator = splitter(rule);
+  if (rule.style === 'label') {
+    if (!text.startsWith('.')) return { ok: false };
+    text = text.slice(1);
+    if (rule.explode) separator = '.';
+  } else if (rule.style === 'matrix') {
+    const prefix = `;${rule.name}=`;
+    if (rule.explode && mayBeArray(shape)) {
+      const items = text.split(';').slice(1);
+      if (items.some((i) => !i.startsWith(`${rule.name}=`))) return { ok: false };
+      return {
+        ok: true,
+        value: items.map((i) => readScalar(i.slice(rule.name.length + 1), memberShape(shapes, shape, 0))),
+      };
+    }
+    if (!text.startsWith(prefix)) return { ok: false };
+    text = text.slice(prefix.length);
+  }
+  if (mayBeArray(shape) && !mayBeObject(shape))
+    return {
+      ok: true,
+      value: text.split(separator).map((v) => readScalar(v, memberShape(shapes, shape, 0))),
+    };
+  if (mayBeObject(shape) && shape.scalars.length === 0) {
+    const value = readObjectList(text.split(separator), rule.explode, shape, shapes);
+    return value === undefined ? { ok: false } : { ok: true, value };
+  }
+  return { ok: true, value: readScalar(text, shape) };
+}
+
+/**
+ * Reads every declared parameter. Errors point at `/<location>/<name>`; undeclared query names
+ * are one `additionalProperties` error at `/query`.
+ */
+export function readParameters(
+  rules: readonly ParameterRule[],
+  shapes: readonly Shape[],
+  raw: RawParameters,
+  errors: ProblemError[],
+  limits: ParameterLimits = DEFAULT_LIMITS,
+): ReadParameters {
+  const out: ReadParameters = { path: {}, query: {}, header: {}, cookie: {} };
+  const claimed = new Set<string>();
+  const queryRoots = new Map<string, string[]>();
+  for (const name of raw.query.keys()) {
+    const root = splitBracketName(name)?.root;
+    if (root === undefined || root === name) continue;
+    const list = queryRoots.get(root) ?? [];
+    list.push(name);
+    queryRoots.set(root, list);
+  }
+  for (const rule of rules) {
+    const shape = shapeAt(shapes, rule.shape);
+    const pointer = `/${rule.in}/${rule.name}`;
+    const values = raw[rule.in].get(rule.name);
+    const target = out[rule.in];
+    if (rule.in === 'query') claimed.add(rule.name);
+
+    if (rule.in === 'query' && rule.style === 'deepObject') {
+      // `name=5` (a scalar where the schema admits one) and `name[a][b]=5` (nested).
+      const holder: Record<string, unknown> = {};
+      for (const v of values ?? [])
+        assignNested(holder, rule.name, [], v, shape, shapes, limits, pointer, errors);
+      for (const name of queryRoots.get(rule.name) ?? []) {
+        claimed.add(name);
+        const split = splitBracketName(name);
+        if (split === undefined) continue;
+        for (const v of raw.query.get(name) ?? [])
+          assignNested(holder, rule.name, split.segments, v, shape, shapes, limits, pointer, errors);
+      }
+      if (Object.hasOwn(holder, rule.name)) target[rule.name] = plain(holder[rule.name]);
+      continue;
+    }
+    if (
+      rule.in === 'query' &&
+      rule.style === 'form' &&
+      rule.explode &&
+      mayBeObject(shape) &&
+      !mayBeArray(shape)
+    ) {
+      // An exploded form object: its properties are query names of their own.
+      const value: Record<string, unknown> = {};
+      for (const property of Object.keys(shape.properties ?? {})) {
+        const given = raw.query.get(property);
+        if (given === undefined) continue;
+        claimed.add(property);
+        if (given.length > 1) {
+          errors.push({ pointer: `${pointer}/${property}`, keyword: 'type', message: 'must be given once' });
+          continue;
+        }
+        value[property] = readScalar(given[0] as string, memberShape(shapes, shape, property));
+      }
+      if (Object.keys(value).length > 0) target[rule.name] = value;
+      continue;
+    }
+    if (values === undefined || values.length === 0) continue;
+
+    if (rule.style === 'json') {
+      if (values.length > 1) {
+        errors.push({ pointer, keyword: 'type', message: 'must be given once' });
+        continue;
+      }
+      const parsed = parseStrictJson(values[0] as string, {
+        maxDepth: limits.maxJsonDepth,
+        forbiddenKeys: PROTOTYPE_KEYS,
+      });
+      if (parsed.ok) target[rule.name] = parsed.value;
+      else errors.push({ pointer, keyword: 'contentMediaType', message: 'must be valid JSON' });
+      continue;
+    }
+    const repeated =
+      rule.explode &&
+      (rule.style === 'form' || rule.style === 'spaceDelimited' || rule.style === 'pipeDelimited');
+    if (repeated && mayBeArray(shape)) {
+      target[rule.name] = values.map((v) => readScalar(v, memberShape(shapes, shape, 0)));
+      continue;
+    }
+    if (values.length > 1 && rule.in !== 'header') {
+      errors.push({ pointer, keyword: 'type', message: 'must be given once' });
+      continue;
+    }
+    // Several header lines are one comma-separated value (RFC 9110 §5.3).
+    const value = rule.in === 'header' ? values.join(',') : (values[0] as string);
+    // `.` and `..` would become dot segments in the upstream URL (even percent-encoded, WHATWG
+    // URL parsing treats %2e%2e as ..), so they are never valid path parameters.
+    if (rule.in === 'path' && (value === '.' || value === '..')) {
+      errors.push({ pointer, keyword: 'pattern', message: 'must not be a dot segment' });
+      continue;
+    }
+    const read = readDelimited(rule, value, shape, shapes);
+    if (read.ok) target[rule.name] = read.value;
+    else errors.push({ pointer, keyword: 'style', message: `must be written in the ${rule.style} style` });
+  }
+  for (const name of raw.query.keys()) {
+    if (claimed.has(name)) continue;
+    errors.push({
+      pointer: '/query',
+      keyword: 'additionalProperties',
+      message: 'must NOT have additional properties',
+    });
+    break;
+  }
+  return out;
+}
+
+/** The locations of a parameter, in the order the params object lists them. */
+export const PARAMETER_LOCATIONS: readonly ParameterLocation[] = ['path', 'query', 'header', 'cookie'];

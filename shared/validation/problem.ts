@@ -18,6 +18,8 @@ export type ProblemReason =
   | 'json_duplicate_key'
   | 'json_too_deep'
   | 'json_forbidden_key'
+  | 'form_invalid'
+  | 'multipart_invalid'
   | 'body_invalid'
   | 'parameter_invalid'
   | 'upstream_timeout'
@@ -40,6 +42,8 @@ const STATUS_AND_TITLE: Readonly<Record<ProblemReason, readonly [number, string]
   json_duplicate_key: [400, 'Request body has a duplicate object key'],
   json_too_deep: [400, 'Request body is nested too deeply'],
   json_forbidden_key: [400, 'Request body has a forbidden object key'],
+  form_invalid: [400, 'Request body is not a valid URL-encoded form'],
+  multipart_invalid: [400, 'Request body is not valid multipart/form-data'],
   body_invalid: [400, 'Request body does not match the schema'],
   parameter_invalid: [400, 'Request parameters do not match the schema'],
   upstream_timeout: [504, 'The backend did not answer in time'],

@@ -10,6 +10,7 @@ import type { ResponseValidation } from './config.ts';
 import { type Problem, type ProblemReason, problem } from './problem.ts';
 import { type ProxyResponse, proxyResponse, readProxyEvent } from './proxy-event.ts';
 import type { OperationValidation, ValidationTable } from './table.ts';
+import { upstreamBody, upstreamQuery } from './upstream-body.ts';
 import { mediaTypeOf, validateRequest } from './validate-request.ts';
 
 /** What the validator is built from. */
@@ -112,17 +113,16 @@ export function createRequestValidator(
     }
     const valid = outcome.request;
     const routeName = `${valid.route.method} ${valid.route.path}`;
+    const query = upstreamQuery(valid.rawQuery);
+    const body = valid.body === undefined ? undefined : upstreamBody(valid.body);
     const result = await deps.forward({
       method: valid.route.method,
       template: valid.route.path,
-      pathParams: valid.params.path,
-      querySpecs: valid.operation.query,
-      query: valid.params.query,
+      pathParams: valid.rawPath,
+      querySpecs: query.specs,
+      query: query.values,
       headers: request.headers,
-      body:
-        valid.body === undefined
-          ? undefined
-          : { mediaType: valid.body.mediaType, text: JSON.stringify(valid.body.value) },
+      body: body === undefined ? undefined : { mediaType: body.contentType, text: body.content },
       identity: request.identity,
     });
     if (!result.ok) return refuse(result.reason, routeName);

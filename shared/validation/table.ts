@@ -1,7 +1,7 @@
 /**
- * The shape of the validation table generated from the API document (`shared/generated/
- * validation-table.ts`): precompiled ajv standalone functions plus what the run time needs to turn
- * parameter strings into typed values.
+ * The shape of what `npm run generate` produces from the API document (docs/openapi.md): one
+ * module per operation (precompiled ajv standalone functions plus what the run time needs to read
+ * parameters and bodies), and a registry that loads each module on first use.
  */
 
 /** One ajv error, as the standalone functions report it (only the fields we read). */
@@ -17,35 +17,106 @@ export interface ValidateFunction {
   errors?: readonly SchemaError[] | null;
 }
 
-/** How a parameter string becomes a value: only by its declared type. */
-export type ParameterKind = 'string' | 'integer' | 'number' | 'boolean';
+/** A scalar type a text value (parameter, form field) may be read as. */
+export type ScalarKind = 'integer' | 'number' | 'boolean' | 'string';
+
+/**
+ * What a schema admits, as far as reading text goes: the scalar kinds, and for objects and arrays
+ * the shapes of their members (indexes into the operation's `shapes`, so recursive schemas stay
+ * finite). Built from `type`, `enum`, `const`, `allOf`/`anyOf`/`oneOf` and `$ref`s.
+ */
+export interface Shape {
+  /** Scalar kinds a text value may be read as; a value is read as the first kind it matches. */
+  readonly scalars: readonly ScalarKind[];
+  /** Declared properties when the value may be an object. */
+  readonly properties?: Readonly<Record<string, number>>;
+  /** Shape of undeclared properties when they are allowed (`additionalProperties`). */
+  readonly additional?: number;
+  /** Shape of array items when the value may be an array. */
+  readonly items?: number;
+}
+
+/** How a parameter is written (OpenAPI `style`, or `json` for a `content`-encoded parameter). */
+export type ParameterStyle =
+  | 'simple'
+  | 'form'
+  | 'label'
+  | 'matrix'
+  | 'spaceDelimited'
+  | 'pipeDelimited'
+  | 'deepObject'
+  | 'json';
+
+/** Where a parameter is. */
+export type ParameterLocation = 'path' | 'query' | 'header' | 'cookie';
 
 /** A declared parameter. */
-export interface ParameterSpec {
+export interface ParameterRule {
   /** Name as declared (lower-cased for headers). */
   readonly name: string;
+  readonly in: ParameterLocation;
   readonly required: boolean;
-  /** Scalar type of the value, or of each item for arrays. */
-  readonly kind: ParameterKind;
-  /** Array parameters: `explode` repeats the name (form), otherwise items are comma-separated. */
-  readonly array: 'none' | 'explode' | 'comma';
+  readonly style: ParameterStyle;
+  readonly explode: boolean;
+  /** Index of the parameter's shape in the operation's `shapes`. */
+  readonly shape: number;
+}
+
+/** How a request body of one media type is read. */
+export type BodyKind = 'json' | 'form' | 'multipart' | 'opaque';
+
+/** The validation of one declared request media type. */
+export interface MediaValidation {
+  readonly kind: BodyKind;
+  /** Schema of the parsed body; absent for `opaque` bodies (size and content type only). */
+  readonly validate?: ValidateFunction;
+  /** Shape of the body (form and multipart fields are read by it). */
+  readonly shape?: number;
+  /** Form or multipart fields sent as JSON text (`encoding.<field>.contentType` is JSON). */
+  readonly jsonFields?: readonly string[];
+  /** Multipart fields that are files: their bytes are validated as a string of that many characters. */
+  readonly fileFields?: readonly string[];
 }
 
 /** Everything checked for one operation. */
 export interface OperationValidation {
-  /** Validates `{ path, query, header }` objects of typed parameter values. */
+  /** Validates `{ path, query, header, cookie }` objects of read parameter values. */
   readonly params: ValidateFunction;
-  readonly path: readonly ParameterSpec[];
-  readonly query: readonly ParameterSpec[];
-  readonly header: readonly ParameterSpec[];
-  /** Request body validators by media type (lower-case essence); null when no body is declared. */
+  readonly parameters: readonly ParameterRule[];
+  readonly shapes: readonly Shape[];
+  /**
+   * Request body validation by declared media range (`application/json`, `text/*`, `*\/*`);
+   * null when the operation declares no body.
+   */
   readonly body: {
     readonly required: boolean;
-    readonly media: Readonly<Record<string, ValidateFunction>>;
+    readonly media: Readonly<Record<string, MediaValidation>>;
   } | null;
-  /** Response body validators by status code (`200`, `4XX`, `default`) then media type. */
+  /**
+   * Response body validators by status (`200`, `4XX`, `default`) then media type; empty when the
+   * document was generated without response validators.
+   */
   readonly responses: Readonly<Record<string, Readonly<Record<string, ValidateFunction>>>>;
 }
 
-/** Validation of every operation, by operationId. */
-export type ValidationTable = Readonly<Record<string, OperationValidation>>;
+/** The validation of every operation, loaded on first use. */
+export interface ValidationTable {
+  /** Route keys (`METHOD path`) that have a validation module. */
+  readonly keys: readonly string[];
+  /** True when the modules carry response validators (RESPONSE_VALIDATION needs them). */
+  readonly responseValidators: boolean;
+  /**
+   * The validation of one route (`METHOD path`), loading its module the first time; undefined
+   * when the route has none or its module cannot be loaded (callers refuse the request).
+   */
+  operation(key: string): OperationValidation | undefined;
+}
+
+/**
+ * How the forwarder writes one query name again upstream (every value of `name`, repeated). The
+ * validator hands it the names and values exactly as received and validated.
+ */
+export interface ParameterSpec {
+  readonly name: string;
+  readonly array: 'explode';
+}

@@ -1,26 +1,33 @@
 /**
- * The pure core of the request validator: a normalized proxy request and the precompiled table in,
- * either the validated request (typed parameters, parsed body) or a problem out.
+ * The pure core of the request validator: a normalized proxy request and the generated table in,
+ * either the validated request (read parameters, parsed body) or a problem out.
  */
 import type { HttpMethod, Route, RouteMatcher } from '../routes/route-table.ts';
-import { type BodyLimits, bodyText, parseJsonBody } from './body.ts';
-import { type RawValues, typedParameters } from './params.ts';
+import { type BodyLimits, bodyBytes, bodyText, parseJsonBody } from './body.ts';
+import { parseFormPairs, readFields } from './form.ts';
+import { isUtf8, matchMedia, parseContentType } from './media.ts';
+import { isValidBoundary, multipartFields, parseMultipart } from './multipart.ts';
+import { cookiePairs, type RawValues, type ReadParameters, readParameters } from './params.ts';
 import { type Problem, type ProblemError, problem, schemaErrors } from './problem.ts';
 import type { ProxyRequest } from './proxy-event.ts';
-import type { OperationValidation, ValidationTable } from './table.ts';
+import type { MediaValidation, OperationValidation, ValidationTable } from './table.ts';
+import { DEFAULT_NESTING } from './text-values.ts';
+import type { ValidatedBody } from './upstream-body.ts';
+
+export { mediaTypeOf } from './media.ts';
 
 /** A request that passed every check. */
 export interface ValidatedRequest {
   readonly route: Route;
   readonly operation: OperationValidation;
-  /** Typed, validated parameter values of the declared parameters only. */
-  readonly params: {
-    readonly path: Readonly<Record<string, unknown>>;
-    readonly query: Readonly<Record<string, unknown>>;
-    readonly header: Readonly<Record<string, unknown>>;
-  };
-  /** The body's media type essence and validated value, when a body was sent. */
-  readonly body: { readonly mediaType: string; readonly value: unknown } | undefined;
+  /** Read, validated values of the declared parameters only. */
+  readonly params: ReadParameters;
+  /** Path parameter values as received (percent-decoded), by name. */
+  readonly rawPath: Readonly<Record<string, string>>;
+  /** The query as received (every name declared and validated). */
+  readonly rawQuery: RawValues;
+  /** The validated body, when one was sent. */
+  readonly body: ValidatedBody | undefined;
 }
 
 export type ValidationOutcome =
@@ -44,27 +51,14 @@ function fail(reason: Parameters<typeof problem>[0], errors?: readonly ProblemEr
   return { ok: false, problem: problem(reason, errors) };
 }
 
-/** Media type essence of a Content-Type, or undefined when it is not one or names another charset. */
-export function mediaTypeOf(contentType: string): string | undefined {
-  const [essence, ...params] = contentType.split(';');
-  const type = essence?.trim().toLowerCase() ?? '';
-  if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type)) return undefined;
-  for (const p of params) {
-    const [name, value] = p.split('=').map((s) => s.trim().toLowerCase());
-    // JSON is UTF-8 (RFC 8259 §8.1); any other declared charset is refused rather than misread.
-    if (name === 'charset' && value?.replace(/"/g, '') !== 'utf-8') return undefined;
-  }
-  return type;
-}
-
 function pathParameters(
   request: ProxyRequest,
   route: Route,
   matched: Readonly<Record<string, string>> | undefined,
-): RawValues | undefined {
+): Map<string, string[]> | undefined {
   const out = new Map<string, string[]>();
   for (const m of route.path.matchAll(/\{([^{}]+)\}/g)) {
-    const name = m[1] as string;
+    const name = (m[1] as string).replace(/\+$/, '');
     const fromMatch = matched?.[name];
     let value: string | undefined;
     if (fromMatch !== undefined) {
@@ -112,8 +106,8 @@ function validateForRoute(
   route: Route,
   matched: Readonly<Record<string, string>> | undefined,
 ): ValidationOutcome {
-  const operation = Object.hasOwn(deps.table, route.operationId) ? deps.table[route.operationId] : undefined;
-  // Fail closed: a route without a compiled validator is never forwarded.
+  // Fail closed: a route whose validators are missing or cannot be loaded is never forwarded.
+  const operation = deps.table.operation(`${route.method} ${route.path}`);
   if (operation === undefined) return fail('internal_error');
 
   const errors: ProblemError[] = [];
@@ -122,26 +116,105 @@ function validateForRoute(
     return fail('parameter_invalid', [
       { pointer: '/path', keyword: 'format', message: 'must be percent-encoded UTF-8' },
     ]);
-  const params = {
-    path: typedParameters('path', operation.path, rawPath, errors),
-    query: typedParameters('query', operation.query, request.query, errors),
-    header: typedParameters('header', operation.header, request.headers, errors),
-  };
+  const limits = { ...DEFAULT_NESTING, maxJsonDepth: deps.limits.maxDepth };
+  const params = readParameters(
+    operation.parameters,
+    operation.shapes,
+    {
+      path: rawPath,
+      query: request.query,
+      header: request.headers,
+      cookie: cookiePairs(request.headers.get('cookie')),
+    },
+    errors,
+    limits,
+  );
   if (!operation.params(params)) errors.push(...schemaErrors(operation.params.errors));
   if (errors.length > 0) return fail('parameter_invalid', errors.slice(0, 10));
 
-  const text = bodyText(request.body, request.isBase64Encoded, deps.limits.maxBytes);
-  if (!text.ok) return fail(text.reason);
-  if (text.text === '') {
+  const validated = (body: ValidatedBody | undefined): ValidationOutcome => ({
+    ok: true,
+    request: {
+      route,
+      operation,
+      params,
+      rawPath: Object.fromEntries([...rawPath].map(([k, v]) => [k, v[0] as string])),
+      rawQuery: request.query,
+      body,
+    },
+  });
+
+  const empty = request.body === undefined || request.body === null || request.body === '';
+  if (empty) {
     if (operation.body?.required === true) return fail('body_required');
-    return { ok: true, request: { route, operation, params, body: undefined } };
+    return validated(undefined);
   }
-  const contentType = request.headers.get('content-type');
-  const mediaType = contentType?.length === 1 ? mediaTypeOf(contentType[0] as string) : undefined;
-  const validate = mediaType === undefined ? undefined : operation.body?.media[mediaType];
-  if (validate === undefined || mediaType === undefined) return fail('media_type_unsupported');
-  const parsed = parseJsonBody(text.text, deps.limits.maxDepth);
-  if (!parsed.ok) return fail(parsed.reason);
-  if (!validate(parsed.value)) return fail('body_invalid', schemaErrors(validate.errors));
-  return { ok: true, request: { route, operation, params, body: { mediaType, value: parsed.value } } };
+  const contentTypes = request.headers.get('content-type');
+  const contentTypeHeader = contentTypes?.length === 1 ? (contentTypes[0] as string).trim() : undefined;
+  const contentType = contentTypeHeader === undefined ? undefined : parseContentType(contentTypeHeader);
+  const match =
+    contentType === undefined ? undefined : matchMedia(operation.body?.media ?? {}, contentType.essence);
+  if (contentTypeHeader === undefined || contentType === undefined || match === undefined)
+    return fail('media_type_unsupported');
+  const { media } = match;
+  if (media.kind !== 'opaque' && !isUtf8(contentType)) return fail('media_type_unsupported');
+
+  switch (media.kind) {
+    case 'json': {
+      const text = bodyText(request.body, request.isBase64Encoded, deps.limits.maxBytes);
+      if (!text.ok) return fail(text.reason);
+      const parsed = parseJsonBody(text.text, deps.limits.maxDepth);
+      if (!parsed.ok) return fail(parsed.reason);
+      if (media.validate !== undefined && !media.validate(parsed.value))
+        return fail('body_invalid', schemaErrors(media.validate.errors));
+      return validated({ kind: 'json', mediaType: contentType.essence, value: parsed.value });
+    }
+    case 'form': {
+      const text = bodyText(request.body, request.isBase64Encoded, deps.limits.maxBytes);
+      if (!text.ok) return fail(text.reason);
+      const pairs = parseFormPairs(text.text);
+      if (pairs === undefined) return fail('form_invalid');
+      const value = readFields(pairs, media, operation.shapes, limits, errors);
+      return (
+        checkFields(media, value, errors) ??
+        validated({ kind: 'form', mediaType: contentType.essence, pairs, value })
+      );
+    }
+    case 'multipart': {
+      const boundary = contentType.params.get('boundary');
+      if (boundary === undefined || !isValidBoundary(boundary)) return fail('multipart_invalid');
+      const bytes = bodyBytes(request.body, request.isBase64Encoded, deps.limits.maxBytes);
+      if (!bytes.ok) return fail(bytes.reason);
+      const parts = parseMultipart(bytes.bytes, boundary);
+      const fields = parts === undefined ? undefined : multipartFields(parts, media);
+      if (parts === undefined || fields === undefined) return fail('multipart_invalid');
+      const value = readFields(fields, media, operation.shapes, limits, errors);
+      return (
+        checkFields(media, value, errors) ??
+        validated({ kind: 'multipart', mediaType: contentType.essence, parts, value })
+      );
+    }
+    case 'opaque': {
+      const bytes = bodyBytes(request.body, request.isBase64Encoded, deps.limits.maxBytes);
+      if (!bytes.ok) return fail(bytes.reason);
+      return validated({
+        kind: 'opaque',
+        mediaType: contentType.essence,
+        contentType: contentTypeHeader,
+        bytes: bytes.bytes,
+      });
+    }
+  }
+}
+
+/** The problem for fields that could not be read or do not match the schema; undefined when valid. */
+function checkFields(
+  media: MediaValidation,
+  value: unknown,
+  errors: ProblemError[],
+): ValidationOutcome | undefined {
+  if (errors.length > 0) return fail('body_invalid', errors.slice(0, 10));
+  if (media.validate !== undefined && !media.validate(value))
+    return fail('body_invalid', schemaErrors(media.validate.errors));
+  return undefined;
 }

@@ -1,7 +1,7 @@
 // Fault injection for the key authorizer's one dependency, DynamoDB, through the REAL built bundle:
-// unreachable, slow, throttling, denying, failing. Expected: never Allow, 503 (AuthorizerFailure,
-// nothing cached by API Gateway) within a bounded time, and nothing remembered as a Deny: once the
-// table answers again, the same key is allowed on the very next request.
+// unreachable, slow, throttling, denying, failing, answering 200 MB. Expected: never Allow, 503
+// (AuthorizerFailure, nothing cached by API Gateway) within a bounded time, and nothing remembered
+// as a Deny: once the table answers again, the same key is allowed on the very next request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../shared/credentials/admin.ts';
 import { startTestDynamo, TABLE, type TestDynamo } from '../support/dynalite.ts';
@@ -77,7 +77,7 @@ afterAll(async () => {
 });
 
 describe('DynamoDB faults (real built bundle, switchable proxy in front of dynalite)', () => {
-  const MODES: readonly DynamoMode[] = ['reset', 'hang', 'throttle', 'denied', 'error-500'];
+  const MODES: readonly DynamoMode[] = ['reset', 'hang', 'throttle', 'denied', 'error-500', 'huge'];
 
   it.each(MODES)(
     '%s: 503 within the bound, then the same key is allowed once the table recovers',
@@ -104,6 +104,35 @@ describe('DynamoDB faults (real built bundle, switchable proxy in front of dynal
     proxy.setMode('ok');
 
     expect(during.status).toBe(200);
+  });
+
+  it('cuts off a 200 MB answer within a budget long enough to read it whole, and remembers nothing from it', async () => {
+    // Arrange: a budget (4 s) long enough to stream 200 MB over loopback and parse it: only the size
+    // cap keeps the function from turning that answer into a cached `key_unknown`.
+    const patient = await startBundle('KeyAuthorizerFunction', {
+      ...STORE_ENV,
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+      DYNAMODB_TIMEOUT_MS: '4000',
+      DYNAMODB_BUDGET_MS: '4000',
+    });
+    const key = await freshKey();
+    const status = async () =>
+      statusOfInvocation(await patient.runtime.invoke(event(key)), event(key).methodArn);
+    await patient.runtime.invoke(event('junk')); // cold start outside the timed call
+    proxy.setMode('huge', 'GetItem');
+
+    // Act
+    const started = performance.now();
+    const during = await status();
+    const ms = performance.now() - started;
+    proxy.setMode('ok');
+    const after = await status();
+    await patient.close();
+
+    // Assert
+    expect(during).toBe(503);
+    expect(ms).toBeLessThan(1000);
+    expect(after).toBe(200);
   });
 
   it('answers 503 within the bound when nothing listens at the DynamoDB endpoint', async () => {

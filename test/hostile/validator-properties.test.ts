@@ -2,12 +2,12 @@
 // answer is a forward or a 4xx problem) and it never forwards a body the schema refuses.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VALIDATION } from '../../shared/generated/validation-table.ts';
+import { bodyValidator } from '../../shared/validation/validate-body.ts';
 import { createOrderEvent, hostileValidator, VALID_ORDER } from './support/validator-harness.ts';
 
 /** Runs per property; CI keeps 10,000 (docs/hardening.md). `HOSTILE_RUNS` lowers it for a quick local loop. */
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
-const schema = VALIDATION.createOrder?.body?.media['application/json'];
+const schema = bodyValidator('createOrder', 'application/json');
 const REFUSALS = [400, 413, 415];
 
 /** Checks one answer: no crash, and a forward only of what the schema accepts. */

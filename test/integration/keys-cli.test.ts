@@ -154,7 +154,7 @@ describe('keys and users CLIs against dynalite (--endpoint)', () => {
     [['create', '--client', 'x', '--cidr', '10.0.0.0/99'], 2, 'not a CIDR range'],
     [['create', '--client', 'x', '--expires', 'tomorrow-ish'], 2, '--expires'],
     [['frobnicate'], 2, 'unknown command frobnicate'],
-    [['list', '--bogus'], 2, "Unknown option '--bogus'"],
+    [['list', '--bogus'], 2, "unknown option '--bogus'"],
   ])('keys %j exits %i with a clear message', async (args, code, message) => {
     const result = await run('keys', [...args, ...target]);
     expect(result.code).toBe(code);

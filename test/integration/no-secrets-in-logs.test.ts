@@ -23,11 +23,12 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'proxy-authori
 /** Shorter strings could occur in logs by chance ("Basic", a scope); no real secret is this short. */
 const MIN_SECRET_LENGTH = 8;
 
+/** events/<function>/<case>.json (events/env.json is an environment, not an event). */
 function eventFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory()
       ? eventFiles(join(dir, entry.name))
-      : entry.name.endsWith('.json')
+      : entry.name.endsWith('.json') && dir !== EVENTS_DIR
         ? [join(dir, entry.name)]
         : [],
   );

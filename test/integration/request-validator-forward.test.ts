@@ -74,8 +74,8 @@ function request(overrides: Partial<UpstreamRequest> = {}): UpstreamRequest {
     template: '/orders/{id}',
     pathParams: { id: 'ord_12345678' },
     querySpecs: [
-      { name: 'limit', required: false, kind: 'integer', array: 'none' },
-      { name: 'tag', required: false, kind: 'string', array: 'explode' },
+      { name: 'limit', array: 'explode' },
+      { name: 'tag', array: 'explode' },
     ],
     query: {},
     headers: new Map(),
@@ -120,7 +120,7 @@ describe('forwarding to a loopback backend', () => {
   });
 
   it('rebuilds the query from validated values only, re-encoded', async () => {
-    const got = await lastReceived(request({ query: { limit: 5, tag: ['a&b=c', 'é'] } }));
+    const got = await lastReceived(request({ query: { limit: ['5'], tag: ['a&b=c', 'é'] } }));
     expect(got.url).toBe('/api/orders/ord_12345678?limit=5&tag=a%26b%3Dc&tag=%C3%A9');
   });
 
@@ -133,7 +133,7 @@ describe('forwarding to a loopback backend', () => {
         method: 'POST',
         template: '/orders',
         pathParams: {},
-        query: { limit: 2 },
+        query: { limit: ['2'] },
         body: { mediaType: 'application/json', text: body },
       }),
     );

@@ -2,7 +2,9 @@
 // would deploy a stack answering 503 everywhere refused by the Rules before anything is created.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readKeyAuthorizerConfig } from '../../shared/credentials/config.ts';
 import { PROJECT_ROOT } from '../../tools/paths.ts';
+import { findFunction, templateEnvironment } from '../../tools/template/functions.ts';
 import { resolveParameters } from '../../tools/template/resolve.ts';
 import { loadTemplate, TemplateError } from '../../tools/template/template.ts';
 import { PARAMETER_SETS, REQUIRED_PARAMETERS, refusingRules } from './expansion.ts';
@@ -57,6 +59,26 @@ describe('template parameters', () => {
     ['BasicTierUsageKeyValue', 'too-short'],
   ])('refuses %s=%s before deploying', (name, value) => {
     expect(() => resolveParameters(template, { [name]: value })).toThrow(TemplateError);
+  });
+
+  // Every value the prompts accept must start the function it feeds: a bound wider than the
+  // function's own range would deploy a stack whose cold starts fail.
+  it.each([
+    'CredentialCacheTtlSeconds',
+    'BasicMaxFailures',
+    'BasicFailureWindowSeconds',
+    'BasicLockoutSeconds',
+  ])('bounds %s on both sides, and the key authorizer starts at either bound', (name) => {
+    const p = parameters[name] as { MinValue?: number; MaxValue?: number };
+    const fn = findFunction(template, 'KeyAuthorizerFunction');
+
+    const starts = [p.MinValue, p.MaxValue].map((value) => {
+      const env = templateEnvironment('KeyAuthorizerFunction', { [name]: String(value) });
+      return readKeyAuthorizerConfig({ ...env, AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeoutSeconds) });
+    });
+
+    expect([typeof p.MinValue, typeof p.MaxValue]).toEqual(['number', 'number']);
+    expect(starts).toHaveLength(2);
   });
 
   it.each([

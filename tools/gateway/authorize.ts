@@ -59,6 +59,7 @@ function identityValue(
   source: IdentitySource,
   request: HttpRequest,
   context: Record<string, unknown>,
+  stageVariables: Readonly<Record<string, string>>,
 ): string | undefined {
   switch (source.kind) {
     case 'header':
@@ -66,7 +67,7 @@ function identityValue(
     case 'query':
       return new URLSearchParams(request.query).getAll(source.name).at(-1);
     case 'stageVariable':
-      return undefined;
+      return stageVariables[source.name];
     case 'context': {
       let node: unknown = context;
       for (const part of source.name.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
@@ -81,7 +82,7 @@ export async function authorize(input: AuthorizeInput): Promise<AuthorizeOutcome
   const context = requestContext(request, input.match, input.facts);
   const values: string[] = [];
   for (const source of authorizer.identitySources) {
-    const value = identityValue(source, request, context);
+    const value = identityValue(source, request, context, input.facts.api.stageVariables ?? {});
     if (value === undefined || value.trim() === '')
       return { result: 'identity_missing', answer: undefined, cacheHit: undefined };
     values.push(value);
@@ -111,7 +112,7 @@ export async function authorize(input: AuthorizeInput): Promise<AuthorizeOutcome
           ...headerMaps(request.rawHeaders),
           ...queryMaps(request.query),
           pathParameters: input.match.pathParameters ?? {},
-          stageVariables: {},
+          stageVariables: { ...(input.facts.api.stageVariables ?? {}) },
           requestContext: context,
         };
   const result = await input.invoke(event);

@@ -1,25 +1,25 @@
 /**
  * Command line of `npm start` (flags as `sam local start-api` names them). Pure.
  */
+import type { Command } from 'commander';
+import {
+  type CliName,
+  choiceValue,
+  cliProgram,
+  httpUrlValue,
+  integerValue,
+  overrideWords,
+  parseCommandLine,
+  portValue,
+  UsageError,
+} from '../cli/program.ts';
 import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
 import { parseOverrides } from '../template/resolve.ts';
 
-/** Bad usage: printed with the usage text, exit status 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
-export const USAGE = `usage: npm start -- [options]
-  -p, --port <n>                 port of the first API (default 3000; the next API takes port+1)
-      --host <addr>              interface to listen on (default 127.0.0.1)
-  -n, --env-vars <file.json>     environment overrides, sam local format ({"Parameters":{..},"LogicalId":{..}})
-      --parameter-overrides K=V  template parameters (several words allowed)
-  -t, --template <file>          template (default template.yaml)
-      --upstream <url>           backend behind the validator (default: the in-process demo backend)
-      --in-memory                keep the embedded DynamoDB in memory (nothing persisted)
-      --issuer-port <n>          port of the local token issuer (default 3999)
-      --max-body-bytes <n>       largest request body (default 10485760, as API Gateway)
-      --watch                    rebuild and restart functions when sources change`;
+/** How `npm start` names itself in messages. */
+export const START_NAME: CliName = { tool: 'start', invocation: 'npm start --' };
 
 /** Parsed command line. */
 export interface StartArgs {
@@ -28,100 +28,93 @@ export interface StartArgs {
   readonly envVars: string | undefined;
   readonly parameterOverrides: Record<string, string>;
   readonly template: string;
+  /** The API document, when not the project's (package.json "gatehouse.openapi"). */
+  readonly openapi: string | undefined;
   readonly upstream: string | undefined;
   readonly inMemory: boolean;
   readonly issuerPort: number;
   readonly maxBodyBytes: number | undefined;
   readonly watch: boolean;
+  /** Also print the functions' own logs (stderr). */
+  readonly verbose: boolean;
+  /** Access log as text lines (default) or JSON lines (with the functions' JSON logs). */
+  readonly logFormat: 'text' | 'json';
 }
 
-function port(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number`);
-  return n;
+/** The `npm start` command line. */
+export function startProgram(): Command {
+  return cliProgram(START_NAME, 'Serve the APIs of the template locally, as API Gateway would (no Docker).')
+    .option(
+      '-p, --port <n>',
+      'port of the first API (the next API takes port+1; 0 picks free ports)',
+      portValue('--port', { allowZero: true }),
+      3000,
+    )
+    .option('--host <addr>', 'interface to listen on', '127.0.0.1')
+    .option(
+      '-n, --env-vars <file.json>',
+      'environment overrides, sam local format ({"Parameters":{..},"LogicalId":{..}})',
+    )
+    .option('--parameter-overrides <K=V...>', 'template parameters (several words allowed)')
+    .option('-t, --template <file>', 'the SAM template', 'template.yaml')
+    .option('--openapi <file>', 'the API document (default: package.json "gatehouse.openapi")')
+    .option(
+      '--upstream <url>',
+      'backend behind the validator (default: the in-process demo backend)',
+      httpUrlValue('--upstream'),
+    )
+    .option('--in-memory', 'keep the embedded DynamoDB in memory (nothing persisted)')
+    .option(
+      '--issuer-port <n>',
+      'port of the local token issuer',
+      portValue('--issuer-port', { allowZero: true }),
+      DEFAULT_ISSUER_PORT,
+    )
+    .option(
+      '--max-body-bytes <n>',
+      'largest request body (default 10485760, as API Gateway)',
+      integerValue('--max-body-bytes', { min: 0 }),
+    )
+    .option('--watch', 'rebuild and restart functions when sources change')
+    .option('--verbose', "also print the functions' own logs (on stderr)")
+    .option(
+      '--log-format <format>',
+      "text: one line per request; json: JSON lines, with the functions' JSON logs",
+      choiceValue('--log-format', ['text', 'json'] as const),
+      'text',
+    );
 }
 
-/** Parses the arguments after `npm start --`. */
+/** Parses the arguments after `npm start --`; throws UsageError (or HelpRequested). */
 export function parseStartArgs(argv: readonly string[]): StartArgs {
-  let portNumber = 3000;
-  let host = '127.0.0.1';
-  let envVars: string | undefined;
-  let template = 'template.yaml';
-  let upstream: string | undefined;
-  let inMemory = false;
-  let issuerPort = DEFAULT_ISSUER_PORT;
-  let maxBodyBytes: number | undefined;
-  let watchFlag = false;
-  const overrides: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i] as string;
-    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
-    const arg = eq > 0 ? raw.slice(0, eq) : raw;
-    const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
-    const next = () => {
-      if (inline !== undefined) return inline;
-      const value = argv[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      return value;
-    };
-    switch (arg) {
-      case '-p':
-      case '--port':
-        portNumber = port(next(), arg);
-        break;
-      case '--host':
-        host = next();
-        break;
-      case '-n':
-      case '--env-vars':
-        envVars = next();
-        break;
-      case '-t':
-      case '--template':
-        template = next();
-        break;
-      case '--upstream': {
-        upstream = next();
-        if (!/^https?:\/\//.test(upstream)) throw new UsageError('--upstream must be an http(s) URL');
-        break;
-      }
-      case '--in-memory':
-        inMemory = true;
-        break;
-      case '--issuer-port':
-        issuerPort = port(next(), arg);
-        break;
-      case '--max-body-bytes': {
-        maxBodyBytes = Number(next());
-        if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0)
-          throw new UsageError('--max-body-bytes must be a whole number');
-        break;
-      }
-      case '--watch':
-        watchFlag = true;
-        break;
-      case '--parameter-overrides':
-        if (inline !== undefined) overrides.push(...inline.split(/\s+/).filter(Boolean));
-        while (argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith('-'))
-          overrides.push(...(argv[++i] as string).split(/\s+/).filter(Boolean));
-        break;
-      case '-h':
-      case '--help':
-        throw new UsageError('help');
-      default:
-        throw new UsageError(`unknown argument ${raw}`);
-    }
-  }
+  const { options } = parseCommandLine<{
+    port: number;
+    host: string;
+    envVars?: string;
+    parameterOverrides?: string[];
+    template: string;
+    openapi?: string;
+    upstream?: string;
+    inMemory?: true;
+    issuerPort: number;
+    maxBodyBytes?: number;
+    watch?: true;
+    verbose?: true;
+    logFormat: 'text' | 'json';
+  }>(startProgram(), argv);
   return {
-    port: portNumber,
-    host,
-    envVars,
-    parameterOverrides: parseOverrides(overrides),
-    template,
-    upstream,
-    inMemory,
-    issuerPort,
-    maxBodyBytes,
-    watch: watchFlag,
+    port: options.port,
+    host: options.host,
+    envVars: options.envVars,
+    parameterOverrides: parseOverrides(overrideWords(options.parameterOverrides)),
+    template: options.template,
+    openapi: options.openapi,
+    upstream: options.upstream,
+    inMemory: options.inMemory === true,
+    issuerPort: options.issuerPort,
+    maxBodyBytes: options.maxBodyBytes,
+    watch: options.watch === true,
+    verbose: options.verbose === true,
+    logFormat: options.logFormat,
   };
 }

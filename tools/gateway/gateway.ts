@@ -4,41 +4,35 @@
  * Lambda environments. `startGateway` is the programmatic entry point (tests start it on port 0);
  * `start.ts` is the CLI.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { buildFunction, ensureBuilt, upToDate } from '../build.ts';
 import { generate } from '../generate.ts';
 import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
-import { LambdaEnvironment, type LogSink } from '../lambda/runtime.ts';
+import { type InitError, LambdaEnvironment, type LogSink } from '../lambda/runtime.ts';
 import { type DemoBackend, startDemoBackend } from '../local/demo-backend.ts';
 import { type LocalServices, startLocalServices } from '../local/services.ts';
+import { documentPath, readDocumentSettings } from '../openapi/settings.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { type FunctionDefinition, functionEnvironment, templateFunctions } from '../template/functions.ts';
 import { isDynamicReference, LOCAL_ACCOUNT_ID, type LocalStack, localStack } from '../template/resolve.ts';
 import { loadTemplate, TemplateError } from '../template/template.ts';
-import { type AccessLogEntry, accessLogLine } from './access-log.ts';
-import { type AuthorizeOutcome, type AuthorizerCache, authorize } from './authorize.ts';
+import type { AccessLogFormat } from './access-log.ts';
+import { httpApiHandler } from './http-api-handler.ts';
+import { type HttpApiModel, readHttpApis } from './http-api-model.ts';
 import {
-  EXPLICIT_DENY_MESSAGE,
-  type GatewayReply,
-  type GatewayResponseType,
-  gatewayResponse,
-} from './gateway-responses.ts';
-import { type ApiModel, methodThrottleFor, readApis, type UsagePlanModel } from './model.ts';
-import {
-  type HttpRequest,
-  headerValue,
-  matchRoute,
-  methodArn,
-  proxyEvent,
-  proxyResult,
-  type RequestFacts,
-} from './proxy-event.ts';
-import { evaluateResourcePolicy } from './resource-policy.ts';
-import { UsageMeter } from './usage-plans.ts';
+  DEFAULT_IAM_CREDENTIALS_FILE,
+  type IamCredentialConfig,
+  loadOrCreateCredentialsFile,
+  localCredentials,
+} from './iam-credentials.ts';
+import { type ApiModel, localApiId, readApis } from './model.ts';
+import type { HandlerDeps } from './request-io.ts';
+import { restApiHandler } from './rest-handler.ts';
+import type { LocalIamCredential } from './sigv4.ts';
 
 /** Default largest request body, as API Gateway (REST): 10 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -51,6 +45,8 @@ export interface GatewayOptions {
   readonly host?: string;
   /** Template file, relative to the project root. Default template.yaml. */
   readonly template?: string;
+  /** The API document, when not the project's (package.json "gatehouse.openapi"). */
+  readonly openapi?: string;
   /** `--env-vars` content (`{"Parameters":{...},"LogicalId":{...}}`). */
   readonly envVars?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** `--parameter-overrides` as a map. */
@@ -69,6 +65,8 @@ export interface GatewayOptions {
   readonly watch?: boolean;
   /** Where access-log lines go; default stdout. */
   readonly accessLog?: (line: string) => void;
+  /** Access-log lines as JSON (default) or as text for a terminal. */
+  readonly accessLogFormat?: AccessLogFormat;
   /** Where the functions' own logs go; default stderr. */
   readonly functionLog?: LogSink;
   /** Informational messages (rebuilds); default stderr. */
@@ -77,15 +75,26 @@ export interface GatewayOptions {
   readonly clock?: () => number;
   /** Region in ARNs and the functions' AWS_REGION. Default us-east-1. */
   readonly region?: string;
+  /**
+   * Local IAM credentials `AWS_IAM` routes are verified against; default: the entries of
+   * `iamCredentialsFile`.
+   */
+  readonly iamCredentials?: readonly IamCredentialConfig[];
+  /** Where the local IAM credentials are kept (created on first use); default `.gatehouse/iam/credentials.json`. */
+  readonly iamCredentialsFile?: string;
 }
 
 /** One served API. */
 export interface ServedApi {
   readonly logicalId: string;
+  /** `rest` (AWS::Serverless::Api) or `http` (AWS::Serverless::HttpApi). */
+  readonly kind: 'rest' | 'http';
   readonly url: string;
   readonly stageName: string;
   /** Logical IDs of the functions that authorize its routes. */
   readonly authorizerFunctions: readonly string[];
+  /** Whether some route is `AWS_IAM` (SigV4-signed requests only). */
+  readonly iamRoutes: boolean;
 }
 
 /** A running gateway. */
@@ -105,6 +114,19 @@ export interface RunningGateway {
   environmentOf(logicalId: string): Readonly<Record<string, string>> | undefined;
   /** Lambda invocations so far, by function logical ID (tests assert authorizer invocations). */
   invocations(logicalId: string): number;
+  /** Region of the ARNs and of SigV4 credential scopes. */
+  readonly region: string;
+  /** The local IAM credentials (empty when no route is `AWS_IAM`); the banner prints them. */
+  readonly iamCredentials: readonly {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly principalArn: string;
+  }[];
+  /**
+   * Cold-starts every function now; resolves to those whose init failed (e.g. a bad variable from
+   * `--env-vars`), which would otherwise only show as 5xx answers. `npm start` refuses to serve then.
+   */
+  startFunctions(): Promise<readonly { readonly logicalId: string; readonly error: InitError }[]>;
   close(): Promise<void>;
 }
 
@@ -141,6 +163,10 @@ class FunctionPool {
     return starting;
   }
 
+  async warm(logicalId: string): Promise<InitError | undefined> {
+    return (await this.#get(logicalId)).warm();
+  }
+
   count(logicalId: string): number {
     return this.#counts.get(logicalId) ?? 0;
   }
@@ -158,30 +184,6 @@ class FunctionPool {
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
-  return new Promise((resolvePromise, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      else if (!over) chunks.push(chunk);
-    });
-    req.on('end', () => resolvePromise(over ? 'too_large' : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function writeReply(res: ServerResponse, reply: GatewayReply, requestId: string): void {
-  res.writeHead(reply.status, {
-    ...reply.headers,
-    'content-length': Buffer.byteLength(reply.body),
-    'x-amzn-requestid': requestId,
-  });
-  res.end(reply.body);
-}
-
 /** Starts the gateway: builds bundles if needed, starts local services, listens. */
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
   const region = options.region ?? 'us-east-1';
@@ -189,19 +191,55 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const template = loadTemplate(templateFile);
   const stack: LocalStack = localStack(template, options.parameterOverrides ?? {}, {
     region,
-    // Locally a resource is named by its logical ID (the embedded DynamoDB's tables, the APIs).
-    resourceRef: (logicalId) => logicalId,
+    // Locally a resource is named by its logical ID (the embedded DynamoDB's tables); an API by its
+    // local id, so that ARNs written in the template (IAM policies) match the gateway's.
+    resourceRef: (logicalId, attribute) =>
+      attribute === undefined &&
+      /^AWS::Serverless::(Http)?Api$/.test(template.Resources[logicalId]?.Type ?? '')
+        ? localApiId(logicalId)
+        : logicalId,
   });
-  const apis = readApis(template, stack);
-  if (apis.length === 0) throw new TemplateError('template.yaml declares no AWS::Serverless::Api');
+  const restApis = readApis(template, stack);
+  const httpApis = readHttpApis(template, stack);
+  // Served in template order (implicit APIs first): the first on --port, the next on port+1, ...
+  const order = Object.keys(template.Resources);
+  const position = (id: string) => (order.includes(id) ? order.indexOf(id) : -1);
+  const apis: (ApiModel | HttpApiModel)[] = [...restApis, ...httpApis].sort(
+    (a, b) => position(a.logicalId) - position(b.logicalId),
+  );
+  if (apis.length === 0)
+    throw new TemplateError('the template declares no AWS::Serverless::Api or AWS::Serverless::HttpApi');
   const functions = new Map(templateFunctions(template).map((f) => [f.logicalId, f]));
-  const integrationIds = new Set(apis.flatMap((a) => a.routes.map((r) => r.functionLogicalId)));
+  const routesOf = (a: ApiModel | HttpApiModel) =>
+    a.routes as readonly { functionLogicalId: string; iam?: boolean }[];
+  const integrationIds = new Set(
+    apis.flatMap((a) => routesOf(a).map((r) => r.functionLogicalId)).filter((id) => id !== ''),
+  );
   const authorizerIds = new Set(
-    apis.flatMap((a) => Object.values(a.authorizers).map((z) => z.functionLogicalId)),
+    apis.flatMap((a) =>
+      Object.values(a.authorizers).map((z: { functionLogicalId: string }) => z.functionLogicalId),
+    ),
   );
   const used = [...new Set([...authorizerIds, ...integrationIds])];
   for (const id of used)
     if (!functions.has(id)) throw new TemplateError(`${id} is referenced by an API but is not a function`);
+  const needsIam = apis.some((a) => routesOf(a).some((r) => r.iam === true));
+  const credentials: LocalIamCredential[] = needsIam
+    ? localCredentials(
+        options.iamCredentials ??
+          loadOrCreateCredentialsFile(options.iamCredentialsFile ?? DEFAULT_IAM_CREDENTIALS_FILE).credentials,
+        stack,
+        options.iamCredentials === undefined
+          ? (options.iamCredentialsFile ?? DEFAULT_IAM_CREDENTIALS_FILE)
+          : 'iamCredentials',
+      )
+    : [];
+  const credentialByKey = new Map(credentials.map((c) => [c.accessKeyId, c]));
+  const wafNotes = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::WAFv2::WebACLAssociation')
+    .map(
+      ([id]) => `${id}: AWS WAF rules are not run by the local gateway (docs/local-gateway.md#not-emulated)`,
+    );
 
   const info = options.info ?? ((line: string) => process.stderr.write(`${line}\n`));
   const accessLog = options.accessLog ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -213,7 +251,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   };
 
   try {
-    await generate({ root: PROJECT_ROOT, openapi: 'openapi.yaml', check: false });
+    await generate({ root: PROJECT_ROOT, openapi: options.openapi, check: false });
     const environments = new Map<string, Record<string, string>>();
     const ignoredEverywhere = new Map<string, number>();
     for (const id of used) {
@@ -290,20 +328,27 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     });
     closers.push(() => pool.close());
 
-    const caches: AuthorizerCache[] = [];
+    for (const note of [...apis.flatMap((a) => a.notes ?? []), ...wafNotes]) info(`gateway: ${note}`);
+    const caches: { clear(): void }[] = [];
     const served: ServedApi[] = [];
     const basePort = options.port ?? 3000;
     const host = options.host ?? '127.0.0.1';
     for (const [index, api] of apis.entries()) {
-      const handler = apiHandler(api, {
-        pool,
+      let port = 0;
+      const deps: HandlerDeps = {
+        invoke: (id, event) => pool.invoke(id, event),
         clock,
         region,
+        accountId: ACCOUNT_ID,
         accessLog,
+        accessLogFormat: options.accessLogFormat ?? 'json',
         info,
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         caches,
-      });
+        iamCredential: (key) => credentialByKey.get(key),
+        port: () => port,
+      };
+      const handler = 'kind' in api ? httpApiHandler(api, deps) : restApiHandler(api, deps);
       const server: Server = createServer((req, res) => {
         handler(req, res).catch((err: unknown) => {
           info(`gateway: ${api.logicalId}: ${(err as Error).message}`);
@@ -322,13 +367,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
             server.closeAllConnections();
           }),
       );
-      const { port } = server.address() as AddressInfo;
+      port = (server.address() as AddressInfo).port;
       const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
       served.push({
         logicalId: api.logicalId,
+        kind: 'kind' in api ? 'http' : 'rest',
         url: `http://${shownHost}:${port}`,
         stageName: api.stageName,
-        authorizerFunctions: [...new Set(Object.values(api.authorizers).map((z) => z.functionLogicalId))],
+        authorizerFunctions: [
+          ...new Set(
+            Object.values(api.authorizers).map((z: { functionLogicalId: string }) => z.functionLogicalId),
+          ),
+        ],
+        iamRoutes: routesOf(api).some((r) => r.iam === true),
       });
     }
 
@@ -341,6 +392,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         () => {
           for (const c of caches) c.clear();
         },
+        options.openapi,
       );
       closers.push(async () => watcher.close());
     }
@@ -354,6 +406,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       services,
       environmentOf: (id) => environments.get(id),
       invocations: (id) => pool.count(id),
+      region,
+      iamCredentials: credentials.map((c) => ({
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        principalArn: c.principal.arn,
+      })),
+      startFunctions: async () => {
+        const outcomes = await Promise.all(
+          used.map(async (id) => ({ logicalId: id, error: await pool.warm(id) })),
+        );
+        return outcomes.filter((o): o is { logicalId: string; error: InitError } => o.error !== undefined);
+      },
       close,
     };
   } catch (err) {
@@ -368,11 +432,12 @@ function watchSources(
   pool: FunctionPool,
   info: (line: string) => void,
   onRebuilt: () => void,
+  openapi: string | undefined,
 ): { close(): void } {
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
   const rebuild = async () => {
-    await generate({ root: PROJECT_ROOT, openapi: 'openapi.yaml', check: false });
+    await generate({ root: PROJECT_ROOT, openapi, check: false });
     for (const fn of fns) {
       if (upToDate(fn) !== undefined) continue;
       try {
@@ -399,7 +464,7 @@ function watchSources(
     );
   }
   watchers.push(
-    watch(join(PROJECT_ROOT, 'openapi.yaml'), () => {
+    watch(documentPath(PROJECT_ROOT, readDocumentSettings(PROJECT_ROOT, { openapi })), () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         running = running.then(rebuild);
@@ -411,198 +476,5 @@ function watchSources(
       clearTimeout(timer);
       for (const w of watchers) w.close();
     },
-  };
-}
-
-interface HandlerDeps {
-  readonly pool: FunctionPool;
-  readonly clock: () => number;
-  readonly region: string;
-  readonly accessLog: (line: string) => void;
-  readonly info: (line: string) => void;
-  readonly maxBodyBytes: number;
-  /** Every API's authorizer cache is registered here (flushed on rebuilds). */
-  readonly caches: AuthorizerCache[];
-}
-
-function findPlan(api: ApiModel, key: string | undefined): UsagePlanModel | undefined {
-  if (key === undefined || key === '') return undefined;
-  return api.usagePlans.find((p) => p.keyValues.includes(key));
-}
-
-/** The request handler of one API: API Gateway's pipeline, step by step. */
-function apiHandler(
-  api: ApiModel,
-  deps: HandlerDeps,
-): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const cache: AuthorizerCache = new Map();
-  deps.caches.push(cache);
-  const usage = new UsageMeter(deps.clock);
-  const apiId = api.logicalId.toLowerCase();
-
-  return async (req, res) => {
-    const started = performance.now();
-    const requestId = randomUUID();
-    // Split by hand: `new URL('//x/y', base)` would read `x` as a host and lose the path.
-    const target = req.url ?? '/';
-    const q = target.indexOf('?');
-    const url = {
-      pathname: q < 0 ? target : target.slice(0, q),
-      search: q < 0 ? '' : target.slice(q),
-    };
-    const method = (req.method ?? 'GET').toUpperCase();
-    const entry: AccessLogEntry = {
-      requestId,
-      api: api.logicalId,
-      method,
-      route: undefined,
-      status: 0,
-      latencyMs: 0,
-      principal: undefined,
-      authorizer: 'none',
-      cacheHit: undefined,
-      resourcePolicy: undefined,
-      usage: undefined,
-      errorType: undefined,
-    };
-    const facts: RequestFacts = {
-      requestId,
-      api,
-      apiId,
-      accountId: ACCOUNT_ID,
-      region: deps.region,
-      nowMs: Date.now(),
-      domainName: req.headers.host ?? 'localhost',
-    };
-    const finish = (reply: GatewayReply | undefined, errorType: GatewayResponseType | undefined) => {
-      entry.errorType = errorType;
-      if (reply !== undefined) writeReply(res, reply, requestId);
-      entry.status = res.statusCode;
-      entry.latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      deps.accessLog(accessLogLine(entry));
-    };
-    const fail = (type: GatewayResponseType, resourcePath: string, message?: string) =>
-      finish(
-        gatewayResponse(
-          type,
-          api.gatewayResponses,
-          { requestId, path: url.pathname, resourcePath, httpMethod: method, stage: api.stageName, apiId },
-          message,
-        ),
-        type,
-      );
-
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > deps.maxBodyBytes) {
-      fail('REQUEST_TOO_LARGE', '');
-      req.resume();
-      return;
-    }
-    const body = await readBody(req, deps.maxBodyBytes);
-    if (body === 'too_large') return fail('REQUEST_TOO_LARGE', '');
-
-    const match = matchRoute(api.routes, method, url.pathname);
-    if (match === undefined) return fail('MISSING_AUTHENTICATION_TOKEN', '');
-    const route = match.route;
-    entry.route = `${route.method} ${route.path}`;
-    // Stage throttling (MethodSettings) holds for every caller, before any authorizer runs.
-    const stageThrottle = methodThrottleFor(api, route);
-    if (stageThrottle !== undefined) {
-      const id = `stage ${stageThrottle.httpMethod} ${stageThrottle.resourcePath}`;
-      const plan = { id, throttle: stageThrottle.throttle, quota: undefined, keyValues: [] };
-      if (usage.take(plan, '') === 'throttled') return fail('THROTTLED', route.path);
-    }
-    const httpRequest: HttpRequest = {
-      method,
-      path: url.pathname,
-      query: url.search.slice(1),
-      rawHeaders: req.rawHeaders,
-      body,
-      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-    };
-
-    // The resource policy is evaluated first: its explicit Deny stops the request before any
-    // authorizer; without an authorizer, the policy must also allow.
-    const arn = methodArn(facts, method, url.pathname);
-    if (api.resourcePolicy !== undefined) {
-      const prefix = `arn:aws:execute-api:${deps.region}:${ACCOUNT_ID}:${apiId}`;
-      const verdict = evaluateResourcePolicy(api.resourcePolicy, arn, prefix, httpRequest.sourceIp);
-      entry.resourcePolicy = verdict;
-      if (verdict === 'explicit_deny' || (verdict === 'no_allow' && route.authorizer === undefined)) {
-        const suffix = verdict === 'explicit_deny' ? ' with an explicit deny' : '';
-        return fail(
-          'ACCESS_DENIED',
-          route.path,
-          `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${arn}${suffix}`,
-        );
-      }
-    }
-
-    let authorizerContext: Record<string, string> | undefined;
-    let usageKey: string | undefined;
-    const authorizer = route.authorizer === undefined ? undefined : api.authorizers[route.authorizer];
-    if (authorizer !== undefined) {
-      const outcome: AuthorizeOutcome = await authorize({
-        authorizer,
-        request: httpRequest,
-        match,
-        facts,
-        methodArn: arn,
-        cache,
-        now: deps.clock(),
-        invoke: (event) => deps.pool.invoke(authorizer.functionLogicalId, event),
-      });
-      entry.authorizer = outcome.result;
-      entry.cacheHit = outcome.cacheHit;
-      if (outcome.result !== 'allow') {
-        const type: GatewayResponseType =
-          outcome.result === 'explicit_deny' || outcome.result === 'no_allow'
-            ? 'ACCESS_DENIED'
-            : outcome.result === 'error'
-              ? 'AUTHORIZER_CONFIGURATION_ERROR'
-              : 'UNAUTHORIZED';
-        entry.principal = outcome.answer?.principalId;
-        return fail(type, route.path, outcome.result === 'explicit_deny' ? EXPLICIT_DENY_MESSAGE : undefined);
-      }
-      entry.principal = outcome.answer.principalId;
-      authorizerContext = { ...outcome.answer.context, principalId: outcome.answer.principalId };
-      usageKey = outcome.answer.usageIdentifierKey;
-    }
-
-    let apiKey: { id: string; value: string } | undefined;
-    if (route.apiKeyRequired) {
-      const key = api.apiKeySource === 'AUTHORIZER' ? usageKey : headerValue(req.rawHeaders, 'x-api-key');
-      const plan = findPlan(api, key);
-      if (plan === undefined || key === undefined) return fail('INVALID_API_KEY', route.path);
-      const outcome = usage.take(plan, key);
-      entry.usage = outcome;
-      if (outcome === 'throttled') return fail('THROTTLED', route.path);
-      if (outcome === 'quota_exceeded') return fail('QUOTA_EXCEEDED', route.path);
-      apiKey = { id: plan.id, value: key };
-    }
-
-    const event = proxyEvent(httpRequest, match, facts, authorizerContext, apiKey);
-    const result = await deps.pool.invoke(route.functionLogicalId, event);
-    if (!result.ok) {
-      deps.info(
-        `gateway: ${route.functionLogicalId} failed: ${result.error.errorType}: ${result.error.errorMessage}`,
-      );
-      return fail(
-        result.error.errorType === 'Sandbox.Timedout' ? 'INTEGRATION_TIMEOUT' : 'DEFAULT_5XX',
-        route.path,
-      );
-    }
-    const reply = proxyResult(result.result);
-    if (reply === undefined) return fail('DEFAULT_5XX', route.path);
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, values] of reply.headers)
-      headers[name] = values.length === 1 ? (values[0] as string) : [...values];
-    res.writeHead(reply.status, {
-      ...headers,
-      'content-length': reply.body.length,
-      'x-amzn-requestid': requestId,
-    });
-    res.end(reply.body);
-    finish(undefined, undefined);
   };
 }

@@ -40,12 +40,13 @@ export function readAuthorizerAnswer(result: unknown): AuthorizerAnswer | undefi
   if (typeof r.principalId !== 'string') return undefined;
   const doc = r.policyDocument;
   if (typeof doc !== 'object' || doc === null) return undefined;
+  // IAM policy element names are case-sensitive: a document without `Statement` (misspelt,
+  // `statement`) is malformed, and API Gateway answers 500 for it rather than reading an empty policy
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html).
+  if (!Object.hasOwn(doc, 'Statement')) return undefined;
   const rawStatements = (doc as Record<string, unknown>).Statement;
-  const list = Array.isArray(rawStatements)
-    ? rawStatements
-    : rawStatements === undefined
-      ? []
-      : [rawStatements];
+  if (typeof rawStatements !== 'object' || rawStatements === null) return undefined;
+  const list = Array.isArray(rawStatements) ? rawStatements : [rawStatements];
   const statements: PolicyStatement[] = [];
   for (const raw of list) {
     if (typeof raw !== 'object' || raw === null) return undefined;

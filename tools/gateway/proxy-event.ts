@@ -1,28 +1,32 @@
 /**
  * The REST API Lambda proxy integration (payload 1.0): the event API Gateway builds from an HTTP
- * request, the route matching that picks the resource, and the mapping of the function's result
- * back to HTTP (a result API Gateway would not accept is `undefined` → 502). Pure.
+ * request, and the mapping of the function's result back to HTTP (a result API Gateway would not
+ * accept is `undefined` → 502). Pure.
+ * Formats: https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
  */
+import { randomBytes } from 'node:crypto';
 import type { ApiModel, RouteModel } from './model.ts';
+import { type RouteMatch as GenericRouteMatch, restRouteMatcher } from './route-matcher.ts';
+import type { IamPrincipal } from './sigv4.ts';
 
 /** An HTTP request as received, before API Gateway turns it into an event. */
 export interface HttpRequest {
   readonly method: string;
-  /** Path without the query string, e.g. `/orders/ord_1`. */
+  /** Path without the query string, as sent (percent-encoded), e.g. `/orders/ord_1`. */
   readonly path: string;
   /** Raw query string without `?` ('' when none). */
   readonly query: string;
-  /** Header names with the caller's case, in order (Node's `rawHeaders` pairs). */
+  /**
+   * Header names with the caller's case, in order (Node's `rawHeaders` pairs), plus the headers
+   * API Gateway adds (`X-Forwarded-*`, `X-Amzn-Trace-Id`: see {@link withGatewayHeaders}).
+   */
   readonly rawHeaders: readonly string[];
   readonly body: Buffer;
   readonly sourceIp: string;
 }
 
 /** A route matched for a request, with its path parameters. */
-export interface RouteMatch {
-  readonly route: RouteModel;
-  readonly pathParameters: Readonly<Record<string, string>> | null;
-}
+export type RouteMatch = GenericRouteMatch<RouteModel>;
 
 /** Facts about the request API Gateway puts into `requestContext`. */
 export interface RequestFacts {
@@ -33,55 +37,8 @@ export interface RequestFacts {
   readonly region: string;
   readonly nowMs: number;
   readonly domainName: string;
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-function matchPath(pattern: string, path: string): Record<string, string> | null | undefined {
-  const want = pattern.split('/').filter(Boolean);
-  const got = path.split('/').filter(Boolean);
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i] as string;
-    const greedy = /^\{(.+)\+\}$/.exec(w);
-    if (greedy?.[1] !== undefined) {
-      if (i >= got.length) return undefined;
-      params[greedy[1]] = got.slice(i).map(safeDecode).join('/');
-      return params;
-    }
-    const g = got[i];
-    if (g === undefined) return undefined;
-    const param = /^\{(.+)\}$/.exec(w);
-    if (param?.[1] !== undefined) params[param[1]] = safeDecode(g);
-    else if (w !== g) return undefined;
-  }
-  if (got.length !== want.length) return undefined;
-  return Object.keys(params).length > 0 ? params : null;
-}
-
-function specificity(path: string): number[] {
-  // API Gateway prefers literal segments over `{param}` over `{proxy+}`, segment by segment.
-  return path
-    .split('/')
-    .filter(Boolean)
-    .map((s) => (/^\{.+\+\}$/.test(s) ? 0 : /^\{.+\}$/.test(s) ? 1 : 2));
-}
-
-function moreSpecific(a: RouteModel, b: RouteModel): boolean {
-  const sa = specificity(a.path);
-  const sb = specificity(b.path);
-  for (let i = 0; i < Math.max(sa.length, sb.length); i++) {
-    const x = sa[i] ?? -1;
-    const y = sb[i] ?? -1;
-    if (x !== y) return x > y;
-  }
-  return a.method !== 'ANY' && b.method === 'ANY';
+  /** The signed principal of an `AWS_IAM` route. */
+  readonly iam?: { readonly principal: IamPrincipal; readonly accessKeyId: string } | undefined;
 }
 
 /**
@@ -93,19 +50,68 @@ export function matchRoute(
   method: string,
   path: string,
 ): RouteMatch | undefined {
-  let best: RouteMatch | undefined;
-  for (const route of routes) {
-    if (route.method !== 'ANY' && route.method !== method) continue;
-    const params = matchPath(route.path, path);
-    if (params === undefined) continue;
-    if (best === undefined || moreSpecific(route, best.route)) best = { route, pathParameters: params };
-  }
-  return best;
+  return restRouteMatcher(routes)(method, path);
 }
 
 /** The method ARN API Gateway passes to authorizers and evaluates policies against. */
 export function methodArn(facts: RequestFacts, method: string, path: string): string {
   return `arn:aws:execute-api:${facts.region}:${facts.accountId}:${facts.apiId}/${facts.api.stageName}/${method}${path}`;
+}
+
+/** A header value by case-insensitive name (last one wins). */
+export function headerValue(rawHeaders: readonly string[], name: string): string | undefined {
+  let found: string | undefined;
+  const lower = name.toLowerCase();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+    if ((rawHeaders[i] as string).toLowerCase() === lower) found = rawHeaders[i + 1];
+  return found;
+}
+
+/** A new X-Ray trace header value (`Root=1-{epoch hex}-{96 random bits}`). */
+export function newTraceId(nowMs: number): string {
+  return `Root=1-${Math.floor(nowMs / 1000)
+    .toString(16)
+    .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * The headers API Gateway adds before anything sees the request (authorizers included):
+ * `X-Forwarded-For` (the caller's value with the source IP appended), `X-Forwarded-Proto` and
+ * `X-Forwarded-Port` (how the client reached the gateway: locally `http` and the port it listens
+ * on), and `X-Amzn-Trace-Id` (the caller's, else a new one). Examples of the headers in
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-create-api-as-simple-proxy-for-lambda.html.
+ */
+export function withGatewayHeaders(
+  rawHeaders: readonly string[],
+  sourceIp: string,
+  proto: string,
+  port: number,
+  traceId: string,
+): string[] {
+  const replaced = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port']);
+  const out: string[] = [];
+  const forwardedFor: string[] = [];
+  let trace: string | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (lower === 'x-forwarded-for') forwardedFor.push(value);
+    if (lower === 'x-amzn-trace-id') trace = value;
+    if (replaced.has(lower) || lower === 'x-amzn-trace-id') continue;
+    out.push(name, value);
+  }
+  out.push(
+    'X-Amzn-Trace-Id',
+    trace !== undefined && /Root=1-[0-9a-f]{8}-[0-9a-f]{24}/.test(trace) ? trace : traceId,
+    'X-Forwarded-For',
+    [...forwardedFor, sourceIp].join(', '),
+    'X-Forwarded-Port',
+    String(port),
+    'X-Forwarded-Proto',
+    proto,
+  );
+  return out;
 }
 
 /** Single- and multi-value header maps (API Gateway keeps the caller's case; single = last value). */
@@ -146,33 +152,42 @@ export function queryMaps(query: string): {
   };
 }
 
-/** A header value by case-insensitive name (last one wins). */
-export function headerValue(rawHeaders: readonly string[], name: string): string | undefined {
-  let found: string | undefined;
-  const lower = name.toLowerCase();
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
-    if ((rawHeaders[i] as string).toLowerCase() === lower) found = rawHeaders[i + 1];
-  return found;
+/** The media type of a header value (`image/png; q=1` → `image/png`), lower case. */
+function mediaType(value: string | undefined): string {
+  return (value ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-function isBinary(api: ApiModel, contentType: string | undefined, body: Buffer): boolean {
-  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const listed = api.binaryMediaTypes.some((t) => {
+/** True when a media type is one of the API's binary media types (`*` wildcards allowed). */
+export function isBinaryMediaType(binaryMediaTypes: readonly string[], type: string): boolean {
+  if (type === '') return false;
+  const [x, y] = type.split('/');
+  return binaryMediaTypes.some((t) => {
     const [a, b] = t.toLowerCase().split('/');
-    const [x, y] = type.split('/');
     return (a === '*' || a === x) && (b === '*' || b === y);
   });
-  // Beyond API Gateway: a body that is not UTF-8 is sent base64 rather than silently mangled.
-  return listed || !isUtf8(body);
 }
 
-function isUtf8(body: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(body);
-    return true;
-  } catch {
-    return false;
-  }
+/** The request's first `Accept` media type, which decides whether a response is binary. */
+export function firstAcceptType(rawHeaders: readonly string[]): string {
+  return mediaType(headerValue(rawHeaders, 'accept')?.split(',')[0]);
+}
+
+/** `requestContext.identity` fields of a signed IAM caller (null otherwise), as API Gateway fills them. */
+function iamIdentity(facts: RequestFacts): Record<string, string | null> {
+  const iam = facts.iam;
+  return {
+    accessKey: iam?.accessKeyId ?? null,
+    accountId: iam?.principal.accountId ?? null,
+    caller: iam?.principal.userId ?? null,
+    user: iam?.principal.userId ?? null,
+    userArn: iam?.principal.arn ?? null,
+    principalOrgId: null,
+  };
+}
+
+/** A time in API Gateway's CLF format (`15/Jan/2026:12:00:00 +0000`). */
+export function clfTime(nowMs: number): string {
+  return new Date(nowMs).toUTCString().replace(/^\w+, (\d+) (\w+) (\d+) ([\d:]+) GMT$/, '$1/$2/$3:$4 +0000');
 }
 
 /** `requestContext` without the authorizer (also sent to REQUEST authorizers). */
@@ -181,13 +196,12 @@ export function requestContext(
   match: RouteMatch,
   facts: RequestFacts,
 ): Record<string, unknown> {
-  const now = new Date(facts.nowMs);
   return {
     resourceId: match.route.eventName.toLowerCase().slice(0, 10),
     resourcePath: match.route.path,
     httpMethod: req.method,
     extendedRequestId: facts.requestId,
-    requestTime: now.toUTCString().replace(/^\w+, (\d+) (\w+) (\d+) ([\d:]+) GMT$/, '$1/$2/$3:$4 +0000'),
+    requestTime: clfTime(facts.nowMs),
     path: `/${facts.api.stageName}${req.path}`,
     accountId: facts.accountId,
     protocol: 'HTTP/1.1',
@@ -197,24 +211,30 @@ export function requestContext(
     requestId: facts.requestId,
     identity: {
       cognitoIdentityPoolId: null,
-      accountId: null,
       cognitoIdentityId: null,
-      caller: null,
       sourceIp: req.sourceIp,
-      principalOrgId: null,
-      accessKey: null,
       cognitoAuthenticationType: null,
       cognitoAuthenticationProvider: null,
-      userArn: null,
       userAgent: headerValue(req.rawHeaders, 'user-agent') ?? null,
-      user: null,
+      ...iamIdentity(facts),
     },
     domainName: facts.domainName,
     apiId: facts.apiId,
   };
 }
 
-/** The REST proxy event (payload 1.0) for the integration. */
+/** The stage variables as events carry them: `null` when the stage has none. */
+export function stageVariablesOf(api: ApiModel): Record<string, string> | null {
+  const vars = api.stageVariables ?? {};
+  return Object.keys(vars).length === 0 ? null : { ...vars };
+}
+
+/**
+ * The REST proxy event (payload 1.0) for the integration. The body is base64 when its
+ * `Content-Type` is a binary media type of the API; otherwise it is text, and bytes that are not
+ * UTF-8 become U+FFFD, as API Gateway hands text payloads on as UTF-8 strings
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html).
+ */
 export function proxyEvent(
   req: HttpRequest,
   match: RouteMatch,
@@ -223,7 +243,8 @@ export function proxyEvent(
   apiKey: { readonly id: string; readonly value: string } | undefined,
 ): Record<string, unknown> {
   const binary =
-    req.body.length > 0 && isBinary(facts.api, headerValue(req.rawHeaders, 'content-type'), req.body);
+    req.body.length > 0 &&
+    isBinaryMediaType(facts.api.binaryMediaTypes, mediaType(headerValue(req.rawHeaders, 'content-type')));
   const context = requestContext(req, match, facts);
   if (authorizer !== undefined) context.authorizer = { ...authorizer, integrationLatency: 0 };
   if (apiKey !== undefined)
@@ -235,7 +256,7 @@ export function proxyEvent(
     ...headerMaps(req.rawHeaders),
     ...queryMaps(req.query),
     pathParameters: match.pathParameters,
-    stageVariables: null,
+    stageVariables: stageVariablesOf(facts.api),
     requestContext: context,
     body: req.body.length === 0 ? null : binary ? req.body.toString('base64') : req.body.toString('utf8'),
     isBase64Encoded: binary,
@@ -257,19 +278,42 @@ function scalar(v: unknown): v is string | number | boolean {
 }
 
 /**
- * Maps a proxy result to HTTP; `undefined` when API Gateway would call it a malformed Lambda proxy
- * response (502): not an object, unknown members, a status that is not a number, a body that is not
- * a string, headers that are not string maps.
+ * The status of a proxy result whose `statusCode`, `body` and `isBase64Encoded` are well-formed
+ * (a status of 100–599, a string body, a boolean flag); undefined otherwise.
  */
-export function proxyResult(result: unknown): HttpReply | undefined {
-  if (typeof result !== 'object' || result === null || Array.isArray(result)) return undefined;
-  const r = result as Record<string, unknown>;
-  if (Object.keys(r).some((k) => !RESULT_KEYS.has(k))) return undefined;
+export function resultStatus(r: Readonly<Record<string, unknown>>): number | undefined {
   const status = typeof r.statusCode === 'string' ? Number(r.statusCode) : r.statusCode;
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
     return undefined;
   if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return undefined;
   if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return undefined;
+  return status;
+}
+
+/** How a proxy result's base64 body is delivered. */
+export interface ResultOptions {
+  /**
+   * Whether a base64 body (`isBase64Encoded: true`) is decoded: API Gateway decodes it only when the
+   * request's first `Accept` type is a binary media type, and otherwise sends the base64 text.
+   */
+  readonly decodeBase64: boolean;
+}
+
+/**
+ * Maps a proxy result to HTTP; `undefined` when API Gateway would call it a malformed Lambda proxy
+ * response (502): not an object, unknown members, a status that is not a number, a body that is not
+ * a string, headers that are not string maps. Without a `Content-Type` the response is
+ * `application/json`, as API Gateway sends it.
+ */
+export function proxyResult(
+  result: unknown,
+  options: ResultOptions = { decodeBase64: true },
+): HttpReply | undefined {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) return undefined;
+  const r = result as Record<string, unknown>;
+  if (Object.keys(r).some((k) => !RESULT_KEYS.has(k))) return undefined;
+  const status = resultStatus(r);
+  if (status === undefined) return undefined;
   const headers = new Map<string, string[]>();
   const add = (name: string, value: string) => {
     const key = name.toLowerCase();
@@ -294,7 +338,11 @@ export function proxyResult(result: unknown): HttpReply | undefined {
       if (!inMulti) add(name, String(value));
     }
   }
+  if (!headers.has('content-type')) headers.set('content-type', ['application/json']);
   const text = typeof r.body === 'string' ? r.body : '';
-  const body = r.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
+  const body =
+    r.isBase64Encoded === true && options.decodeBase64
+      ? Buffer.from(text, 'base64')
+      : Buffer.from(text, 'utf8');
   return { status, headers, body };
 }

@@ -5,6 +5,7 @@
  */
 import { sourceIpAllowed } from '../../shared/credentials/cidr.ts';
 import { patternMatches } from '../../shared/policy/resource-pattern.ts';
+import { TemplateError } from '../template/template.ts';
 
 /** One source-IP condition of a statement. */
 export interface IpCondition {
@@ -21,6 +22,17 @@ export interface ResourceStatement {
   readonly ipConditions: readonly IpCondition[];
   /** Some condition this evaluator does not know (VPC endpoints, ...). */
   readonly unsupportedCondition: boolean;
+  /**
+   * Who the statement is about: `any` (`Principal: '*'`), or the AWS principals it names (ARNs or
+   * account ids). An anonymous caller is only ever matched by `any`.
+   */
+  readonly principals?: 'any' | readonly string[];
+}
+
+/** The signed caller of an IAM route, as the resource policy sees it. */
+export interface PolicyCaller {
+  readonly arn: string;
+  readonly accountId: string;
 }
 
 /** Outcome of the resource policy for one request. */
@@ -31,15 +43,43 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-/** Reads the statements of SAM's `Auth.ResourcePolicy` (CustomStatements, IpRangeWhitelist/Blacklist). */
-export function readResourcePolicy(policy: unknown): ResourceStatement[] | undefined {
+function principalsOf(value: unknown): 'any' | string[] {
+  if (value === undefined || value === '*') return 'any';
+  const aws = (value as Record<string, unknown>).AWS;
+  if (aws === '*') return 'any';
+  return strings(aws);
+}
+
+const STATEMENT_KEYS = ['Sid', 'Effect', 'Principal', 'Action', 'Resource', 'Condition'];
+
+/**
+ * Reads the statements of SAM's `Auth.ResourcePolicy` (CustomStatements, IpRangeWhitelist/Blacklist).
+ * Anything else (VPC and account lists, `NotAction`, `NotPrincipal`, ...) is refused: the local
+ * gateway would otherwise answer differently from API Gateway without saying so.
+ */
+export function readResourcePolicy(
+  policy: unknown,
+  where = 'Auth.ResourcePolicy',
+): ResourceStatement[] | undefined {
   if (typeof policy !== 'object' || policy === null) return undefined;
   const p = policy as Record<string, unknown>;
+  const unknownKeys = Object.keys(p).filter(
+    (k) => !['CustomStatements', 'IpRangeWhitelist', 'IpRangeBlacklist'].includes(k),
+  );
+  if (unknownKeys.length > 0)
+    throw new TemplateError(
+      `${where}: ${unknownKeys.join(', ')} not emulated by the local gateway (docs/local-gateway.md#not-emulated)`,
+    );
   const out: ResourceStatement[] = [];
   const custom = p.CustomStatements;
   for (const raw of Array.isArray(custom) ? custom : custom === undefined ? [] : [custom]) {
     if (typeof raw !== 'object' || raw === null) continue;
     const s = raw as Record<string, unknown>;
+    const extra = Object.keys(s).filter((k) => !STATEMENT_KEYS.includes(k));
+    if (extra.length > 0)
+      throw new TemplateError(
+        `${where}.CustomStatements: ${extra.join(', ')} not emulated by the local gateway (docs/local-gateway.md#not-emulated)`,
+      );
     const ipConditions: IpCondition[] = [];
     let unsupportedCondition = false;
     for (const [operator, body] of Object.entries(
@@ -59,6 +99,7 @@ export function readResourcePolicy(policy: unknown): ResourceStatement[] | undef
       resources: strings(s.Resource),
       ipConditions,
       unsupportedCondition,
+      principals: principalsOf(s.Principal),
     });
   }
   // SAM's shorthands become an Allow for the listed ranges (whitelist) or a Deny (blacklist).
@@ -86,6 +127,15 @@ export function readResourcePolicy(policy: unknown): ResourceStatement[] | undef
   return out.length > 0 ? out : undefined;
 }
 
+function principalMatches(s: ResourceStatement, caller: PolicyCaller | undefined): boolean {
+  const principals = s.principals ?? 'any';
+  if (principals === 'any') return true;
+  if (caller === undefined) return false;
+  return principals.some(
+    (p) => p === caller.arn || p === caller.accountId || p === `arn:aws:iam::${caller.accountId}:root`,
+  );
+}
+
 function conditionsHold(s: ResourceStatement, sourceIp: string): boolean {
   // Fail closed: a condition we cannot evaluate makes a Deny apply and an Allow not apply.
   if (s.unsupportedCondition) return s.effect === 'Deny';
@@ -97,16 +147,19 @@ function conditionsHold(s: ResourceStatement, sourceIp: string): boolean {
 
 /**
  * Evaluates the policy for a request. `apiArnPrefix` is `arn:aws:execute-api:{region}:{account}:{apiId}`,
- * which `execute-api:/...` resources are relative to.
+ * which `execute-api:/...` resources are relative to. `caller` is the signed principal of an IAM
+ * route (undefined: anonymous, matched only by `Principal: '*'`).
  */
 export function evaluateResourcePolicy(
   statements: readonly ResourceStatement[],
   methodArn: string,
   apiArnPrefix: string,
   sourceIp: string,
+  caller?: PolicyCaller,
 ): ResourcePolicyOutcome {
   let allowed = false;
   for (const s of statements) {
+    if (!principalMatches(s, caller)) continue;
     if (!s.actions.some((a) => patternMatches(a.toLowerCase(), 'execute-api:invoke'))) continue;
     const resources = s.resources.map((r) =>
       r.startsWith('execute-api:/') ? `${apiArnPrefix}/${r.slice('execute-api:/'.length)}` : r,

@@ -2,16 +2,20 @@
  * `npm start`: the local gateway, like `sam local start-api` but with API Gateway's authorizer
  * caching, policy evaluation, usage plans and gateway responses, and no Docker.
  *
- *   npm start -- [-p 3000] [--host 127.0.0.1] [-n env.json] [--parameter-overrides K=V ...]
- *                [--upstream URL] [--in-memory] [--watch]
+ *   npm start -- [-p 3000] [--host 127.0.0.1] [-n events/env.json] [--parameter-overrides K=V ...]
+ *                [--upstream URL] [--in-memory] [--watch] [--verbose] [--log-format text|json]
  *
- * Exit status: 0 after Ctrl-C, 2 bad usage or template, 1 anything else.
+ * Every function is cold-started before the gateway serves, so a configuration the functions
+ * refuse (a bad `-n` file, a bad parameter) stops `npm start` with their message.
+ * Exit status: 0 after Ctrl-C, 2 bad usage, template or function configuration, 1 anything else.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { runCli } from '../cli/program.ts';
 import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
+import { writeGatewayState } from '../local/gateway-state.ts';
 import { TemplateError } from '../template/template.ts';
-import { parseStartArgs, type StartArgs, USAGE, UsageError } from './cli-args.ts';
+import { parseStartArgs, START_NAME, UsageError } from './cli-args.ts';
 import { type SeedLines, seedDemo } from './demo-seed.ts';
 import { type RunningGateway, startGateway } from './gateway.ts';
 
@@ -31,7 +35,12 @@ function readEnvVars(file: string | undefined): Record<string, Record<string, un
 }
 
 /** The banner printed at start: where each API is and how to call it. */
-export function banner(gateway: RunningGateway, seeded: SeedLines): string {
+export function banner(
+  gateway: RunningGateway,
+  seeded: SeedLines,
+  logs: { readonly format: 'text' | 'json'; readonly verbose: boolean } = { format: 'json', verbose: true },
+  inMemory = false,
+): string {
   const lines: string[] = ['', 'Gatehouse local gateway'];
   for (const api of gateway.apis)
     lines.push(`  ${api.logicalId.padEnd(16)} ${api.url}   (stage ${api.stageName})`);
@@ -39,6 +48,15 @@ export function banner(gateway: RunningGateway, seeded: SeedLines): string {
   lines.push(
     `  upstream         ${gateway.upstreamUrl}${gateway.demoBackend === undefined ? '' : '   (demo backend)'}`,
   );
+  const database = gateway.services.dynamo;
+  if (database !== undefined) {
+    const kept = inMemory
+      ? 'in memory: nothing is kept'
+      : database.owned
+        ? 'persisted in .gatehouse/dynamodb'
+        : 'shared with the process that holds .gatehouse/dynamodb';
+    lines.push(`  database         ${database.endpoint}   (${kept}; npm run keys / users use it)`);
+  }
   const first = gateway.apis[0]?.url ?? 'http://127.0.0.1:3000';
   // The port the issuer really got (`--issuer-port 0` picks one): tokens must carry its URL.
   const issuerPort =
@@ -50,22 +68,26 @@ export function banner(gateway: RunningGateway, seeded: SeedLines): string {
       `  curl -i -H "Authorization: Bearer $(npm run -s token -- --scope 'orders:read'${port})" ${first}/orders`,
     );
   }
+  // AWS_IAM routes: the local key pairs they accept (docs/local-gateway.md#iam-routes).
+  const iam = gateway.apis.find((a) => a.iamRoutes);
+  for (const c of gateway.iamCredentials)
+    lines.push(`  IAM key          ${c.accessKeyId}:${c.secretAccessKey}   (${c.principalArn})`);
+  const key = gateway.iamCredentials[0];
+  if (iam !== undefined && key !== undefined)
+    lines.push(
+      `  curl -i --aws-sigv4 'aws:amz:${gateway.region}:execute-api' --user '${key.accessKeyId}:${key.secretAccessKey}' ${iam.url}/...`,
+    );
   lines.push(...seeded.lines);
-  lines.push('', 'Access log: one JSON line per request on stdout. Ctrl-C stops.', '');
+  const access =
+    logs.format === 'json'
+      ? "one JSON line per request on stdout, the functions' logs on stderr"
+      : `one line per request on stdout${logs.verbose ? ", the functions' logs on stderr" : " (--verbose adds the functions' logs)"}`;
+  lines.push('', `Access log: ${access}. Ctrl-C stops.`, '');
   return lines.join('\n');
 }
 
-async function main(): Promise<number> {
-  let args: StartArgs;
-  try {
-    args = parseStartArgs(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof TemplateError) {
-      process.stderr.write(err.message === 'help' ? `${USAGE}\n` : `start: ${err.message}\n${USAGE}\n`);
-      return 2;
-    }
-    throw err;
-  }
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseStartArgs(argv);
   let gateway: RunningGateway;
   try {
     const envVars = readEnvVars(args.envVars);
@@ -73,10 +95,13 @@ async function main(): Promise<number> {
       port: args.port,
       host: args.host,
       template: args.template,
+      ...(args.openapi !== undefined ? { openapi: args.openapi } : {}),
       parameterOverrides: args.parameterOverrides,
       issuerPort: args.issuerPort,
       inMemory: args.inMemory,
       watch: args.watch,
+      accessLogFormat: args.logFormat,
+      ...(args.verbose || args.logFormat === 'json' ? {} : { functionLog: () => undefined }),
       ...(envVars !== undefined ? { envVars } : {}),
       ...(args.upstream !== undefined ? { upstream: args.upstream } : {}),
       ...(args.maxBodyBytes !== undefined ? { maxBodyBytes: args.maxBodyBytes } : {}),
@@ -89,14 +114,34 @@ async function main(): Promise<number> {
     process.stderr.write(`start: ${(err as Error).message}\n`);
     return 1;
   }
+  // A function that cannot start would answer every request with a 5xx: refuse to serve instead.
+  const failed = await gateway.startFunctions();
+  if (failed.length > 0) {
+    for (const f of failed)
+      process.stderr.write(`start: ${f.logicalId} cannot start: ${f.error.errorMessage}\n`);
+    await gateway.close();
+    return failed.every((f) => f.error.errorMessage.startsWith('ConfigError')) ? 2 : 1;
+  }
   const seeded = await seedDemo(gateway);
-  process.stderr.write(`${banner(gateway, seeded)}\n`);
+  const removeState = writeGatewayState({
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    apis: gateway.urls,
+    ...(gateway.issuerUrl !== undefined ? { issuerUrl: gateway.issuerUrl } : {}),
+    ...(gateway.services.dynamo !== undefined
+      ? { database: { endpoint: gateway.services.dynamo.endpoint, inMemory: args.inMemory } }
+      : {}),
+  });
+  process.stderr.write(
+    `${banner(gateway, seeded, { format: args.logFormat, verbose: args.verbose }, args.inMemory)}\n`,
+  );
   await new Promise<void>((done) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       process.stderr.write(`\nstart: ${signal}, stopping\n`);
+      removeState();
       gateway.close().then(done, done);
     };
     process.once('SIGINT', () => stop('SIGINT'));
@@ -105,14 +150,5 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`start: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.url === `file://${process.argv[1]}`)
+  await runCli(START_NAME, main, (err) => (err instanceof TemplateError ? 2 : undefined));

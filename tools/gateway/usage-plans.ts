@@ -28,34 +28,21 @@ export function quotaPeriodStart(quota: QuotaModel, nowMs: number): number {
     : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1 + quota.offset);
 }
 
-/** Token buckets and quota counters for the keys of one API's usage plans. */
-export class UsageMeter {
+/**
+ * Token buckets by id (rate per second refills, burst is the capacity), API Gateway's throttling
+ * algorithm (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html).
+ */
+export class ThrottleBuckets {
   readonly #buckets = new Map<string, Bucket>();
-  readonly #quotas = new Map<string, { periodStart: number; used: number }>();
   readonly #clock: () => number;
 
   constructor(clock: () => number = Date.now) {
     this.#clock = clock;
   }
 
-  /** Counts one request of `key` under `plan`; says whether it may pass. */
-  take(plan: UsagePlanModel, key: string): UsageOutcome {
+  /** Takes one token from bucket `id`; false when it is empty (429). */
+  take(id: string, throttle: ThrottleModel): boolean {
     const now = this.#clock();
-    const id = `${plan.id}\u0000${key}`;
-    if (plan.throttle !== undefined && !this.#takeToken(id, plan.throttle, now)) return 'throttled';
-    if (plan.quota !== undefined) {
-      const start = quotaPeriodStart(plan.quota, now);
-      const counter = this.#quotas.get(id);
-      const current =
-        counter === undefined || counter.periodStart !== start ? { periodStart: start, used: 0 } : counter;
-      if (current.used >= plan.quota.limit) return 'quota_exceeded';
-      current.used++;
-      this.#quotas.set(id, current);
-    }
-    return 'ok';
-  }
-
-  #takeToken(id: string, throttle: ThrottleModel, now: number): boolean {
     const bucket = this.#buckets.get(id) ?? { tokens: throttle.burstLimit, updatedMs: now };
     bucket.tokens = Math.min(
       throttle.burstLimit,
@@ -66,5 +53,44 @@ export class UsageMeter {
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
+  }
+}
+
+/** Token buckets and quota counters for the keys of one API's usage plans. */
+export class UsageMeter {
+  readonly #buckets: ThrottleBuckets;
+  readonly #quotas = new Map<string, { periodStart: number; used: number }>();
+  readonly #clock: () => number;
+
+  constructor(clock: () => number = Date.now) {
+    this.#clock = clock;
+    this.#buckets = new ThrottleBuckets(clock);
+  }
+
+  /**
+   * Counts one request of `key` under `plan`; says whether it may pass. `method` is the plan's
+   * per-method throttle of the route (`ApiStages[].Throttle`), applied per key before the plan's
+   * own throttle; both buckets must have a token.
+   */
+  take(
+    plan: UsagePlanModel,
+    key: string,
+    method?: { readonly id: string; readonly throttle: ThrottleModel },
+  ): UsageOutcome {
+    const now = this.#clock();
+    const id = `${plan.id}\u0000${key}`;
+    if (method !== undefined && !this.#buckets.take(`${id}\u0000${method.id}`, method.throttle))
+      return 'throttled';
+    if (plan.throttle !== undefined && !this.#buckets.take(id, plan.throttle)) return 'throttled';
+    if (plan.quota !== undefined) {
+      const start = quotaPeriodStart(plan.quota, now);
+      const counter = this.#quotas.get(id);
+      const current =
+        counter === undefined || counter.periodStart !== start ? { periodStart: start, used: 0 } : counter;
+      if (current.used >= plan.quota.limit) return 'quota_exceeded';
+      current.used++;
+      this.#quotas.set(id, current);
+    }
+    return 'ok';
   }
 }

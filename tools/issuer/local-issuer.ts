@@ -28,6 +28,10 @@ export interface MintOptions {
   /** Seconds added to `iat` (positive = issued in the future). */
   readonly iatOffset?: number;
   readonly clientId?: string;
+  /** Binds the token to a DPoP key: its RFC 7638 thumbprint, put in `cnf.jkt` (RFC 9449 §6). */
+  readonly dpopJkt?: string;
+  /** Binds the token to a client certificate: its `x5t#S256`, put in `cnf` (RFC 8705 §3.1). */
+  readonly certificateThumbprint?: string;
   /** Extra header members (tests). */
   readonly header?: Readonly<Record<string, unknown>>;
   /** Extra or replacing claims (tests). */
@@ -45,6 +49,11 @@ export interface SigningKey {
 export function generateSigningKey(): SigningKey {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return toSigningKey(privateKey, randomUUID());
+}
+
+/** A signing key from a stored private JWK. */
+export function signingKeyFromJwk(jwk: Readonly<Record<string, unknown>>, kid: string): SigningKey {
+  return toSigningKey(privateKeyFromJwk(jwk), kid);
 }
 
 function toSigningKey(privateKey: KeyObject, kid: string): SigningKey {
@@ -72,6 +81,14 @@ export function persistedSigningKey(dir = join(STATE_DIR, 'issuer')): SigningKey
   return key;
 }
 
+/** The `cnf` claim for the bindings asked for (none: no claim). */
+function confirmation(options: MintOptions): { cnf?: Record<string, string> } {
+  const cnf: Record<string, string> = {};
+  if (options.dpopJkt !== undefined) cnf.jkt = options.dpopJkt;
+  if (options.certificateThumbprint !== undefined) cnf['x5t#S256'] = options.certificateThumbprint;
+  return Object.keys(cnf).length === 0 ? {} : { cnf };
+}
+
 /** Mints an RS256 access token. */
 export function mintToken(
   key: SigningKey,
@@ -90,6 +107,7 @@ export function mintToken(
     jti: randomUUID(),
     client_id: options.clientId ?? 'gatehouse-local-client',
     scope: options.scope ?? 'orders:read',
+    ...confirmation(options),
     ...options.claims,
   };
   return signJwt({ alg: 'RS256', typ: 'at+jwt', kid: key.kid, ...options.header }, payload, key.privateKey);
@@ -173,9 +191,13 @@ export async function startLocalIssuer(
  */
 export function fillTokenPlaceholders(event: unknown, mint: (options: MintOptions) => string): unknown {
   const text = JSON.stringify(event);
-  const filled = text.replace(/\{\{gatehouse:token([^}]*)\}\}/g, (_all, raw: string) =>
-    mint(parseMintWords(raw)),
-  );
+  // The same placeholder twice (`headers` and `multiValueHeaders`) is the same token, as in a real event.
+  const minted = new Map<string, string>();
+  const filled = text.replace(/\{\{gatehouse:token([^}]*)\}\}/g, (all, raw: string) => {
+    const token = minted.get(all) ?? mint(parseMintWords(raw));
+    minted.set(all, token);
+    return token;
+  });
   return JSON.parse(filled);
 }
 

@@ -10,6 +10,8 @@ const HASH: Record<string, string | null> = {
   RS384: 'sha384',
   RS512: 'sha512',
   PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
   ES256: 'sha256',
   ES384: 'sha384',
   ES512: 'sha512',
@@ -46,7 +48,8 @@ export function signJwt(
   const signature = sign(hash, Buffer.from(input), {
     key,
     ...(alg.startsWith('ES') ? { dsaEncoding: 'ieee-p1363' as const } : {}),
-    ...(alg.startsWith('PS') ? { padding: 6, saltLength: 32 } : {}),
+    // RFC 7518 §3.5: the PSS salt is as long as the hash output.
+    ...(alg.startsWith('PS') ? { padding: 6, saltLength: Number(alg.slice(2)) / 8 } : {}),
   });
   return `${input}.${b64url(signature)}`;
 }

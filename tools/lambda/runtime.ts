@@ -1,15 +1,24 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { sdkNoticeEnvironment } from '../cli/node-support.ts';
 
 /** What one invocation returned: the handler's result, or the error Lambda would report. */
 export type InvocationResult =
-  | { readonly ok: true; readonly result: unknown; readonly coldStart: boolean; readonly durationMs: number }
+  | {
+      readonly ok: true;
+      readonly result: unknown;
+      readonly coldStart: boolean;
+      readonly durationMs: number;
+      /** The last 4 KB the invocation logged (Lambda's `LogType: Tail`), when it ran. */
+      readonly logTail?: string;
+    }
   | {
       readonly ok: false;
       readonly error: { readonly errorType: string; readonly errorMessage: string };
       readonly coldStart: boolean;
       readonly durationMs: number;
+      readonly logTail?: string;
     };
 
 /** The function a local environment runs. */
@@ -41,10 +50,26 @@ export class LambdaEnvironment {
   #ready: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = new Map<string, (message: WorkerReply) => void>();
+  #initError: InitError | undefined;
 
   constructor(fn: LocalFunction, log: LogSink = (chunk) => process.stderr.write(chunk)) {
     this.#fn = fn;
     this.#log = log;
+  }
+
+  /**
+   * Starts the environment now (the cold start) instead of at the first invocation; resolves to the
+   * error of a failed init (`Runtime.InitError`, e.g. a function refusing its configuration), or
+   * undefined. Never rejects.
+   */
+  async warm(): Promise<InitError | undefined> {
+    await this.#queue;
+    try {
+      await this.#start();
+    } catch (err) {
+      return { errorType: 'Runtime.ExitError', errorMessage: (err as Error).message };
+    }
+    return this.#initError;
   }
 
   /** Invokes the handler with the event; never rejects (errors are part of the result). */
@@ -93,16 +118,20 @@ export class LambdaEnvironment {
           },
         });
       }, timeoutMs);
+      // The entry lives exactly as long as the invocation: whichever way it ends (reply, timeout,
+      // exit), it is removed, so a long-running local gateway does not grow with every request.
       this.#pending.set(id, (message) => {
         clearTimeout(timer);
+        this.#pending.delete(id);
         resolve(message);
       });
       child.send({ id, event, context });
     });
     const durationMs = performance.now() - started;
+    const logTail = reply.logTail === undefined ? {} : { logTail: reply.logTail };
     return reply.ok
-      ? { ok: true, result: reply.result, coldStart, durationMs }
-      : { ok: false, error: reply.error, coldStart, durationMs };
+      ? { ok: true, result: reply.result, coldStart, durationMs, ...logTail }
+      : { ok: false, error: reply.error, coldStart, durationMs, ...logTail };
   }
 
   #start(): Promise<void> {
@@ -116,11 +145,15 @@ export class LambdaEnvironment {
       AWS_LAMBDA_FUNCTION_NAME: this.#fn.logicalId,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.#fn.memoryMb),
+      // Set by local emulators (SAM CLI, the runtime interface emulator), not by Lambda itself.
+      AWS_LAMBDA_FUNCTION_TIMEOUT: String(this.#fn.timeoutSeconds),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.#fn.logicalId}`,
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
       // Local runs never reach AWS: the SDK gets dummy credentials (the embedded DynamoDB ignores them).
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      // The runtime emulated is nodejs22.x; the SDK's notice about the local Node.js is noise here.
+      ...sdkNoticeEnvironment(),
       ...this.#fn.env,
       GATEHOUSE_BUNDLE: this.#fn.bundle,
       GATEHOUSE_EXPORT: this.#fn.exportName,
@@ -130,9 +163,11 @@ export class LambdaEnvironment {
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#log(chunk));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.#log(chunk));
     this.#ready = new Promise<void>((resolve, reject) => {
-      child.on('message', (message: WorkerReply | { ready: true }) => {
-        if ('ready' in message) resolve();
-        else this.#pending.get(message.id)?.(message);
+      child.on('message', (message: WorkerReply | { ready: true; initError?: InitError }) => {
+        if ('ready' in message) {
+          this.#initError = message.initError;
+          resolve();
+        } else this.#pending.get(message.id)?.(message);
       });
       child.on('exit', (code, signal) => {
         const error = {
@@ -165,6 +200,17 @@ export class LambdaEnvironment {
   }
 }
 
+/** Why an environment could not start (as Lambda reports it). */
+export interface InitError {
+  readonly errorType: string;
+  readonly errorMessage: string;
+}
+
 type WorkerReply =
-  | { readonly id: string; readonly ok: true; readonly result: unknown }
-  | { readonly id: string; readonly ok: false; readonly error: { errorType: string; errorMessage: string } };
+  | { readonly id: string; readonly ok: true; readonly result: unknown; readonly logTail?: string }
+  | {
+      readonly id: string;
+      readonly ok: false;
+      readonly error: { errorType: string; errorMessage: string };
+      readonly logTail?: string;
+    };

@@ -13,6 +13,22 @@ function errorShape(err) {
   return { errorType: 'Error', errorMessage: typeof err === 'string' ? err : JSON.stringify(err) };
 }
 
+// The last 4 KB of what an invocation logged goes back with its result, as Lambda's Invoke API
+// returns it with `LogType: Tail` (the local gateway reads the decision reason from it). The
+// streams still write as usual.
+const TAIL_LENGTH = 4096;
+let tail;
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = (chunk, ...rest) => {
+    if (tail !== undefined)
+      tail = (tail + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))).slice(
+        -TAIL_LENGTH,
+      );
+    return write(chunk, ...rest);
+  };
+}
+
 let handler;
 let initError;
 try {
@@ -44,16 +60,22 @@ process.on('message', async (message) => {
     fail: () => {},
     succeed: () => {},
   };
+  tail = '';
   try {
     const result = await new Promise((resolve, reject) => {
       const callback = (err, value) => (err ? reject(err) : resolve(value));
       const returned = handler(event, context, callback);
       if (returned !== undefined && typeof returned.then === 'function') returned.then(resolve, reject);
     });
-    process.send({ id, ok: true, result: result === undefined ? null : result });
+    const logTail = tail;
+    tail = undefined;
+    process.send({ id, ok: true, result: result === undefined ? null : result, logTail });
   } catch (err) {
-    process.send({ id, ok: false, error: errorShape(err) });
+    const logTail = tail;
+    tail = undefined;
+    process.send({ id, ok: false, error: errorShape(err), logTail });
   }
 });
 
-process.send({ ready: true });
+// The init outcome goes with `ready`, so a caller can report a failed cold start before any event.
+process.send({ ready: true, initError });

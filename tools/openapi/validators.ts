@@ -1,29 +1,62 @@
 /**
- * Build-time compilation of every schema of the API document into ajv standalone code, so the
- * request validator never compiles a schema (nor calls `new Function`) at run time.
+ * Build-time compilation of the API document into one validation module per operation (ajv
+ * standalone code plus what the run time needs to read parameters and bodies), and a registry
+ * that loads each module on first use (shared/validation/registry.ts). The request validator
+ * never compiles a schema (nor calls `new Function`) at run time.
  *
  * - OpenAPI 3.1 schemas are JSON Schema 2020-12 (ajv/dist/2020); 3.0 schemas are translated
  *   (`nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`) and compiled as draft-07.
- * - Every schema node must pass ajv's secure meta-schema (`json-schema-secure.json`): unbounded
- *   `pattern`/`format` strings or `uniqueItems` arrays fail the build, naming the schema.
+ * - Every schema an operation uses is reviewed (tools/openapi/review.ts): costly or unenforceable
+ *   schemas are warnings (errors with `strictSchemas`), naming their JSON pointer and operation.
  * - `type: integer` without tighter bounds gets ±Number.MAX_SAFE_INTEGER, so integers JSON.parse
  *   rounds (2^53 + 1 → 2^53) fail validation instead of reaching the backend changed.
+ * - Response validators are generated only when asked for (RESPONSE_VALIDATION needs them).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Ajv, type AnySchema, type Options } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneModuleExports from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
-import type { ParameterKind, ParameterSpec } from '../../shared/validation/table.ts';
-import { deref, isOpenApi30, type OpenApiDocument, OpenApiError, operations } from './document.ts';
+import type {
+  BodyKind,
+  MediaValidation,
+  ParameterLocation,
+  ParameterRule,
+  ParameterStyle,
+} from '../../shared/validation/table.ts';
+import {
+  deref,
+  derefPointer,
+  isOpenApi30,
+  type OpenApiDocument,
+  OpenApiError,
+  type Operation,
+  operations,
+  pointerOf,
+  resolvePointer,
+  routeKey,
+} from './document.ts';
+import { type ReviewFinding, SchemaReview } from './review.ts';
+import {
+  applyDirection,
+  applyDiscriminator,
+  boundIntegers,
+  type Direction,
+  isSchemaObject,
+  mapSchema,
+  type Schema,
+  stripAnnotations,
+  translate30,
+} from './schema.ts';
+import { ShapeBuilder } from './shapes.ts';
+
+export { boundIntegers, mapSchema, schemaNodes, translate30 } from './schema.ts';
 
 /** The JSON Schema dialect a set of schemas is compiled with. */
 export type Draft = '2020-12' | 'draft-07';
 
 /** The ajv options shared by production and the JSON-Schema-Test-Suite run (chosen for safety). */
 export const AJV_OPTIONS: Options = {
-  code: { source: true, esm: true, lines: false },
+  code: { source: true, esm: false, lines: false },
   // Properties inherited from Object.prototype must never satisfy `required` or `properties`.
   ownProperties: true,
   $data: false,
@@ -35,9 +68,9 @@ export const AJV_OPTIONS: Options = {
   strict: true,
   strictTypes: false,
   strictTuples: false,
+  // `required` naming a property declared in a sibling (common inside oneOf branches) is valid JSON Schema.
+  strictRequired: false,
   allowUnionTypes: true,
-  // Annotations written in OpenAPI documents; they never change a verdict.
-  keywords: ['example', 'discriminator', 'xml', 'externalDocs', 'x-gatehouse'],
 };
 
 /**
@@ -52,13 +85,13 @@ export function createAjv(
     ...AJV_OPTIONS,
     validateFormats: options.formats,
     strict: options.strict ?? true,
+    strictRequired: false,
   };
   const ajv = draft === '2020-12' ? new Ajv2020(settings) : new Ajv(settings);
   if (options.formats) addFormats(ajv, { mode: 'full' });
   return ajv;
 }
 
-const requireHere = createRequire(import.meta.url);
 // CommonJS modules whose `module.exports` is the function (tsx) or whose `default` is (types).
 const standaloneCode = ((standaloneModuleExports as unknown as { default?: unknown }).default ??
   standaloneModuleExports) as unknown as (ajv: Ajv, refs: Record<string, string>) => string;
@@ -66,356 +99,391 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
   addFormatsModule) as unknown as (ajv: Ajv, options: { mode: 'full' }) => void;
 
 /**
- * Standalone ESM for the schemas already added to `ajv`, one export per entry of `exports`
- * (export name → schema `$id`). ajv's ESM output still `require`s its runtime helpers and
- * ajv-formats' functions; they become static imports so the module runs under Node ESM as it is and
- * esbuild bundles it.
+ * ajv's CommonJS standalone code for the given exports (export name → schema `$id`), with its
+ * `require`s of ajv runtime helpers turned into calls of `__rt` (the runtime the loader passes in).
+ * Returns the code and the helper module names it uses.
  */
-export function standaloneModule(ajv: Ajv, exports: Readonly<Record<string, string>>): string {
+export function standaloneBody(
+  ajv: Ajv,
+  exports: Readonly<Record<string, string>>,
+): { code: string; runtime: string[] } {
   const code = standaloneCode(ajv, { ...exports });
-  const imports = new Map<string, string>();
-  const body = code.replace(/require\("([^"]+)"\)/g, (_all: string, spec: string) => {
-    // Node ESM needs the file name; the package exports no map for these subpaths.
-    const resolved = /\.[cm]?js$/.test(spec) ? spec : `${spec}.js`;
-    requireHere.resolve(resolved);
-    let local = imports.get(resolved);
-    if (local === undefined) {
-      local = `__ajv${imports.size}`;
-      imports.set(resolved, local);
-    }
-    return local;
-  });
-  // A CommonJS module's exports object, whichever interop imported it: Node and esbuild (for .mjs)
-  // put `module.exports` on `default`; other loaders give the exports themselves.
-  const pick = 'const __exportsOf = (ns) => (ns.default && ns.default.__esModule ? ns.default : ns);';
-  const header = [...imports]
-    .map(
-      ([spec, local]) =>
-        `import * as ${local}_ns from ${JSON.stringify(spec)};\nconst ${local} = __exportsOf(${local}_ns);`,
-    )
-    .join('\n');
-  return `${pick}\n${header}\n${body.replace(/^"use strict";/, '')}\n`;
-}
-
-// --- Schema walking ----------------------------------------------------------------------------
-
-type Schema = Record<string, unknown>;
-
-const MAP_KEYWORDS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
-const ONE_KEYWORDS = [
-  'additionalProperties',
-  'additionalItems',
-  'unevaluatedProperties',
-  'unevaluatedItems',
-  'not',
-  'if',
-  'then',
-  'else',
-  'contains',
-  'propertyNames',
-  'items',
-];
-const LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items'];
-
-function isSchemaObject(value: unknown): value is Schema {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  const runtime = new Set<string>();
+  const body = code
+    .replace(/^"use strict";/, '')
+    .replace(/require\("([^"]+)"\)/g, (_all: string, spec: string) => {
+      runtime.add(spec);
+      return `__rt(${JSON.stringify(spec)})`;
+    });
+  return { code: body, runtime: [...runtime].sort() };
 }
 
 /**
- * Rebuilds a schema bottom-up, calling `visit` on every schema object (never on `enum`, `const`,
- * `default` or `example` values, which are data).
+ * Standalone ESM for the schemas already added to `ajv`, one export per entry of `exports` (the
+ * JSON-Schema-Test-Suite imports this form; production modules are factories, see below).
  */
-export function mapSchema(schema: unknown, visit: (node: Schema) => Schema): unknown {
-  if (!isSchemaObject(schema)) return schema;
-  const out: Schema = { ...schema };
-  for (const k of MAP_KEYWORDS) {
-    const map = out[k];
-    if (isSchemaObject(map))
-      out[k] = Object.fromEntries(Object.entries(map).map(([n, s]) => [n, mapSchema(s, visit)]));
+export function standaloneModule(ajv: Ajv, exports: Readonly<Record<string, string>>): string {
+  const { code, runtime } = standaloneBody(ajv, exports);
+  const imports = runtime.map(
+    (spec, n) => `import * as __m${n} from ${JSON.stringify(/\.[cm]?js$/.test(spec) ? spec : `${spec}.js`)};`,
+  );
+  const table = runtime
+    .map(
+      (spec, n) =>
+        `${JSON.stringify(spec)}: __m${n}.default && __m${n}.default.__esModule ? __m${n}.default : __m${n}`,
+    )
+    .join(', ');
+  const names = Object.keys(exports);
+  return `${imports.join('\n')}\nconst __runtime = { ${table} };\nconst __rt = (n) => __runtime[n];\nconst exports = {};\n${code}\n${names.map((n) => `export const ${n} = exports.${n};`).join('\n')}\n`;
+}
+
+// --- Schema preparation ------------------------------------------------------------------------
+
+const BASE_ID = 'https://gatehouse.dev/openapi/';
+
+/** Prepares schemas for ajv, registering referenced schemas (components or anywhere else) once. */
+class SchemaCompiler {
+  readonly ajv: Ajv;
+  readonly draft: Draft;
+  readonly #registered = new Set<string>();
+  #count = 0;
+
+  constructor(private readonly doc: OpenApiDocument) {
+    this.draft = isOpenApi30(doc) ? 'draft-07' : '2020-12';
+    this.ajv = createAjv(this.draft);
   }
-  for (const k of ONE_KEYWORDS) if (isSchemaObject(out[k])) out[k] = mapSchema(out[k], visit);
-  for (const k of LIST_KEYWORDS) {
-    const list = out[k];
-    if (Array.isArray(list)) out[k] = list.map((s) => mapSchema(s, visit));
+
+  resolve = (ref: string): unknown => resolvePointer(this.doc, ref);
+
+  /** The schema as ajv compiles it for a direction; `$ref`s point at registered schemas. */
+  prepare(schema: unknown, direction: Direction): unknown {
+    let out = this.draft === 'draft-07' ? translate30(schema) : schema;
+    out = applyDiscriminator(out);
+    out = applyDirection(out, direction, this.resolve);
+    out = stripAnnotations(out, this.draft);
+    out = boundIntegers(out);
+    return mapSchema(out, (node) => {
+      if (typeof node.$ref !== 'string') return node;
+      return { ...node, $ref: this.#refId(node.$ref, direction) };
+    });
   }
-  if (isSchemaObject(out.dependencies)) {
-    out.dependencies = Object.fromEntries(
-      Object.entries(out.dependencies).map(([n, s]) => [n, Array.isArray(s) ? s : mapSchema(s, visit)]),
+
+  /** Adds a schema under a new id; returns the id. */
+  add(schema: unknown, direction: Direction): string {
+    const id = `${BASE_ID}s${this.#count++}`;
+    const prepared = this.prepare(schema, direction);
+    this.ajv.addSchema(
+      (isSchemaObject(prepared) ? { ...prepared, $id: id } : { $id: id, allOf: [prepared] }) as AnySchema,
     );
+    return id;
   }
-  return visit(out);
-}
 
-/** Every schema object inside a schema, itself included. */
-export function schemaNodes(schema: unknown): Schema[] {
-  const nodes: Schema[] = [];
-  mapSchema(schema, (node) => {
-    nodes.push(node);
-    return node;
-  });
-  return nodes;
-}
-
-/** OpenAPI 3.0 → JSON Schema: `nullable`, boolean exclusive bounds. */
-export function translate30(schema: unknown): unknown {
-  return mapSchema(schema, (node) => {
-    const out = { ...node };
-    if (out.nullable === true) {
-      if (typeof out.type === 'string') out.type = [out.type, 'null'];
-      if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+  /** The id a document `$ref` becomes: the referenced schema, registered once per direction. */
+  #refId(ref: string, direction: Direction): string {
+    if (!ref.startsWith('#'))
+      throw new OpenApiError(`$ref ${ref} points outside the document (bundle it first)`);
+    const id = `${BASE_ID}${direction}${ref.replace(/^#/, '').replace(/[^A-Za-z0-9/_~.-]/g, (c) => encodeURIComponent(c))}`;
+    if (!this.#registered.has(id)) {
+      this.#registered.add(id);
+      const target = this.resolve(ref);
+      const prepared = this.prepare(target, direction);
+      this.ajv.addSchema(
+        (isSchemaObject(prepared) ? { ...prepared, $id: id } : { $id: id, allOf: [prepared] }) as AnySchema,
+      );
     }
-    delete out.nullable;
-    for (const [flag, bound] of [
-      ['exclusiveMinimum', 'minimum'],
-      ['exclusiveMaximum', 'maximum'],
-    ] as const) {
-      if (typeof out[flag] !== 'boolean') continue;
-      if (out[flag] === true && typeof out[bound] === 'number') {
-        out[flag] = out[bound];
-        delete out[bound];
-      } else delete out[flag];
-    }
-    return out;
-  });
+    return id;
+  }
 }
 
-/** Adds ±MAX_SAFE_INTEGER bounds to integer schemas that lack tighter ones. */
-export function boundIntegers(schema: unknown): unknown {
-  return mapSchema(schema, (node) => {
-    const types = Array.isArray(node.type) ? node.type : [node.type];
-    if (!types.includes('integer')) return node;
-    const out = { ...node };
-    const low = [out.minimum, out.exclusiveMinimum].filter((v): v is number => typeof v === 'number');
-    const high = [out.maximum, out.exclusiveMaximum].filter((v): v is number => typeof v === 'number');
-    if (!low.some((v) => v >= -Number.MAX_SAFE_INTEGER)) out.minimum = -Number.MAX_SAFE_INTEGER;
-    if (!high.some((v) => v <= Number.MAX_SAFE_INTEGER)) out.maximum = Number.MAX_SAFE_INTEGER;
-    return out;
-  });
+// --- Media types -------------------------------------------------------------------------------
+
+/** How a declared request media range is read (docs/openapi.md#media-types). */
+export function bodyKind(mediaRange: string): BodyKind {
+  const essence = mediaRange.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (/^application\/(?:[a-z0-9.!#$&^_-]+\+)?json$/.test(essence)) return 'json';
+  if (essence === 'application/x-www-form-urlencoded') return 'form';
+  if (essence === 'multipart/form-data') return 'multipart';
+  return 'opaque';
 }
 
-/** Points `#/components/schemas/...` references at the components schema registered with ajv. */
-function rewriteRefs(schema: unknown, componentsId: string, defsKey: string, where: string): unknown {
-  return mapSchema(schema, (node) => {
-    if (typeof node.$ref !== 'string') return node;
-    const prefix = '#/components/schemas/';
-    if (!node.$ref.startsWith(prefix))
-      throw new OpenApiError(`${where}: $ref ${node.$ref} is not under ${prefix} (not supported)`);
-    return { ...node, $ref: `${componentsId}#/${defsKey}/${node.$ref.slice(prefix.length)}` };
-  });
-}
-
-// --- Secure meta-schema ------------------------------------------------------------------------
-
-/** Returns a checker that names every schema node failing ajv's secure meta-schema. */
-export function secureSchemaChecker(): (name: string, schema: unknown) => string[] {
-  const meta = JSON.parse(readFileSync(new URL('./json-schema-secure.json', import.meta.url), 'utf8'));
-  // The meta-schema is draft-07; it is checked against every node on its own (below), because its
-  // own recursion does not know 2020-12 keywords such as `prefixItems` or `$defs`.
-  const check = new Ajv({ strictTypes: false, allErrors: true }).compile(meta as AnySchema);
-  return (name, schema) =>
-    schemaNodes(schema).flatMap((node) =>
-      check(node)
-        ? []
-        : [
-            `${name}: ${JSON.stringify(node).slice(0, 120)} is not secure (${(check.errors ?? []).map((e: { message?: string }) => e.message).join(', ')})`,
-          ],
-    );
-}
-
-// --- Keywords ajv's standalone code gets wrong --------------------------------------------------
-
-// Found by the JSON-Schema-Test-Suite run (test/corpora/json-schema-suite.test.ts): with these, the
-// generated code overflows the stack or accepts data it must refuse, so documents may not use them.
-const REFUSED_KEYWORDS = [
-  '$dynamicRef',
-  '$dynamicAnchor',
-  '$recursiveRef',
-  '$recursiveAnchor',
-  'unevaluatedItems',
-];
-
-/** Problems for keywords the build refuses, naming the schema. */
-export function unsupportedKeywords(name: string, schema: unknown): string[] {
-  return schemaNodes(schema).flatMap((node) => {
-    const found = REFUSED_KEYWORDS.filter((k) => Object.hasOwn(node, k));
-    if (Object.hasOwn(node, 'unevaluatedProperties') && schemaNodes(node).some((n) => Object.hasOwn(n, 'if')))
-      found.push('unevaluatedProperties with if');
-    return found.map((k) => `${name}: ${k} is not supported (ajv's standalone code gets it wrong)`);
-  });
+function mediaEssence(mediaRange: string): string {
+  return (mediaRange.split(';')[0] ?? '').trim().toLowerCase();
 }
 
 // --- Parameters --------------------------------------------------------------------------------
 
-function scalarKind(schema: Schema | undefined, where: string): ParameterKind {
-  const raw = schema?.type;
-  const types = (Array.isArray(raw) ? raw : raw === undefined ? ['string'] : [raw]).filter(
-    (t) => t !== 'null',
-  );
-  const [type] = types;
-  if (types.length !== 1 || !['string', 'integer', 'number', 'boolean'].includes(String(type)))
-    throw new OpenApiError(
-      `${where}: parameters must have one scalar type (string, integer, number, boolean) or be an array of one`,
-    );
-  return type as ParameterKind;
-}
-
-function parameterSpec(doc: OpenApiDocument, param: Schema, where: string): ParameterSpec {
-  const schema = deref<Schema | undefined>(doc, param.schema);
-  const location = String(param.in);
-  const name = location === 'header' ? String(param.name).toLowerCase() : String(param.name);
-  const required = param.required === true || location === 'path';
-  if (schema?.type === 'array' || (Array.isArray(schema?.type) && schema.type.includes('array'))) {
-    if (location === 'path') throw new OpenApiError(`${where}: array path parameters are not supported`);
-    const explode = location === 'query' && param.explode !== false && (param.style ?? 'form') === 'form';
-    const items = deref<Schema | undefined>(doc, schema?.items);
-    return {
-      name,
-      required,
-      kind: scalarKind(items, `${where} items`),
-      array: explode ? 'explode' : 'comma',
-    };
-  }
-  return { name, required, kind: scalarKind(schema, where), array: 'none' };
-}
+const STYLES: readonly ParameterStyle[] = [
+  'simple',
+  'form',
+  'label',
+  'matrix',
+  'spaceDelimited',
+  'pipeDelimited',
+  'deepObject',
+];
+// The document cannot describe these headers as parameters (OpenAPI 3.x: such definitions are ignored).
+const IGNORED_HEADERS = ['accept', 'content-type', 'authorization'];
 
 // --- The document ------------------------------------------------------------------------------
 
-/** What the generator produced for a document. */
-export interface CompiledValidators {
-  /** Standalone ESM exporting `v0`, `v1`, ... */
-  readonly module: string;
-  /** Type declarations for the module. */
-  readonly declarations: string;
-  /** TypeScript for the validation table (imports the module). */
-  readonly table: string;
+/** What compilation is asked for. */
+export interface CompileOptions {
+  /** Generate response validators (RESPONSE_VALIDATION log/strict needs them). */
+  readonly responseValidators: boolean;
+  /** Where the document is, for the generated files' header. */
+  readonly source?: string;
 }
 
-const JSON_MEDIA = /^application\/(?:[a-z0-9.+-]+\+)?json$/;
+/** One generated validation module. */
+export interface OperationModule {
+  readonly key: string;
+  readonly operationId: string;
+  /** File name inside shared/generated/validators/. */
+  readonly file: string;
+  readonly content: string;
+}
 
-/** Compiles every request/response schema of the document. Throws naming the unsafe schema. */
-export function compileDocument(doc: OpenApiDocument, moduleName = './validators.mjs'): CompiledValidators {
-  const draft: Draft = isOpenApi30(doc) ? 'draft-07' : '2020-12';
-  const defsKey = draft === '2020-12' ? '$defs' : 'definitions';
-  const componentsId = 'https://gatehouse.dev/openapi/components.json';
-  const prepare = (schema: unknown, where: string): unknown => {
-    const translated = draft === 'draft-07' ? translate30(schema) : schema;
-    return boundIntegers(rewriteRefs(translated, componentsId, defsKey, where));
-  };
-  const secure = secureSchemaChecker();
+/** What the generator produced for a document. */
+export interface CompiledValidators {
+  readonly modules: readonly OperationModule[];
+  /** shared/generated/validators/index.cjs */
+  readonly registry: string;
+  /** The ajv runtime helpers the modules use. */
+  readonly runtime: readonly string[];
+  readonly warnings: readonly ReviewFinding[];
+  readonly errors: readonly ReviewFinding[];
+}
+
+function slug(text: string): string {
+  return (
+    text
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'operation'
+  );
+}
+
+/** The file name of an operation's module (document order, so names are stable). */
+export function moduleFileName(index: number, operationId: string): string {
+  return `${String(index).padStart(4, '0')}-${slug(operationId)}.validator.cjs`;
+}
+
+/** Compiles every operation of the document. Throws (naming every place) when it cannot. */
+export function compileDocument(doc: OpenApiDocument, options: CompileOptions): CompiledValidators {
+  const compiler = new SchemaCompiler(doc);
+  const review = new SchemaReview(compiler.draft, compiler.resolve);
   const problems: string[] = [];
-  const ajv = createAjv(draft);
+  const modules: OperationModule[] = [];
+  const runtime = new Set<string>();
+  const header = `// Generated by \`npm run generate\` from ${options.source ?? 'the API document'}. Do not edit.`;
 
-  const components = (doc.components?.schemas ?? {}) as Record<string, unknown>;
-  const defs: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(components)) {
-    defs[name] = prepare(schema, `components.schemas.${name}`);
-    problems.push(...secure(`components.schemas.${name}`, defs[name]));
-    problems.push(...unsupportedKeywords(`components.schemas.${name}`, defs[name]));
-  }
-  ajv.addSchema({ $id: componentsId, [defsKey]: defs } as AnySchema);
+  operations(doc).forEach((op, index) => {
+    try {
+      const compiled = compileOperation(doc, op, compiler, review, options);
+      const body = standaloneBody(compiler.ajv, compiled.exports);
+      for (const r of body.runtime) runtime.add(r);
+      modules.push({
+        key: routeKey(op),
+        operationId: op.operationId,
+        file: moduleFileName(index, op.operationId),
+        content: `'use strict';\n${header}\nmodule.exports = function (__rt) {\nconst exports = {};\n${body.code}\nreturn ${compiled.validation};\n};\n`,
+      });
+    } catch (err) {
+      problems.push(`${op.pointer} (${op.operationId}): ${(err as Error).message}`);
+    }
+  });
+  const errors = review.errors;
+  problems.push(...errors.map((e) => `${e.pointer} (${e.operation}): ${e.message}`));
+  if (problems.length > 0)
+    throw new OpenApiError(`the document cannot be compiled:\n  ${problems.join('\n  ')}`);
 
-  const exportsById: Record<string, string> = {};
-  const add = (schema: unknown, where: string): string => {
-    const name = `v${Object.keys(exportsById).length}`;
-    const id = `https://gatehouse.dev/openapi/${encodeURIComponent(where)}`;
-    const prepared = prepare(schema, where);
-    problems.push(...secure(where, prepared), ...unsupportedKeywords(where, prepared));
-    ajv.addSchema({ ...(prepared as Schema), $id: id } as AnySchema);
-    exportsById[name] = id;
-    return name;
+  const registry = [
+    "'use strict';",
+    header,
+    '// Each entry is required on first use only (shared/validation/registry.ts).',
+    `exports.responseValidators = ${options.responseValidators};`,
+    'exports.runtime = {',
+    ...[...runtime].sort().map((r) => `  ${JSON.stringify(r)}: () => require(${JSON.stringify(r)}),`),
+    '};',
+    'exports.operations = {',
+    ...modules.map((m) => `  ${JSON.stringify(m.key)}: () => require(${JSON.stringify(`./${m.file}`)}),`),
+    '};',
+    '',
+  ].join('\n');
+  return { modules, registry, runtime: [...runtime].sort(), warnings: review.warnings, errors };
+}
+
+/** Compiles one operation: the ajv exports it needs and the JS expression of its validation. */
+function compileOperation(
+  doc: OpenApiDocument,
+  op: Operation,
+  compiler: SchemaCompiler,
+  review: SchemaReview,
+  options: CompileOptions,
+): { exports: Record<string, string>; validation: string } {
+  const exports: Record<string, string> = {};
+  const shapes = new ShapeBuilder(compiler.resolve);
+  const exportOf = (schema: unknown, direction: Direction, pointer: string): string => {
+    review.review(schema, pointer, op.operationId);
+    const name = `v${Object.keys(exports).length}`;
+    exports[name] = compiler.add(schema, direction);
+    return `exports.${name}`;
   };
 
-  const entries: string[] = [];
-  for (const op of operations(doc)) {
-    const where = op.operationId;
-    const groups: Record<
-      'path' | 'query' | 'header',
-      { specs: ParameterSpec[]; props: Record<string, unknown> }
-    > = { path: { specs: [], props: {} }, query: { specs: [], props: {} }, header: { specs: [], props: {} } };
-    for (const param of op.parameters) {
-      const location = String(param.in);
-      if (location === 'cookie') {
-        if (param.required === true) throw new OpenApiError(`${where}: cookie parameters are not supported`);
-        continue;
-      }
-      if (location !== 'path' && location !== 'query' && location !== 'header')
-        throw new OpenApiError(`${where}: parameter ${String(param.name)} has an unknown "in"`);
-      if (param.content !== undefined)
-        throw new OpenApiError(`${where}: parameter ${String(param.name)}: "content" is not supported`);
-      const spec = parameterSpec(doc, param, `${where} parameter ${String(param.name)}`);
-      groups[location].specs.push(spec);
-      groups[location].props[spec.name] = param.schema ?? {};
+  // Parameters: one object per location, validated at once.
+  const rules: ParameterRule[] = [];
+  const props: Record<ParameterLocation, Record<string, unknown>> = {
+    path: {},
+    query: {},
+    header: {},
+    cookie: {},
+  };
+  op.parameters.forEach((param, n) => {
+    const at = op.parameterPointers[n] ?? op.pointer;
+    const location = String(param.in);
+    if (location !== 'path' && location !== 'query' && location !== 'header' && location !== 'cookie')
+      throw new OpenApiError(`${at}: parameter ${String(param.name)} has an unknown "in"`);
+    if (typeof param.name !== 'string' || param.name === '')
+      throw new OpenApiError(`${at}: a parameter needs a name`);
+    const name = location === 'header' ? param.name.toLowerCase() : param.name;
+    if (location === 'header' && IGNORED_HEADERS.includes(name)) return;
+    let schema: unknown = param.schema;
+    let schemaPointer = `${at}/schema`;
+    let style: ParameterStyle;
+    if (param.content !== undefined) {
+      const entries = Object.entries((param.content ?? {}) as Record<string, Schema>);
+      const [media, content] = entries[0] ?? [];
+      if (entries.length !== 1 || media === undefined)
+        throw new OpenApiError(`${at}: "content" must hold exactly one media type`);
+      schema = content?.schema ?? {};
+      schemaPointer = childPointer(at, 'content', media, 'schema');
+      style =
+        bodyKind(media) === 'json'
+          ? 'json'
+          : location === 'query' || location === 'cookie'
+            ? 'form'
+            : 'simple';
+      if (style !== 'json') schema = { type: 'string' };
+    } else {
+      const declared = param.style ?? (location === 'query' || location === 'cookie' ? 'form' : 'simple');
+      if (!STYLES.includes(declared as ParameterStyle))
+        throw new OpenApiError(`${at}: style ${JSON.stringify(declared)} is not an OpenAPI style`);
+      style = declared as ParameterStyle;
     }
-    const paramsSchema = {
-      type: 'object',
-      required: ['path', 'query', 'header'],
-      properties: Object.fromEntries(
-        (['path', 'query', 'header'] as const).map((location) => [
-          location,
-          {
-            type: 'object',
-            additionalProperties: false,
-            properties: groups[location].props,
-            required: groups[location].specs.filter((s) => s.required).map((s) => s.name),
-          },
-        ]),
-      ),
-    };
-    const params = add(paramsSchema, `${where}.parameters`);
+    schemaPointer = derefPointer(doc, schema, schemaPointer);
+    review.review(schema ?? {}, schemaPointer, op.operationId);
+    const explode = typeof param.explode === 'boolean' ? param.explode : style === 'form';
+    const required = param.required === true || location === 'path';
+    rules.push({ name, in: location, required, style, explode, shape: shapes.build([schema ?? {}]) });
+    props[location][name] = compiler.prepare(schema ?? {}, 'request');
+  });
+  const paramsSchema = {
+    type: 'object',
+    properties: Object.fromEntries(
+      (['path', 'query', 'header', 'cookie'] as const).map((location) => [
+        location,
+        {
+          type: 'object',
+          // Query names are an allow-list; headers and cookies carry much besides parameters.
+          ...(location === 'query' || location === 'path' ? { additionalProperties: false } : {}),
+          properties: props[location],
+          required: rules.filter((r) => r.in === location && r.required).map((r) => r.name),
+        },
+      ]),
+    ),
+  };
+  const paramsId = `v${Object.keys(exports).length}`;
+  {
+    const id = `${BASE_ID}params/${encodeURIComponent(routeKey(op))}`;
+    // Already prepared: the parameter schemas went through `prepare` above.
+    compiler.ajv.addSchema({ ...paramsSchema, $id: id } as AnySchema);
+    exports[paramsId] = id;
+  }
 
-    let body = 'null';
-    const rawBody = deref<Schema | undefined>(doc, op.operation.requestBody);
-    if (rawBody !== undefined) {
-      const media: string[] = [];
-      for (const [type, content] of Object.entries((rawBody.content ?? {}) as Record<string, Schema>)) {
-        const essence = type.toLowerCase();
-        if (!JSON_MEDIA.test(essence))
-          throw new OpenApiError(`${where}: request media type ${type} is not supported (JSON only)`);
-        media.push(
-          `${JSON.stringify(essence)}: V.${add(content.schema ?? {}, `${where}.requestBody.${essence}`)}`,
-        );
+  // Request body.
+  let body = 'null';
+  const rawBody = op.operation.requestBody;
+  if (rawBody !== undefined) {
+    const bodyPointer = derefPointer(doc, rawBody, `${op.pointer}/requestBody`);
+    const requestBody = deref<Schema>(doc, rawBody);
+    const media: string[] = [];
+    for (const [range, content] of Object.entries((requestBody.content ?? {}) as Record<string, Schema>)) {
+      const kind = bodyKind(range);
+      const key = mediaEssence(range);
+      const at = childPointer(bodyPointer, 'content', range, 'schema');
+      const entry: { -readonly [K in keyof MediaValidation]: MediaValidation[K] } = { kind };
+      let validate: string | undefined;
+      if (kind !== 'opaque' && content?.schema !== undefined) {
+        validate = exportOf(content.schema, 'request', derefPointer(doc, content.schema, at));
+        if (kind !== 'json') {
+          entry.shape = shapes.build([content.schema]);
+          const fields = fieldEncodings(doc, content, compiler.resolve);
+          if (fields.json.length > 0) entry.jsonFields = fields.json;
+          if (kind === 'multipart' && fields.files.length > 0) entry.fileFields = fields.files;
+        }
       }
-      body = `{ required: ${rawBody.required === true}, media: { ${media.join(', ')} } }`;
+      media.push(
+        `${JSON.stringify(key)}: { ...${JSON.stringify(entry)}${validate === undefined ? '' : `, validate: ${validate}`} }`,
+      );
     }
+    body = `{ required: ${requestBody.required === true}, media: { ${media.join(', ')} } }`;
+  }
 
-    const responses: string[] = [];
+  // Responses, only when asked for.
+  const responses: string[] = [];
+  if (options.responseValidators) {
     for (const [status, rawResponse] of Object.entries(
       (op.operation.responses ?? {}) as Record<string, unknown>,
     )) {
+      const at = derefPointer(doc, rawResponse, `${op.pointer}/responses/${status}`);
       const response = deref<Schema>(doc, rawResponse);
       const media: string[] = [];
       for (const [type, content] of Object.entries((response.content ?? {}) as Record<string, Schema>)) {
-        const essence = type.toLowerCase();
-        if (!JSON_MEDIA.test(essence) || content.schema === undefined) continue;
+        if (bodyKind(type) !== 'json' || content?.schema === undefined) continue;
+        const schemaAt = childPointer(at, 'content', type, 'schema');
         media.push(
-          `${JSON.stringify(essence)}: V.${add(content.schema, `${where}.responses.${status}.${essence}`)}`,
+          `${JSON.stringify(mediaEssence(type))}: ${exportOf(content.schema, 'response', derefPointer(doc, content.schema, schemaAt))}`,
         );
       }
       if (media.length > 0) responses.push(`${JSON.stringify(status)}: { ${media.join(', ')} }`);
     }
-    const specs = (location: 'path' | 'query' | 'header') => JSON.stringify(groups[location].specs);
-    entries.push(
-      `  ${JSON.stringify(op.operationId)}: {\n    params: V.${params},\n    path: ${specs('path')},\n    query: ${specs('query')},\n    header: ${specs('header')},\n    body: ${body},\n    responses: { ${responses.join(', ')} },\n  },`,
-    );
   }
-  if (problems.length > 0) throw new OpenApiError(`unsafe schemas:\n  ${problems.join('\n  ')}`);
 
-  const names = Object.keys(exportsById);
-  return {
-    module: standaloneModule(ajv, exportsById),
-    declarations: `import type { ValidateFunction } from '../validation/table.ts';\n\n${names.map((n) => `export declare const ${n}: ValidateFunction;`).join('\n')}\n`,
-    table: `import type { ValidationTable } from '../validation/table.ts';\nimport * as V from '${moduleName}';\n\nexport const VALIDATION: ValidationTable = {\n${entries.join('\n')}\n};\n`,
-  };
+  const validation = `{\n  params: exports.${paramsId},\n  parameters: ${JSON.stringify(rules)},\n  shapes: ${JSON.stringify(shapes.shapes)},\n  body: ${body},\n  responses: { ${responses.join(', ')} },\n}`;
+  return { exports, validation };
 }
 
-const GENERATED_HEADER = '// Generated by `npm run generate` from openapi.yaml. Do not edit.\n';
+/** A pointer below another one. */
+function childPointer(pointer: string, ...tokens: string[]): string {
+  return `${pointer}${pointerOf(...tokens).slice(1)}`;
+}
 
-/** The generator registered in tools/generate.ts: the files under shared/generated/. */
-export function validatorFiles(doc: OpenApiDocument): { path: string; content: string }[] {
-  const compiled = compileDocument(doc);
-  return [
-    { path: 'shared/generated/validators.mjs', content: `${GENERATED_HEADER}${compiled.module}` },
-    { path: 'shared/generated/validators.d.mts', content: `${GENERATED_HEADER}${compiled.declarations}` },
-    { path: 'shared/generated/validation-table.ts', content: `${GENERATED_HEADER}${compiled.table}` },
-  ];
+/** Form and multipart fields sent as JSON, and multipart fields that are files. */
+function fieldEncodings(
+  doc: OpenApiDocument,
+  content: Schema,
+  resolve: (ref: string) => unknown,
+): { json: string[]; files: string[] } {
+  const json: string[] = [];
+  const files: string[] = [];
+  const encoding = isSchemaObject(content.encoding) ? content.encoding : {};
+  for (const [field, raw] of Object.entries(encoding)) {
+    if (isSchemaObject(raw) && typeof raw.contentType === 'string' && bodyKind(raw.contentType) === 'json')
+      json.push(field);
+  }
+  const schema = deref<unknown>(doc, content.schema);
+  const properties = isSchemaObject(schema) && isSchemaObject(schema.properties) ? schema.properties : {};
+  for (const [field, raw] of Object.entries(properties)) {
+    let property: unknown = raw;
+    for (let i = 0; i < 8 && isSchemaObject(property) && typeof property.$ref === 'string'; i++)
+      property = resolve(property.$ref);
+    if (!isSchemaObject(property)) continue;
+    const item = property.type === 'array' && isSchemaObject(property.items) ? property.items : property;
+    const isFile =
+      item.format === 'binary' ||
+      typeof item.contentMediaType === 'string' ||
+      typeof item.contentEncoding === 'string';
+    if (isFile && !json.includes(field)) files.push(field);
+  }
+  return { json, files };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/config/env.ts';
 import { readKeyAuthorizerConfig } from '../../../shared/credentials/config.ts';
+import { findFunction, templateEnvironment } from '../../../tools/template/functions.ts';
+import { loadTemplate } from '../../../tools/template/template.ts';
 
 describe('readKeyAuthorizerConfig', () => {
   it('reads the table and applies the documented defaults', () => {
@@ -60,5 +62,62 @@ describe('readKeyAuthorizerConfig', () => {
       readKeyAuthorizerConfig({ CREDENTIALS_TABLE: 'T01', DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' })
         .endpoint,
     ).toBe('http://127.0.0.1:8000');
+  });
+
+  it('accepts the environment template.yaml gives KeyAuthorizerFunction, with its timeout known', () => {
+    // Arrange: what Lambda (and a local emulator) would set.
+    const fn = findFunction(loadTemplate('template.yaml'), 'KeyAuthorizerFunction');
+    const env = {
+      ...templateEnvironment('KeyAuthorizerFunction'),
+      AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeoutSeconds),
+    };
+
+    // Act
+    const config = readKeyAuthorizerConfig(env);
+
+    // Assert
+    expect(config.budgetMs).toBeLessThan(fn.timeoutSeconds * 1000);
+    expect(config.cacheTtlMs).toBeLessThanOrEqual(30_000);
+    expect(config.negativeCacheTtlMs).toBeLessThanOrEqual(config.cacheTtlMs);
+  });
+
+  it.each([
+    [{ DYNAMODB_BUDGET_MS: '5000' }, 'DYNAMODB_BUDGET_MS'],
+    [{ DYNAMODB_BUDGET_MS: '20000' }, 'DYNAMODB_BUDGET_MS'],
+    [{ DYNAMODB_TIMEOUT_MS: '6000' }, 'DYNAMODB_TIMEOUT_MS'],
+  ])('refuses %j when the function times out after 5 s', (env, name) => {
+    const read = () =>
+      readKeyAuthorizerConfig({ CREDENTIALS_TABLE: 'T01', AWS_LAMBDA_FUNCTION_TIMEOUT: '5', ...env });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(`${name} must be below the function timeout (5000 ms`);
+  });
+
+  it.each([
+    ['30', undefined, 30_000, 5_000],
+    ['2', undefined, 2_000, 2_000],
+    ['0', undefined, 0, 0],
+    ['60', '60', 60_000, 60_000],
+  ])(
+    'with CREDENTIAL_CACHE_TTL_SECONDS=%s and a negative TTL of %s remembers state %i ms, unknown ids %i ms',
+    (ttl, negative, ttlMs, negativeMs) => {
+      const config = readKeyAuthorizerConfig({
+        CREDENTIALS_TABLE: 'T01',
+        CREDENTIAL_CACHE_TTL_SECONDS: ttl,
+        ...(negative === undefined ? {} : { CREDENTIAL_NEGATIVE_CACHE_TTL_SECONDS: negative }),
+      });
+      expect([config.cacheTtlMs, config.negativeCacheTtlMs]).toEqual([ttlMs, negativeMs]);
+    },
+  );
+
+  it('refuses a negative TTL longer than the credential TTL, which bounds all credential state', () => {
+    const read = () =>
+      readKeyAuthorizerConfig({
+        CREDENTIALS_TABLE: 'T01',
+        CREDENTIAL_CACHE_TTL_SECONDS: '3',
+        CREDENTIAL_NEGATIVE_CACHE_TTL_SECONDS: '5',
+      });
+    expect(read).toThrow(
+      'CREDENTIAL_NEGATIVE_CACHE_TTL_SECONDS must not exceed CREDENTIAL_CACHE_TTL_SECONDS',
+    );
   });
 });

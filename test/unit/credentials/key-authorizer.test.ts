@@ -58,43 +58,106 @@ function permits(response: PolicyResponse, arn: string): boolean {
   return !hit('Deny') && hit('Allow');
 }
 
-/** An in-memory store that counts calls and can be told to fail. */
+/** Failure counters of a name with no user record (the login# items of the DynamoDB store). */
+interface Counters {
+  failures: number;
+  failureWindowStart: number | undefined;
+  lockedUntil: number | undefined;
+}
+
+/**
+ * An in-memory store with the DynamoDB store's semantics (conditional counting per window, locks,
+ * release only in the same window), that records its calls and can be told to fail.
+ */
 class FakeStore implements CredentialStore {
   readonly keys = new Map<string, KeyRecord>();
   readonly users = new Map<string, UserRecord>();
+  readonly logins = new Map<string, Counters>();
+  readonly log: string[] = [];
+  readonly limits: (number | undefined)[] = [];
   calls = 0;
   failWith: Error | undefined;
+  failWrites: Error | undefined;
 
-  #check(): void {
+  #check(call: string, limitMs: number | undefined, write = false): void {
     this.calls++;
+    this.log.push(call);
+    this.limits.push(limitMs);
     if (this.failWith !== undefined) throw this.failWith;
+    if (write && this.failWrites !== undefined) throw this.failWrites;
   }
-  async findKey(keyId: string) {
-    this.#check();
+  #counters(username: string, known: boolean): Counters | undefined {
+    if (known) return this.users.get(username);
+    return (
+      this.logins.get(username) ?? { failures: 0, failureWindowStart: undefined, lockedUntil: undefined }
+    );
+  }
+  #save(username: string, known: boolean, counters: Counters): void {
+    if (known) this.users.set(username, { ...(this.users.get(username) as UserRecord), ...counters });
+    else this.logins.set(username, counters);
+  }
+  async findKey(keyId: string, limitMs?: number) {
+    this.#check('findKey', limitMs);
     return this.keys.get(keyId);
   }
-  async findUser(username: string) {
-    this.#check();
+  async findUser(username: string, limitMs?: number) {
+    this.#check('findUser', limitMs);
     return this.users.get(username);
   }
-  async recordFailure(username: string, now: number, policy: LockoutPolicy) {
-    this.#check();
-    const user = this.users.get(username) as UserRecord;
-    const inWindow = user.failureWindowStart !== undefined && user.failureWindowStart > now - policy.windowMs;
-    const failures = inWindow ? user.failures + 1 : 1;
-    const lockedUntil = failures >= policy.maxFailures ? now + policy.lockMs : undefined;
-    this.users.set(username, {
-      ...user,
-      failures: lockedUntil === undefined ? failures : 0,
-      failureWindowStart: lockedUntil === undefined ? (inWindow ? user.failureWindowStart : now) : undefined,
-      lockedUntil,
-    });
-    return { failures, lockedUntil };
+  async reserveAttempt(
+    username: string,
+    known: boolean,
+    now: number,
+    policy: LockoutPolicy,
+    limitMs?: number,
+  ) {
+    this.#check(`reserve:${known ? 'user' : 'login'}`, limitMs, true);
+    const c = this.#counters(username, known);
+    if (c === undefined || (c.lockedUntil ?? 0) > now) return { granted: false } as const;
+    const inWindow = c.failureWindowStart !== undefined && c.failureWindowStart > now - policy.windowMs;
+    if (inWindow && c.failures >= policy.maxFailures) return { granted: false } as const;
+    const next = inWindow
+      ? { ...c, failures: c.failures + 1 }
+      : { ...c, failures: 1, failureWindowStart: now };
+    this.#save(username, known, next);
+    return {
+      granted: true,
+      attempt: next.failures,
+      windowStart: next.failureWindowStart as number,
+      user: known ? this.users.get(username) : undefined,
+    } as const;
   }
-  async clearFailures(username: string) {
-    this.#check();
-    const user = this.users.get(username) as UserRecord;
-    this.users.set(username, { ...user, failures: 0, failureWindowStart: undefined, lockedUntil: undefined });
+  async releaseAttempt(username: string, windowStart: number, hash: string, now: number, limitMs?: number) {
+    this.#check('release', limitMs, true);
+    const user = this.users.get(username);
+    if (
+      user === undefined ||
+      user.failureWindowStart !== windowStart ||
+      user.failures <= 0 ||
+      user.hash !== hash ||
+      user.status !== 'active' ||
+      (user.lockedUntil ?? 0) > now
+    )
+      return false;
+    this.users.set(username, { ...user, failures: user.failures - 1 });
+    return true;
+  }
+  async lock(
+    username: string,
+    known: boolean,
+    windowStart: number,
+    now: number,
+    policy: LockoutPolicy,
+    limitMs?: number,
+  ) {
+    this.#check(`lock:${known ? 'user' : 'login'}`, limitMs, true);
+    const c = this.#counters(username, known);
+    if (c === undefined || c.failureWindowStart !== windowStart) return;
+    this.#save(username, known, {
+      failures: 0,
+      failureWindowStart: undefined,
+      lockedUntil: now + policy.lockMs,
+    });
   }
 }
 
@@ -431,13 +494,17 @@ describe('createKeyAuthorizer — HTTP Basic', () => {
     ]);
   });
 
-  it('clears the failure count after a successful login', async () => {
+  it("gives a successful login's own attempt back, but keeps the window's earlier failures", async () => {
+    // Arrange
     const { authorize, store } = setup({ cache: { ttlMs: 0, negativeTtlMs: 0, size: 0 } });
     store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+
+    // Act
     await expect(authorize(getOrder(basic('alice', 'wrong')))).rejects.toThrow('Unauthorized');
-    expect(store.users.get('alice')?.failures).toBe(1);
     await authorize(getOrder(basic('alice', 'correct horse battery')));
-    expect(store.users.get('alice')?.failures).toBe(0);
+
+    // Assert: a success must not hand an attacker guessing in parallel a fresh window.
+    expect(store.users.get('alice')?.failures).toBe(1);
   });
 
   it('starts a new window when the old one ran out', async () => {
@@ -477,6 +544,197 @@ describe('createKeyAuthorizer — HTTP Basic', () => {
   });
 });
 
+describe('createKeyAuthorizer — Basic lockout', () => {
+  /** A hasher that records which path ran. */
+  function spyHasher() {
+    const ran: string[] = [];
+    const spy = {
+      hash: hasher.hash,
+      verify: async (p: string, stored: string) => {
+        ran.push('verify');
+        return hasher.verify(p, stored);
+      },
+      verifyDummy: async (p: string) => {
+        ran.push('dummy');
+        return hasher.verifyDummy(p);
+      },
+    };
+    return { ran, spy };
+  }
+
+  it('counts the attempt before it checks the password', async () => {
+    const { ran, spy } = spyHasher();
+    const { authorize, store } = setup({ passwords: spy });
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    const order: string[] = [];
+    const reserve = store.reserveAttempt.bind(store);
+    store.reserveAttempt = async (...args) => {
+      order.push(`reserve(${ran.length} checks so far)`);
+      return reserve(...args);
+    };
+
+    await expect(authorize(getOrder(basic('alice', 'wrong')))).rejects.toThrow('Unauthorized');
+
+    expect(order).toEqual(['reserve(0 checks so far)']);
+    expect(ran).toEqual(['verify']);
+  });
+
+  it('does the same store calls and the same derivation for an unknown user as for a wrong password', async () => {
+    // Arrange
+    const { ran, spy } = spyHasher();
+    const { authorize, store } = setup({ passwords: spy });
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    const shape = (calls: string[]) => calls.map((c) => c.replace(/:(user|login)$/, ''));
+
+    // Act: three attempts each (the limit: the third locks), from a cold cache.
+    const runs: { calls: string[]; derivations: string[] }[] = [];
+    for (const name of ['alice', 'nobody']) {
+      const callsBefore = store.log.length;
+      const ranBefore = ran.length;
+      for (let n = 0; n < 3; n++)
+        await expect(authorize(getOrder(basic(name, `wrong password ${n}`)))).rejects.toThrow('Unauthorized');
+      runs.push({ calls: store.log.slice(callsBefore), derivations: ran.slice(ranBefore) });
+    }
+
+    // Assert
+    const [wrong, unknown] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    expect(shape(unknown.calls)).toEqual(shape(wrong.calls));
+    expect(wrong.calls).toEqual(['findUser', 'reserve:user', 'reserve:user', 'reserve:user', 'lock:user']);
+    expect(unknown.derivations).toHaveLength(wrong.derivations.length);
+  });
+
+  it('locks unknown names too, and refuses a locked name without a derivation', async () => {
+    const { ran, spy } = spyHasher();
+    const { authorize, reasons } = setup({ passwords: spy });
+    for (let n = 0; n < 4; n++)
+      await expect(authorize(getOrder(basic('nobody', `spray ${n}`)))).rejects.toThrow('Unauthorized');
+    expect(reasons()).toEqual(['user_unknown', 'user_unknown', 'user_unknown', 'user_locked']);
+    expect(ran).toEqual(['dummy', 'dummy', 'dummy']);
+  });
+
+  it('refuses the right password when a lock is in force, and leaves the lock in place', async () => {
+    const { authorize, store, reasons } = setup();
+    store.users.set(
+      'alice',
+      await userRecord('alice', 'correct horse battery', { lockedUntil: NOW + 60_000, failures: 0 }),
+    );
+    await expect(authorize(getOrder(basic('alice', 'correct horse battery')))).rejects.toThrow(
+      'Unauthorized',
+    );
+    expect(reasons()).toEqual(['user_locked']);
+    expect(store.users.get('alice')?.lockedUntil).toBe(NOW + 60_000);
+  });
+
+  it('refuses the right password when the user was locked while it was checked', async () => {
+    // Arrange: the lock lands between counting and releasing.
+    const { authorize, store, reasons } = setup();
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    const release = store.releaseAttempt.bind(store);
+    store.releaseAttempt = async (...args) => {
+      const user = store.users.get('alice') as UserRecord;
+      store.users.set('alice', { ...user, lockedUntil: NOW + 60_000 });
+      return release(...args);
+    };
+
+    // Act / Assert
+    await expect(authorize(getOrder(basic('alice', 'correct horse battery')))).rejects.toThrow(
+      'Unauthorized',
+    );
+    expect(reasons()).toEqual(['user_locked']);
+    expect(store.users.get('alice')?.lockedUntil).toBe(NOW + 60_000);
+  });
+
+  it('checks a new password against the record as stored when the attempt was counted, not a cached one', async () => {
+    // Arrange: the record is cached, then the password is changed in the table.
+    const { authorize, store } = setup();
+    store.users.set('alice', await userRecord('alice', 'old password here'));
+    await authorize(getOrder(basic('alice', 'old password here')));
+    const changed = await userRecord('alice', 'new password here');
+    store.users.set('alice', { ...(store.users.get('alice') as UserRecord), hash: changed.hash });
+
+    // Act / Assert: the new password works at once.
+    await expect(authorize(getOrder(basic('alice', 'new password here')))).resolves.toBeDefined();
+  });
+});
+
+describe('createKeyAuthorizer — time left and caches', () => {
+  const context = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+
+  it('bounds every store call by the time the invocation has left', async () => {
+    const { authorize, addKey, store } = setup({ cache: { ttlMs: 0, negativeTtlMs: 0, size: 0 } });
+    store.users.set('alice', await userRecord('alice', 'correct horse battery'));
+    await authorize(getOrder({ 'x-api-key': addKey().key }), context(1500));
+    await authorize(getOrder(basic('alice', 'correct horse battery')), context(1500));
+    expect(store.limits).toHaveLength(4);
+    for (const limit of store.limits) expect(limit).toBeLessThanOrEqual(1500 - 100);
+  });
+
+  it('fails (503) without calling the store when no time is left', async () => {
+    const { authorize, addKey, store, reasons } = setup({ cache: { ttlMs: 0, negativeTtlMs: 0, size: 0 } });
+    const event = getOrder({ 'x-api-key': addKey().key });
+    await expect(authorize(event, context(80))).rejects.toThrow(AuthorizerFailureError);
+    expect(store.calls).toBe(0);
+    expect(reasons()).toEqual(['dependency_failure']);
+  });
+
+  it('keeps no credential state at all with a TTL of 0', async () => {
+    const { authorize, addKey, store } = setup({ cache: { ttlMs: 0, negativeTtlMs: 5_000, size: 100 } });
+    const known = getOrder({ 'x-api-key': addKey().key });
+    const unknown = getOrder({ 'x-api-key': mintApiKey('live').key });
+    await authorize(known);
+    await authorize(known);
+    await expect(authorize(unknown)).rejects.toThrow('Unauthorized');
+    await expect(authorize(unknown)).rejects.toThrow('Unauthorized');
+    expect(store.calls).toBe(4);
+  });
+
+  it('keeps unknown key ids in a cache of their own: a flood of forged ids cannot push known keys out', async () => {
+    // Arrange: a cache of 10 entries, one known key read once.
+    const { authorize, addKey, store } = setup({ cache: { ttlMs: 30_000, negativeTtlMs: 5_000, size: 10 } });
+    const known = getOrder({ 'x-api-key': addKey().key });
+    await authorize(known);
+
+    // Act: 50 forged keys with valid checksums, then the known key again.
+    for (let n = 0; n < 50; n++)
+      await expect(authorize(getOrder({ 'x-api-key': mintApiKey('live').key }))).rejects.toThrow(
+        'Unauthorized',
+      );
+    const callsBefore = store.calls;
+    await authorize(known);
+
+    // Assert
+    expect(store.calls).toBe(callsBefore);
+  });
+
+  it('does not remember an unknown key id for longer than the credential TTL', async () => {
+    const { authorize, store, advance } = setup({ cache: { ttlMs: 2_000, negativeTtlMs: 5_000, size: 100 } });
+    const event = getOrder({ 'x-api-key': mintApiKey('live').key });
+    await expect(authorize(event)).rejects.toThrow('Unauthorized');
+    advance(2_000);
+    await expect(authorize(event)).rejects.toThrow('Unauthorized');
+    expect(store.calls).toBe(2);
+  });
+
+  it('accepts a rotated key at once although the old record is cached, and refuses the old secret after the TTL', async () => {
+    // Arrange: the record is cached with the old secret, then rotated in the table without grace.
+    const { authorize, store, advance, reasons } = setup();
+    const old = mintApiKey('live');
+    store.keys.set(old.keyId, keyRecord(old.secret, old.keyId));
+    await authorize(getOrder({ 'x-api-key': old.key }));
+    const next = mintApiKey('live', old.keyId);
+    store.keys.set(old.keyId, keyRecord(next.secret, old.keyId));
+
+    // Act
+    await authorize(getOrder({ 'x-api-key': next.key }));
+    advance(30_000);
+    const afterTtl = authorize(getOrder({ 'x-api-key': old.key }));
+
+    // Assert
+    await expect(afterTtl).rejects.toThrow('Unauthorized');
+    expect(reasons()).toEqual(['allowed', 'allowed', 'key_mismatch']);
+  });
+});
+
 describe('createKeyAuthorizer — failures', () => {
   it.each([
     [
@@ -503,14 +761,29 @@ describe('createKeyAuthorizer — failures', () => {
     await expect(authorize(event)).resolves.toBeDefined();
   });
 
-  it('fails (500) when recording a Basic failure fails', async () => {
-    const { authorize, store, reasons } = setup();
+  it('fails (503) without checking the password when the attempt cannot be counted', async () => {
+    // Arrange: reads work, writes are throttled; the hasher counts derivations.
+    let derivations = 0;
+    const counting = createPasswordHasher({
+      params: CHEAP,
+      derive: (password, salt, params) => {
+        derivations++;
+        return scryptDerive(password, salt, params);
+      },
+    });
+    const { authorize, store, reasons } = setup({ passwords: counting });
     store.users.set('alice', await userRecord('alice', 'correct horse battery'));
-    store.recordFailure = async () => {
-      throw new CredentialStoreError('store_throttled', 'throttled');
-    };
+    store.failWrites = new CredentialStoreError('store_throttled', 'throttled');
+
+    // Act
     await expect(authorize(getOrder(basic('alice', 'wrong')))).rejects.toThrow(AuthorizerFailureError);
-    expect(reasons()).toEqual(['dependency_failure']);
+    await expect(authorize(getOrder(basic('alice', 'correct horse battery')))).rejects.toThrow(
+      AuthorizerFailureError,
+    );
+
+    // Assert
+    expect(derivations).toBe(0);
+    expect(reasons()).toEqual(['dependency_failure', 'dependency_failure']);
   });
 
   it('fails (500) for a peppered key when the function has no pepper', async () => {

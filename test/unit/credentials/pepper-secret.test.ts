@@ -1,6 +1,6 @@
 // The key authorizer with its pepper read at run time (a SecretValue): a changed pepper is picked up
 // after one mismatch, mismatches cannot flood the secret store, and an unreadable pepper is a
-// dependency failure (500, nothing cached), never an Allow.
+// dependency failure (503, nothing cached), never an Allow.
 import { describe, expect, it } from 'vitest';
 import type { SimpleResponse } from '../../../shared/authz/answer.ts';
 import { AuthorizerFailureError } from '../../../shared/authz/invocation.ts';
@@ -21,8 +21,12 @@ function setup() {
   const store: CredentialStore = {
     findKey: async (id) => keys.get(id),
     findUser: async () => undefined,
-    recordFailure: async () => ({ failures: 0, lockedUntil: undefined }),
-    clearFailures: async () => undefined,
+    // Only API keys are sent here: a Basic attempt reaching the store would be a test fault.
+    reserveAttempt: async () => {
+      throw new Error('no Basic attempts in these tests');
+    },
+    releaseAttempt: async () => false,
+    lock: async () => undefined,
   };
   const secretStore = { pepper: OLD_PEPPER, reads: 0, fail: false };
   const reader: SecretReader = {
@@ -126,7 +130,7 @@ describe('key authorizer with the pepper from Secrets Manager', () => {
     expect(secretStore.reads).toBe(3);
   });
 
-  it('fails (500, nothing cached) when the pepper cannot be read, and logs no pepper', async () => {
+  it('fails (503, nothing cached) when the pepper cannot be read, and logs no pepper', async () => {
     const { addKey, call, secretStore, observer } = setup();
     secretStore.fail = true;
 

@@ -131,11 +131,11 @@ Resources:
       },
     ]);
     expect(api?.gatewayResponses.UNAUTHORIZED?.headers).toEqual({
-      'Content-Type': 'application/problem+json',
+      'Content-Type': { kind: 'literal', value: 'application/problem+json' },
     });
     expect(api?.gatewayResponses.THROTTLED).toMatchObject({
       statusCode: 429,
-      headers: { 'Retry-After': '1' },
+      headers: { 'Retry-After': { kind: 'literal', value: '1' } },
     });
   });
 

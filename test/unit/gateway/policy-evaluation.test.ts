@@ -82,6 +82,12 @@ describe('readAuthorizerAnswer', () => {
     ['no principalId', { policyDocument: { Statement: [] } }],
     ['no policyDocument', { principalId: 'p' }],
     [
+      'a lower-case statement key (IAM element names are case-sensitive)',
+      { principalId: 'p', policyDocument: { Version: '2012-10-17', statement: [stmt('Allow', '*')] } },
+    ],
+    ['a misspelt Statement key', { principalId: 'p', policyDocument: { Statements: [stmt('Allow', '*')] } }],
+    ['a policyDocument without statements', { principalId: 'p', policyDocument: { Version: '2012-10-17' } }],
+    [
       'a statement without Effect',
       { principalId: 'p', policyDocument: { Statement: [{ Action: '*', Resource: '*' }] } },
     ],

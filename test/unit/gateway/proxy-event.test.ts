@@ -62,7 +62,9 @@ describe('matchRoute', () => {
   it.each([
     ['GET', '/orders', 'GET /orders', null],
     ['GET', '/orders/latest', 'GET /orders/latest', null],
-    ['GET', '/orders/ord%201', 'GET /orders/{id}', { id: 'ord 1' }],
+    // REST APIs hand path parameters on percent-encoded, as they appeared in the URL.
+    ['GET', '/orders/ord%201', 'GET /orders/{id}', { id: 'ord%201' }],
+    ['GET', '/files/a%2Fb/c', 'ANY /files/{proxy+}', { proxy: 'a%2Fb/c' }],
     ['DELETE', '/files/a/b.txt', 'ANY /files/{proxy+}', { proxy: 'a/b.txt' }],
   ])('%s %s goes to %s', (method, path, expected, params) => {
     // Act

@@ -1,31 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ValidateFunction } from '../../../shared/validation/table.ts';
 import { loadOpenApi, type OpenApiDocument } from '../../../tools/openapi/document.ts';
 import { boundIntegers, compileDocument, translate30 } from '../../../tools/openapi/validators.ts';
-
-/** Compiles a document and imports the generated module, as the bundle would. */
-async function load(doc: OpenApiDocument): Promise<Record<string, ValidateFunction>> {
-  const compiled = compileDocument(doc);
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-validators-'));
-  const file = join(dir, 'validators.mjs');
-  // Resolve ajv's runtime from the project, as the committed module does from shared/generated/.
-  writeFileSync(
-    file,
-    compiled.module.replaceAll(
-      /from "(ajv[^"]*)"/g,
-      (_m, spec: string) => `from ${JSON.stringify(import.meta.resolve(spec))}`,
-    ),
-  );
-  const mod = (await import(pathToFileURL(file).href)) as Record<string, ValidateFunction>;
-  const table = compiled.table;
-  // The table names the export of each operation part; find them by position.
-  const names = [...table.matchAll(/(?:params: |: )V\.(v\d+)/g)].map((m) => m[1] as string);
-  return Object.fromEntries(names.map((n) => [n, mod[n] as ValidateFunction]));
-}
+import { BUILD_DIR } from '../../../tools/paths.ts';
+import { loadDocument } from '../../support/openapi.ts';
 
 describe('OpenAPI 3.0 translation', () => {
   it('turns nullable and boolean exclusive bounds into JSON Schema', () => {
@@ -49,23 +28,27 @@ describe('OpenAPI 3.0 translation', () => {
     });
   });
 
-  it('validates bodies of a 3.0 document with the translated schemas', async () => {
+  it('validates bodies of a 3.0 document with the translated schemas', () => {
     // Arrange
-    const doc = loadOpenApi('test/fixtures/openapi/openapi-3.0.yaml');
-    const validators = await load(doc);
-    const body = validators.v1 as ValidateFunction;
+    const { table } = loadDocument(loadOpenApi('test/fixtures/openapi/openapi-3.0.yaml'));
+    const body = table.operation('PUT /widgets/{id}')?.body?.media['application/json']?.validate;
     // Act / Assert
-    expect(body({ name: null, weight: 1 })).toBe(true);
-    expect(body({ name: 'a', weight: 0 })).toBe(false);
-    expect(body({ name: 'a', weight: 1, color: null })).toBe(true);
-    expect(body({ name: 'a', weight: 1, color: 'green' })).toBe(false);
-    expect(body({ name: 'a', weight: 1, count: 2 ** 53 })).toBe(false);
+    expect(body?.({ name: null, weight: 1 })).toBe(true);
+    expect(body?.({ name: 'a', weight: 0 })).toBe(false);
+    expect(body?.({ name: 'a', weight: 1, color: null })).toBe(true);
+    expect(body?.({ name: 'a', weight: 1, color: 'green' })).toBe(false);
+    expect(body?.({ name: 'a', weight: 1, count: 2 ** 53 })).toBe(false);
   });
 
   it('describes parameters by their declared types', () => {
-    const table = compileDocument(loadOpenApi('test/fixtures/openapi/openapi-3.0.yaml')).table;
-    expect(table).toContain('{"name":"id","required":true,"kind":"integer","array":"none"}');
-    expect(table).toContain('{"name":"tag","required":false,"kind":"string","array":"explode"}');
+    const { table } = loadDocument(loadOpenApi('test/fixtures/openapi/openapi-3.0.yaml'));
+    const op = table.operation('PUT /widgets/{id}');
+    const id = op?.parameters.find((p) => p.name === 'id');
+    const tag = op?.parameters.find((p) => p.name === 'tag');
+    expect(id).toMatchObject({ in: 'path', required: true, style: 'simple' });
+    expect(op?.shapes[id?.shape ?? -1]).toEqual({ scalars: ['integer'] });
+    expect(tag).toMatchObject({ in: 'query', style: 'form', explode: true });
+    expect(op?.shapes[op?.shapes[tag?.shape ?? -1]?.items ?? -1]).toEqual({ scalars: ['string'] });
   });
 });
 
@@ -80,37 +63,74 @@ describe('boundIntegers', () => {
   });
 });
 
-describe('the secure schema check', () => {
-  const base = (schema: unknown): OpenApiDocument => ({
-    openapi: '3.1.0',
-    paths: {
-      '/x': {
-        post: {
-          operationId: 'postX',
-          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Bad' } } } },
-          responses: {},
-        },
+/** A document whose one operation posts a `Thing` (component) as JSON. */
+const withSchema = (schema: unknown, version = '3.1.0'): OpenApiDocument => ({
+  openapi: version,
+  paths: {
+    '/x': {
+      post: {
+        operationId: 'postX',
+        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } },
+        responses: {},
       },
     },
-    components: { schemas: { Bad: schema as Record<string, unknown> } },
-  });
+  },
+  components: { schemas: { Thing: schema as Record<string, unknown> } },
+});
 
+const bodyOf = (doc: OpenApiDocument) =>
+  loadDocument(doc).table.operation('POST /x')?.body?.media['application/json']?.validate;
+
+describe('the secure schema review', () => {
   it.each([
-    ['a pattern without maxLength', { type: 'string', pattern: '^(a+)+$' }],
-    ['a format without maxLength', { type: 'string', format: 'email' }],
+    ['pattern_unbounded', { type: 'string', pattern: '^(a+)+$' }, ''],
+    ['format_unbounded', { type: 'string', format: 'email' }, ''],
+    ['unique_items_unbounded', { type: 'array', uniqueItems: true, items: { type: 'object' } }, ''],
     [
-      'uniqueItems on objects without maxItems',
-      { type: 'array', uniqueItems: true, items: { type: 'object' } },
-    ],
-    [
-      'a nested unbounded pattern',
+      'pattern_unbounded',
       {
         type: 'object',
         properties: { deep: { type: 'array', prefixItems: [{ type: 'string', pattern: 'x' }] } },
       },
+      '/properties/deep/prefixItems/0',
     ],
-  ])('fails the build for %s, naming the schema', (_name, schema) => {
-    expect(() => compileDocument(base(schema))).toThrow(/components\.schemas\.Bad: .* is not secure/);
+    ['format_unknown', { type: 'string', format: 'repo.nwo', maxLength: 9 }, ''],
+    ['keyword_unknown', { type: 'string', maxLength: 9, minimumLength: 3 }, ''],
+  ])('warns %s once, naming the pointer and the operation', (code, schema, below) => {
+    // Act
+    const compiled = compileDocument(withSchema(schema), { responseValidators: false });
+    // Assert
+    expect(compiled.warnings).toEqual([
+      expect.objectContaining({ code, pointer: `#/components/schemas/Thing${below}`, operation: 'postX' }),
+    ]);
+  });
+
+  it.each([
+    ['an int64 integer', { type: 'integer', format: 'int64' }],
+    ['an int32 integer', { type: 'integer', format: 'int32' }],
+    ['a bounded enum', { type: 'string', enum: ['a', 'b'] }],
+    ['a bounded pattern', { type: 'string', pattern: '^a+$', maxLength: 5 }],
+    ['x- extensions', { type: 'string', maxLength: 3, 'x-internal': true }],
+  ])('does not warn about %s', (_name, schema) => {
+    expect(compileDocument(withSchema(schema), { responseValidators: false }).warnings).toEqual([]);
+  });
+
+  it('validates a value of an unknown format by its type', () => {
+    const validate = bodyOf(withSchema({ type: 'string', format: 'repo.nwo', maxLength: 9 }));
+    expect(validate?.('any/text')).toBe(true);
+    expect(validate?.(7)).toBe(false);
+  });
+
+  it('accepts required properties declared in a sibling of a oneOf branch', () => {
+    const validate = bodyOf(
+      withSchema({
+        type: 'object',
+        properties: { a: { type: 'string', maxLength: 3 }, b: { type: 'string', maxLength: 3 } },
+        oneOf: [{ required: ['a'] }, { required: ['b'] }],
+      }),
+    );
+    expect(validate?.({ a: 'x' })).toBe(true);
+    expect(validate?.({ a: 'x', b: 'y' })).toBe(false);
   });
 
   it.each([
@@ -118,25 +138,116 @@ describe('the secure schema check', () => {
     ['unevaluatedItems', { type: 'array', maxItems: 3, unevaluatedItems: false }],
     ['unevaluatedProperties with if', { if: { required: ['a'] }, unevaluatedProperties: false }],
   ])('fails the build for %s, which ajv standalone code gets wrong', (_name, schema) => {
-    expect(() => compileDocument(base(schema))).toThrow(/components\.schemas\.Bad: .* is not supported/);
+    expect(() => compileDocument(withSchema(schema), { responseValidators: false })).toThrow(
+      /#\/components\/schemas\/Thing \(postX\): .* is not supported/,
+    );
   });
 
-  it('passes the project document', () => {
-    const doc = loadOpenApi('openapi.yaml');
-    expect(() => compileDocument(doc)).not.toThrow();
+  it('passes the project document without warnings', () => {
+    expect(compileDocument(loadOpenApi('openapi.yaml'), { responseValidators: true }).warnings).toEqual([]);
   });
 });
 
-describe('the committed module', () => {
-  it('is what the generator produces for openapi.yaml', () => {
-    const compiled = compileDocument(loadOpenApi('openapi.yaml'));
-    expect(readFileSync('shared/generated/validators.mjs', 'utf8')).toContain(compiled.module);
+describe('readOnly, writeOnly and discriminator', () => {
+  const pet = (version: string): OpenApiDocument => ({
+    openapi: version,
+    paths: {
+      '/pets': {
+        post: {
+          operationId: 'addPet',
+          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Pet' } } } },
+          responses: {
+            '200': {
+              description: 'ok',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Pet' } } },
+            },
+          },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Pet: {
+          oneOf: [{ $ref: '#/components/schemas/Cat' }, { $ref: '#/components/schemas/Dog' }],
+          discriminator: { propertyName: 'kind', mapping: { kitty: '#/components/schemas/Cat' } },
+        },
+        Base: {
+          type: 'object',
+          required: ['id', 'kind', 'secret'],
+          properties: {
+            id: { type: 'integer', readOnly: true },
+            kind: { type: 'string', maxLength: 10 },
+            secret: { type: 'string', writeOnly: true, maxLength: 10 },
+          },
+        },
+        Cat: { allOf: [{ $ref: '#/components/schemas/Base' }], properties: { lives: { type: 'integer' } } },
+        Dog: { allOf: [{ $ref: '#/components/schemas/Base' }], properties: { bark: { type: 'boolean' } } },
+      },
+    },
   });
 
-  it('leaves no runtime compilation in the built bundle', () => {
-    const bundle = readFileSync('.gatehouse/build/RequestValidatorFunction/handler.mjs', 'utf8');
-    expect(bundle).not.toContain('new Function(');
-    expect(bundle).not.toMatch(/\beval\(/);
-    expect(bundle).toContain('must be equal to one of the allowed values');
+  it.each(['3.0.3', '3.1.0'])(
+    'does not require readOnly properties in %s requests, nor writeOnly in responses',
+    (v) => {
+      // Arrange
+      const op = loadDocument(pet(v), { responseValidators: true }).table.operation('POST /pets');
+      const request = op?.body?.media['application/json']?.validate;
+      const response = op?.responses['200']?.['application/json'];
+      // Act / Assert
+      expect(request?.({ kind: 'kitty', secret: 's' })).toBe(true);
+      expect(response?.({ kind: 'kitty', id: 1 })).toBe(true);
+      expect(response?.({ kind: 'kitty', secret: 's' })).toBe(false);
+    },
+  );
+
+  it('validates against the branch the discriminator names, by mapping or by schema name', () => {
+    const validate = loadDocument(pet('3.1.0')).table.operation('POST /pets')?.body?.media['application/json']
+      ?.validate;
+    expect(validate?.({ kind: 'kitty', secret: 's', lives: 9 })).toBe(true);
+    expect(validate?.({ kind: 'kitty', secret: 's', lives: 'nine' })).toBe(false);
+    expect(validate?.({ kind: 'Dog', secret: 's', bark: true })).toBe(true);
+    expect(validate?.({ kind: 'Dog', secret: 's', bark: 'loud' })).toBe(false);
+    // Both branches would accept this body; oneOf alone would refuse it as ambiguous.
+    expect(validate?.({ kind: 'Dog', secret: 's' })).toBe(true);
+    expect(validate?.({ kind: 'Cat', secret: 's' })).toBe(false);
+  });
+});
+
+describe('response validators', () => {
+  it('are generated only when asked for', () => {
+    const doc = loadOpenApi('openapi.yaml');
+    const without = compileDocument(doc, { responseValidators: false });
+    const withThem = compileDocument(doc, { responseValidators: true });
+    expect(without.modules.every((m) => m.content.includes('responses: {  }'))).toBe(true);
+    expect(withThem.modules.some((m) => m.content.includes('responses: { "200"'))).toBe(true);
+    expect(without.registry).toContain('exports.responseValidators = false;');
+  });
+});
+
+describe('lazy loading', () => {
+  it('loads an operation module on first use only, once', () => {
+    // Arrange
+    const loaded = loadDocument(loadOpenApi('openapi.yaml'));
+    // Act
+    const before = loaded.loads();
+    loaded.table.operation('GET /orders');
+    loaded.table.operation('GET /orders');
+    // Assert
+    expect(before).toBe(0);
+    expect(loaded.loads()).toBe(1);
+    expect(loaded.table.operation('GET /nope')).toBeUndefined();
+  });
+});
+
+describe('the committed modules', () => {
+  it('leave no runtime compilation in the built bundle', () => {
+    const dir = join(BUILD_DIR, 'RequestValidatorFunction');
+    const code = readdirSync(dir)
+      .filter((f) => f.endsWith('.mjs') || f.endsWith('.cjs'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('\n');
+    expect(code).not.toContain('new Function(');
+    expect(code).not.toMatch(/\beval\(/);
+    expect(code).toContain('must be equal to one of the allowed values');
   });
 });

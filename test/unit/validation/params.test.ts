@@ -1,72 +1,198 @@
 import { describe, expect, it } from 'vitest';
-import { convertScalar, typedParameters } from '../../../shared/validation/params.ts';
+import { cookiePairs, type RawParameters, readParameters } from '../../../shared/validation/params.ts';
 import type { ProblemError } from '../../../shared/validation/problem.ts';
+import type { ParameterRule, Shape } from '../../../shared/validation/table.ts';
+import { readScalar } from '../../../shared/validation/text-values.ts';
 
-describe('convertScalar', () => {
+describe('readScalar', () => {
   it.each([
-    ['42', 'integer', 42],
-    ['-7', 'integer', -7],
-    ['007', 'integer', '007'],
-    ['1e3', 'integer', '1e3'],
-    ['0x10', 'integer', '0x10'],
-    [' 4', 'integer', ' 4'],
-    ['', 'integer', ''],
-    ['Infinity', 'number', 'Infinity'],
-    ['1.5e3', 'number', 1500],
-    ['.5', 'number', '.5'],
-    ['true', 'boolean', true],
-    ['TRUE', 'boolean', 'TRUE'],
-    ['1', 'boolean', '1'],
-    ['42', 'string', '42'],
-  ] as const)('converts %j as %s to %j', (raw, kind, expected) => {
-    expect(convertScalar(raw, kind)).toEqual(expected);
+    ['42', ['integer'], 42],
+    ['-7', ['integer'], -7],
+    ['007', ['integer'], '007'],
+    ['1e3', ['integer'], '1e3'],
+    ['0x10', ['integer'], '0x10'],
+    [' 4', ['integer'], ' 4'],
+    ['', ['integer'], ''],
+    ['Infinity', ['number'], 'Infinity'],
+    ['1.5e3', ['number'], 1500],
+    ['.5', ['number'], '.5'],
+    ['true', ['boolean'], true],
+    ['TRUE', ['boolean'], 'TRUE'],
+    ['1', ['boolean'], '1'],
+    ['42', ['string'], '42'],
+    ['5', ['integer', 'string'], 5],
+    ['', ['integer', 'string'], ''],
+  ] as const)('reads %j with kinds %j as %j', (raw, scalars, expected) => {
+    expect(readScalar(raw, { scalars })).toEqual(expected);
   });
 });
 
-describe('typedParameters', () => {
-  it('converts exploded arrays item by item', () => {
+const raw = (query: [string, string[]][] = [], path: [string, string[]][] = []): RawParameters => ({
+  path: new Map(path),
+  query: new Map(query),
+  header: new Map(),
+  cookie: new Map(),
+});
+
+const rule = (over: Partial<ParameterRule> & Pick<ParameterRule, 'name'>): ParameterRule => ({
+  in: 'query',
+  required: false,
+  style: 'form',
+  explode: true,
+  shape: 0,
+  ...over,
+});
+
+const INT: Shape = { scalars: ['integer'] };
+const INT_ARRAY: Shape[] = [{ scalars: [], items: 1 }, INT];
+
+describe('readParameters', () => {
+  it('reads exploded arrays item by item', () => {
     // Arrange
     const errors: ProblemError[] = [];
     // Act
-    const out = typedParameters(
-      'query',
-      [{ name: 'n', required: false, kind: 'integer', array: 'explode' }],
-      new Map([['n', ['1', '2']]]),
+    const out = readParameters([rule({ name: 'n' })], INT_ARRAY, raw([['n', ['1', '2']]]), errors);
+    // Assert
+    expect(out.query).toEqual({ n: [1, 2] });
+    expect(errors).toEqual([]);
+  });
+
+  it('reads comma-separated arrays when explode is false', () => {
+    const errors: ProblemError[] = [];
+    const out = readParameters(
+      [rule({ name: 'n', explode: false })],
+      INT_ARRAY,
+      raw([['n', ['1,2,x']]]),
       errors,
     );
-    // Assert
-    expect(out).toEqual({ n: [1, 2] });
-    expect(errors).toEqual([]);
+    expect(out.query).toEqual({ n: [1, 2, 'x'] });
   });
 
   it('refuses a scalar given twice', () => {
     const errors: ProblemError[] = [];
-    typedParameters(
-      'query',
-      [{ name: 'limit', required: false, kind: 'integer', array: 'none' }],
-      new Map([['limit', ['1', '2']]]),
-      errors,
-    );
+    readParameters([rule({ name: 'limit' })], [INT], raw([['limit', ['1', '2']]]), errors);
     expect(errors).toEqual([{ pointer: '/query/limit', keyword: 'type', message: 'must be given once' }]);
   });
 
   it('refuses undeclared query names without echoing them', () => {
     const errors: ProblemError[] = [];
-    typedParameters('query', [], new Map([['<script>', ['x']]]), errors);
+    readParameters([], [], raw([['<script>', ['x']]]), errors);
     expect(JSON.stringify(errors)).not.toContain('script');
     expect(errors[0]?.keyword).toBe('additionalProperties');
   });
 
   it.each(['.', '..'])('refuses the dot segment %j as a path parameter', (value) => {
     const errors: ProblemError[] = [];
-    typedParameters(
-      'path',
-      [{ name: 'id', required: true, kind: 'string', array: 'none' }],
-      new Map([['id', [value]]]),
+    readParameters(
+      [rule({ name: 'id', in: 'path', required: true, style: 'simple', explode: false })],
+      [{ scalars: ['string'] }],
+      raw([], [['id', [value]]]),
       errors,
     );
     expect(errors).toEqual([
       { pointer: '/path/id', keyword: 'pattern', message: 'must not be a dot segment' },
     ]);
+  });
+
+  // Stripe's `created`: anyOf [{ type: object, properties: { gt, lt } }, { type: integer }], deepObject.
+  const CREATED: Shape[] = [{ scalars: ['integer'], properties: { gt: 1, lt: 1 } }, INT];
+
+  it('reads a oneOf/anyOf deepObject parameter given as a scalar as a number', () => {
+    const errors: ProblemError[] = [];
+    const out = readParameters(
+      [rule({ name: 'created', style: 'deepObject' })],
+      CREATED,
+      raw([['created', ['5']]]),
+      errors,
+    );
+    expect(out.query).toEqual({ created: 5 });
+    expect(errors).toEqual([]);
+  });
+
+  it('reads a deepObject parameter given with nested names as an object', () => {
+    const errors: ProblemError[] = [];
+    const out = readParameters(
+      [rule({ name: 'created', style: 'deepObject' })],
+      CREATED,
+      raw([
+        ['created[gt]', ['5']],
+        ['created[lt]', ['9']],
+      ]),
+      errors,
+    );
+    expect(out.query).toEqual({ created: { gt: 5, lt: 9 } });
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses nested names of a parameter that is not a deepObject', () => {
+    const errors: ProblemError[] = [];
+    readParameters([rule({ name: 'limit' })], [INT], raw([['limit[x]', ['1']]]), errors);
+    expect(errors[0]?.keyword).toBe('additionalProperties');
+  });
+
+  it('refuses prototype names in nested parameters', () => {
+    const errors: ProblemError[] = [];
+    readParameters(
+      [rule({ name: 'f', style: 'deepObject' })],
+      [{ scalars: [], properties: {}, additional: 1 }, { scalars: ['string'] }],
+      raw([['f[__proto__]', ['1']]]),
+      errors,
+    );
+    expect(errors).toEqual([
+      { pointer: '/query/f', keyword: 'propertyNames', message: 'property name is not allowed' },
+    ]);
+  });
+
+  it('reads a content-encoded JSON parameter strictly', () => {
+    const errors: ProblemError[] = [];
+    const out = readParameters(
+      [rule({ name: 'filter', style: 'json' })],
+      [{ scalars: [] }],
+      raw([['filter', ['{"a":1}']]]),
+      errors,
+    );
+    expect(out.query).toEqual({ filter: { a: 1 } });
+    const bad: ProblemError[] = [];
+    readParameters(
+      [rule({ name: 'filter', style: 'json' })],
+      [{ scalars: [] }],
+      raw([['filter', ['{"a":1,"a":2}']]]),
+      bad,
+    );
+    expect(bad).toEqual([
+      { pointer: '/query/filter', keyword: 'contentMediaType', message: 'must be valid JSON' },
+    ]);
+  });
+
+  it('reads cookie parameters from the Cookie header', () => {
+    const errors: ProblemError[] = [];
+    const out = readParameters(
+      [rule({ name: 'session', in: 'cookie' })],
+      [INT],
+      { ...raw(), cookie: cookiePairs(['a=b; session=42']) },
+      errors,
+    );
+    expect(out.cookie).toEqual({ session: 42 });
+  });
+
+  it('reads label and matrix path parameters', () => {
+    const errors: ProblemError[] = [];
+    const out = readParameters(
+      [
+        rule({ name: 'a', in: 'path', style: 'label', explode: false }),
+        rule({ name: 'b', in: 'path', style: 'matrix', explode: false }),
+      ],
+      INT_ARRAY,
+      raw(
+        [],
+        [
+          ['a', ['.1,2']],
+          ['b', [';b=3,4']],
+        ],
+      ),
+      errors,
+    );
+    expect(out.path).toEqual({ a: [1, 2], b: [3, 4] });
+    expect(errors).toEqual([]);
   });
 });

@@ -1,0 +1,61 @@
+/**
+ * Loads the generated validation modules on first use, so a cold start parses only the registry,
+ * not the validators of every operation of a large API (docs/openapi.md#large-apis).
+ *
+ * A module entry of the registry returns, when called, either the module itself (bundled by
+ * esbuild, or loaded by Node from shared/generated/) or — when the bundle was built with the
+ * `.validator.cjs=file` loader — the path of the module file esbuild copied beside the bundle, which
+ * is then loaded from disk. Modules are factories that receive the ajv runtime helpers they name,
+ * so a copied file needs nothing from node_modules.
+ */
+import { createRequire } from 'node:module';
+import type { OperationValidation, ValidationTable } from './table.ts';
+
+/** What `shared/generated/validators/index.cjs` exports. */
+export interface GeneratedRegistry {
+  /** True when the modules were generated with response validators. */
+  readonly responseValidators: boolean;
+  /** One entry per route key (`METHOD path`). */
+  readonly operations: Readonly<Record<string, () => unknown>>;
+  /** The ajv runtime helpers the modules use, by the name ajv's code gives them. */
+  readonly runtime: Readonly<Record<string, () => unknown>>;
+}
+
+type Factory = (runtime: (name: string) => unknown) => OperationValidation;
+
+// Resolves the copied module files against the bundle's own location.
+const requireBesideBundle = createRequire(import.meta.url);
+
+/** A validation table over a generated registry. `load` reads a copied module file (tests pass a fake). */
+export function validationTable(
+  registry: GeneratedRegistry,
+  load: (path: string) => unknown = requireBesideBundle,
+): ValidationTable {
+  const loaded = new Map<string, OperationValidation>();
+  const runtime = (name: string): unknown => {
+    const entry = Object.hasOwn(registry.runtime, name) ? registry.runtime[name] : undefined;
+    if (entry === undefined) throw new Error(`validator runtime ${name} is not in the registry`);
+    return entry();
+  };
+  return {
+    keys: Object.keys(registry.operations),
+    responseValidators: registry.responseValidators,
+    operation(key) {
+      const cached = loaded.get(key);
+      if (cached !== undefined) return cached;
+      const entry = Object.hasOwn(registry.operations, key) ? registry.operations[key] : undefined;
+      if (entry === undefined) return undefined;
+      try {
+        const module = entry();
+        const factory = (typeof module === 'string' ? load(module) : module) as Factory;
+        if (typeof factory !== 'function') return undefined;
+        const operation = factory(runtime);
+        loaded.set(key, operation);
+        return operation;
+      } catch {
+        // Fail closed: the caller refuses a route whose validators cannot be loaded.
+        return undefined;
+      }
+    },
+  };
+}

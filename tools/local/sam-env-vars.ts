@@ -1,0 +1,21 @@
+/**
+ * events/env.json: the environment `sam local invoke --env-vars events/env.json` gives the functions
+ * (also usable as `-n` of `npm run invoke` and `npm start`). SAM's format: variables by function
+ * logical ID, values as strings. A test keeps the committed file equal to {@link samEnvVars}.
+ */
+import { publishedIssuerEntry } from '../issuer/published-issuer.ts';
+import { LOCAL_UPSTREAM_SIGNING_SECRET } from './services.ts';
+
+/** Where the file is, relative to the project root. */
+export const SAM_ENV_FILE = 'events/env.json';
+
+/** The content of events/env.json. */
+export function samEnvVars(): Record<string, Record<string, string>> {
+  return {
+    // The published development issuer, keys inline: no JWKS download inside SAM's container.
+    JwtAuthorizerFunction: { JWT_ISSUERS: JSON.stringify([publishedIssuerEntry()]) },
+    // The template declares only the secret's ARN (read at run time): the local tools use this
+    // plain stand-in instead (tools/template/functions.ts); the SAM CLI ignores it (declared only).
+    RequestValidatorFunction: { UPSTREAM_SIGNING_SECRET: LOCAL_UPSTREAM_SIGNING_SECRET },
+  };
+}
