@@ -168,32 +168,33 @@ export async function buildFunctions(): Promise<Bundle[]> {
   return out;
 }
 
-/** What importing only one mandated library's used parts costs on its own, minified. */
+/** What importing only some library parts (or one module of ours) costs on its own, minified. */
 export interface LibraryCost {
   readonly what: string;
   readonly bytes: number;
 }
 
 /**
- * Measures whether importing only the parts we use helps: each mandated library's symbols bundled
- * alone, from the package root and from its narrowest subpath.
+ * What the JWT authorizer's libraries cost on their own: the aws-jwt-verify parts it uses, the
+ * whole verifiers for comparison, and the observer that replaced Powertools Logger + Metrics.
  */
-export async function mandatedLibraryCosts(): Promise<LibraryCost[]> {
+export async function libraryCosts(): Promise<LibraryCost[]> {
   const cases: [string, string][] = [
     [
-      'aws-jwt-verify: JwtVerifier + CognitoJwtVerifier + SimpleJwksCache + errors (package root)',
+      'aws-jwt-verify: the parts the JWT authorizer uses (SimpleJwksCache, SimplePenaltyBox, assertIsSignatureJwk, KeyObjectCache, validateJwtFields, assert functions, error classes)',
+      "export { SimpleJwksCache, SimplePenaltyBox, assertIsSignatureJwk } from 'aws-jwt-verify/jwk'; export { KeyObjectCache } from 'aws-jwt-verify/jwt-verifier'; export { validateJwtFields } from 'aws-jwt-verify/jwt'; export * from 'aws-jwt-verify/assert'; export * from 'aws-jwt-verify/error';",
+    ],
+    [
+      'aws-jwt-verify: JwtVerifier + CognitoJwtVerifier (the whole verifiers)',
       "export { JwtVerifier, CognitoJwtVerifier } from 'aws-jwt-verify'; export { SimpleJwksCache, SimplePenaltyBox } from 'aws-jwt-verify/jwk'; export * from 'aws-jwt-verify/error';",
     ],
     [
-      'aws-jwt-verify: the same from subpaths (jwt-verifier, cognito-verifier)',
-      "export { JwtVerifier } from 'aws-jwt-verify/jwt-verifier'; export { CognitoJwtVerifier } from 'aws-jwt-verify/cognito-verifier'; export { SimpleJwksCache, SimplePenaltyBox } from 'aws-jwt-verify/jwk'; export * from 'aws-jwt-verify/error';",
+      'aws-jwt-verify: validateCognitoJwtFields alone (brings CognitoJwtVerifier and JwtVerifierBase)',
+      "export { validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';",
     ],
-    ['aws-jwt-verify: JwtVerifier only', "export { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';"],
-    ['Powertools Logger', "export { Logger } from '@aws-lambda-powertools/logger';"],
-    ['Powertools Metrics', "export { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';"],
     [
-      'Powertools Logger + Metrics',
-      "export { Logger } from '@aws-lambda-powertools/logger'; export { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';",
+      'shared/observability/observer.ts (the observer, replacing Powertools Logger + Metrics)',
+      "export { lambdaObserver, observedHandler } from './shared/observability/observer.ts';",
     ],
   ];
   const out: LibraryCost[] = [];
@@ -201,7 +202,7 @@ export async function mandatedLibraryCosts(): Promise<LibraryCost[]> {
     const { outExtension: _ext, ...options } = functionBuildOptions();
     const result = await build({
       ...options,
-      stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'js' },
+      stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'ts' },
       write: false,
     });
     out.push({ what, bytes: result.outputFiles[0]?.contents.length ?? 0 });

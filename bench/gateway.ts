@@ -123,6 +123,7 @@ async function main(argv: readonly string[]): Promise<number> {
         environment: 'live',
         pepper: undefined,
         now: Date.now(),
+        usageKeys: cached.services.usageKeys,
       });
       if (demo !== undefined)
         rows.push({

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../tools/build.ts';
+import { type CliName, cliProgram, parseCommandLine, runCli } from '../tools/cli/program.ts';
 import { PROJECT_ROOT, STATE_DIR } from '../tools/paths.ts';
 import {
   type FunctionDefinition,
@@ -302,8 +303,20 @@ export function renderOpenApi(figures: readonly OpenApiFigures[]): string {
   return `${lines.join('\n')}\n\nCold start: median over an empty process, one request forwarded to a loopback upstream. Lazy: the validation modules are copied beside the bundle (\`Loader: ['.validator.cjs=file']\`) and each is read on its route's first request; eager: bundled into the handler.\n`;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const quick = process.argv.includes('--quick');
-  const figures = await runOpenApiSection(quick ? 3 : 9, (l) => process.stderr.write(`${l}\n`));
-  process.stdout.write(renderOpenApi(figures));
-}
+const NAME: CliName = { tool: 'bench-openapi', invocation: 'npx tsx bench/openapi.ts' };
+
+if (import.meta.url === `file://${process.argv[1]}`)
+  await runCli(NAME, async (argv) => {
+    const { options } = parseCommandLine<{ quick?: true }>(
+      cliProgram(NAME, 'Run the OpenAPI documents section of npm run bench alone; print its table.').option(
+        '--quick',
+        'fewer cold starts (a smoke run; figures are rougher)',
+      ),
+      argv,
+    );
+    const figures = await runOpenApiSection(options.quick === true ? 3 : 9, (l) =>
+      process.stderr.write(`${l}\n`),
+    );
+    process.stdout.write(renderOpenApi(figures));
+    return 0;
+  });

@@ -13,6 +13,7 @@ export { VALIDATION } from '../shared/generated/validation-table.ts';
 export { PROTOTYPE_KEYS, parseStrictJson } from '../shared/json/strict-json.ts';
 export { readJwtAuthorizerConfig } from '../shared/jwt/config.ts';
 export { createJwtAuthorizer } from '../shared/jwt/jwt-authorizer.ts';
+export { HeaderCache, precheck } from '../shared/jwt/token-checks.ts';
 export { createTokenVerifier } from '../shared/jwt/verifier.ts';
-export { powertoolsObserver } from '../shared/observability/observer.ts';
+export { createObserver, lambdaObserver, readObserverConfig } from '../shared/observability/observer.ts';
 export { bodyValidator, validateBody } from '../shared/validation/validate-body.ts';

@@ -3,6 +3,8 @@
  * - `routes.ts`: the route/scope table compiled from the API document.
  * - `validators/`: one validation module per operation and the registry that loads them on first
  *   use (tools/openapi/validators.ts), and `validation-table.ts`, the table over that registry.
+ * - `jwks-files.ts`: the JWKS documents in `jwks/*.json`, for JWT_ISSUERS `jwksFile`
+ *   (tools/jwt/bundled-jwks.ts).
  * They are committed so that `sam build` (which runs esbuild only) produces the same bundles as
  * `npm run build`. Every output is computed before anything is written, then written to a staging
  * folder and renamed into place: a failed run leaves the previous files as they were.
@@ -19,6 +21,7 @@ import type { Command } from 'commander';
 import { compilePolicy, MAX_POLICY_BYTES } from '../shared/policy/policy-compiler.ts';
 import type { RouteTable } from '../shared/routes/route-table.ts';
 import { type CliName, cliProgram, parseCommandLine, runCli } from './cli/program.ts';
+import { BundledJwksError, bundledJwksModule } from './jwt/bundled-jwks.ts';
 import { loadOpenApi, type OpenApiDocument, OpenApiError, operations } from './openapi/document.ts';
 import type { ReviewFinding } from './openapi/review.ts';
 import { routeTable } from './openapi/routes.ts';
@@ -217,10 +220,11 @@ export async function generate(options: GenerateOptions): Promise<string[]> {
   const file = documentPath(options.root, settings);
   const source = relative(options.root, file) || file;
   const generation = generateFiles(loadOpenApi(file), settings, source);
+  // The bundled JWKS documents are read before anything is written and staged with the rest, so a
+  // refused jwks/*.json leaves every generated file as it was.
+  const files = [...generation.files, bundledJwksModule(options.root)];
   if (!options.check) report(generation, source, log, options.verbose ?? false);
-  return options.check
-    ? staleFiles(options.root, generation.files)
-    : writeGenerated(options.root, generation.files);
+  return options.check ? staleFiles(options.root, files) : writeGenerated(options.root, files);
 }
 
 function report(generation: Generation, source: string, log: (line: string) => void, verbose: boolean): void {
@@ -289,8 +293,10 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-// A document or setting that is refused is bad input: exit status 2.
+// A document, setting or bundled JWKS file that is refused is bad input: exit status 2.
 if (import.meta.url === `file://${process.argv[1]}`)
   await runCli(NAME, main, (err) =>
-    err instanceof OpenApiError || err instanceof SettingsError ? 2 : undefined,
+    err instanceof OpenApiError || err instanceof SettingsError || err instanceof BundledJwksError
+      ? 2
+      : undefined,
   );

@@ -2,19 +2,24 @@
 
 The request validator signs every request it forwards (see docs/request-validator.md,
 "Request signatures"). A backend calls `verify` with what it received on the wire and refuses
-the request unless it returns None.
+the request unless it returns None. `signed_headers` then gives the header parameters the
+signature covers: read declared headers (such as Idempotency-Key) from there, never from the
+raw request headers.
 """
 
 import hashlib
 import hmac
+import re
 import time
 
-SIGNATURE_VERSION = "v1"
+SIGNATURE_VERSION = "v2"
 MAX_SKEW_SECONDS = 300
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9a-z-]+$")
 
 
-def string_to_sign(timestamp, method, path, query, client, principal, scopes, body):
-    """The canonical string: fields joined by newlines, the body as its hex SHA-256."""
+def string_to_sign(timestamp, method, path, query, client, principal, scopes, signed, body):
+    """The canonical string: fields joined by newlines, then the signed header names joined by
+    ";", one "name:value" line per signed header, and the body as its hex SHA-256."""
     body_hash = hashlib.sha256(body).hexdigest()
     return "\n".join(
         [
@@ -26,9 +31,23 @@ def string_to_sign(timestamp, method, path, query, client, principal, scopes, bo
             client,
             principal,
             scopes,
+            ";".join(name for name, _ in signed),
+            *(name + ":" + value for name, value in signed),
             body_hash,
         ]
     )
+
+
+def signed_headers(headers):
+    """The (name, value) pairs listed in X-Gatehouse-Signed-Headers, or None when one is missing."""
+    listed = headers.get("x-gatehouse-signed-headers", "")
+    pairs = []
+    for name in listed.split(";") if listed else []:
+        value = headers.get(name)
+        if value is None or not _HEADER_NAME.match(name):
+            return None
+        pairs.append((name, value))
+    return pairs
 
 
 def verify(secret, method, raw_path, raw_query, headers, body, now=None):
@@ -48,6 +67,9 @@ def verify(secret, method, raw_path, raw_query, headers, body, now=None):
     now = int(time.time()) if now is None else now
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
         return "signature_expired"
+    signed = signed_headers(headers)
+    if signed is None:
+        return "signature_mismatch"
     message = string_to_sign(
         timestamp,
         method,
@@ -56,6 +78,7 @@ def verify(secret, method, raw_path, raw_query, headers, body, now=None):
         headers.get("x-gatehouse-client", ""),
         headers.get("x-gatehouse-principal", ""),
         headers.get("x-gatehouse-scopes", ""),
+        signed,
         body,
     )
     mac = hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.http import JsonResponse
 
-from .gatehouse_signature import verify
+from .gatehouse_signature import signed_headers, verify
 
 
 def raw_path_of(request):
@@ -58,9 +58,11 @@ class GatehouseSignatureMiddleware:
         if reason is not None:
             return problem(reason)
         # Identity headers are percent-encoded where needed; decode once, after verification.
+        # "headers" holds the signed header parameters (e.g. idempotency-key): read them from here.
         request.gatehouse = {
             "client": unquote(headers.get("x-gatehouse-client", "")),
             "principal": unquote(headers.get("x-gatehouse-principal", "")),
             "scopes": unquote(headers.get("x-gatehouse-scopes", "")).split(),
+            "headers": dict(signed_headers(headers)),
         }
         return self.get_response(request)

@@ -4,14 +4,18 @@ import { readKeyAuthorizerConfig } from '../../shared/credentials/config.ts';
 import { createPasswordHasher } from '../../shared/credentials/password.ts';
 import { dynamoClientFor, keyAuthorizerFromConfig } from '../../shared/credentials/wiring.ts';
 import { ROUTES } from '../../shared/generated/routes.ts';
-import { powertoolsObserver } from '../../shared/observability/observer.ts';
+import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
 
 const config = readKeyAuthorizerConfig(process.env);
+const observer = lambdaObserver('key-authorizer', 'authorizer');
 
-export const handler = keyAuthorizerFromConfig(config, {
-  client: dynamoClientFor(config),
-  passwords: createPasswordHasher(),
-  routes: ROUTES,
-  clock: Date.now,
-  observer: powertoolsObserver('key-authorizer'),
-});
+export const handler = observedHandler(
+  observer,
+  keyAuthorizerFromConfig(config, {
+    client: dynamoClientFor(config),
+    passwords: createPasswordHasher(),
+    routes: ROUTES,
+    clock: Date.now,
+    observer,
+  }),
+);

@@ -1,9 +1,12 @@
 // Wiring only: config is read once at init (a bad config fails the cold start); the validators are
 // precompiled (shared/generated/) and loaded per route on first use, so nothing is compiled here.
+// A declared header parameter the forwarder never sends (Host, Authorization, ...) is refused by
+// `npm run generate` (docs/request-validator.md#forwarding), so every module loaded here can be
+// forwarded exactly as validated.
 
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
-import { powertoolsObserver } from '../../shared/observability/observer.ts';
+import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
 import { secretsManagerSecret } from '../../shared/secrets/secrets-manager.ts';
 import { createForwarder } from '../../shared/upstream/forward.ts';
@@ -16,7 +19,7 @@ import { createRequestValidator } from '../../shared/validation/request-validato
 
 const config = readRequestValidatorConfig(process.env);
 checkResponseValidators(config, VALIDATION.responseValidators);
-const observer = powertoolsObserver('request-validator');
+const observer = lambdaObserver('request-validator', 'validator');
 
 // Read at run time, cached (docs/deploy.md#secrets); prefetched during init, retried on use.
 const signingSecret =
@@ -31,16 +34,19 @@ const signingSecret =
       });
 if (typeof signingSecret !== 'string') await signingSecret.get().catch(() => undefined);
 
-export const handler = createRequestValidator({
-  matcher: new RouteMatcher(ROUTES),
-  table: VALIDATION,
-  limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
-  forward: createForwarder({
-    baseUrl: config.upstreamUrl,
-    signingSecret,
-    timeoutMs: config.timeoutMs,
-    maxResponseBytes: config.maxResponseBytes,
-  }),
-  responseValidation: config.responseValidation,
+export const handler = observedHandler(
   observer,
-});
+  createRequestValidator({
+    matcher: new RouteMatcher(ROUTES),
+    table: VALIDATION,
+    limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
+    forward: createForwarder({
+      baseUrl: config.upstreamUrl,
+      signingSecret,
+      timeoutMs: config.timeoutMs,
+      maxResponseBytes: config.maxResponseBytes,
+    }),
+    responseValidation: config.responseValidation,
+    observer,
+  }),
+);

@@ -43,33 +43,50 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+// Header names repeat from one request to the next: each is lower-cased once. Bounded, so a client
+// sending ever new names costs time, never memory.
+const LOWER_CASE = new Map<string, string>();
+
+function lowerCase(name: string): string {
+  let lower = LOWER_CASE.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (LOWER_CASE.size < 512) LOWER_CASE.set(name, lower);
+  }
+  return lower;
+}
+
+function add(out: Map<string, string[]>, name: string, value: unknown): void {
+  if (typeof value !== 'string') return;
+  const key = lowerCase(name);
+  const list = out.get(key);
+  if (list === undefined) out.set(key, [value]);
+  else list.push(value);
+}
+
 /**
  * Merges single- and multi-value maps. API Gateway sends both for REST REQUEST events; the
  * multi-value one is authoritative when present (it is the one that shows duplicates).
  */
 function collect(single: unknown, multi: unknown): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  const add = (name: string, value: unknown) => {
-    if (typeof value !== 'string') return;
-    const key = name.toLowerCase();
-    const list = out.get(key) ?? [];
-    list.push(value);
-    out.set(key, list);
-  };
-  if (isObject(multi) && Object.keys(multi).length > 0) {
-    for (const [name, values] of Object.entries(multi)) {
-      if (Array.isArray(values)) for (const v of values) add(name, v);
+  const multiNames = isObject(multi) ? Object.keys(multi) : [];
+  if (multiNames.length > 0) {
+    const m = multi as Json;
+    for (const name of multiNames) {
+      const values = m[name];
+      if (Array.isArray(values)) for (const v of values) add(out, name, v);
     }
     // Single-value entries absent from the multi-value map still count (TOKEN-less REST events).
     if (isObject(single)) {
-      for (const [name, value] of Object.entries(single)) if (!out.has(name.toLowerCase())) add(name, value);
+      for (const name of Object.keys(single)) if (!out.has(lowerCase(name))) add(out, name, single[name]);
     }
     return out;
   }
   if (isObject(single)) {
     // HTTP API payload 2.0 joins repeated headers with commas into one value; it stays one value here
     // (a comma can never be part of a valid credential, so the credential parsers reject it).
-    for (const [name, value] of Object.entries(single)) add(name, value);
+    for (const name of Object.keys(single)) add(out, name, single[name]);
   }
   return out;
 }

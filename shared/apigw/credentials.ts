@@ -47,6 +47,28 @@ export function singleHeader(request: AuthorizerRequest, name: string): Credenti
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const BEARER = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72];
+
+/**
+ * What {@link readBearerToken} would read, without scanning the token's characters: one
+ * `Authorization` header `Bearer <token>` (scheme in any case), no credential in the query. For a
+ * caller that checks every character of the token anyway — the JWT verifier refuses anything that is
+ * not a compact JWS, and answers a repeated token by comparing it whole — so that the common case
+ * reads the token once. When the verification fails, {@link readBearerToken} names the reason.
+ */
+export function bearerCandidate(request: AuthorizerRequest): string | undefined {
+  if (request.query.size > 0 && credentialInQuery(request)) return undefined;
+  const values = request.headers.get('authorization');
+  if (values === undefined || values.length !== 1) return undefined;
+  const value = (values[0] as string).trim();
+  if (value.length < 8 || value.length > MAX_CREDENTIAL_LENGTH || value.charCodeAt(6) !== 0x20)
+    return undefined;
+  // ASCII case-insensitive: setting the 0x20 bit turns only `B` into `b`, `E` into `e`, and so on.
+  for (let i = 0; i < 6; i++) if ((value.charCodeAt(i) | 0x20) !== BEARER[i]) return undefined;
+  let start = 7;
+  while (value.charCodeAt(start) === 0x20) start++;
+  return value.slice(start);
+}
 
 /**
  * The bearer token (RFC 6750): exactly one `Authorization` header, scheme `Bearer` in any case,

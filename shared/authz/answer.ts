@@ -17,7 +17,7 @@ export interface Identity {
 }
 
 /** Why a verified caller is refused for this request (403). */
-export type DenyReason = 'scope_missing' | 'route_unknown' | 'source_ip_denied';
+export type DenyReason = 'scope_missing' | 'route_unknown' | 'source_ip_denied' | 'usage_key_missing';
 
 /** The REST / HTTP API payload 1.0 / WebSocket answer. */
 export interface PolicyResponse {

@@ -23,8 +23,11 @@ export interface KeyAuthorizerConfig {
   readonly pepperSecretId: string | undefined;
   /** How the pepper is read from Secrets Manager and cached. */
   readonly secretsManager: SecretsManagerSettings;
-  /** Usage plan tier → API Gateway API key value (`USAGE_PLAN_KEYS`). */
-  readonly usagePlanKeys: Readonly<Record<string, string>>;
+  /**
+   * REST requests from a credential without a usage key of its own are refused, 403
+   * `usage_key_missing` (`USAGE_KEY_REQUIRED`; the template sets it for OrdersKeyApi).
+   */
+  readonly usageKeyRequired: boolean;
   /** HTTP API payload 2.0: answer with simple responses (true) or IAM policies (false). */
   readonly simpleResponses: boolean;
   /**
@@ -74,18 +77,13 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
   // A plain value wins (local runs; empty = no pepper); deployed functions read the secret.
   const pepper = readSecretSetting(r, env, { plain: 'API_KEY_PEPPER', arn: 'API_KEY_PEPPER_SECRET_ARN' }, 16);
 
-  const usagePlanKeys: Record<string, string> = {};
-  const rawKeys = r.json('USAGE_PLAN_KEYS');
-  if (rawKeys !== undefined) {
-    if (typeof rawKeys !== 'object' || rawKeys === null || Array.isArray(rawKeys))
-      r.problem('USAGE_PLAN_KEYS', 'must be a JSON object of tier → API key value');
-    else
-      for (const [tier, value] of Object.entries(rawKeys)) {
-        if (typeof value !== 'string' || value.length < 20)
-          r.problem('USAGE_PLAN_KEYS', `.${tier} must be an API key value of at least 20 characters`);
-        else usagePlanKeys[tier] = value;
-      }
-  }
+  // One API Gateway key per tier made every client of a tier share one quota; each credential now
+  // carries its own. A leftover setting would mean a deployer expects something that no longer is.
+  if (r.string('USAGE_PLAN_KEYS') !== undefined)
+    r.problem(
+      'USAGE_PLAN_KEYS',
+      'is no longer read: each key and user carries its own usage key (docs/key-authorizer.md#per-client-quotas); remove it',
+    );
 
   const requestTimeoutMs = r.integer('DYNAMODB_TIMEOUT_MS', 800, 50, 10_000);
   const budgetMs = r.integer('DYNAMODB_BUDGET_MS', 2000, 100, 20_000);
@@ -118,7 +116,7 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
     pepper: pepper?.source === 'plain' ? pepper.value : undefined,
     pepperSecretId: pepper?.source === 'secrets-manager' ? pepper.secretId : undefined,
     secretsManager: readSecretsManagerSettings(r),
-    usagePlanKeys: Object.freeze(usagePlanKeys),
+    usageKeyRequired: r.boolean('USAGE_KEY_REQUIRED', false),
     simpleResponses: r.boolean('HTTP_API_SIMPLE_RESPONSES', true),
     cacheTtlMs: cacheTtlSeconds * 1000,
     negativeCacheTtlMs: negativeTtlSeconds * 1000,

@@ -2,8 +2,10 @@ import {
   type AttributeValue,
   DeleteItemCommand,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   ScanCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   dynamoCredentialStore,
@@ -11,14 +13,21 @@ import {
   itemToUser,
   keyPk,
   keyToItem,
+  usageKeyAttributes,
   userPk,
   userToItem,
   withinBudget,
 } from './dynamo-store.ts';
-import { type CredentialAdminStore, CredentialStoreError, type KeyRecord, type UserRecord } from './store.ts';
+import {
+  type CredentialAdminStore,
+  CredentialStoreError,
+  type KeyRecord,
+  type UsageKey,
+  type UserRecord,
+} from './store.ts';
 
 /**
- * The CLI's store: the authorizer's reads plus PutItem, DeleteItem and Scan. Kept out of the
+ * The CLI's store: the authorizer's reads plus PutItem, DeleteItem, Scan and UpdateItem. Kept out of the
  * function bundle (the function's role may not call these anyway).
  */
 export function dynamoAdminStore(
@@ -78,8 +87,39 @@ export function dynamoAdminStore(
     } while (start !== undefined);
     return items;
   };
+  const attach = async (pk: string, usageKey: UsageKey) => {
+    const attributes = usageKeyAttributes(usageKey);
+    try {
+      await withinBudget('UpdateItem', budgetMs, (abortSignal) =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: { S: pk } },
+            // Only these two attributes: the authorizer's lockout counters on a user record stay.
+            UpdateExpression: 'SET usageKeyId = :id, usageKeyValue = :value',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usageKeyId)',
+            ExpressionAttributeValues: {
+              ':id': attributes.usageKeyId as AttributeValue,
+              ':value': attributes.usageKeyValue as AttributeValue,
+            },
+          }),
+          { abortSignal },
+        ),
+      );
+    } catch (err) {
+      const cause = (err as Error).cause as { name?: string } | undefined;
+      if (cause?.name !== 'ConditionalCheckFailedException') throw err;
+      const current = await client.send(
+        new GetItemCommand({ TableName: table, Key: { pk: { S: pk } }, ConsistentRead: true }),
+      );
+      throw current.Item === undefined
+        ? new CredentialStoreError('record_missing', 'the record does not exist')
+        : new CredentialStoreError('record_exists', 'the record already has a usage key');
+    }
+  };
   return {
     ...dynamoCredentialStore(client, table, budgetMs),
+    attachUsageKey: (kind, id, usageKey) => attach(kind === 'key' ? keyPk(id) : userPk(id), usageKey),
     putKey: (record, mode) => put(keyToItem(record), mode),
     deleteKey: (keyId) => remove(keyPk(keyId)),
     async listKeys() {

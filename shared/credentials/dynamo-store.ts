@@ -11,6 +11,7 @@ import {
   CredentialStoreError,
   type KeyRecord,
   type StoreFailure,
+  type UsageKey,
   type UserRecord,
 } from './store.ts';
 
@@ -162,7 +163,22 @@ export function keyToItem(record: KeyRecord): Item {
     item.previousHash = s(record.previousHash);
     item.previousHashExpiresAt = n(record.previousHashExpiresAt);
   }
+  if (record.usageKey !== undefined) Object.assign(item, usageKeyAttributes(record.usageKey));
   return item;
+}
+
+/** A usage key as the item's `usageKeyId` / `usageKeyValue` attributes. */
+export function usageKeyAttributes(usageKey: UsageKey): Item {
+  return { usageKeyId: s(usageKey.id), usageKeyValue: s(usageKey.value) };
+}
+
+/** The item's usage key; both attributes or none (a half-written one counts as none: fail closed). */
+function readUsageKey(item: Item): { usageKey?: UsageKey } {
+  const id = readS(item, 'usageKeyId');
+  const value = readS(item, 'usageKeyValue');
+  return id === undefined || value === undefined || id === '' || value === ''
+    ? {}
+    : { usageKey: { id, value } };
 }
 
 /** A DynamoDB item as a key record; undefined when the item is not a readable key (fail closed). */
@@ -186,6 +202,7 @@ export function itemToKey(item: Item): KeyRecord | undefined {
     tier: readS(item, 'tier') ?? 'basic',
     previousHash: readS(item, 'previousHash'),
     previousHashExpiresAt: readN(item, 'previousHashExpiresAt'),
+    ...readUsageKey(item),
   };
 }
 
@@ -206,6 +223,7 @@ export function userToItem(record: UserRecord): Item {
   };
   if (record.failureWindowStart !== undefined) item.failureWindowStart = n(record.failureWindowStart);
   if (record.lockedUntil !== undefined) item.lockedUntil = n(record.lockedUntil);
+  if (record.usageKey !== undefined) Object.assign(item, usageKeyAttributes(record.usageKey));
   return item;
 }
 
@@ -229,6 +247,7 @@ export function itemToUser(item: Item): UserRecord | undefined {
     failures: readN(item, 'failures') ?? 0,
     failureWindowStart: readN(item, 'failureWindowStart'),
     lockedUntil: readN(item, 'lockedUntil'),
+    ...readUsageKey(item),
   };
 }
 

@@ -73,8 +73,11 @@ export interface KeyAuthorizerDeps {
    * a peppered hash does not match); undefined = none (SHA-256 hashes only).
    */
   readonly pepper: string | SecretValue | undefined;
-  /** Usage plan tier → API Gateway API key value, returned as `usageIdentifierKey`. */
-  readonly usagePlanKeys: Readonly<Record<string, string>>;
+  /**
+   * Refuse (403 `usage_key_missing`) a REST request whose credential has no usage key of its own:
+   * the API requires API keys, and the quota is per credential (docs/key-authorizer.md#per-client-quotas).
+   */
+  readonly usageKeyRequired: boolean;
   readonly simpleResponses: boolean;
   readonly lockout: LockoutPolicy;
   readonly cache: CredentialCachePolicy;
@@ -182,19 +185,16 @@ export function createKeyAuthorizer(
   }
 
   function identityFor(
-    clientId: string,
-    scopes: readonly string[],
-    tier: string,
+    record: KeyRecord | UserRecord,
     who: { authType: 'api_key'; keyId: string } | { authType: 'basic'; username: string },
   ): Identity {
-    const usageKey = deps.usagePlanKeys[tier];
-    if (usageKey === undefined && Object.keys(deps.usagePlanKeys).length > 0)
-      deps.observer.warn('no usage plan key for the tier', { tier });
+    const { clientId, scopes, tier, usageKey } = record;
     return {
       principalId: clientId,
       scopes,
       context: { clientId, ...who, scopes: scopes.join(' '), tier },
-      ...(usageKey === undefined ? {} : { usageIdentifierKey: usageKey }),
+      // The credential's own API Gateway API key: its quota and throttle are this client's alone.
+      ...(usageKey === undefined ? {} : { usageIdentifierKey: usageKey.value }),
     };
   }
 
@@ -242,10 +242,7 @@ export function createKeyAuthorizer(
       unknownKeys.set(keyId, true, deps.clock() + negativeTtlMs);
       return undefined;
     }
-    const identity = identityFor(record.clientId, record.scopes, record.tier, {
-      authType: 'api_key',
-      keyId: record.keyId,
-    });
+    const identity = identityFor(record, { authType: 'api_key', keyId: record.keyId });
     // The identity is reused for every hit: its scope set is remembered once (see scopeSetOf).
     scopeSetOf(identity.scopes);
     // A string pepper is passed as it is (no await on that path).
@@ -379,10 +376,7 @@ export function createKeyAuthorizer(
   function ok(user: UserRecord, cacheHit: boolean): Verification {
     let identity = userIdentities.get(user);
     if (identity === undefined) {
-      identity = identityFor(user.clientId, user.scopes, user.tier, {
-        authType: 'basic',
-        username: user.username,
-      });
+      identity = identityFor(user, { authType: 'basic', username: user.username });
       scopeSetOf(identity.scopes);
       userIdentities.set(user, identity);
     }
@@ -426,7 +420,14 @@ export function createKeyAuthorizer(
         cacheHit: verification.cacheHit ?? false,
       });
     const { identity } = verification;
-    const denyAll = sourceIpAllowed(request.sourceIp, verification.cidrs) ? undefined : 'source_ip_denied';
+    const denyAll = !sourceIpAllowed(request.sourceIp, verification.cidrs)
+      ? 'source_ip_denied'
+      : // Only REST APIs have usage plans: HTTP APIs (payload 1.0 and 2.0) never ask for the key.
+        deps.usageKeyRequired &&
+          identity.usageIdentifierKey === undefined &&
+          (request.kind === 'rest-request' || request.kind === 'rest-token')
+        ? 'usage_key_missing'
+        : undefined;
     const answer = answerFor(request, identity, matcher, policies, denyAll);
     invocation.log(answer.effect, answer.reason, {
       route: answer.route,

@@ -1,5 +1,18 @@
 /** Times are epoch milliseconds throughout; DynamoDB's TTL attribute (seconds) is derived from them. */
 
+/**
+ * A credential's own API Gateway API key: the authorizer returns {@link value} as
+ * `usageIdentifierKey`, and API Gateway counts the credential's requests against its tier's usage
+ * plan under it (docs/key-authorizer.md#per-client-quotas). Not a secret clients hold: they never
+ * send it (API key source `AUTHORIZER`); still never logged nor put in the context.
+ */
+export interface UsageKey {
+  /** The API key's id in API Gateway (`aws apigateway get-usage --key-id`). */
+  readonly id: string;
+  /** The API key's value (20 to 128 characters). */
+  readonly value: string;
+}
+
 /** An API key as stored: never the key or its secret, only a hash of the secret. */
 export interface KeyRecord {
   /** Public key id (the lookup key). */
@@ -22,6 +35,8 @@ export interface KeyRecord {
   /** Hash of the secret before the last rotation, accepted until {@link previousHashExpiresAt}. */
   readonly previousHash: string | undefined;
   readonly previousHashExpiresAt: number | undefined;
+  /** The key's own usage plan identity; absent for a key made without one (`--no-usage-key`). */
+  readonly usageKey?: UsageKey | undefined;
 }
 
 /** A Basic user as stored. */
@@ -43,6 +58,8 @@ export interface UserRecord {
   readonly failureWindowStart: number | undefined;
   /** Locked after too many failures until this instant. */
   readonly lockedUntil: number | undefined;
+  /** The user's own usage plan identity; absent for a user made without one. */
+  readonly usageKey?: UsageKey | undefined;
 }
 
 /** When repeated Basic failures lock a user (or a name that has no user behind it). */
@@ -127,6 +144,12 @@ export interface CredentialAdminStore extends CredentialStore {
   putUser(record: UserRecord, mode: 'create' | 'replace'): Promise<void>;
   deleteUser(username: string): Promise<boolean>;
   listUsers(): Promise<UserRecord[]>;
+  /**
+   * Gives an existing record that has none its usage key, changing nothing else (the lockout
+   * counters the authorizer writes meanwhile are kept). Fails with `record_missing` when the record
+   * is gone and `record_exists` when it already has a usage key.
+   */
+  attachUsageKey(kind: 'key' | 'user', id: string, usageKey: UsageKey): Promise<void>;
 }
 
 /** Why the store could not answer. */

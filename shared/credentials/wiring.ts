@@ -46,7 +46,7 @@ export function keyAuthorizerFromConfig(
     observer: edges.observer,
     keyEnvironment: config.keyEnvironment,
     pepper: pepperFor(config, edges.observer),
-    usagePlanKeys: config.usagePlanKeys,
+    usageKeyRequired: config.usageKeyRequired,
     simpleResponses: config.simpleResponses,
     lockout: config.lockout,
     cache: { ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs, size: config.cacheSize },

@@ -1,9 +1,11 @@
 /**
- * The public key a DPoP proof carries in its `jwk` header (RFC 9449 §4.2): checked to the same
- * strength bar as the keys the JWT authorizer loads from a JWKS (RSA ≥ 2048 bits with e = 65537,
- * P-256/P-384/P-521, Ed25519), imported with node:crypto, and identified by its RFC 7638 thumbprint.
+ * The public key a DPoP proof carries in its `jwk` header (RFC 9449 §4.2): checked by the rule set
+ * the JWT authorizer holds JWKS keys to (shared/jwt/key-strength.ts: RSA ≥ 2048 bits with
+ * e = 65537, P-256/P-384/P-521, Ed25519, no private or symmetric key), imported with node:crypto,
+ * and identified by its RFC 7638 thumbprint.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { bitLength, keyStrengthProblem } from '../jwt/key-strength.ts';
 
 /** Signature algorithms a DPoP proof may use: asymmetric only (`none` and HS* never). */
 export const DPOP_ALGORITHMS = [
@@ -35,13 +37,10 @@ export interface ProofKey {
   readonly thumbprint: string;
 }
 
-const MIN_RSA_BITS = 2048;
 // A bound on verification cost: a 16k-bit key would make every refusal expensive for nothing.
 const MAX_RSA_BITS = 8192;
-// Members that only private (or symmetric) keys have: a proof must never carry them (RFC 9449 §4.3).
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-/** Coordinate length in bytes per curve. */
-const EC_CURVES: Readonly<Record<string, number>> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
+/** Coordinate length in bytes per curve (which curves are accepted is key-strength.ts's rule). */
+const COORDINATE_BYTES: Readonly<Record<string, number>> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
 const CURVE_FOR_ALG: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -52,20 +51,16 @@ export function decodeBase64Url(value: unknown): Buffer | undefined {
   return bytes.toString('base64url') === value ? bytes : undefined;
 }
 
-function bitLength(bytes: Buffer): number {
-  let i = 0;
-  while (i < bytes.length && bytes[i] === 0) i++;
-  if (i === bytes.length) return 0;
-  return (bytes.length - i - 1) * 8 + Math.floor(Math.log2(bytes[i] as number)) + 1;
-}
-
 type Checked =
   | { readonly ok: true; readonly members: Readonly<Record<string, string>> }
   | { readonly ok: false; readonly reason: JwkProblem };
 
 /** The key's required public members (RFC 7638 §3.2), after every shape and strength check. */
 function checkMembers(jwk: Record<string, unknown>, alg: DpopAlgorithm): Checked {
-  if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m))) return { ok: false, reason: 'dpop_jwk_private' };
+  const strength = keyStrengthProblem(jwk);
+  // A proof must never carry secret material (RFC 9449 §4.3): private members, or a symmetric key.
+  if (strength === 'private_key_material' || strength === 'symmetric_key')
+    return { ok: false, reason: 'dpop_jwk_private' };
   if (jwk.alg !== undefined && jwk.alg !== alg) return { ok: false, reason: 'dpop_jwk_alg_mismatch' };
   switch (jwk.kty) {
     case 'RSA': {
@@ -74,15 +69,13 @@ function checkMembers(jwk: Record<string, unknown>, alg: DpopAlgorithm): Checked
       const n = decodeBase64Url(jwk.n);
       if (n === undefined || decodeBase64Url(jwk.e) === undefined)
         return { ok: false, reason: 'dpop_jwk_invalid' };
-      const bits = bitLength(n);
-      if (bits > MAX_RSA_BITS) return { ok: false, reason: 'dpop_jwk_invalid' };
-      // e = 1 makes every "signature" verify; small odd exponents invite other attacks. 65537 is universal.
-      if (bits < MIN_RSA_BITS || jwk.e !== 'AQAB') return { ok: false, reason: 'dpop_jwk_weak' };
-      return { ok: true, members: { e: jwk.e, kty: 'RSA', n: jwk.n as string } };
+      if (bitLength(n) > MAX_RSA_BITS) return { ok: false, reason: 'dpop_jwk_invalid' };
+      if (strength !== undefined) return { ok: false, reason: 'dpop_jwk_weak' };
+      return { ok: true, members: { e: jwk.e as string, kty: 'RSA', n: jwk.n as string } };
     }
     case 'EC': {
-      const size = EC_CURVES[String(jwk.crv)];
-      if (size === undefined) return { ok: false, reason: 'dpop_jwk_invalid' };
+      const size = COORDINATE_BYTES[String(jwk.crv)];
+      if (strength !== undefined || size === undefined) return { ok: false, reason: 'dpop_jwk_invalid' };
       if (CURVE_FOR_ALG[alg] !== jwk.crv) return { ok: false, reason: 'dpop_jwk_alg_mismatch' };
       if (decodeBase64Url(jwk.x)?.length !== size || decodeBase64Url(jwk.y)?.length !== size)
         return { ok: false, reason: 'dpop_jwk_invalid' };
@@ -92,8 +85,7 @@ function checkMembers(jwk: Record<string, unknown>, alg: DpopAlgorithm): Checked
       };
     }
     case 'OKP': {
-      // Ed25519 only, as for JWKS keys: Ed448 has no wide support among DPoP clients.
-      if (jwk.crv !== 'Ed25519') return { ok: false, reason: 'dpop_jwk_invalid' };
+      if (strength !== undefined) return { ok: false, reason: 'dpop_jwk_invalid' };
       if (alg !== 'EdDSA') return { ok: false, reason: 'dpop_jwk_alg_mismatch' };
       if (decodeBase64Url(jwk.x)?.length !== 32) return { ok: false, reason: 'dpop_jwk_invalid' };
       return { ok: true, members: { crv: 'Ed25519', kty: 'OKP', x: jwk.x as string } };

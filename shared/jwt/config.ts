@@ -1,8 +1,20 @@
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import { checkFetchUrl, type Env, EnvReader } from '../config/env.ts';
+import { type DroppedKey, filterJwks } from './jwks.ts';
 
 /** Signature algorithms the authorizer can verify (aws-jwt-verify's set). */
 export const SUPPORTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+/** Keys an issuer entry carries itself (`jwks` or `jwksFile`), filtered like a downloaded JWKS. */
+export interface SeededJwks {
+  /** Where they came from: `jwks` (inline) or the bundled file's name. */
+  readonly source: string;
+  /** The keys kept. */
+  readonly jwks: Jwks;
+  /** The keys left out, and why (reported at init). */
+  readonly dropped: readonly DroppedKey[];
+}
 
 /** One trusted issuer. */
 export interface IssuerConfig {
@@ -14,7 +26,9 @@ export interface IssuerConfig {
   readonly jwksUri: string;
   /** Algorithms accepted in the token header. */
   readonly algorithms: readonly Algorithm[];
-  /** Set for Amazon Cognito user pools. */
+  /** Keys known at init, so the cold start needs no download; an unknown `kid` still refetches. */
+  readonly seed?: SeededJwks;
+  /** Set for Amazon Cognito user pools (and their emulators). */
   readonly cognito?: {
     readonly userPoolId: string;
     /** `access`, `id`, or `null` for either. */
@@ -41,6 +55,18 @@ export interface JwtAuthorizerConfig {
   readonly tokenCacheSize: number;
 }
 
+/** JWKS documents bundled at build time (`jwks/*.json`, see shared/generated/jwks-files.ts), by name. */
+export type BundledJwksFiles = Readonly<Record<string, unknown>>;
+
+const COMMON_FIELDS = ['jwksUri', 'algorithms', 'jwks', 'jwksFile'];
+const ISSUER_FIELDS = ['issuer', 'audience', ...COMMON_FIELDS];
+const COGNITO_FIELDS = ['userPoolId', 'tokenUse', 'clientId', 'issuer', ...COMMON_FIELDS];
+
+// Amazon Cognito's user pool id: `<region>_<id>` (the region decides the issuer).
+const AWS_USER_POOL_ID = /^((?:eusc-[a-z]{2}|[a-z]{2})-(?:gov-)?[a-z]+-\d)_[A-Za-z0-9]+$/;
+// Emulators use other prefixes (cognito-local: `local_…`); they must then name their issuer.
+const ANY_USER_POOL_ID = /^[A-Za-z0-9-]+_[A-Za-z0-9]+$/;
+
 function stringList(value: unknown): string[] | undefined {
   if (typeof value === 'string' && value !== '') return [value];
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v !== ''))
@@ -48,18 +74,14 @@ function stringList(value: unknown): string[] | undefined {
   return undefined;
 }
 
-function readIssuer(r: EnvReader, raw: unknown, index: number): IssuerConfig | undefined {
-  const at = `[${index}]`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    r.problem('JWT_ISSUERS', `${at} must be an object`);
-    return undefined;
-  }
-  const entry = raw as Record<string, unknown>;
-  const known = ['issuer', 'audience', 'jwksUri', 'algorithms', 'userPoolId', 'tokenUse', 'clientId'];
-  for (const key of Object.keys(entry)) {
-    if (!known.includes(key))
-      r.problem('JWT_ISSUERS', `${at} has an unknown field "${key}" (known: ${known.join(', ')})`);
-  }
+/** What an issuer entry has in common, Cognito or not: keys (where and which) and algorithms. */
+function readKeys(
+  r: EnvReader,
+  entry: Record<string, unknown>,
+  at: string,
+  issuer: string,
+  bundled: BundledJwksFiles,
+): { jwksUri: string; algorithms: Algorithm[]; seed?: SeededJwks } | undefined {
   let algorithms: Algorithm[] = ['RS256', 'ES256', 'EdDSA'];
   if (entry.algorithms !== undefined) {
     const list = stringList(entry.algorithms);
@@ -72,39 +94,136 @@ function readIssuer(r: EnvReader, raw: unknown, index: number): IssuerConfig | u
       );
     } else algorithms = list as Algorithm[];
   }
+  const jwksUri =
+    entry.jwksUri === undefined ? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json` : entry.jwksUri;
+  if (typeof jwksUri !== 'string') {
+    r.problem('JWT_ISSUERS', `${at}.jwksUri must be a string`);
+    return undefined;
+  }
+  const urlProblem = checkFetchUrl(jwksUri);
+  if (urlProblem !== undefined) r.problem('JWT_ISSUERS', `${at}.jwksUri ${urlProblem}`);
 
-  if (entry.userPoolId !== undefined) {
-    const pool =
-      typeof entry.userPoolId === 'string'
-        ? /^([a-z]{2}-[a-z]+-\d)_[A-Za-z0-9]+$/.exec(entry.userPoolId)
-        : null;
-    if (pool === null) {
-      r.problem('JWT_ISSUERS', `${at}.userPoolId must look like us-east-1_AbCdEf123`);
+  if (entry.jwks !== undefined && entry.jwksFile !== undefined) {
+    r.problem('JWT_ISSUERS', `${at} has both jwks and jwksFile; give one`);
+    return undefined;
+  }
+  let document: unknown;
+  let source: string | undefined;
+  if (entry.jwks !== undefined) {
+    document = entry.jwks;
+    source = 'jwks';
+  } else if (entry.jwksFile !== undefined) {
+    const name = entry.jwksFile;
+    if (typeof name !== 'string' || !Object.hasOwn(bundled, name)) {
+      const known = Object.keys(bundled);
+      r.problem(
+        'JWT_ISSUERS',
+        `${at}.jwksFile ${JSON.stringify(name)} is not bundled: put the file in jwks/ and run npm run generate` +
+          ` (bundled: ${known.length === 0 ? 'none' : known.join(', ')})`,
+      );
       return undefined;
     }
-    const tokenUse = entry.tokenUse;
-    if (tokenUse !== 'access' && tokenUse !== 'id' && tokenUse !== null) {
-      r.problem('JWT_ISSUERS', `${at}.tokenUse must be "access", "id" or null for a Cognito user pool`);
-    }
-    const clientId = entry.clientId === null ? null : stringList(entry.clientId);
-    if (clientId === undefined)
-      r.problem('JWT_ISSUERS', `${at}.clientId must be a string, a list of strings, or null`);
-    const issuer = `https://cognito-idp.${pool[1]}.amazonaws.com/${entry.userPoolId as string}`;
-    if (entry.issuer !== undefined && entry.issuer !== issuer) {
-      r.problem('JWT_ISSUERS', `${at}.issuer must be ${issuer} for this user pool (or left out)`);
-    }
-    return {
-      issuer,
-      audience: null,
-      jwksUri: `${issuer}/.well-known/jwks.json`,
-      algorithms,
-      cognito: {
-        userPoolId: entry.userPoolId as string,
-        tokenUse: (tokenUse ?? null) as 'access' | 'id' | null,
-        clientId: clientId ?? null,
-      },
-    };
+    document = bundled[name];
+    source = name;
   }
+  if (source === undefined) return { jwksUri, algorithms };
+  let seed: SeededJwks;
+  try {
+    const { jwks, dropped } = filterJwks(document);
+    seed = { source, jwks, dropped };
+  } catch {
+    r.problem(
+      'JWT_ISSUERS',
+      `${at}.${source === 'jwks' ? 'jwks' : 'jwksFile'} must be a JWKS (an object with a "keys" array)`,
+    );
+    return undefined;
+  }
+  if (seed.jwks.keys.length === 0) {
+    const why = seed.dropped.map((d) => `${d.kid ?? '(no kid)'}: ${d.reason}`).join(', ');
+    r.problem(
+      'JWT_ISSUERS',
+      `${at}.${source === 'jwks' ? 'jwks' : 'jwksFile'} has no usable key (${why || 'empty'})`,
+    );
+    return undefined;
+  }
+  return { jwksUri, algorithms, seed };
+}
+
+function readCognito(
+  r: EnvReader,
+  entry: Record<string, unknown>,
+  at: string,
+  bundled: BundledJwksFiles,
+): IssuerConfig | undefined {
+  const userPoolId = entry.userPoolId;
+  const overridden = entry.issuer !== undefined;
+  if (overridden && (typeof entry.issuer !== 'string' || entry.issuer === '')) {
+    r.problem('JWT_ISSUERS', `${at}.issuer must be a non-empty string`);
+    return undefined;
+  }
+  const pool =
+    typeof userPoolId === 'string'
+      ? (overridden ? ANY_USER_POOL_ID : AWS_USER_POOL_ID).exec(userPoolId)
+      : null;
+  if (pool === null) {
+    r.problem(
+      'JWT_ISSUERS',
+      overridden
+        ? `${at}.userPoolId must look like <prefix>_<id>`
+        : `${at}.userPoolId must look like us-east-1_AbCdEf123 (an emulator's pool needs its "issuer")`,
+    );
+    return undefined;
+  }
+  const tokenUse = entry.tokenUse;
+  if (tokenUse !== 'access' && tokenUse !== 'id' && tokenUse !== null) {
+    r.problem('JWT_ISSUERS', `${at}.tokenUse must be "access", "id" or null for a Cognito user pool`);
+  }
+  const clientId = entry.clientId === null ? null : stringList(entry.clientId);
+  if (clientId === undefined)
+    r.problem('JWT_ISSUERS', `${at}.clientId must be a string, a list of strings, or null`);
+  // Amazon Cognito's issuer for the pool, unless an emulator (moto, LocalStack, cognito-local) names its own.
+  const issuer = overridden
+    ? (entry.issuer as string)
+    : `https://cognito-idp.${pool[1]}.amazonaws.com/${userPoolId as string}`;
+  const keys = readKeys(r, entry, at, issuer, bundled);
+  if (keys === undefined) return undefined;
+  return {
+    issuer,
+    // The Cognito checks below stand in for the audience: `client_id` (access) or `aud` (id).
+    audience: null,
+    ...keys,
+    cognito: {
+      userPoolId: userPoolId as string,
+      tokenUse: (tokenUse ?? null) as 'access' | 'id' | null,
+      clientId: clientId ?? null,
+    },
+  };
+}
+
+function readIssuer(
+  r: EnvReader,
+  raw: unknown,
+  index: number,
+  bundled: BundledJwksFiles,
+): IssuerConfig | undefined {
+  const at = `[${index}]`;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    r.problem('JWT_ISSUERS', `${at} must be an object`);
+    return undefined;
+  }
+  const entry = raw as Record<string, unknown>;
+  const cognito = entry.userPoolId !== undefined;
+  // Every field is used or refused: a field this kind of entry ignores is a mistake to report.
+  const known = cognito ? COGNITO_FIELDS : ISSUER_FIELDS;
+  for (const key of Object.keys(entry)) {
+    if (known.includes(key)) continue;
+    if (!cognito && COGNITO_FIELDS.includes(key))
+      r.problem('JWT_ISSUERS', `${at}.${key} applies to Cognito user pools only (give userPoolId)`);
+    else if (cognito && key === 'audience')
+      r.problem('JWT_ISSUERS', `${at}.audience does not apply to a Cognito user pool (use clientId)`);
+    else r.problem('JWT_ISSUERS', `${at} has an unknown field "${key}" (known: ${known.join(', ')})`);
+  }
+  if (cognito) return readCognito(r, entry, at, bundled);
 
   if (typeof entry.issuer !== 'string' || entry.issuer === '') {
     r.problem('JWT_ISSUERS', `${at}.issuer is required`);
@@ -119,19 +238,16 @@ function readIssuer(r: EnvReader, raw: unknown, index: number): IssuerConfig | u
       r.problem('JWT_ISSUERS', `${at}.audience must be a string, a non-empty list of strings, or null`);
     audience = list ?? [];
   }
-  const jwksUri =
-    entry.jwksUri === undefined ? `${entry.issuer.replace(/\/+$/, '')}/.well-known/jwks.json` : entry.jwksUri;
-  if (typeof jwksUri !== 'string') {
-    r.problem('JWT_ISSUERS', `${at}.jwksUri must be a string`);
-    return undefined;
-  }
-  const urlProblem = checkFetchUrl(jwksUri);
-  if (urlProblem !== undefined) r.problem('JWT_ISSUERS', `${at}.jwksUri ${urlProblem}`);
-  return { issuer: entry.issuer, audience, jwksUri, algorithms };
+  const keys = readKeys(r, entry, at, entry.issuer, bundled);
+  if (keys === undefined) return undefined;
+  return { issuer: entry.issuer, audience, ...keys };
 }
 
-/** Reads and checks the JWT authorizer's variables; throws a ConfigError naming each bad one. */
-export function readJwtAuthorizerConfig(env: Env): JwtAuthorizerConfig {
+/**
+ * Reads and checks the JWT authorizer's variables; throws a ConfigError naming each bad one.
+ * `bundled` holds the JWKS files bundled at build time, for `jwksFile`.
+ */
+export function readJwtAuthorizerConfig(env: Env, bundled: BundledJwksFiles = {}): JwtAuthorizerConfig {
   const r = new EnvReader(env);
   const raw = r.json('JWT_ISSUERS');
   const issuers: IssuerConfig[] = [];
@@ -141,7 +257,7 @@ export function readJwtAuthorizerConfig(env: Env): JwtAuthorizerConfig {
     r.problem('JWT_ISSUERS', 'must be a non-empty JSON array');
   else if (Array.isArray(raw)) {
     raw.forEach((entry, i) => {
-      const issuer = readIssuer(r, entry, i);
+      const issuer = readIssuer(r, entry, i, bundled);
       if (issuer !== undefined) issuers.push(issuer);
     });
     const seen = new Set<string>();

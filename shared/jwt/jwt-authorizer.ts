@@ -1,11 +1,11 @@
-import { readBearerToken } from '../apigw/credentials.ts';
+import { bearerCandidate, readBearerToken } from '../apigw/credentials.ts';
 import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
 import { AuthorizerInvocation } from '../authz/invocation.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
 import { scopesOf } from './token-checks.ts';
-import type { TokenVerifier, VerifiedClaims } from './verifier.ts';
+import type { TokenVerifier, Verification, VerifiedClaims } from './verifier.ts';
 
 export { AuthorizerFailureError, unauthorized } from '../authz/invocation.ts';
 
@@ -18,15 +18,46 @@ export interface JwtAuthorizerDeps {
   readonly observer: Observer;
 }
 
+/** A token's scopes, as the list the policy cache knows and the context's space-separated text. */
+interface Scopes {
+  readonly list: readonly string[];
+  readonly text: string;
+}
+
+// Tokens of one issuer carry a handful of distinct scope claims: each is parsed, and its scope set
+// registered with the policy cache (which then answers without sorting and joining it), once.
+// Bounded: a flood of distinct claims costs parsing, never memory.
+const scopesByClaim = new Map<string, Scopes>();
+
+function scopesFor(claims: VerifiedClaims): Scopes {
+  const claim = claims.scope;
+  const reusable = typeof claim === 'string' && claims.scp === undefined;
+  if (reusable) {
+    const known = scopesByClaim.get(claim);
+    if (known !== undefined) return known;
+  }
+  const list = scopesOf(claims);
+  const scopes = { list, text: list.join(' ') };
+  if (reusable && scopesByClaim.size < 256) {
+    scopeSetOf(list);
+    scopesByClaim.set(claim, scopes);
+  }
+  return scopes;
+}
+
+function clientIdOf(claims: VerifiedClaims): string {
+  if (typeof claims.client_id === 'string') return claims.client_id;
+  if (typeof claims.azp === 'string') return claims.azp;
+  return typeof claims.cid === 'string' ? claims.cid : '';
+}
+
 /** What the authorizer puts in the context: who, with which scopes, from which client and issuer. */
 export function identityFromClaims(claims: VerifiedClaims, issuer: string): Identity {
-  const scopes = scopesOf(claims);
-  const clientId =
-    [claims.client_id, claims.azp, claims.cid].find((v): v is string => typeof v === 'string') ?? '';
+  const scopes = scopesFor(claims);
   return {
     principalId: claims.sub as string,
-    scopes,
-    context: { principal: claims.sub as string, scopes: scopes.join(' '), clientId, issuer },
+    scopes: scopes.list,
+    context: { principal: claims.sub as string, scopes: scopes.text, clientId: clientIdOf(claims), issuer },
   };
 }
 
@@ -62,18 +93,30 @@ export function createJwtAuthorizer(
     // Typed explicitly so that TypeScript sees refuse() and fail() end the path (they return never).
     const invocation: AuthorizerInvocation = new AuthorizerInvocation(deps.observer, deps.clock);
     const request = invocation.read(event, deps.simpleResponses);
-    const token = readBearerToken(request);
-    if (!token.ok) invocation.refuse(token.reason);
-    let verification: Awaited<ReturnType<TokenVerifier['verify']>>;
+    // The token is read without scanning it (the verifier checks every character, or finds the very
+    // token in its cache); only when verification fails are the credential rules applied one by
+    // one, and their reason (e.g. credential_scheme) wins over the verifier's.
+    let token = bearerCandidate(request);
+    if (token === undefined) {
+      const read = readBearerToken(request);
+      if (!read.ok) invocation.refuse(read.reason);
+      token = read.value;
+    }
+    let verification: Verification;
     try {
-      verification = await deps.verifier.verify(token.value, deps.clock());
+      const pending = deps.verifier.verify(token, deps.clock());
+      // A cached token is answered synchronously: no await, no extra turn of the event loop.
+      verification = pending instanceof Promise ? await pending : pending;
     } catch (err) {
       invocation.fail('verify the token', err, {
         error: (err as Error).name,
         message: (err as Error).message,
       });
     }
-    if (!verification.ok) invocation.refuse(verification.reason);
+    if (!verification.ok) {
+      const read = readBearerToken(request);
+      invocation.refuse(read.ok ? verification.reason : read.reason);
+    }
     const identity = verification.cached
       ? identityOfCached(verification.claims, verification.issuer.issuer)
       : identityFromClaims(verification.claims, verification.issuer.issuer);

@@ -32,15 +32,24 @@ const SECRET_ID = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A
 
 /**
  * Reads a secret's setting: the plain variable when it is present (local runs; an empty value
- * means none), else the `_ARN` variable. Undefined when neither is set.
+ * means none, or with `emptyIsUnset` that it is not set), else the `_ARN` variable. Undefined when
+ * neither is set.
  */
 export function readSecretSetting(
   r: EnvReader,
   env: Env,
   names: { readonly plain: string; readonly arn: string },
   minLength: number,
+  options: {
+    /**
+     * An empty plain variable counts as absent: for a variable the template declares empty, so
+     * that `sam local invoke --env-vars` may set it (the SAM CLI sets declared variables only).
+     */
+    readonly emptyIsUnset?: boolean;
+  } = {},
 ): SecretSetting | undefined {
-  if (env[names.plain] !== undefined) {
+  const plain = env[names.plain];
+  if (plain !== undefined && !(plain === '' && options.emptyIsUnset === true)) {
     const value = r.string(names.plain);
     if (value === undefined) return undefined;
     if (value.length < minLength) r.problem(names.plain, `must be at least ${minLength} characters`);

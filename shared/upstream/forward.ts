@@ -1,8 +1,22 @@
 /**
  * Forwarding a validated request to the backend: the target is rebuilt from the route template and
- * the validated parameter values (never from the raw path), headers are filtered, the body is the
- * validated value re-serialized, and the request is signed.
+ * the path parameter values as read and validated (never from the raw path), the query names and
+ * values as read and validated, the declared header parameters exactly as validated, other headers
+ * filtered, the body exactly as shared/validation/upstream-body.ts writes it (byte for byte), and the
+ * request is signed over all of it.
+ *
+ * The transport is node:http / node:https with a keep-alive agent rather than the global `fetch`:
+ * `fetch` loads undici on its first call, which costs a cold start 30–50 ms on a small machine
+ * (docs/performance.md), and one connection reused across warm invocations saves a TCP/TLS
+ * handshake per request.
  */
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { SecretValue } from '../secrets/secret-value.ts';
 import type { CallerIdentity } from '../validation/proxy-event.ts';
 import type { ParameterSpec } from '../validation/table.ts';
@@ -14,11 +28,10 @@ export interface ForwarderOptions {
   readonly baseUrl: string;
   /** The HMAC key, or the secret it is read from at run time (cached). */
   readonly signingSecret: string | SecretValue;
+  /** Time allowed for the whole exchange: connection, request, and the complete answer. */
   readonly timeoutMs: number;
   /** Largest backend answer passed back, in bytes. */
   readonly maxResponseBytes: number;
-  /** Injected for tests; the global fetch in production. */
-  readonly fetch?: typeof fetch;
   /** Unix seconds. */
   readonly clock?: () => number;
 }
@@ -31,6 +44,8 @@ export interface UpstreamRequest {
   readonly pathParams: Readonly<Record<string, unknown>>;
   readonly querySpecs: readonly ParameterSpec[];
   readonly query: Readonly<Record<string, unknown>>;
+  /** The operation's declared header parameters (lower-case names): forwarded as validated and signed. */
+  readonly headerSpecs: readonly { readonly name: string }[];
   /** Client headers (lower-case names), filtered here. */
   readonly headers: ReadonlyMap<string, readonly string[]>;
   /**
@@ -60,8 +75,13 @@ export type UpstreamResult =
 
 // RFC 9110 §7.6.1 hop-by-hop headers: they describe one connection, never the message.
 const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
-// Request headers: hop-by-hop, plus what we set ourselves or must not pass on.
-const DROPPED_REQUEST = new Set([
+
+/**
+ * Request headers never forwarded, declared or not: hop-by-hop and framing headers, what we set
+ * ourselves, and the credentials the authorizers consumed (the backend gets the identity as
+ * X-Gatehouse-*). An API document declaring one of these as a parameter is refused at init.
+ */
+const NEVER_FORWARDED: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP,
   'host',
   'content-length',
@@ -69,30 +89,45 @@ const DROPPED_REQUEST = new Set([
   'content-encoding',
   'accept-encoding',
   'expect',
-  // The credentials the authorizers consumed; the backend gets the identity as X-Gatehouse-*.
   'authorization',
   'x-api-key',
-  // Let no client choose the host the backend builds absolute URLs with.
+]);
+
+/**
+ * Headers that make a backend or a framework in front of it act on another method, path, host or
+ * client address than the one validated and signed (method overrides, URL rewrites, proxy
+ * headers). Dropped unless the operation declares them, in which case they are validated and signed.
+ */
+const ROUTING = new Set([
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
   'forwarded',
-  'x-forwarded-host',
+  'x-real-ip',
 ]);
-const DROPPED_RESPONSE = new Set([
-  ...HOP_BY_HOP,
-  'content-length',
-  // fetch has already decoded the body.
-  'content-encoding',
-]);
+
+const DROPPED_RESPONSE = new Set([...HOP_BY_HOP, 'content-length']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-function dropped(name: string, set: ReadonlySet<string>, connectionTokens: ReadonlySet<string>): boolean {
+/**
+ * True for a header this forwarder never sends, declared or not. `npm run generate` refuses a
+ * document that declares one as a header parameter (tools/openapi/validators.ts), so a declared
+ * header is always forwarded as validated.
+ */
+export function neverForwarded(name: string): boolean {
   return (
-    set.has(name) ||
+    NEVER_FORWARDED.has(name) ||
     name.startsWith('proxy-') ||
     name.startsWith('x-gatehouse-') ||
-    connectionTokens.has(name) ||
     !TOKEN.test(name)
   );
+}
+
+function routing(name: string): boolean {
+  return ROUTING.has(name) || name.startsWith('x-forwarded-');
 }
 
 function connectionTokens(value: string | null | undefined): Set<string> {
@@ -104,27 +139,62 @@ function connectionTokens(value: string | null | undefined): Set<string> {
   );
 }
 
-/** Headers sent to the backend: client headers minus the dropped ones. */
-export function forwardedHeaders(headers: ReadonlyMap<string, readonly string[]>): [string, string][] {
+/**
+ * The declared header parameters the request carries, exactly as validated: lower-case names,
+ * sorted, values as received (several values of an array parameter joined by `,`). These are
+ * forwarded whatever `Connection` says and are covered by the signature.
+ */
+export function declaredHeaders(
+  specs: readonly { readonly name: string }[],
+  headers: ReadonlyMap<string, readonly string[]>,
+): [string, string][] {
+  const out: [string, string][] = [];
+  for (const spec of specs) {
+    // Defence in depth: a generated module edited by hand still cannot make us send a credential.
+    if (neverForwarded(spec.name)) continue;
+    const values = headers.get(spec.name);
+    if (values !== undefined && values.length > 0) out.push([spec.name, values.join(',')]);
+  }
+  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Other client headers sent to the backend: everything except what is never forwarded, routing
+ * headers, the headers `Connection` names, and values that are not valid field values. Declared
+ * header parameters are not in this list (see {@link declaredHeaders}).
+ */
+export function forwardedHeaders(
+  headers: ReadonlyMap<string, readonly string[]>,
+  declared: ReadonlySet<string> = new Set(),
+): [string, string][] {
   const conn = connectionTokens(headers.get('connection')?.join(','));
   const out: [string, string][] = [];
   for (const [name, values] of headers) {
-    if (dropped(name, DROPPED_REQUEST, conn)) continue;
+    if (declared.has(name) || neverForwarded(name) || routing(name) || conn.has(name)) continue;
     const value = values.join(', ');
     if (FIELD_VALUE.test(value)) out.push([name, value]);
   }
   return out;
 }
 
-/** Headers passed back to the client: the backend's minus the dropped ones. */
-export function returnedHeaders(headers: Headers): [string, string][] {
-  const conn = connectionTokens(headers.get('connection'));
-  const out: [string, string][] = [];
-  headers.forEach((value, name) => {
-    if (name !== 'set-cookie' && !dropped(name, DROPPED_RESPONSE, conn)) out.push([name, value]);
-  });
-  for (const cookie of headers.getSetCookie()) out.push(['set-cookie', cookie]);
-  return out;
+/** Headers passed back to the client: the backend's (in order, `Set-Cookie` each) minus the dropped ones. */
+export function returnedHeaders(rawHeaders: readonly string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+    pairs.push([(rawHeaders[i] as string).toLowerCase(), rawHeaders[i + 1] as string]);
+  const conn = connectionTokens(
+    pairs
+      .filter(([n]) => n === 'connection')
+      .map(([, v]) => v)
+      .join(','),
+  );
+  return pairs.filter(
+    ([name]) =>
+      !DROPPED_RESPONSE.has(name) &&
+      !name.startsWith('proxy-') &&
+      !name.startsWith('x-gatehouse-') &&
+      !conn.has(name),
+  );
 }
 
 function queryValue(kind: ParameterSpec, value: unknown): string[] {
@@ -137,7 +207,8 @@ function queryValue(kind: ParameterSpec, value: unknown): string[] {
 
 /**
  * Path and query from the template and validated values, every value percent-encoded, so `/`, `?`,
- * `#`, `%`, CR/LF or `@` inside a value stay data. (`.`/`..` values are refused by validation.)
+ * `#`, `%`, CR/LF or `@` inside a value stay data. (`.`/`..` values and lone surrogates are refused
+ * by validation.)
  */
 export function targetOf(request: UpstreamRequest): { path: string; query: string } {
   const path = request.template.replace(/\{([^{}]+)\}/g, (_all, name: string) =>
@@ -152,26 +223,9 @@ export function targetOf(request: UpstreamRequest): { path: string; query: strin
   return { path, query: query.join('&') };
 }
 
-/** Reads a body up to a limit; undefined when it is larger. */
-async function readLimited(response: Response, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > limit) {
-    await response.body?.cancel();
-    return undefined;
-  }
-  if (response.body === null) return Buffer.alloc(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      await response.body.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
-}
+type Exchange =
+  | { readonly status: number; readonly rawHeaders: string[]; readonly body: Buffer }
+  | UpstreamResult;
 
 /** Creates the forwarder. */
 export function createForwarder(
@@ -179,9 +233,81 @@ export function createForwarder(
 ): (request: UpstreamRequest) => Promise<UpstreamResult> {
   const base = new URL(options.baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
-  const doFetch = options.fetch ?? fetch;
   const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+  const secure = base.protocol === 'https:';
+  const send = secure ? httpsRequest : httpRequest;
+  // One connection kept across warm invocations (a function instance serves one request at a time).
+  const agent = secure
+    ? new HttpsAgent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 2 })
+    : new HttpAgent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 2 });
+
+  /** One request; `undefined` when a kept-alive connection turned out closed before any answer. */
+  function exchange(
+    url: URL,
+    method: string,
+    headers: OutgoingHttpHeaders,
+    body: Buffer | undefined,
+    deadline: number,
+  ): Promise<Exchange | undefined> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (value: Exchange | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(value);
+      };
+      const req = send(url, { method, headers, agent });
+      const timer = setTimeout(
+        () => {
+          finish({ ok: false, reason: 'upstream_timeout' });
+          req.destroy();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the backend closed while we were frozen or idle: the request never
+        // reached it, so sending it again on a fresh connection is safe (node:http's documented
+        // pattern for `reusedSocket`).
+        if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) finish(undefined);
+        else finish({ ok: false, reason: 'upstream_unreachable' });
+      });
+      req.on('response', (res: IncomingMessage) => {
+        const declared = Number(res.headers['content-length'] ?? Number.NaN);
+        if (declared > options.maxResponseBytes) {
+          finish({ ok: false, reason: 'upstream_response_too_large' });
+          res.destroy();
+          req.destroy();
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > options.maxResponseBytes) {
+            // Settle first: destroying emits the error and abort events this would otherwise see.
+            finish({ ok: false, reason: 'upstream_response_too_large' });
+            res.destroy();
+            req.destroy();
+          } else chunks.push(chunk);
+        });
+        res.on('error', () => finish({ ok: false, reason: 'upstream_unreachable' }));
+        // A connection closed before the end of the answer (`end` has settled otherwise).
+        res.on('close', () => finish({ ok: false, reason: 'upstream_unreachable' }));
+        res.on('end', () =>
+          finish({
+            status: res.statusCode ?? 502,
+            rawHeaders: res.rawHeaders,
+            body: Buffer.concat(chunks, size),
+          }),
+        );
+      });
+      req.end(body);
+    });
+  }
+
   return async (request) => {
+    const deadline = Date.now() + options.timeoutMs;
     const target = targetOf(request);
     const path = `${basePath}${target.path}`;
     const url = new URL(`${base.origin}${path}${target.query === '' ? '' : `?${target.query}`}`);
@@ -193,13 +319,6 @@ export function createForwarder(
       principal: headerSafe(request.identity.principal),
       scopes: headerSafe(request.identity.scopes),
     };
-    const body = request.body?.text ?? '';
-    const headers = new Headers(forwardedHeaders(request.headers));
-    if (request.body !== undefined) headers.set('content-type', request.body.mediaType);
-    headers.set('accept-encoding', 'identity');
-    headers.set(SIGNATURE_HEADERS.client, identity.client);
-    headers.set(SIGNATURE_HEADERS.principal, identity.principal);
-    headers.set(SIGNATURE_HEADERS.scopes, identity.scopes);
     let secret: string;
     try {
       secret =
@@ -208,36 +327,52 @@ export function createForwarder(
       // Nothing unsigned ever leaves: no key, no request.
       return { ok: false, reason: 'signing_secret_unavailable' };
     }
-    const signed = signatureHeaders(secret, {
-      timestamp: clock(),
-      method: request.method,
-      path,
-      query: target.query,
-      ...identity,
-      body,
-    });
-    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
-    const signal = AbortSignal.timeout(options.timeoutMs);
-    let response: Response;
-    try {
-      response = await doFetch(url, {
+    const signed = declaredHeaders(request.headerSpecs, request.headers);
+    // The body exactly as upstreamBody wrote it: text as UTF-8, bytes (multipart, other media
+    // types) as they are, without a copy.
+    const text = request.body?.text;
+    const body =
+      text === undefined
+        ? undefined
+        : typeof text === 'string'
+          ? Buffer.from(text, 'utf8')
+          : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+    // No prototype: a client header named `__proto__` must stay a header name, not a prototype.
+    const headers: OutgoingHttpHeaders = Object.create(null);
+    for (const [name, value] of forwardedHeaders(
+      request.headers,
+      new Set(request.headerSpecs.map((s) => s.name)),
+    ))
+      headers[name] = value;
+    for (const [name, value] of signed) headers[name] = value;
+    if (request.body !== undefined) headers['content-type'] = request.body.mediaType;
+    headers['content-length'] = String(body?.length ?? 0);
+    headers['accept-encoding'] = 'identity';
+    headers[SIGNATURE_HEADERS.client] = identity.client;
+    headers[SIGNATURE_HEADERS.principal] = identity.principal;
+    headers[SIGNATURE_HEADERS.scopes] = identity.scopes;
+    Object.assign(
+      headers,
+      signatureHeaders(secret, {
+        timestamp: clock(),
         method: request.method,
-        headers,
-        body: request.body === undefined ? null : body,
-        // A redirect is the backend's answer to the client, never a second request from us.
-        redirect: 'manual',
-        signal,
-      });
-    } catch {
-      return { ok: false, reason: signal.aborted ? 'upstream_timeout' : 'upstream_unreachable' };
-    }
-    let bytes: Buffer | undefined;
-    try {
-      bytes = await readLimited(response, options.maxResponseBytes);
-    } catch {
-      return { ok: false, reason: signal.aborted ? 'upstream_timeout' : 'upstream_unreachable' };
-    }
-    if (bytes === undefined) return { ok: false, reason: 'upstream_response_too_large' };
-    return { ok: true, status: response.status, headers: returnedHeaders(response.headers), body: bytes };
+        path,
+        query: target.query,
+        ...identity,
+        headers: signed,
+        body: body ?? '',
+      }),
+    );
+    let result = await exchange(url, request.method, headers, body, deadline);
+    // At most one retry, and only for a kept-alive connection found closed (see exchange()).
+    if (result === undefined) result = await exchange(url, request.method, headers, body, deadline);
+    if (result === undefined) return { ok: false, reason: 'upstream_unreachable' };
+    if ('ok' in result) return result;
+    return {
+      ok: true,
+      status: result.status,
+      headers: returnedHeaders(result.rawHeaders),
+      body: result.body,
+    };
   };
 }

@@ -1,7 +1,8 @@
 /**
  * HMAC-SHA-256 request signatures, so the backend can refuse requests that did not come through the
- * gateway. The string to sign binds the time, the exact target, the caller identity headers and the
- * body; docs/request-validator.md describes verification step by step.
+ * gateway. The string to sign binds the time, the exact target, the caller identity headers, every
+ * header parameter the operation declares and the body; docs/request-validator.md describes
+ * verification step by step.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -13,7 +14,11 @@ export const SIGNATURE_HEADERS = {
   client: 'x-gatehouse-client',
   principal: 'x-gatehouse-principal',
   scopes: 'x-gatehouse-scopes',
+  signedHeaders: 'x-gatehouse-signed-headers',
 } as const;
+
+/** The version prefix of `x-gatehouse-signature` values this module writes and verifies. */
+export const SIGNATURE_VERSION = 'v2';
 
 /** What the signature covers. Path and query exactly as sent on the wire (percent-encoded). */
 export interface SignedParts {
@@ -27,6 +32,11 @@ export interface SignedParts {
   readonly client: string;
   readonly principal: string;
   readonly scopes: string;
+  /**
+   * Signed headers: lower-case names, sorted, each once, with their values exactly as sent (the
+   * declared header parameters of the operation that the request carries).
+   */
+  readonly headers: readonly (readonly [string, string])[];
   /** The body bytes as sent (empty when none). */
   readonly body: Uint8Array | string;
 }
@@ -36,7 +46,16 @@ export function contentSha256(body: Uint8Array | string): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-/** The canonical string to sign: fields joined by `\n` (none can contain a newline). */
+/** The value of `x-gatehouse-signed-headers`: the signed header names joined by `;`. */
+export function signedHeaderList(headers: SignedParts['headers']): string {
+  return headers.map(([name]) => name).join(';');
+}
+
+/**
+ * The canonical string to sign: fields joined by `\n` (none can contain a newline: header values
+ * are RFC 9110 field values, names are tokens). The list of signed names comes before their
+ * `name:value` lines, so the number of lines that follow is fixed by the signed text itself.
+ */
 export function stringToSign(parts: SignedParts, bodyHash = contentSha256(parts.body)): string {
   return [
     'GATEHOUSE-HMAC-SHA256',
@@ -47,18 +66,21 @@ export function stringToSign(parts: SignedParts, bodyHash = contentSha256(parts.
     parts.client,
     parts.principal,
     parts.scopes,
+    signedHeaderList(parts.headers),
+    ...parts.headers.map(([name, value]) => `${name}:${value}`),
     bodyHash,
   ].join('\n');
 }
 
-/** The headers that carry the signature (`x-gatehouse-signature: v1=<hex>`). */
+/** The headers that carry the signature (`x-gatehouse-signature: v2=<hex>`). */
 export function signatureHeaders(secret: string, parts: SignedParts): Record<string, string> {
   const bodyHash = contentSha256(parts.body);
   const mac = createHmac('sha256', secret).update(stringToSign(parts, bodyHash)).digest('hex');
   return {
     [SIGNATURE_HEADERS.timestamp]: String(parts.timestamp),
     [SIGNATURE_HEADERS.contentSha256]: bodyHash,
-    [SIGNATURE_HEADERS.signature]: `v1=${mac}`,
+    [SIGNATURE_HEADERS.signedHeaders]: signedHeaderList(parts.headers),
+    [SIGNATURE_HEADERS.signature]: `${SIGNATURE_VERSION}=${mac}`,
   };
 }
 
@@ -78,7 +100,7 @@ export function verifySignature(
   const timestamp = Number(parts.timestamp);
   if (Math.abs(nowSeconds - timestamp) > maxSkewSeconds) return 'signature_expired';
   const expected = Buffer.from(
-    `v1=${createHmac('sha256', secret)
+    `${SIGNATURE_VERSION}=${createHmac('sha256', secret)
       .update(stringToSign({ ...parts, timestamp }))
       .digest('hex')}`,
   );
@@ -99,9 +121,12 @@ export interface IncomingSignedRequest {
   readonly body: Uint8Array | string;
 }
 
+const SIGNED_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
 /**
  * Verifies a received request the way docs/request-validator.md tells a backend to: the signed
- * parts are taken from the wire (target split at the first `?`, identity headers as sent).
+ * parts are taken from the wire (target split at the first `?`, identity and signed headers as
+ * sent). A header named in `x-gatehouse-signed-headers` that is missing fails the check.
  */
 export function verifyReceivedRequest(
   secret: string,
@@ -114,6 +139,14 @@ export function verifyReceivedRequest(
     return typeof value === 'string' ? value : value?.join(',');
   };
   const [path = '', query = ''] = request.target.split(/\?(.*)/s);
+  const list = header(SIGNATURE_HEADERS.signedHeaders) ?? '';
+  const names = list === '' ? [] : list.split(';');
+  const headers: [string, string][] = [];
+  for (const name of names) {
+    const value = header(name);
+    if (!SIGNED_NAME.test(name) || value === undefined) return 'signature_mismatch';
+    headers.push([name, value]);
+  }
   return verifySignature(
     secret,
     {
@@ -124,6 +157,7 @@ export function verifyReceivedRequest(
       client: header(SIGNATURE_HEADERS.client) ?? '',
       principal: header(SIGNATURE_HEADERS.principal) ?? '',
       scopes: header(SIGNATURE_HEADERS.scopes) ?? '',
+      headers,
       body: request.body,
     },
     header(SIGNATURE_HEADERS.signature),

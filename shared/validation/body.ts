@@ -4,7 +4,7 @@
  * `parseStrictJson` refuses (duplicate keys, deep nesting, prototype keys, trailing garbage).
  */
 import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
-import type { ProblemReason } from './problem.ts';
+import type { ProblemError, ProblemReason } from './problem.ts';
 
 /** Limits for request bodies. */
 export interface BodyLimits {
@@ -89,4 +89,35 @@ export function bodyBytes(
 export function parseJsonBody(text: string, maxDepth: number): BodyResult {
   const parsed = parseStrictJson(text, { maxDepth, forbiddenKeys: PROTOTYPE_KEYS });
   return parsed.ok ? parsed : { ok: false, reason: parsed.reason };
+}
+
+// A number literal reaches ±Infinity only with an exponent of three digits or more, or with 309
+// digits or more: a cheap test of the text before looking at the value.
+const MAYBE_HUGE = /[0-9][eE]\+?[0-9]{3}|[0-9]{309}/;
+
+/** The error of a JSON body holding a number outside the double range. */
+export const NON_FINITE_NUMBER: ProblemError = {
+  pointer: '',
+  keyword: 'type',
+  message: 'numbers must be finite (within ±1.7976931348623157e308)',
+};
+
+/**
+ * True when a parsed JSON value holds a number `JSON.parse` made ±Infinity (`1e400`): valid JSON,
+ * but `JSON.stringify` would forward it as `null`, so the backend would read another value.
+ * `text` is the body the value was parsed from.
+ */
+export function hasNonFiniteNumber(text: string, value: unknown): boolean {
+  if (!MAYBE_HUGE.test(text)) return false;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return true;
+    } else if (typeof v === 'object' && v !== null) {
+      // One push per member: spreading a 500,000-item array would overflow the call stack.
+      for (const member of Array.isArray(v) ? v : Object.values(v)) stack.push(member);
+    }
+  }
+  return false;
 }

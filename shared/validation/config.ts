@@ -49,6 +49,8 @@ export function readRequestValidatorConfig(env: Env): RequestValidatorConfig {
     env,
     { plain: 'UPSTREAM_SIGNING_SECRET', arn: 'UPSTREAM_SIGNING_SECRET_ARN' },
     MIN_SECRET_LENGTH,
+    // template.yaml declares UPSTREAM_SIGNING_SECRET empty for `sam local invoke --env-vars`.
+    { emptyIsUnset: true },
   );
   if (signing === undefined)
     r.problem('UPSTREAM_SIGNING_SECRET_ARN', 'is required (UPSTREAM_SIGNING_SECRET in local runs)');

@@ -8,7 +8,15 @@
 import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
 import type { ProblemError } from './problem.ts';
 import type { MediaValidation, Shape } from './table.ts';
-import { assignNested, type NestingLimits, plain, shapeAt, splitBracketName } from './text-values.ts';
+import {
+  assignNested,
+  mayBeArray,
+  memberShape,
+  type NestingLimits,
+  plain,
+  shapeAt,
+  splitBracketName,
+} from './text-values.ts';
 
 /** Most fields accepted in one form body. */
 export const MAX_FORM_FIELDS = 1000;
@@ -16,7 +24,11 @@ export const MAX_FORM_FIELDS = 1000;
 /** One decoded `name=value` pair. */
 export type FormPair = readonly [name: string, value: string];
 
-function decode(text: string): string | undefined {
+/**
+ * One name or value of a form or query string decoded (`+` is a space), or undefined when an
+ * escape is malformed or not UTF-8 (so nothing is silently read as U+FFFD).
+ */
+export function decodeFormComponent(text: string): string | undefined {
   try {
     // decodeURIComponent refuses bad escapes and escapes that are not UTF-8.
     return decodeURIComponent(text.replace(/\+/g, ' '));
@@ -33,12 +45,38 @@ export function parseFormPairs(text: string, maxFields = MAX_FORM_FIELDS): FormP
     if (piece === '') continue;
     if (pairs.length >= maxFields) return undefined;
     const eq = piece.indexOf('=');
-    const name = decode(eq < 0 ? piece : piece.slice(0, eq));
-    const value = decode(eq < 0 ? '' : piece.slice(eq + 1));
+    const name = decodeFormComponent(eq < 0 ? piece : piece.slice(0, eq));
+    const value = decodeFormComponent(eq < 0 ? '' : piece.slice(eq + 1));
     if (name === undefined || value === undefined || name === '') return undefined;
     pairs.push([name, value]);
   }
   return pairs;
+}
+
+const INDEX = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * The JSON Pointer of what a field name reaches, as far as the schema declares it: its segments
+ * while each is a declared property (or an array index up to `maxIndex`). A name's errors point
+ * there, so a problem never carries a name only the request chose (`` when none is declared).
+ */
+export function declaredPointer(
+  segments: readonly string[],
+  shape: Shape,
+  shapes: readonly Shape[],
+  maxIndex: number,
+): string {
+  let pointer = '';
+  let current = shape;
+  for (const segment of segments) {
+    let key: string | number;
+    if (current.properties !== undefined && Object.hasOwn(current.properties, segment)) key = segment;
+    else if (INDEX.test(segment) && mayBeArray(current) && Number(segment) <= maxIndex) key = Number(segment);
+    else break;
+    pointer += `/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    current = memberShape(shapes, current, key);
+  }
+  return pointer;
 }
 
 /** Reads named text values (form pairs, multipart text parts) into the body object. */
@@ -53,39 +91,33 @@ export function readFields(
   const holder: Record<string, unknown> = {};
   const root = '$';
   for (const [name, value] of fields) {
-    const pointer = `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
     const split = splitBracketName(name);
     if (split === undefined) {
-      errors.push({ pointer, keyword: 'propertyNames', message: 'is not a well-formed field name' });
+      errors.push({ pointer: '', keyword: 'propertyNames', message: 'is not a well-formed field name' });
       continue;
     }
+    // The pointer is worked out only for a field that has an error.
+    const pointer = () => declaredPointer([split.root, ...split.segments], shape, shapes, limits.maxIndex);
     if (media.jsonFields?.includes(split.root) === true && split.segments.length === 0) {
       const parsed = parseStrictJson(value, { maxDepth: limits.maxJsonDepth, forbiddenKeys: PROTOTYPE_KEYS });
       if (!parsed.ok) {
-        errors.push({ pointer, keyword: 'contentMediaType', message: 'must be valid JSON' });
+        errors.push({ pointer: pointer(), keyword: 'contentMediaType', message: 'must be valid JSON' });
         continue;
       }
       if (holder[root] === undefined) holder[root] = Object.create(null);
       const target = holder[root] as Record<string, unknown>;
       if (Object.hasOwn(target, split.root)) {
-        errors.push({ pointer, keyword: 'type', message: 'must be given once' });
+        errors.push({ pointer: pointer(), keyword: 'type', message: 'must be given once' });
         continue;
       }
       Object.defineProperty(target, split.root, { value: parsed.value, enumerable: true, writable: true });
       continue;
     }
     // Fields sit under one root so the body's own shape (an object) reads their names.
-    assignNested(
-      holder,
-      root,
-      [split.root, ...split.segments],
-      value,
-      shape,
-      shapes,
-      limits,
-      pointer,
-      errors,
-    );
+    const before = errors.length;
+    assignNested(holder, root, [split.root, ...split.segments], value, shape, shapes, limits, '', errors);
+    for (let e = before; e < errors.length; e++)
+      errors[e] = { ...(errors[e] as ProblemError), pointer: pointer() };
   }
   const body = holder[root];
   return (body === undefined ? {} : plain(body)) as Record<string, unknown>;

@@ -1,12 +1,15 @@
 /**
  * `multipart/form-data` bodies (RFC 7578), read strictly: the body starts with the first boundary
- * (no preamble), every part has a `Content-Disposition: form-data` with a name, part headers are
- * bounded, and nothing but an optional CRLF follows the closing boundary. Text parts must be UTF-8;
- * file parts (a filename, or a field the document declares binary) keep their bytes. The body
- * forwarded upstream is written again from the parts read (upstream-body.ts), so the backend sees
- * exactly the parts that were validated.
+ * (no preamble), lines end with CRLF, every part has a `Content-Disposition: form-data` whose
+ * parameters parse and include a name, part headers are bounded `token: value` lines without
+ * control characters, and nothing but an optional CRLF follows the closing boundary. Text parts
+ * must be UTF-8 (and say no other charset); file parts (a filename, or a field the document
+ * declares binary) keep their bytes. The body forwarded upstream is written again from the parts
+ * read (upstream-body.ts), names as read, so the backend sees exactly the parts that were
+ * validated. Limits and reasons: docs/openapi.md#multipart-parts.
  */
 import type { FormPair } from './form.ts';
+import { isUtf8, parseContentType } from './media.ts';
 import type { MediaValidation } from './table.ts';
 
 /** One part. */
@@ -25,6 +28,9 @@ export const MAX_PART_HEADER_BYTES = 8192;
 
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
 const CRLF = Buffer.from('\r\n');
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** True for a boundary RFC 2046 §5.1.1 allows. */
@@ -32,15 +38,34 @@ export function isValidBoundary(boundary: string): boolean {
   return BOUNDARY.test(boundary);
 }
 
-/** A quoted-string or token parameter of a header (`name="a b"`), undefined when absent or malformed. */
-function headerParam(value: string, param: string): string | undefined | null {
-  const re = new RegExp(`;\\s*${param}\\s*=\\s*(?:"((?:[^"\\\\\\r\\n]|\\\\[^\\r\\n])*)"|([^;\\s"]+))`, 'gi');
-  const matches = [...value.matchAll(re)];
-  if (matches.length === 0) return undefined;
-  // A parameter given twice could be read either way by the backend: refused.
-  if (matches.length > 1) return null;
-  const [m] = matches;
-  return m?.[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m?.[2] ?? null);
+// One `; name=value` parameter, anchored where the previous one ended (RFC 6266 §4.1 grammar,
+// with the optional whitespace RFC 9110 §5.6.6 allows around `;`): a token name (RFC 9110
+// §5.6.2), and a quoted-string or a run of characters with no separator in it. No backslash in
+// either: parsers disagree on quoted-pairs (`"a\"b"` is `a"b` to some, `a\` and garbage to
+// others; browsers write `%22` instead), so a name with one could reach the backend as another.
+const PARAMETER = /[ \t]*;[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"([^"\\\r\n]*)"|([^;\s"\\]+))/y;
+
+/**
+ * The parameters of a `Content-Disposition: form-data` value, read left to right as the grammar
+ * says (so `filename="x; name=y"` is a filename, never a name), with lower-case names; undefined
+ * when the value is not `form-data` or anything in it is not a parameter, or a parameter repeats
+ * (a backend could read either one).
+ */
+function formDataParameters(value: string): Map<string, string> | undefined {
+  const type = /^form-data/i.exec(value);
+  if (type === null) return undefined;
+  const params = new Map<string, string>();
+  let at = type[0].length;
+  while (at < value.length) {
+    PARAMETER.lastIndex = at;
+    const m = PARAMETER.exec(value);
+    if (m === null) return /^[ \t]*;?[ \t]*$/.test(value.slice(at)) ? params : undefined;
+    const name = (m[1] as string).toLowerCase();
+    if (params.has(name)) return undefined;
+    params.set(name, m[2] ?? (m[3] as string));
+    at = PARAMETER.lastIndex;
+  }
+  return params;
 }
 
 /** The parts of a body, or undefined when it is not well-formed multipart/form-data. */
@@ -71,21 +96,24 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartPart[] 
     }
     const headers = new Map<string, string>();
     for (const line of blank ? [] : headerText.split('\r\n')) {
+      // `name:` with a token name right before the colon (RFC 9110 §5.1), and no control
+      // character but tab: a bare CR or LF, or a folded line, is read as a new header by some
+      // parsers and as part of the value by others.
       const colon = line.indexOf(':');
-      if (colon <= 0) return undefined;
-      const name = line.slice(0, colon).trim().toLowerCase();
+      if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon)) || CONTROL.test(line)) return undefined;
+      const name = line.slice(0, colon).toLowerCase();
       if (headers.has(name)) return undefined;
       headers.set(name, line.slice(colon + 1).trim());
     }
     const disposition = headers.get('content-disposition');
-    if (disposition === undefined || !/^form-data\s*(?:;|$)/i.test(disposition)) return undefined;
-    const name = headerParam(disposition, 'name');
-    const filename = headerParam(disposition, 'filename');
-    if (name === undefined || name === null || name === '' || filename === null) return undefined;
+    const params = disposition === undefined ? undefined : formDataParameters(disposition);
+    const name = params?.get('name');
+    const filename = params?.get('filename');
+    // filename* (RFC 5987 encoding) is not for multipart/form-data (RFC 7578 §4.2).
+    if (name === undefined || name === '' || params?.has('filename*') !== false) return undefined;
     // Only identity transfer encodings: a backend that decodes others would read other bytes.
     const transfer = headers.get('content-transfer-encoding')?.toLowerCase();
     if (transfer !== undefined && !['binary', '8bit', '7bit'].includes(transfer)) return undefined;
-    if (/filename\*/i.test(disposition)) return undefined;
     const start = blank ? at + 2 : end + 4;
     const next = body.indexOf(separator, start);
     if (next < 0) return undefined;
@@ -102,7 +130,8 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartPart[] 
 /**
  * The parts as named text values (form.ts `readFields` reads them): text parts decoded as UTF-8,
  * file parts as one character per byte (so `maxLength` bounds a file's size in bytes).
- * Undefined when a text part is not UTF-8.
+ * Undefined when a text part is not UTF-8, or its Content-Type is not one or names another charset
+ * (a backend that honours it would read other text than was validated).
  */
 export function multipartFields(
   parts: readonly MultipartPart[],
@@ -115,6 +144,8 @@ export function multipartFields(
       out.push([part.name, part.bytes.toString('latin1')]);
       continue;
     }
+    const type = part.contentType === undefined ? undefined : parseContentType(part.contentType);
+    if (part.contentType !== undefined && (type === undefined || !isUtf8(type))) return undefined;
     try {
       out.push([part.name, STRICT_UTF8.decode(part.bytes)]);
     } catch {

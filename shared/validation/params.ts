@@ -1,7 +1,8 @@
 /**
  * Parameters arrive as strings; each declared parameter is read by its style (OpenAPI `style` and
  * `explode`, or JSON for `content`-encoded ones) and by the shape of its schema (text-values.ts).
- * Nothing undeclared is read; undeclared query names are errors (the document is the allow-list).
+ * Nothing undeclared is read; undeclared query names are errors (the document is the allow-list),
+ * unless a free-form parameter (an exploded form object with `additionalProperties`) takes them.
  */
 import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
 import type { ProblemError } from './problem.ts';
@@ -18,6 +19,24 @@ import {
   shapeAt,
   splitBracketName,
 } from './text-values.ts';
+
+// RFC 9110 §5.5 field-value characters (what node:http sends): a declared header is forwarded
+// exactly as read, so a value that could not be sent on the wire is refused here, not dropped later.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Why raw text can never be forwarded as it was read, if it cannot. A lone UTF-16 surrogate (payload
+ * 1.0 values are JSON strings, which can hold one) has no UTF-8 form: it cannot be percent-encoded
+ * into the upstream URL, nor sent in a header.
+ */
+function unforwardable(location: ParameterLocation, texts: readonly string[]): string | undefined {
+  for (const text of texts) {
+    if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) return 'must be well-formed Unicode';
+    if ((location === 'header' || location === 'cookie') && !FIELD_VALUE.test(text))
+      return 'must be a valid header field value';
+  }
+  return undefined;
+}
 
 /** Values of one location as received: name → every value, in order. */
 export type RawValues = ReadonlyMap<string, readonly string[]>;
@@ -84,7 +103,8 @@ function readObjectList(
 ): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   const put = (k: string, v: string) => {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype') return false;
+    // A key given twice could be read as either value by the backend, as in JSON bodies.
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype' || Object.hasOwn(out, k)) return false;
     out[k] = readScalar(v, memberShape(shapes, shape, k));
     return true;
   };
@@ -115,17 +135,30 @@ function readDelimited(
     text = text.slice(1);
     if (rule.explode) separator = '.';
   } else if (rule.style === 'matrix') {
-    const prefix = `;${rule.name}=`;
+    // `;name=value`, or `;name` alone for an empty value (RFC 6570 §3.2.7).
+    const matrixValue = (item: string): string | undefined =>
+      item === rule.name
+        ? ''
+        : item.startsWith(`${rule.name}=`)
+          ? item.slice(rule.name.length + 1)
+          : undefined;
+    if (!text.startsWith(';')) return { ok: false };
     if (rule.explode && mayBeArray(shape)) {
-      const items = text.split(';').slice(1);
-      if (items.some((i) => !i.startsWith(`${rule.name}=`))) return { ok: false };
+      const items = text.slice(1).split(';').map(matrixValue);
+      if (items.some((i) => i === undefined)) return { ok: false };
       return {
         ok: true,
-        value: items.map((i) => readScalar(i.slice(rule.name.length + 1), memberShape(shapes, shape, 0))),
+        value: items.map((i) => readScalar(i as string, memberShape(shapes, shape, 0))),
       };
     }
-    if (!text.startsWith(prefix)) return { ok: false };
-    text = text.slice(prefix.length);
+    if (rule.explode && mayBeObject(shape) && shape.scalars.length === 0) {
+      // An exploded object is its members, each `;key=value`: the parameter's name is not written.
+      const value = readObjectList(text.slice(1).split(';'), true, shape, shapes);
+      return value === undefined ? { ok: false } : { ok: true, value };
+    }
+    const value = matrixValue(text.slice(1));
+    if (value === undefined) return { ok: false };
+    text = value;
   }
   if (mayBeArray(shape) && !mayBeObject(shape))
     return {
@@ -151,7 +184,27 @@ export function readParameters(
   limits: ParameterLimits = DEFAULT_LIMITS,
 ): ReadParameters {
   const out: ReadParameters = { path: {}, query: {}, header: {}, cookie: {} };
+  // The forwarder writes every path value and every query name and value into the upstream URL
+  // (shared/validation/upstream-body.ts), and declared headers and cookies onto the wire: text it
+  // could not send as read is refused first. Pointers name what the document declares, never a
+  // name only the request chose.
+  const refused = new Set<string>();
+  const refuse = (pointer: string, message: string) => {
+    if (refused.has(pointer)) return;
+    refused.add(pointer);
+    errors.push({ pointer, keyword: 'format', message });
+  };
+  for (const [name, values] of raw.path) {
+    const problem = unforwardable('path', values);
+    if (problem !== undefined) refuse(`/path/${name}`, problem);
+  }
+  for (const [name, values] of raw.query) {
+    const problem = unforwardable('query', [name, ...values]);
+    const declared = rules.some((r) => r.in === 'query' && r.name === name);
+    if (problem !== undefined) refuse(declared ? `/query/${name}` : '/query', problem);
+  }
   const claimed = new Set<string>();
+  let freeForm: { name: string; shape: Shape; value: Record<string, unknown>; pointer: string } | undefined;
   const queryRoots = new Map<string, string[]>();
   for (const name of raw.query.keys()) {
     const root = splitBracketName(name)?.root;
@@ -166,6 +219,14 @@ export function readParameters(
     const values = raw[rule.in].get(rule.name);
     const target = out[rule.in];
     if (rule.in === 'query') claimed.add(rule.name);
+    if (refused.has(pointer)) continue;
+    if ((rule.in === 'header' || rule.in === 'cookie') && values !== undefined) {
+      const problem = unforwardable(rule.in, values);
+      if (problem !== undefined) {
+        refuse(pointer, problem);
+        continue;
+      }
+    }
 
     if (rule.in === 'query' && rule.style === 'deepObject') {
       // `name=5` (a scalar where the schema admits one) and `name[a][b]=5` (nested).
@@ -201,7 +262,10 @@ export function readParameters(
         }
         value[property] = readScalar(given[0] as string, memberShape(shapes, shape, property));
       }
-      if (Object.keys(value).length > 0) target[rule.name] = value;
+      // With additionalProperties it is free-form: it takes every name no parameter declares,
+      // once all of them are read.
+      if (shape.additional !== undefined) freeForm ??= { name: rule.name, shape, value, pointer };
+      else if (Object.keys(value).length > 0) target[rule.name] = value;
       continue;
     }
     if (values === undefined || values.length === 0) continue;
@@ -241,6 +305,19 @@ export function readParameters(
     const read = readDelimited(rule, value, shape, shapes);
     if (read.ok) target[rule.name] = read.value;
     else errors.push({ pointer, keyword: 'style', message: `must be written in the ${rule.style} style` });
+  }
+  if (freeForm !== undefined) {
+    const { name: parameter, shape, value, pointer } = freeForm;
+    for (const [name, given] of raw.query) {
+      if (claimed.has(name)) continue;
+      claimed.add(name);
+      // Errors point at the parameter: the names are the request's own.
+      if (name === '__proto__' || name === 'constructor' || name === 'prototype')
+        errors.push({ pointer, keyword: 'propertyNames', message: 'property name is not allowed' });
+      else if (given.length > 1) errors.push({ pointer, keyword: 'type', message: 'must be given once' });
+      else value[name] = readScalar(given[0] as string, memberShape(shapes, shape, name));
+    }
+    if (Object.keys(value).length > 0) out.query[parameter] = value;
   }
   for (const name of raw.query.keys()) {
     if (claimed.has(name)) continue;

@@ -2,6 +2,7 @@
  * The one module that reads Lambda proxy integration events (REST payload 1.0, HTTP API payload
  * 2.0) and writes their responses.
  */
+import { decodeFormComponent } from './form.ts';
 
 /** Who the authorizer said the caller is (strings from its context; empty when absent). */
 export interface CallerIdentity {
@@ -22,6 +23,11 @@ export interface ProxyRequest {
   /** Path parameters API Gateway extracted for `template`. */
   readonly pathParameters: Readonly<Record<string, string | undefined>> | undefined;
   readonly query: ReadonlyMap<string, readonly string[]>;
+  /**
+   * True when the raw query string (payload 2.0 `rawQueryString`) holds an escape that is malformed
+   * or not UTF-8; `query` then holds the pairs that could be read, and the request is refused.
+   */
+  readonly malformedQuery: boolean;
   readonly headers: ReadonlyMap<string, readonly string[]>;
   readonly body: string | undefined;
   readonly isBase64Encoded: boolean;
@@ -99,8 +105,19 @@ export function readProxyEvent(event: unknown): ProxyRequest {
     let path = str(e.rawPath) ?? str(http.path) ?? '/';
     if (stage !== undefined && stage !== '$default' && path.startsWith(`/${stage}/`))
       path = path.slice(stage.length + 1);
+    // Read as URLSearchParams does (`+` is a space, empty pieces skipped), but strictly: a bad
+    // escape is not read as U+FFFD or as itself, it marks the query malformed.
     const query = new Map<string, string[]>();
-    for (const [k, v] of new URLSearchParams(str(e.rawQueryString) ?? '')) {
+    let malformedQuery = false;
+    for (const piece of (str(e.rawQueryString) ?? '').split('&')) {
+      if (piece === '') continue;
+      const eq = piece.indexOf('=');
+      const k = decodeFormComponent(eq < 0 ? piece : piece.slice(0, eq));
+      const v = decodeFormComponent(eq < 0 ? '' : piece.slice(eq + 1));
+      if (k === undefined || v === undefined) {
+        malformedQuery = true;
+        continue;
+      }
       const list = query.get(k);
       if (list === undefined) query.set(k, [v]);
       else list.push(v);
@@ -118,6 +135,7 @@ export function readProxyEvent(event: unknown): ProxyRequest {
       path,
       pathParameters: record(e.pathParameters) as Record<string, string>,
       query,
+      malformedQuery,
       headers,
       body,
       isBase64Encoded,
@@ -133,6 +151,8 @@ export function readProxyEvent(event: unknown): ProxyRequest {
     path: str(e.path) ?? '/',
     pathParameters: record(e.pathParameters) as Record<string, string>,
     query: multiMap(e.multiValueQueryStringParameters, e.queryStringParameters, false),
+    // API Gateway decodes payload 1.0 query values itself.
+    malformedQuery: false,
     headers: multiMap(e.multiValueHeaders, e.headers, true),
     body,
     isBase64Encoded,

@@ -121,6 +121,7 @@ export function createRequestValidator(
       pathParams: valid.rawPath,
       querySpecs: query.specs,
       query: query.values,
+      headerSpecs: valid.operation.parameters.filter((p) => p.in === 'header'),
       headers: request.headers,
       body: body === undefined ? undefined : { mediaType: body.contentType, text: body.content },
       identity: request.identity,

@@ -165,7 +165,14 @@ export function assignNested(
       ? container[key as string]
       : undefined;
   if (existing === undefined) {
-    setMember(container, key, readScalar(raw, leafShape));
+    // A field that can only be an array, given once (`tags=x`), is that array with one item, as
+    // form style with explode writes it; a second `tags=y` appends below.
+    const onlyArray = mayBeArray(leafShape) && !mayBeObject(leafShape) && leafShape.scalars.length === 0;
+    setMember(
+      container,
+      key,
+      onlyArray ? [readScalar(raw, memberShape(shapes, leafShape, 0))] : readScalar(raw, leafShape),
+    );
     return;
   }
   // `a=1&a=2`: repeated names are an array only where the schema admits one.
@@ -194,12 +201,17 @@ export function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (!isContainer(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value))
-    Object.defineProperty(out, key, {
-      value: plain((value as Record<string, unknown>)[key]),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+  for (const key of Object.keys(value)) {
+    const member = plain((value as Record<string, unknown>)[key]);
+    // Assignment would set the prototype for `__proto__`; every other key is plain data.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: member,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = member;
+  }
   return out;
 }

@@ -49,9 +49,15 @@ function formEncode(text: string): string {
   return encodeURIComponent(text);
 }
 
-/** A quoted-string for a Content-Disposition parameter (as browsers write them: `"`, CR, LF escaped). */
+/**
+ * A quoted-string for a Content-Disposition parameter: the name as read, so the backend reads the
+ * name that was validated. The reader refuses `"`, `\` and control characters in names, so there is
+ * nothing to escape; were one ever given, it is percent-encoded as browsers do (WHATWG HTML
+ * multipart/form-data encoding), which keeps the framing intact.
+ */
 function quoted(text: string): string {
-  return `"${text.replace(/[\r\n"%]/g, (c) => encodeURIComponent(c))}"`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters must not reach the header
+  return `"${text.replace(/["\\\x00-\x1f\x7f]/g, (c) => encodeURIComponent(c))}"`;
 }
 
 /** Writes the validated body for the backend. `boundary` is injected by tests. */

@@ -4,7 +4,7 @@
  */
 import { ROUTES } from '../generated/routes.ts';
 import { VALIDATION } from '../generated/validation-table.ts';
-import { type BodyLimits, bodyText, parseJsonBody } from './body.ts';
+import { type BodyLimits, bodyText, hasNonFiniteNumber, NON_FINITE_NUMBER, parseJsonBody } from './body.ts';
 import { type Problem, problem, schemaErrors } from './problem.ts';
 import type { ValidateFunction } from './table.ts';
 
@@ -42,6 +42,8 @@ export function validateBody(
   if (!text.ok) return { ok: false, problem: problem(text.reason) };
   const parsed = parseJsonBody(text.text, limits.maxDepth);
   if (!parsed.ok) return { ok: false, problem: problem(parsed.reason) };
+  if (hasNonFiniteNumber(text.text, parsed.value))
+    return { ok: false, problem: problem('body_invalid', [NON_FINITE_NUMBER]) };
   if (!validate(parsed.value))
     return { ok: false, problem: problem('body_invalid', schemaErrors(validate.errors)) };
   return { ok: true, value: parsed.value };

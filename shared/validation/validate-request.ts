@@ -3,7 +3,14 @@
  * either the validated request (read parameters, parsed body) or a problem out.
  */
 import type { HttpMethod, Route, RouteMatcher } from '../routes/route-table.ts';
-import { type BodyLimits, bodyBytes, bodyText, parseJsonBody } from './body.ts';
+import {
+  type BodyLimits,
+  bodyBytes,
+  bodyText,
+  hasNonFiniteNumber,
+  NON_FINITE_NUMBER,
+  parseJsonBody,
+} from './body.ts';
 import { parseFormPairs, readFields } from './form.ts';
 import { isUtf8, matchMedia, parseContentType } from './media.ts';
 import { isValidBoundary, multipartFields, parseMultipart } from './multipart.ts';
@@ -116,6 +123,10 @@ function validateForRoute(
     return fail('parameter_invalid', [
       { pointer: '/path', keyword: 'format', message: 'must be percent-encoded UTF-8' },
     ]);
+  if (request.malformedQuery)
+    return fail('parameter_invalid', [
+      { pointer: '/query', keyword: 'format', message: 'must be percent-encoded UTF-8' },
+    ]);
   const limits = { ...DEFAULT_NESTING, maxJsonDepth: deps.limits.maxDepth };
   const params = readParameters(
     operation.parameters,
@@ -165,6 +176,7 @@ function validateForRoute(
       if (!text.ok) return fail(text.reason);
       const parsed = parseJsonBody(text.text, deps.limits.maxDepth);
       if (!parsed.ok) return fail(parsed.reason);
+      if (hasNonFiniteNumber(text.text, parsed.value)) return fail('body_invalid', [NON_FINITE_NUMBER]);
       if (media.validate !== undefined && !media.validate(parsed.value))
         return fail('body_invalid', schemaErrors(media.validate.errors));
       return validated({ kind: 'json', mediaType: contentType.essence, value: parsed.value });

@@ -45,6 +45,7 @@ async function newUser(username: string): Promise<string> {
       scopes: ['orders:read'],
       tier: 'basic',
       allowedCidrs: [],
+      usageKeys: dynamo.usageKeys,
     },
     Date.now(),
   );

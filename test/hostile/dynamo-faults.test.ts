@@ -51,6 +51,7 @@ async function freshKey(): Promise<string> {
       environment: 'live',
       expiresAt: undefined,
       pepper: PEPPER,
+      usageKeys: dynamo.usageKeys,
     },
     Date.now(),
   );

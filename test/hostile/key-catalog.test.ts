@@ -262,6 +262,7 @@ beforeAll(async () => {
         environment: 'live',
         expiresAt: undefined,
         pepper: PEPPER,
+        usageKeys: dynamo.usageKeys,
         ...options,
       },
       now,
@@ -277,6 +278,7 @@ beforeAll(async () => {
         username: name,
         password: undefined,
         clientId: undefined,
+        usageKeys: dynamo.usageKeys,
       },
       now,
     );
@@ -298,9 +300,9 @@ beforeAll(async () => {
   await dynamo.store.putKey({ ...next.record, previousHashExpiresAt: now - 1000 }, 'replace');
   const testEnv = await key({ environment: 'test' });
   const lockedUser = await user('hostile-locked');
-  await setUserStatus(dynamo.store, lockedUser.name, 'lock');
+  await setUserStatus(dynamo.store, lockedUser.name, 'lock', dynamo.usageKeys);
   const revokedUser = await user('hostile-revoked');
-  await setUserStatus(dynamo.store, revokedUser.name, 'revoke');
+  await setUserStatus(dynamo.store, revokedUser.name, 'revoke', dynamo.usageKeys);
   creds = {
     read: read.secret,
     cidr: cidr.secret,

@@ -20,6 +20,7 @@ const CLIS = [
   ['npm run check:docs --', 'tools/doc-blocks.ts'],
   ['npm run bench --', 'bench/run.ts'],
   ['npm run bench:gateway --', 'bench/gateway.ts'],
+  ['npx tsx bench/openapi.ts', 'bench/openapi.ts'],
 ] as const;
 
 function run(

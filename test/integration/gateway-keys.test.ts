@@ -4,8 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, type DemoCredentials, seedDemoCredentials } from '../../shared/credentials/admin.ts';
+import {
+  createKey,
+  type DemoCredentials,
+  rotateKey,
+  seedDemoCredentials,
+} from '../../shared/credentials/admin.ts';
 import { createPasswordHasher } from '../../shared/credentials/password.ts';
+import type { UsageKey } from '../../shared/credentials/store.ts';
 import { seedDemo } from '../../tools/gateway/demo-seed.ts';
 import { startGateway } from '../../tools/gateway/gateway.ts';
 import { accessEntries, bothRenderings } from '../support/access-log.ts';
@@ -29,6 +35,7 @@ async function start(parameterOverrides: Record<string, string> = {}) {
     environment: 'live',
     pepper: undefined,
     now: Date.now(),
+    usageKeys: gateway.services.usageKeys,
   })) as DemoCredentials;
   return { gateway, access, demo, base: gateway.urls.OrdersKeyApi as string };
 }
@@ -120,6 +127,7 @@ describe('local gateway: OrdersKeyApi with API keys and Basic users', () => {
         environment: 'live',
         expiresAt: undefined,
         pepper: undefined,
+        usageKeys: run.gateway.services.usageKeys,
       },
       Date.now(),
     );
@@ -260,5 +268,136 @@ describe('local gateway: usage plan quota', () => {
     } finally {
       await run.gateway.close();
     }
+  });
+});
+
+describe('local gateway: per-client quotas (each credential its own usage key in its tier’s plan)', () => {
+  let run: Awaited<ReturnType<typeof start>>;
+  /** A key as `npm run keys -- create` makes it locally: its own usage key in the local API keys. */
+  const newKey = async (clientId: string, tier: string) =>
+    await createKey(
+      run.gateway.services.credentialStore as NonNullable<typeof run.gateway.services.credentialStore>,
+      {
+        scopes: ['orders:read'],
+        tier,
+        allowedCidrs: [],
+        clientId,
+        name: '',
+        environment: 'live',
+        expiresAt: undefined,
+        pepper: undefined,
+        usageKeys: run.gateway.services.usageKeys,
+      },
+      Date.now(),
+    );
+  const call = (key: string) =>
+    fetch(`${run.base}/orders`, { headers: { 'x-api-key': key } }).then((r) => r.status);
+
+  beforeAll(async () => {
+    run = await start({ BasicTierQuotaPerDay: '2', PremiumTierQuotaPerDay: '1' });
+  });
+  afterAll(async () => {
+    await run.gateway.close();
+  });
+
+  it('gives two basic clients a daily quota each: one spending its own leaves the other’s whole', async () => {
+    // Arrange
+    const a = await newKey('client-a', 'basic');
+    const b = await newKey('client-b', 'basic');
+
+    // Act
+    const first = [await call(a.secret), await call(a.secret), await call(a.secret)];
+    const second = [await call(b.secret), await call(b.secret), await call(b.secret)];
+
+    // Assert
+    expect(a.record.usageKey?.value).not.toBe(b.record.usageKey?.value);
+    expect(first).toEqual([200, 200, 429]);
+    expect(second).toEqual([200, 200, 429]);
+    expect(JSON.parse(run.access.at(-1) as string)).toMatchObject({
+      principal: 'client-b',
+      usage: 'quota_exceeded',
+      errorType: 'QUOTA_EXCEEDED',
+    });
+  });
+
+  it('meters a premium client under the premium plan', async () => {
+    // Arrange
+    const p = await newKey('client-p', 'premium');
+
+    // Act
+    const statuses = [await call(p.secret), await call(p.secret)];
+
+    // Assert: the premium plan's quota (1 here), not the basic one (2).
+    expect(statuses).toEqual([200, 429]);
+  });
+
+  it('keeps the quota across a rotation (the usage key stays)', async () => {
+    // Arrange
+    const store = run.gateway.services.credentialStore as NonNullable<
+      typeof run.gateway.services.credentialStore
+    >;
+    const k = await newKey('client-r', 'basic');
+    await call(k.secret);
+    await call(k.secret);
+
+    // Act
+    const rotated = await rotateKey(
+      store,
+      k.record.keyId,
+      { environment: 'live', pepper: undefined, graceMs: 0 },
+      Date.now(),
+    );
+    const status = await call(rotated.secret);
+
+    // Assert
+    expect(rotated.record.usageKey).toEqual(k.record.usageKey);
+    expect(status).toBe(429);
+  });
+
+  it('refuses (403 INVALID_API_KEY) a client whose usage key is disabled, as API Gateway does', async () => {
+    // Arrange
+    const k = await newKey('client-d', 'basic');
+    await run.gateway.services.usageKeys?.setEnabled(k.record.usageKey as UsageKey, false);
+
+    // Act
+    const res = await fetch(`${run.base}/orders`, { headers: { 'x-api-key': k.secret } });
+
+    // Assert
+    expect(res.status).toBe(403);
+    expect(JSON.parse(run.access.at(-1) as string)).toMatchObject({
+      authorizer: 'allow',
+      errorType: 'INVALID_API_KEY',
+    });
+  });
+
+  it('refuses (403 usage_key_missing) a key made without a usage key', async () => {
+    // Arrange
+    const store = run.gateway.services.credentialStore as NonNullable<
+      typeof run.gateway.services.credentialStore
+    >;
+    const bare = await createKey(
+      store,
+      {
+        scopes: ['orders:read'],
+        tier: 'basic',
+        allowedCidrs: [],
+        clientId: 'client-bare',
+        name: '',
+        environment: 'live',
+        expiresAt: undefined,
+        pepper: undefined,
+      },
+      Date.now(),
+    );
+
+    // Act
+    const res = await fetch(`${run.base}/orders`, { headers: { 'x-api-key': bare.secret } });
+
+    // Assert
+    expect(res.status).toBe(403);
+    expect(JSON.parse(run.access.at(-1) as string)).toMatchObject({
+      authorizer: 'explicit_deny',
+      principal: 'client-bare',
+    });
   });
 });

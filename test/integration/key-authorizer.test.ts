@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse } from '../../shared/authz/answer.ts';
 import { createKey, createUser, rotateKey, setUserStatus } from '../../shared/credentials/admin.ts';
 import { createPasswordHasher } from '../../shared/credentials/password.ts';
+import type { UsageKeyRegistry } from '../../shared/credentials/usage-keys.ts';
+import { localApiKeyLookup, localUsageKeys } from '../../tools/local/api-keys.ts';
 import { fillCredentialPlaceholders } from '../../tools/local/dynamo.ts';
 import { startLocalServices } from '../../tools/local/services.ts';
 import { bundleEnvironment } from '../support/bundles.ts';
@@ -11,7 +13,8 @@ import { readEvent } from '../support/events.ts';
 import { outcomeOf } from '../support/outcome.ts';
 
 const PEPPER = 'integration-pepper-0123456789';
-const USAGE_KEYS = { basic: 'basic-usage-key-0123456789', premium: 'premium-usage-key-0123456789' };
+/** The template's tiers, as the local gateway's API keys know them. */
+const PLANS = { basic: 'BasicUsagePlan', premium: 'PremiumUsagePlan' };
 // Cheap scrypt for users created by the tests; the parameters are stored with each hash.
 const hasher = createPasswordHasher({ params: { N: 1024, r: 8, p: 1, keylen: 32 } });
 
@@ -37,15 +40,17 @@ const basic = (user: string, password: string) => ({
 describe('KeyAuthorizerFunction bundle against dynalite', () => {
   let dynamo: TestDynamo;
   let authorizer: ReturnType<typeof bundleEnvironment>;
+  let usageKeys: UsageKeyRegistry;
   const secrets: string[] = [];
 
   beforeAll(async () => {
     dynamo = await startTestDynamo();
+    usageKeys = localUsageKeys(dynamo.client, PLANS);
     authorizer = bundleEnvironment('KeyAuthorizerFunction', {
       CREDENTIALS_TABLE: TABLE,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       API_KEY_PEPPER: PEPPER,
-      USAGE_PLAN_KEYS: JSON.stringify(USAGE_KEYS),
+      USAGE_KEY_REQUIRED: 'true',
       // No record cache: each invocation sees the table as it is now (lockouts, revocations).
       CREDENTIAL_CACHE_TTL_SECONDS: '0',
       CREDENTIAL_NEGATIVE_CACHE_TTL_SECONDS: '0',
@@ -73,6 +78,7 @@ describe('KeyAuthorizerFunction bundle against dynalite', () => {
       pepper: PEPPER,
       now: Date.now(),
       hasher,
+      usageKeys,
     })) as Record<string, unknown>;
     const expected = /-(allow|deny|unauthorized)\.json$/.exec(file)?.[1];
 
@@ -83,7 +89,7 @@ describe('KeyAuthorizerFunction bundle against dynalite', () => {
     expect(outcomeOf(result, event)).toBe(expected);
   });
 
-  it('returns the tier usage key, and a context without the key', async () => {
+  it('returns the key’s own usage key (in its tier’s plan), and a context without either key', async () => {
     const issued = await createKey(
       dynamo.store,
       {
@@ -95,6 +101,7 @@ describe('KeyAuthorizerFunction bundle against dynalite', () => {
         environment: 'live',
         expiresAt: undefined,
         pepper: PEPPER,
+        usageKeys,
       },
       Date.now(),
     );
@@ -104,7 +111,12 @@ describe('KeyAuthorizerFunction bundle against dynalite', () => {
     );
     expect(result.ok).toBe(true);
     const response = (result as { result: PolicyResponse }).result;
-    expect(response.usageIdentifierKey).toBe(USAGE_KEYS.premium);
+    expect(response.usageIdentifierKey).toBe(issued.record.usageKey?.value);
+    expect(await localApiKeyLookup(dynamo.client)(response.usageIdentifierKey as string)).toMatchObject({
+      enabled: true,
+      planIds: ['PremiumUsagePlan'],
+    });
+    expect(JSON.stringify(response.context)).not.toContain(response.usageIdentifierKey);
     expect(response.context).toEqual({
       clientId: 'acme',
       authType: 'api_key',
@@ -114,10 +126,45 @@ describe('KeyAuthorizerFunction bundle against dynalite', () => {
     });
   });
 
+  it('denies (403) a key that has no usage key of its own, with USAGE_KEY_REQUIRED as the template sets it', async () => {
+    // Arrange: a key made without a usage key (as before per-client quotas, or --no-usage-key).
+    const issued = await createKey(
+      dynamo.store,
+      {
+        clientId: 'legacy',
+        name: '',
+        scopes: ['orders:read'],
+        tier: 'basic',
+        allowedCidrs: [],
+        environment: 'live',
+        expiresAt: undefined,
+        pepper: PEPPER,
+      },
+      Date.now(),
+    );
+    secrets.push(issued.secret);
+    const event = restEvent({ 'x-api-key': issued.secret }, 'GET', '/orders', '/orders');
+
+    // Act
+    const result = await authorizer.lambda.invoke(event);
+
+    // Assert
+    expect(outcomeOf(result, event)).toBe('deny');
+    expect((result as { result: PolicyResponse }).result.usageIdentifierKey).toBeUndefined();
+    expect(authorizer.logs()).toContain('"reason":"usage_key_missing"');
+  });
+
   it('accepts the old key inside the rotation grace period and refuses it after', async () => {
     // Arrange
     const now = Date.now();
-    const grant = { clientId: 'rot', name: '', scopes: ['orders:read'], tier: 'basic', allowedCidrs: [] };
+    const grant = {
+      clientId: 'rot',
+      name: '',
+      scopes: ['orders:read'],
+      tier: 'basic',
+      allowedCidrs: [],
+      usageKeys,
+    };
     const first = await createKey(
       dynamo.store,
       { ...grant, environment: 'live', expiresAt: undefined, pepper: PEPPER },
@@ -154,6 +201,7 @@ describe('KeyAuthorizerFunction bundle against dynalite', () => {
         scopes: ['orders:read'],
         tier: 'basic',
         allowedCidrs: [],
+        usageKeys,
       },
       Date.now(),
     );
@@ -166,7 +214,7 @@ describe('KeyAuthorizerFunction bundle against dynalite', () => {
       failures.push(await authorizer.lambda.invoke(restEvent(basic('carol', `wrong-password-${i}`))));
     const lockedWithRightPassword = await authorizer.lambda.invoke(right);
     const stored = await dynamo.store.findUser('carol');
-    await setUserStatus(dynamo.store, 'carol', 'unlock');
+    await setUserStatus(dynamo.store, 'carol', 'unlock', usageKeys);
     const afterUnlock = await authorizer.lambda.invoke(right);
 
     // Assert
@@ -192,6 +240,7 @@ describe('KeyAuthorizerFunction bundle against dynalite', () => {
         environment: 'live',
         expiresAt: undefined,
         pepper: PEPPER,
+        usageKeys,
       },
       Date.now(),
     );

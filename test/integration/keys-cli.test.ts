@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PolicyResponse } from '../../shared/authz/answer.ts';
 import { seedDemoCredentials } from '../../shared/credentials/admin.ts';
 import { API_KEY_PATTERN } from '../../shared/credentials/api-key.ts';
 import { dynamoCredentialStore } from '../../shared/credentials/dynamo-store.ts';
@@ -9,11 +10,16 @@ import { createPasswordHasher } from '../../shared/credentials/password.ts';
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { memoryObserver } from '../../shared/observability/observer.ts';
 import { type CliIo, keysCli } from '../../tools/keys.ts';
+import { localUsageKeys } from '../../tools/local/api-keys.ts';
 import { usersCli } from '../../tools/users.ts';
+import { type ApiGatewayFake, startApiGatewayFake } from '../support/aws-fakes.ts';
 import { startTestDynamo, TABLE, type TestDynamo } from '../support/dynalite.ts';
 
 const PEPPER = 'cli-test-pepper-0123456789';
 const hasher = createPasswordHasher({ params: { N: 1024, r: 8, p: 1, keylen: 32 } });
+
+/** What the CLIs see of the environment: the pepper, and where API Gateway is (the fake). */
+const env: Record<string, string | undefined> = { API_KEY_PEPPER: PEPPER };
 
 /** Runs a CLI in-process, capturing what it prints. */
 async function run(
@@ -30,7 +36,7 @@ async function run(
     err: (line) => {
       err += `${line}\n`;
     },
-    env: { API_KEY_PEPPER: PEPPER },
+    env,
     now: Date.now,
     ...(options.stdin === undefined ? {} : { stdin: () => options.stdin as string }),
   };
@@ -48,14 +54,27 @@ const event = (headers: Record<string, string>, method = 'GET') => ({
   requestContext: { requestId: 'r', identity: { sourceIp: '203.0.113.10' } },
 });
 
-describe('keys and users CLIs against dynalite (--endpoint)', () => {
+describe('keys and users CLIs against dynalite (--endpoint) and API Gateway (--usage-plan)', () => {
   let dynamo: TestDynamo;
+  let apiGateway: ApiGatewayFake;
   let target: string[];
   let authorize: ReturnType<typeof createKeyAuthorizer>;
 
   beforeAll(async () => {
     dynamo = await startTestDynamo();
-    target = ['--endpoint', dynamo.endpoint];
+    apiGateway = await startApiGatewayFake([
+      { id: 'basicplan1', name: 'basic', stages: ['api1/v1'] },
+      { id: 'premplan2', name: 'premium', stages: ['api1/v1'] },
+    ]);
+    env.AWS_ENDPOINT_URL_API_GATEWAY = apiGateway.endpoint;
+    target = [
+      '--endpoint',
+      dynamo.endpoint,
+      '--usage-plan',
+      'basic=basicplan1',
+      '--usage-plan',
+      'premium=premplan2',
+    ];
     authorize = createKeyAuthorizer({
       store: dynamoCredentialStore(dynamo.client, TABLE, 2000),
       passwords: hasher,
@@ -64,7 +83,7 @@ describe('keys and users CLIs against dynalite (--endpoint)', () => {
       observer: memoryObserver(),
       keyEnvironment: 'live',
       pepper: PEPPER,
-      usagePlanKeys: {},
+      usageKeyRequired: true,
       simpleResponses: true,
       lockout: { maxFailures: 5, windowMs: 60_000, lockMs: 60_000 },
       cache: { ttlMs: 0, negativeTtlMs: 0, size: 0 },
@@ -72,6 +91,8 @@ describe('keys and users CLIs against dynalite (--endpoint)', () => {
   });
   afterAll(async () => {
     await dynamo.close();
+    await apiGateway.close();
+    delete env.AWS_ENDPOINT_URL_API_GATEWAY;
   });
 
   it('creates a key, prints it exactly once, and the authorizer accepts it; list/show never print secrets', async () => {
@@ -151,8 +172,8 @@ describe('keys and users CLIs against dynalite (--endpoint)', () => {
     [['revoke', 'AAAAAAAAAAAA'], 1, 'no key with id AAAAAAAAAAAA'],
     [['show', 'not-an-id'], 2, 'not a key id'],
     [['create'], 2, 'create needs --client'],
-    [['create', '--client', 'x', '--cidr', '10.0.0.0/99'], 2, 'not a CIDR range'],
-    [['create', '--client', 'x', '--expires', 'tomorrow-ish'], 2, '--expires'],
+    [['create', '--client', 'x', '--scopes', 'orders:read', '--cidr', '10.0.0.0/99'], 2, 'not a CIDR range'],
+    [['create', '--client', 'x', '--scopes', 'orders:read', '--expires', 'tomorrow-ish'], 2, '--expires'],
     [['frobnicate'], 2, 'unknown command frobnicate'],
     [['list', '--bogus'], 2, "unknown option '--bogus'"],
   ])('keys %j exits %i with a clear message', async (args, code, message) => {
@@ -219,32 +240,54 @@ describe('keys and users CLIs against dynalite (--endpoint)', () => {
   });
 
   it.each([
-    [['create', 'alice', '--password-stdin'], 'short', 2, 'passwords are 12 to 1024 characters'],
-    [['create', 'bad name'], undefined, 2, 'usernames are'],
+    [
+      ['create', 'alice', '--scopes', 'orders:read', '--password-stdin'],
+      'short',
+      2,
+      'passwords are 12 to 1024 characters',
+    ],
+    [['create', 'bad name', '--scopes', 'orders:read'], undefined, 2, 'usernames are'],
     [['lock', 'nobody'], undefined, 1, 'no user named nobody'],
-    [['create', 'alice'], undefined, 1, 'user alice already exists'],
+    [['create', 'alice', '--scopes', 'orders:read'], undefined, 1, 'user alice already exists'],
+    [
+      ['create', 'carol', '--tier', 'gold', '--scopes', 'orders:read'],
+      undefined,
+      2,
+      'tier "gold" is not defined by --usage-plan (valid: basic, premium)',
+    ],
+    [['create', 'carol'], undefined, 2, 'at least one scope is required'],
   ])('users %j with stdin %j exits %i with a clear message', async (args, stdin, code, message) => {
     const result = await run('users', [...args, ...target], stdin === undefined ? {} : { stdin });
     expect(result.code).toBe(code);
     expect(result.err).toContain(message);
   });
 
-  it('seeds a demo key and a demo Basic user once (for the local gateway first start)', async () => {
-    const first = await seedDemoCredentials(dynamo.store, hasher, {
-      environment: 'live',
-      pepper: PEPPER,
-      now: Date.now(),
-    });
-    const second = await seedDemoCredentials(dynamo.store, hasher, {
-      environment: 'live',
-      pepper: PEPPER,
-      now: Date.now(),
-    });
+  it('seeds a demo key and a demo Basic user once (for the local gateway first start), each with its own usage key', async () => {
+    // Arrange
+    const usageKeys = localUsageKeys(dynamo.client, { basic: 'BasicUsagePlan' });
+    const seed = () =>
+      seedDemoCredentials(dynamo.store, hasher, {
+        environment: 'live',
+        pepper: PEPPER,
+        now: Date.now(),
+        usageKeys,
+      });
+
+    // Act
+    const first = await seed();
+    const second = await seed();
+
+    // Assert
     expect(first?.apiKey).toMatch(API_KEY_PATTERN);
     expect(second).toBeUndefined();
-    await expect(authorize(event({ 'x-api-key': first?.apiKey as string }))).resolves.toBeDefined();
+    const byKey = (await authorize(event({ 'x-api-key': first?.apiKey as string }))) as PolicyResponse;
     const demo = { Authorization: `Basic ${Buffer.from(`demo:${first?.password}`).toString('base64')}` };
-    await expect(authorize(event(demo))).resolves.toBeDefined();
+    const byUser = (await authorize(event(demo))) as PolicyResponse;
+    expect(byKey.policyDocument.Statement.map((st) => st.Effect)).toEqual(['Allow']);
+    expect(byUser.policyDocument.Statement.map((st) => st.Effect)).toEqual(['Allow']);
+    expect(byKey.usageIdentifierKey).toMatch(/^[0-9a-f]{40}$/);
+    expect(byUser.usageIdentifierKey).toMatch(/^[0-9a-f]{40}$/);
+    expect(byKey.usageIdentifierKey).not.toBe(byUser.usageIdentifierKey);
   });
 
   it('runs as `npm run keys` does (a real process): exit status and output', async () => {

@@ -102,7 +102,7 @@ beforeAll(async () => {
     const built = await ensureBuilt(fn);
     const env = services.environmentFor(envs[i] as Record<string, string>);
     logs.set(id, '');
-    for (const name of ['API_KEY_PEPPER', 'UPSTREAM_SIGNING_SECRET', 'USAGE_PLAN_KEYS'])
+    for (const name of ['API_KEY_PEPPER', 'UPSTREAM_SIGNING_SECRET'])
       if ((env[name] ?? '').length >= MIN_SECRET_LENGTH) secrets.add(env[name] as string);
     runtimes.set(
       id,
@@ -126,8 +126,14 @@ beforeAll(async () => {
   for (const file of files) {
     const event = await services.prepareEvent(JSON.parse(readFileSync(file, 'utf8')));
     for (const s of secretsOf(event, pepper)) secrets.add(s);
-    // Stored password hashes of the users the placeholders created.
-    for (const user of (await services.credentialStore?.listUsers()) ?? []) secrets.add(user.hash);
+    // Stored password hashes of the users the placeholders created, and every credential's usage
+    // key value (returned as usageIdentifierKey, never logged).
+    for (const user of (await services.credentialStore?.listUsers()) ?? []) {
+      secrets.add(user.hash);
+      if (user.usageKey !== undefined) secrets.add(user.usageKey.value);
+    }
+    for (const key of (await services.credentialStore?.listKeys()) ?? [])
+      if (key.usageKey !== undefined) secrets.add(key.usageKey.value);
     for (const id of FUNCTIONS) {
       await runtimes.get(id)?.invoke(event);
       invocations.set(id, (invocations.get(id) ?? 0) + 1);

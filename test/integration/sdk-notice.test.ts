@@ -35,7 +35,7 @@ describe('no AWS SDK Node.js notice', () => {
       CREDENTIALS_TABLE: TABLE,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       API_KEY_ENVIRONMENT: 'test',
-      USAGE_PLAN_KEYS: JSON.stringify({ basic: 'basic-usage-key-0123456789' }),
+      USAGE_KEY_REQUIRED: 'true',
       POWERTOOLS_SERVICE_NAME: 'key-authorizer',
     });
 

@@ -1,6 +1,6 @@
 /**
  * The functions' real bundles read their secrets at run time from a loopback Secrets Manager (its
- * JSON API, through the real SDK client): cached, re-read after the TTL or a pepper mismatch, so a
+ * JSON API, through their real signed GetSecretValue): cached, re-read after the TTL or a pepper mismatch, so a
  * rotated value is used without a deploy; an unreadable secret is a 503, never an unsigned
  * request or an Allow; no secret value reaches a log.
  */

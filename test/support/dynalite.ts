@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoAdminStore } from '../../shared/credentials/dynamo-admin.ts';
 import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
+import type { UsageKeyRegistry } from '../../shared/credentials/usage-keys.ts';
+import { LOCAL_API_KEYS_TABLE, localUsageKeys, templateUsagePlans } from '../../tools/local/api-keys.ts';
 import { localDynamoClient, startEmbeddedDynamo, templateTables } from '../../tools/local/dynamo.ts';
 import { PROJECT_ROOT } from '../../tools/paths.ts';
 import { loadTemplate } from '../../tools/template/template.ts';
@@ -16,18 +18,28 @@ export interface TestDynamo {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
   readonly store: CredentialAdminStore;
+  /**
+   * Usage keys as the local gateway keeps them, for the template's tiers: credentials made with it
+   * carry their own usage key, as the CLIs make them (the template sets USAGE_KEY_REQUIRED).
+   */
+  readonly usageKeys: UsageKeyRegistry;
   close(): Promise<void>;
 }
 
-/** Starts dynalite in this process (in memory, loopback, random port) with the template's tables. */
+/**
+ * Starts dynalite in this process (in memory, loopback, random port) with the template's tables and
+ * the local gateway's API keys table.
+ */
 export async function startTestDynamo(): Promise<TestDynamo> {
-  const tables = templateTables(loadTemplate(join(PROJECT_ROOT, 'template.yaml')));
+  const template = loadTemplate(join(PROJECT_ROOT, 'template.yaml'));
+  const tables = [...templateTables(template), LOCAL_API_KEYS_TABLE];
   const dynamo = await startEmbeddedDynamo({ path: null, tables });
   const client = localDynamoClient(dynamo.endpoint);
   return {
     endpoint: dynamo.endpoint,
     client,
     store: dynamoAdminStore(client, TABLE, 5000),
+    usageKeys: localUsageKeys(client, templateUsagePlans(template)),
     async close() {
       client.destroy();
       await dynamo.close();

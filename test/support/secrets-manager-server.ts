@@ -1,5 +1,5 @@
 // A loopback HTTP server speaking Secrets Manager's JSON protocol (awsJson1.1) for GetSecretValue,
-// so the functions' real SDK client runs against it: request signing, serialization, retries.
+// so the functions' real reader runs against it: request signing, serialization, retries.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -41,7 +41,7 @@ const DYNAMODB: DocumentedNamespace = {
 // Web ACL metrics of a regional web ACL: Region, Rule (a rule's metric name, or ALL), WebACL.
 const WAF_DIMENSIONS = [set('Region', 'Rule', 'WebACL')];
 
-/** Namespace → documented metrics. `Gatehouse` is the functions' own (docs/hardening.md#metrics). */
+/** Namespace → documented metrics. `Gatehouse` is the functions' own (docs/observability.md). */
 export const DOCUMENTED_METRICS: Readonly<Record<string, DocumentedNamespace>> = {
   'AWS/Lambda': {
     Errors: LAMBDA_DIMENSIONS,

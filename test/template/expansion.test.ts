@@ -226,6 +226,8 @@ describe.skipIf(!available)('the SAM translator output (what CloudFormation depl
           // Durations are settings, not secrets.
           if (!/SECRET|PEPPER|PASSWORD|TOKEN|PRIVATE/.test(variable) || /_(SECONDS|MS)$/.test(variable))
             continue;
+          // A local value's slot for `sam local invoke --env-vars`, always empty in the template.
+          if (value === '' && vars[`${variable}_ARN`] !== undefined) continue;
           // Only the ARN of a secret may be there, never a value.
           expect({ id, variable, arnOf: e.resources[String(value)]?.type }).toEqual({
             id,

@@ -56,7 +56,6 @@ describe('template parameters', () => {
     ['CustomDomainCertificateArn', 'arn:aws:iam::123456789012:role/x'],
     ['AlarmTopicArn', 'arn:aws:sqs:us-east-1:123456789012:q'],
     ['JwtRequiredTyp', 'at jwt'],
-    ['BasicTierUsageKeyValue', 'too-short'],
   ])('refuses %s=%s before deploying', (name, value) => {
     expect(() => resolveParameters(template, { [name]: value })).toThrow(TemplateError);
   });

@@ -52,7 +52,7 @@ export interface LoggedDecision {
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;
 
 /**
- * The last decision a function logged in an invocation's log tail (the Powertools line
+ * The last decision a function logged in an invocation's log tail (its decision line,
  * `{"message":"decision","decision":{"effect":...,"reason":...}}`), or undefined.
  */
 export function loggedDecision(logTail: string | undefined): LoggedDecision | undefined {

@@ -32,14 +32,27 @@ export async function seedDemo(gateway: RunningGateway): Promise<SeedLines> {
     pepper:
       config.API_KEY_PEPPER === undefined || config.API_KEY_PEPPER === '' ? undefined : config.API_KEY_PEPPER,
     now: Date.now(),
+    // Each demo credential gets its own usage key in the basic plan, as `npm run keys` would make.
+    usageKeys: gateway.services.usageKeys,
   });
   if (seeded === undefined) {
+    // Records made before per-client quotas have no usage key: the key API refuses them (403).
+    const keys = (await store.listKeys()).filter((k) => k.status === 'active' && k.usageKey === undefined);
+    const users = (await store.listUsers()).filter((u) => u.status !== 'revoked' && u.usageKey === undefined);
+    const migrate =
+      keys.length + users.length === 0
+        ? []
+        : [
+            `  ${keys.length} key(s) and ${users.length} user(s) here have no usage key of their own, so the key API refuses them`,
+            '  (403 usage_key_missing). Give them one: npm run keys -- migrate; npm run users -- migrate',
+          ];
     return {
       lines: [
         '',
         '  Demo credentials were seeded at the first start (and shown then). New ones, while this runs:',
         "  npm run keys -- create --client me --scopes 'orders:read orders:write'",
         "  npm run users -- create alice --scopes 'orders:read'",
+        ...migrate,
       ],
     };
   }

@@ -33,6 +33,7 @@ import { type ApiModel, localApiId, readApis } from './model.ts';
 import type { HandlerDeps } from './request-io.ts';
 import { restApiHandler } from './rest-handler.ts';
 import type { LocalIamCredential } from './sigv4.ts';
+import { cachedApiKeyLookup } from './usage-plans.ts';
 
 /** Default largest request body, as API Gateway (REST): 10 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -330,6 +331,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
     for (const note of [...apis.flatMap((a) => a.notes ?? []), ...wafNotes]) info(`gateway: ${note}`);
     const caches: { clear(): void }[] = [];
+    // The usage keys `npm run keys` / `users` made locally, one per credential.
+    const apiKeys =
+      services.apiKeys === undefined ? undefined : cachedApiKeyLookup(services.apiKeys, Date.now);
     const served: ServedApi[] = [];
     const basePort = options.port ?? 3000;
     const host = options.host ?? '127.0.0.1';
@@ -347,6 +351,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         caches,
         iamCredential: (key) => credentialByKey.get(key),
         port: () => port,
+        apiKeys,
       };
       const handler = 'kind' in api ? httpApiHandler(api, deps) : restApiHandler(api, deps);
       const server: Server = createServer((req, res) => {

@@ -2,8 +2,10 @@
  * Reading requests and writing responses on the gateway's sockets, shared by the REST and HTTP API
  * pipelines.
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InvocationResult } from '../lambda/runtime.ts';
+import type { LocalApiKey } from '../local/api-keys.ts';
 import {
   type AccessLogEntry,
   type AccessLogFormat,
@@ -31,6 +33,8 @@ export interface HandlerDeps {
   readonly iamCredential: (accessKeyId: string) => LocalIamCredential | undefined;
   /** The port this API listens on (X-Forwarded-Port). */
   readonly port: () => number;
+  /** API keys made by `npm run keys` / `users` (each credential's usage key), looked up by value. */
+  readonly apiKeys?: ((value: string) => Promise<LocalApiKey | undefined>) | undefined;
 }
 
 /** Reads the body up to `limit` bytes; `too_large` beyond (the rest is drained). */

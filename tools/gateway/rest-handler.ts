@@ -23,7 +23,6 @@ import {
   methodThrottleFor,
   planMethodThrottleFor,
   type RouteModel,
-  type UsagePlanModel,
 } from './model.ts';
 import {
   clfTime,
@@ -52,12 +51,7 @@ import {
 import { createRequestValidator } from './request-validation.ts';
 import { evaluateResourcePolicy } from './resource-policy.ts';
 import { restRouteMatcher } from './route-matcher.ts';
-import { ThrottleBuckets, UsageMeter } from './usage-plans.ts';
-
-function findPlan(api: ApiModel, key: string | undefined): UsagePlanModel | undefined {
-  if (key === undefined || key === '') return undefined;
-  return api.usagePlans.find((p) => p.keyValues.includes(key));
-}
+import { findPlan, ThrottleBuckets, UsageMeter } from './usage-plans.ts';
 
 /** The `$context` variables of a request, for gateway responses. */
 function contextVariables(
@@ -270,7 +264,7 @@ export function restApiHandler(
     let apiKey: { id: string; value: string } | undefined;
     if (route.apiKeyRequired) {
       const key = api.apiKeySource === 'AUTHORIZER' ? usageKey : headerValue(req.rawHeaders, 'x-api-key');
-      const plan = findPlan(api, key);
+      const plan = await findPlan(api, key, deps.apiKeys);
       if (plan === undefined || key === undefined) return fail('INVALID_API_KEY');
       const methodThrottle = planMethodThrottleFor(plan, route);
       const outcome = usage.take(

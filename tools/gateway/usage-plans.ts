@@ -2,7 +2,8 @@
  * Usage plan enforcement as API Gateway does it per API key: a token bucket (rate per second,
  * burst capacity) and a quota per period. Pure apart from the clock passed in.
  */
-import type { QuotaModel, ThrottleModel, UsagePlanModel } from './model.ts';
+import type { LocalApiKey } from '../local/api-keys.ts';
+import type { ApiModel, QuotaModel, ThrottleModel, UsagePlanModel } from './model.ts';
 
 /** Why a request was refused by a usage plan (429), or `ok`. */
 export type UsageOutcome = 'ok' | 'throttled' | 'quota_exceeded';
@@ -26,6 +27,56 @@ export function quotaPeriodStart(quota: QuotaModel, nowMs: number): number {
   return startThisMonth <= nowMs
     ? startThisMonth
     : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1 + quota.offset);
+}
+
+/**
+ * The usage plan of this API that an API key belongs to, as API Gateway finds it: the key (the
+ * `x-api-key` header, or the authorizer's `usageIdentifierKey`) must be an enabled API key in a plan
+ * attached to the API's stage. Keys come from the template (`AWS::ApiGateway::UsagePlanKey`), or are
+ * the usage keys `npm run keys` / `users` made (`lookup`, the local gateway's API keys), one per
+ * credential, so each client is metered on its own. Undefined → 403 `INVALID_API_KEY`.
+ */
+export async function findPlan(
+  api: ApiModel,
+  key: string | undefined,
+  lookup: ((value: string) => Promise<LocalApiKey | undefined>) | undefined,
+): Promise<UsagePlanModel | undefined> {
+  if (key === undefined || key === '') return undefined;
+  const declared = api.usagePlans.find((p) => p.keyValues.includes(key));
+  if (declared !== undefined || lookup === undefined) return declared;
+  const made = await lookup(key);
+  if (made === undefined || !made.enabled) return undefined;
+  return api.usagePlans.find((p) => made.planIds.includes(p.id));
+}
+
+/** How long the gateway reuses an API key it looked up (docs/local-gateway.md#api-gateway-behaviour). */
+export const API_KEY_CACHE_MS = 1000;
+
+/**
+ * The local API keys looked up at most once per `ttlMs` per value: each lookup is a DynamoDB read
+ * served by the embedded DynamoDB in the gateway's own process, and a read per request halved the
+ * key API's throughput (`npm run bench:gateway`). Only keys found are remembered, so a key made a
+ * moment ago works at once; a key disabled or deleted is refused within `ttlMs`.
+ */
+export function cachedApiKeyLookup(
+  lookup: (value: string) => Promise<LocalApiKey | undefined>,
+  clock: () => number,
+  ttlMs: number = API_KEY_CACHE_MS,
+): (value: string) => Promise<LocalApiKey | undefined> {
+  const found = new Map<string, { key: LocalApiKey; until: number }>();
+  return async (value) => {
+    const now = clock();
+    const hit = found.get(value);
+    if (hit !== undefined && hit.until > now) return hit.key;
+    const key = await lookup(value);
+    if (key === undefined) found.delete(value);
+    else {
+      // Bounded: a long run with many keys forgets the oldest first.
+      if (found.size >= 10_000) found.delete(found.keys().next().value as string);
+      found.set(value, { key, until: now + ttlMs });
+    }
+    return key;
+  };
 }
 
 /**

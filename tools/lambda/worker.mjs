@@ -13,20 +13,21 @@ function errorShape(err) {
   return { errorType: 'Error', errorMessage: typeof err === 'string' ? err : JSON.stringify(err) };
 }
 
-// The last 4 KB of what an invocation logged goes back with its result, as Lambda's Invoke API
-// returns it with `LogType: Tail` (the local gateway reads the decision reason from it). The
-// streams still write as usual.
-const TAIL_LENGTH = 4096;
-let tail;
-for (const stream of [process.stdout, process.stderr]) {
-  const write = stream.write.bind(stream);
-  stream.write = (chunk, ...rest) => {
-    if (tail !== undefined)
-      tail = (tail + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))).slice(
-        -TAIL_LENGTH,
-      );
-    return write(chunk, ...rest);
-  };
+// Must match MARK_START / MARK_END in runtime.ts.
+const MARK_START = '\u001egatehouse-invocation-end:';
+const MARK_END = '\u001e';
+
+/**
+ * Replies for an invocation after marking its end on stdout and stderr (runtime.ts): the parent
+ * resolves the invocation once both marks have come through the pipes, behind everything the
+ * invocation wrote to them, by the streams or straight to the descriptors.
+ */
+async function reply(message) {
+  const mark = `${MARK_START}${message.id}${MARK_END}`;
+  await Promise.all(
+    [process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write(mark, resolve))),
+  );
+  process.send(message);
 }
 
 let handler;
@@ -48,7 +49,7 @@ try {
 process.on('message', async (message) => {
   const { id, event, context: ctx } = message;
   if (initError !== undefined) {
-    process.send({ id, ok: false, error: initError });
+    await reply({ id, ok: false, error: initError });
     return;
   }
   const deadline = ctx.deadlineMs;
@@ -60,20 +61,15 @@ process.on('message', async (message) => {
     fail: () => {},
     succeed: () => {},
   };
-  tail = '';
   try {
     const result = await new Promise((resolve, reject) => {
       const callback = (err, value) => (err ? reject(err) : resolve(value));
       const returned = handler(event, context, callback);
       if (returned !== undefined && typeof returned.then === 'function') returned.then(resolve, reject);
     });
-    const logTail = tail;
-    tail = undefined;
-    process.send({ id, ok: true, result: result === undefined ? null : result, logTail });
+    await reply({ id, ok: true, result: result === undefined ? null : result });
   } catch (err) {
-    const logTail = tail;
-    tail = undefined;
-    process.send({ id, ok: false, error: errorShape(err), logTail });
+    await reply({ id, ok: false, error: errorShape(err) });
   }
 });
 

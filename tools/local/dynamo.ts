@@ -29,6 +29,7 @@ import {
 import { type KeyEnvironment, mintApiKey } from '../../shared/credentials/api-key.ts';
 import { createPasswordHasher, type PasswordHasher } from '../../shared/credentials/password.ts';
 import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
+import type { UsageKeyRegistry } from '../../shared/credentials/usage-keys.ts';
 import { STATE_DIR } from '../paths.ts';
 import type { Template } from '../template/template.ts';
 
@@ -213,6 +214,8 @@ export async function openLocalDynamo(options: {
 /** Where credential placeholders create their records, and how keys must look there. */
 export interface PlaceholderTarget {
   readonly store: CredentialAdminStore;
+  /** Where placeholder credentials get their own usage keys (the local gateway's); none when undefined. */
+  readonly usageKeys?: UsageKeyRegistry | undefined;
   readonly environment: KeyEnvironment;
   readonly pepper: string | undefined;
   readonly now: number;
@@ -251,6 +254,7 @@ async function credentialFor(kind: string, raw: string, target: PlaceholderTarge
     scopes: list(words.get('scopes') ?? 'orders:read'),
     tier: words.get('tier') ?? 'basic',
     allowedCidrs: list(words.get('cidrs')),
+    usageKeys: target.usageKeys,
   };
   const { store, now } = target;
   if (kind === 'apikey') {
@@ -306,7 +310,7 @@ async function credentialFor(kind: string, raw: string, target: PlaceholderTarge
   target.onCreated?.({ kind: 'user', username });
   const status = words.get('status');
   if (status === 'locked' || status === 'revoked')
-    await setUserStatus(store, username, status === 'locked' ? 'lock' : 'revoke');
+    await setUserStatus(store, username, status === 'locked' ? 'lock' : 'revoke', target.usageKeys);
   else if (status === 'lockedout')
     await store.putUser({ ...created.record, lockedUntil: now + 15 * 60_000 }, 'replace');
   const password = words.get('password') === 'wrong' ? generatePassword() : created.secret;

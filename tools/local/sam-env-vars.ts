@@ -14,8 +14,9 @@ export function samEnvVars(): Record<string, Record<string, string>> {
   return {
     // The published development issuer, keys inline: no JWKS download inside SAM's container.
     JwtAuthorizerFunction: { JWT_ISSUERS: JSON.stringify([publishedIssuerEntry()]) },
-    // The template declares only the secret's ARN (read at run time): the local tools use this
-    // plain stand-in instead (tools/template/functions.ts); the SAM CLI ignores it (declared only).
+    // Deployed, the validator reads its key from Secrets Manager (UPSTREAM_SIGNING_SECRET_ARN); the
+    // template declares UPSTREAM_SIGNING_SECRET empty so that --env-vars can give this local value,
+    // which wins. The local tools use the same value.
     RequestValidatorFunction: { UPSTREAM_SIGNING_SECRET: LOCAL_UPSTREAM_SIGNING_SECRET },
   };
 }

@@ -4,8 +4,10 @@
  * embedded DynamoDB. Each service is added to the function's environment only in local runs.
  */
 import { join } from 'node:path';
+import { deleteKey, deleteUser } from '../../shared/credentials/admin.ts';
 import { dynamoAdminStore } from '../../shared/credentials/dynamo-admin.ts';
 import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
+import type { UsageKeyRegistry } from '../../shared/credentials/usage-keys.ts';
 import {
   fillTokenPlaceholders,
   type RunningIssuer,
@@ -15,6 +17,13 @@ import {
 import { PROJECT_ROOT } from '../paths.ts';
 import { isDynamicReference } from '../template/resolve.ts';
 import { loadTemplate, type Template } from '../template/template.ts';
+import {
+  LOCAL_API_KEYS_TABLE,
+  type LocalApiKey,
+  localApiKeyLookup,
+  localUsageKeys,
+  templateUsagePlans,
+} from './api-keys.ts';
 import { type DemoBackend, startDemoBackend } from './demo-backend.ts';
 import {
   type EmbeddedDynamo,
@@ -42,6 +51,10 @@ export interface LocalServices {
   readonly dynamo: EmbeddedDynamo | undefined;
   /** The credentials table in the embedded DynamoDB (e.g. to seed demo credentials). */
   readonly credentialStore: CredentialAdminStore | undefined;
+  /** The local gateway's API keys, where local credentials get their own usage keys. */
+  readonly usageKeys: UsageKeyRegistry | undefined;
+  /** Finds an API key by value, as API Gateway does for a usage plan (the local gateway's check). */
+  readonly apiKeys: ((value: string) => Promise<LocalApiKey | undefined>) | undefined;
   close(): Promise<void>;
 }
 
@@ -64,8 +77,9 @@ export async function startLocalServices(
   const issuer = needsIssuer ? await startLocalIssuer({ port: options.issuerPort ?? 0 }) : undefined;
   const credentialsEnv = environments.find((env) => 'CREDENTIALS_TABLE' in env);
   let dynamo: EmbeddedDynamo | undefined;
+  const template = options.template ?? loadTemplate(join(PROJECT_ROOT, 'template.yaml'));
   if (credentialsEnv !== undefined) {
-    const tables = templateTables(options.template ?? loadTemplate(join(PROJECT_ROOT, 'template.yaml')));
+    const tables = [...templateTables(template), LOCAL_API_KEYS_TABLE];
     dynamo =
       options.inMemory === true
         ? await startEmbeddedDynamo({ path: null, tables })
@@ -81,11 +95,17 @@ export async function startLocalServices(
     client === undefined || credentialsEnv === undefined
       ? undefined
       : dynamoAdminStore(client, credentialsEnv.CREDENTIALS_TABLE as string, 10_000);
+  const usageKeys =
+    credentialStore === undefined || client === undefined
+      ? undefined
+      : localUsageKeys(client, templateUsagePlans(template));
   const placeholderRecords: ({ kind: 'key'; keyId: string } | { kind: 'user'; username: string })[] = [];
   return {
     issuer,
     dynamo,
     credentialStore,
+    usageKeys,
+    apiKeys: client === undefined ? undefined : localApiKeyLookup(client),
     environmentFor(env) {
       const out = { ...env };
       // Local only: the function talks to the embedded DynamoDB instead of AWS.
@@ -95,9 +115,10 @@ export async function startLocalServices(
         out.UPSTREAM_SIGNING_SECRET = LOCAL_UPSTREAM_SIGNING_SECRET;
       // Secrets Manager exists only in AWS: local runs get plain local values instead of the ARNs
       // (docs/deploy.md#secrets); local keys are hashed without a pepper.
+      // A value given through --env-vars (events/env.json) wins; the template's is empty.
       if ('UPSTREAM_SIGNING_SECRET_ARN' in out) {
         delete out.UPSTREAM_SIGNING_SECRET_ARN;
-        out.UPSTREAM_SIGNING_SECRET ??= LOCAL_UPSTREAM_SIGNING_SECRET;
+        if (!out.UPSTREAM_SIGNING_SECRET) out.UPSTREAM_SIGNING_SECRET = LOCAL_UPSTREAM_SIGNING_SECRET;
       }
       delete out.API_KEY_PEPPER_SECRET_ARN;
       if (issuer !== undefined && 'JWT_ISSUERS' in out) {
@@ -112,6 +133,7 @@ export async function startLocalServices(
       return fillCredentialPlaceholders(withTokens, {
         onCreated: (record) => placeholderRecords.push(record),
         store: credentialStore,
+        usageKeys,
         environment: credentialsEnv.API_KEY_ENVIRONMENT === 'test' ? 'test' : 'live',
         pepper: credentialsEnv.API_KEY_PEPPER === '' ? undefined : credentialsEnv.API_KEY_PEPPER,
         now: Date.now(),
@@ -121,10 +143,11 @@ export async function startLocalServices(
       await issuer?.close();
       // Credentials made for sample events live for one run: they would only clutter `keys list`.
       for (const record of placeholderRecords.splice(0)) {
+        if (credentialStore === undefined) break;
         await (record.kind === 'key'
-          ? credentialStore?.deleteKey(record.keyId)
-          : credentialStore?.deleteUser(record.username)
-        )?.catch(() => undefined);
+          ? deleteKey(credentialStore, record.keyId, usageKeys)
+          : deleteUser(credentialStore, record.username, usageKeys)
+        ).catch(() => undefined);
       }
       client?.destroy();
       await dynamo?.close();

@@ -16,6 +16,7 @@ import { Ajv, type AnySchema, type Options } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneModuleExports from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
+import { neverForwarded } from '../../shared/upstream/forward.ts';
 import type {
   BodyKind,
   MediaValidation,
@@ -221,6 +222,17 @@ const STYLES: readonly ParameterStyle[] = [
   'pipeDelimited',
   'deepObject',
 ];
+// Where each style is defined (the Style Values table of OpenAPI 3.0/3.1): any other place has no
+// defined serialization, so the build refuses it rather than guess how clients write it.
+const STYLE_LOCATIONS: Readonly<Record<Exclude<ParameterStyle, 'json'>, readonly ParameterLocation[]>> = {
+  matrix: ['path'],
+  label: ['path'],
+  simple: ['path', 'header'],
+  form: ['query', 'cookie'],
+  spaceDelimited: ['query'],
+  pipeDelimited: ['query'],
+  deepObject: ['query'],
+};
 // The document cannot describe these headers as parameters (OpenAPI 3.x: such definitions are ignored).
 const IGNORED_HEADERS = ['accept', 'content-type', 'authorization'];
 
@@ -347,6 +359,12 @@ function compileOperation(
       throw new OpenApiError(`${at}: a parameter needs a name`);
     const name = location === 'header' ? param.name.toLowerCase() : param.name;
     if (location === 'header' && IGNORED_HEADERS.includes(name)) return;
+    // The forwarder sends a declared header exactly as validated and signs it; one it never sends
+    // (Host, hop-by-hop, X-Api-Key, X-Gatehouse-*...) would make the forwarded request differ.
+    if (location === 'header' && neverForwarded(name))
+      throw new OpenApiError(
+        `${at}: header parameter "${name}" is never forwarded to the backend (docs/request-validator.md#forwarding)`,
+      );
     let schema: unknown = param.schema;
     let schemaPointer = `${at}/schema`;
     let style: ParameterStyle;
@@ -369,6 +387,8 @@ function compileOperation(
       if (!STYLES.includes(declared as ParameterStyle))
         throw new OpenApiError(`${at}: style ${JSON.stringify(declared)} is not an OpenAPI style`);
       style = declared as ParameterStyle;
+      if (!STYLE_LOCATIONS[style as Exclude<ParameterStyle, 'json'>].includes(location))
+        throw new OpenApiError(`${at}: style ${JSON.stringify(style)} is not defined for "in: ${location}"`);
     }
     schemaPointer = derefPointer(doc, schema, schemaPointer);
     review.review(schema ?? {}, schemaPointer, op.operationId);
@@ -417,7 +437,7 @@ function compileOperation(
         validate = exportOf(content.schema, 'request', derefPointer(doc, content.schema, at));
         if (kind !== 'json') {
           entry.shape = shapes.build([content.schema]);
-          const fields = fieldEncodings(doc, content, compiler.resolve);
+          const fields = fieldEncodings(doc, content, compiler.resolve, kind);
           if (fields.json.length > 0) entry.jsonFields = fields.json;
           if (kind === 'multipart' && fields.files.length > 0) entry.fileFields = fields.files;
         }
@@ -458,11 +478,17 @@ function childPointer(pointer: string, ...tokens: string[]): string {
   return `${pointer}${pointerOf(...tokens).slice(1)}`;
 }
 
-/** Form and multipart fields sent as JSON, and multipart fields that are files. */
+/**
+ * Form and multipart fields sent as JSON, and multipart fields that are files. A field is JSON when
+ * its encoding's `contentType` is JSON, or — in multipart bodies — when it is an object with no
+ * encoding that says otherwise: the Encoding Object's default Content-Type for objects is
+ * `application/json` (a `style` or `explode` keeps the bracket names, as Stripe's documents use).
+ */
 function fieldEncodings(
   doc: OpenApiDocument,
   content: Schema,
   resolve: (ref: string) => unknown,
+  kind: BodyKind,
 ): { json: string[]; files: string[] } {
   const json: string[] = [];
   const files: string[] = [];
@@ -478,6 +504,15 @@ function fieldEncodings(
     for (let i = 0; i < 8 && isSchemaObject(property) && typeof property.$ref === 'string'; i++)
       property = resolve(property.$ref);
     if (!isSchemaObject(property)) continue;
+    const fieldEncoding = Object.hasOwn(encoding, field) ? encoding[field] : undefined;
+    const declared =
+      isSchemaObject(fieldEncoding) &&
+      ['contentType', 'style', 'explode'].some((k) => Object.hasOwn(fieldEncoding, k));
+    const types = Array.isArray(property.type) ? property.type : [property.type];
+    if (kind === 'multipart' && !declared && types.includes('object') && !json.includes(field)) {
+      json.push(field);
+      continue;
+    }
     const item = property.type === 'array' && isSchemaObject(property.items) ? property.items : property;
     const isFile =
       item.format === 'binary' ||

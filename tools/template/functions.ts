@@ -81,27 +81,9 @@ export function findFunction(template: Template, logicalId: string): FunctionDef
 }
 
 /**
- * Secrets the functions read from Secrets Manager at run time (the template declares the ARN
- * variable) and the plain variable that stands in for each in local runs (docs/deploy.md#secrets).
- */
-export const LOCAL_SECRET_STAND_INS: Readonly<Record<string, string>> = {
-  UPSTREAM_SIGNING_SECRET: 'UPSTREAM_SIGNING_SECRET_ARN',
-  API_KEY_PEPPER: 'API_KEY_PEPPER_SECRET_ARN',
-};
-
-/** Whether `--env-vars` may set `name` for `fn`: declared, or the local stand-in of a declared secret ARN. */
-function overridable(fn: FunctionDefinition, name: string): boolean {
-  if (Object.hasOwn(fn.environment, name)) return true;
-  const arn = LOCAL_SECRET_STAND_INS[name];
-  return arn !== undefined && Object.hasOwn(fn.environment, arn);
-}
-
-/**
  * The environment the function sees: template variables resolved for the local stack, then
  * overrides in `sam local --env-vars` format (`Parameters` for all functions, then the function's
- * own logical ID). As with SAM, only variables the template declares are set, with one local
- * addition: a secret's plain stand-in ({@link LOCAL_SECRET_STAND_INS}) may be set when the template
- * declares its ARN, and then wins over it (local runs never read Secrets Manager).
+ * own logical ID). As with SAM, only variables the template declares are set.
  */
 export function functionEnvironment(
   stack: LocalStack,
@@ -116,7 +98,7 @@ export function functionEnvironment(
   const ignored: string[] = [];
   for (const scope of ['Parameters', fn.logicalId]) {
     for (const [name, value] of Object.entries(envVars[scope] ?? {})) {
-      if (!overridable(fn, name)) {
+      if (!Object.hasOwn(fn.environment, name)) {
         ignored.push(name);
         continue;
       }

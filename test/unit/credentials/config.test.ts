@@ -16,7 +16,7 @@ describe('readKeyAuthorizerConfig', () => {
       endpoint: undefined,
       keyEnvironment: 'live',
       pepper: undefined,
-      usagePlanKeys: {},
+      usageKeyRequired: false,
       simpleResponses: true,
       cacheTtlMs: 30_000,
       negativeCacheTtlMs: 5_000,
@@ -32,23 +32,23 @@ describe('readKeyAuthorizerConfig', () => {
     expect(readKeyAuthorizerConfig({ CREDENTIALS_TABLE: 'T01', API_KEY_PEPPER: '' }).pepper).toBeUndefined();
   });
 
-  it('reads the usage plan keys per tier', () => {
-    const config = readKeyAuthorizerConfig({
-      CREDENTIALS_TABLE: 'T01',
-      USAGE_PLAN_KEYS: '{"basic":"basic-usage-key-0123456789","premium":"premium-usage-key-0123456789"}',
-    });
-    expect(config.usagePlanKeys).toEqual({
-      basic: 'basic-usage-key-0123456789',
-      premium: 'premium-usage-key-0123456789',
-    });
+  it('reads USAGE_KEY_REQUIRED', () => {
+    expect(
+      readKeyAuthorizerConfig({ CREDENTIALS_TABLE: 'T01', USAGE_KEY_REQUIRED: 'true' }).usageKeyRequired,
+    ).toBe(true);
+  });
+
+  it('refuses the per-tier USAGE_PLAN_KEYS, which would share one quota among the clients of a tier', () => {
+    const env = { CREDENTIALS_TABLE: 'T01', USAGE_PLAN_KEYS: '{"basic":"basic-usage-key-0123456789"}' };
+    expect(() => readKeyAuthorizerConfig(env)).toThrow(ConfigError);
+    expect(() => readKeyAuthorizerConfig(env)).toThrow(/USAGE_PLAN_KEYS is no longer read/);
   });
 
   it.each([
     [{}, 'CREDENTIALS_TABLE is required'],
     [{ CREDENTIALS_TABLE: 'T01', API_KEY_ENVIRONMENT: 'prod' }, 'API_KEY_ENVIRONMENT'],
     [{ CREDENTIALS_TABLE: 'T01', API_KEY_PEPPER: 'short' }, 'API_KEY_PEPPER'],
-    [{ CREDENTIALS_TABLE: 'T01', USAGE_PLAN_KEYS: '[1]' }, 'USAGE_PLAN_KEYS'],
-    [{ CREDENTIALS_TABLE: 'T01', USAGE_PLAN_KEYS: '{"basic":"short"}' }, 'USAGE_PLAN_KEYS'],
+    [{ CREDENTIALS_TABLE: 'T01', USAGE_KEY_REQUIRED: 'yes' }, 'USAGE_KEY_REQUIRED'],
     [{ CREDENTIALS_TABLE: 'T01', DYNAMODB_ENDPOINT: 'https://dynamodb.example.com' }, 'DYNAMODB_ENDPOINT'],
     [{ CREDENTIALS_TABLE: 'T01', DYNAMODB_TIMEOUT_MS: 'soon' }, 'DYNAMODB_TIMEOUT_MS'],
     [{ CREDENTIALS_TABLE: 'T01', BASIC_MAX_FAILURES: '0' }, 'BASIC_MAX_FAILURES'],
@@ -79,6 +79,8 @@ describe('readKeyAuthorizerConfig', () => {
     expect(config.budgetMs).toBeLessThan(fn.timeoutSeconds * 1000);
     expect(config.cacheTtlMs).toBeLessThanOrEqual(30_000);
     expect(config.negativeCacheTtlMs).toBeLessThanOrEqual(config.cacheTtlMs);
+    // OrdersKeyApi requires API keys: a credential without its own usage key is refused by name.
+    expect(config.usageKeyRequired).toBe(true);
   });
 
   it.each([

@@ -177,6 +177,7 @@ function keyRecord(secret: string, keyId: string, overrides: Partial<KeyRecord> 
     tier: 'premium',
     previousHash: undefined,
     previousHashExpiresAt: undefined,
+    usageKey: { id: 'k1usageid', value: 'client-1-usage-key-0123456789' },
     ...overrides,
   };
 }
@@ -198,6 +199,7 @@ async function userRecord(
     failures: 0,
     failureWindowStart: undefined,
     lockedUntil: undefined,
+    usageKey: { id: `${username}usage`, value: `${username}-usage-key-0123456789` },
     ...overrides,
   };
 }
@@ -214,7 +216,7 @@ function setup(overrides: Partial<KeyAuthorizerDeps> = {}) {
     observer,
     keyEnvironment: 'live',
     pepper: PEPPER,
-    usagePlanKeys: { basic: 'basic-usage-key-0123456789', premium: 'premium-usage-key-0123456789' },
+    usageKeyRequired: true,
     simpleResponses: true,
     lockout: { maxFailures: 3, windowMs: 60_000, lockMs: 300_000 },
     cache: { ttlMs: 30_000, negativeTtlMs: 5_000, size: 100 },
@@ -242,7 +244,7 @@ const basic = (user: string, password: string) => ({
 });
 
 describe('createKeyAuthorizer — API keys', () => {
-  it('allows a valid key on a route its scopes cover, with the tier usage key and a secret-free context', async () => {
+  it('allows a valid key on a route its scopes cover, with its own usage key and a secret-free context', async () => {
     // Arrange
     const { authorize, addKey, reasons } = setup();
     const { key, keyId } = addKey();
@@ -254,7 +256,7 @@ describe('createKeyAuthorizer — API keys', () => {
     // Assert
     expect(permits(response, String(event.methodArn))).toBe(true);
     expect(response.principalId).toBe('client-1');
-    expect(response.usageIdentifierKey).toBe('premium-usage-key-0123456789');
+    expect(response.usageIdentifierKey).toBe('client-1-usage-key-0123456789');
     expect(response.context).toEqual({
       clientId: 'client-1',
       authType: 'api_key',
@@ -395,6 +397,127 @@ describe('createKeyAuthorizer — API keys', () => {
   });
 });
 
+describe('createKeyAuthorizer — per-client usage keys', () => {
+  const httpV2 = (headers: Record<string, string>) => ({
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `${API}/GET/orders`,
+    routeKey: 'GET /orders',
+    rawPath: '/orders',
+    rawQueryString: '',
+    headers,
+    requestContext: { http: { method: 'GET', path: '/orders', sourceIp: '203.0.113.10' }, requestId: 'r' },
+  });
+
+  it('returns each key its own usage key, for two clients of the same tier', async () => {
+    // Arrange
+    const { authorize, addKey } = setup();
+    const a = addKey({
+      clientId: 'a',
+      tier: 'basic',
+      usageKey: { id: 'ua', value: 'usage-a-0123456789abcdef' },
+    });
+    const b = addKey({
+      clientId: 'b',
+      tier: 'basic',
+      usageKey: { id: 'ub', value: 'usage-b-0123456789abcdef' },
+    });
+
+    // Act
+    const first = (await authorize(getOrder({ 'x-api-key': a.key }))) as PolicyResponse;
+    const second = (await authorize(getOrder({ 'x-api-key': b.key }))) as PolicyResponse;
+
+    // Assert
+    expect([first.usageIdentifierKey, second.usageIdentifierKey]).toEqual([
+      'usage-a-0123456789abcdef',
+      'usage-b-0123456789abcdef',
+    ]);
+  });
+
+  it('denies (403 usage_key_missing) a REST request from a key that has no usage key, on every route', async () => {
+    // Arrange
+    const { authorize, addKey, reasons } = setup();
+    const { key } = addKey({ usageKey: undefined });
+    const event = getOrder({ 'x-api-key': key });
+
+    // Act
+    const response = (await authorize(event)) as PolicyResponse;
+
+    // Assert
+    expect(permits(response, String(event.methodArn))).toBe(false);
+    expect(permits(response, `${API}/GET/orders`)).toBe(false);
+    expect(response.usageIdentifierKey).toBeUndefined();
+    expect(reasons()).toEqual(['usage_key_missing']);
+  });
+
+  it('denies (403 usage_key_missing) a Basic user that has no usage key', async () => {
+    // Arrange
+    const { authorize, store, reasons } = setup();
+    store.users.set('dora', await userRecord('dora', 'correct horse battery', { usageKey: undefined }));
+
+    // Act
+    const response = (await authorize(getOrder(basic('dora', 'correct horse battery')))) as PolicyResponse;
+
+    // Assert
+    expect(response.policyDocument.Statement.map((s) => s.Effect)).toEqual(['Deny']);
+    expect(reasons()).toEqual(['usage_key_missing']);
+  });
+
+  it('allows a key without a usage key on an HTTP API (no usage plans there)', async () => {
+    // Arrange
+    const { authorize, addKey, reasons } = setup();
+
+    // Act
+    const response = (await authorize(
+      httpV2({ 'x-api-key': addKey({ usageKey: undefined }).key }),
+    )) as SimpleResponse;
+
+    // Assert
+    expect(response.isAuthorized).toBe(true);
+    expect(reasons()).toEqual(['allowed']);
+  });
+
+  it('allows a key without a usage key on REST when usage keys are not required', async () => {
+    // Arrange
+    const { authorize, addKey, reasons } = setup({ usageKeyRequired: false });
+    const event = getOrder({ 'x-api-key': addKey({ usageKey: undefined }).key });
+
+    // Act
+    const response = (await authorize(event)) as PolicyResponse;
+
+    // Assert
+    expect(permits(response, String(event.methodArn))).toBe(true);
+    expect(response.usageIdentifierKey).toBeUndefined();
+    expect(reasons()).toEqual(['allowed']);
+  });
+
+  it('names the source IP first when a key without a usage key calls from outside its ranges', async () => {
+    // Arrange
+    const { authorize, addKey, reasons } = setup();
+    const { key } = addKey({ usageKey: undefined, allowedCidrs: ['10.0.0.0/8'] });
+
+    // Act
+    await authorize(getOrder({ 'x-api-key': key }));
+
+    // Assert
+    expect(reasons()).toEqual(['source_ip_denied']);
+  });
+
+  it('never puts the usage key into the context or the logs', async () => {
+    // Arrange
+    const { authorize, addKey, observer } = setup();
+    const { key } = addKey();
+
+    // Act
+    const response = (await authorize(getOrder({ 'x-api-key': key }))) as PolicyResponse;
+
+    // Assert
+    expect(response.usageIdentifierKey).toBe('client-1-usage-key-0123456789');
+    expect(JSON.stringify(response.context)).not.toContain('client-1-usage-key');
+    expect(JSON.stringify(observer)).not.toContain('client-1-usage-key');
+  });
+});
+
 describe('createKeyAuthorizer — arbitrary input', () => {
   it('answers any x-api-key or Authorization value that is not a valid credential with 401, never Allow or 500', async () => {
     const { authorize, addKey } = setup();
@@ -430,7 +553,7 @@ describe('createKeyAuthorizer — HTTP Basic', () => {
       scopes: 'orders:read',
       tier: 'basic',
     });
-    expect(response.usageIdentifierKey).toBe('basic-usage-key-0123456789');
+    expect(response.usageIdentifierKey).toBe('alice-usage-key-0123456789');
   });
 
   it.each([

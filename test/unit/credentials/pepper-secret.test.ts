@@ -52,7 +52,7 @@ function setup() {
       retryMs: 10_000,
       clock: () => now,
     }),
-    usagePlanKeys: {},
+    usageKeyRequired: false,
     simpleResponses: true,
     lockout: { maxFailures: 3, windowMs: 60_000, lockMs: 300_000 },
     cache: { ttlMs: 30_000, negativeTtlMs: 5_000, size: 100 },

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { PROTOTYPE_KEYS, parseStrictJson } from '../../../shared/json/strict-json.ts';
 
 const options = { maxDepth: 8, forbiddenKeys: PROTOTYPE_KEYS };
@@ -17,6 +17,10 @@ describe('parseStrictJson', () => {
     ['{"a":1', 'json_invalid'],
     ['{"a":1}x', 'json_invalid'],
     ['{"a":1}}', 'json_invalid'],
+    ['{"a\\\\":1,"a\\\\":2}', 'json_duplicate_key'],
+    ['{"q\\"":1,"q\\"":2}', 'json_duplicate_key'],
+    ['{"a":"x:y","a":"z"}', 'json_duplicate_key'],
+    ['{"__proto__":1,"__proto__":2}', 'json_forbidden_key'],
     ['{"a":"\\x"}', 'json_invalid'],
     ['', 'json_invalid'],
   ])('refuses %s as %s', (text, reason) => {
@@ -49,5 +53,45 @@ describe('parseStrictJson', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('refuses every document in which one object repeats a member', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { minKeys: 1, maxKeys: 6 }),
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.nat(),
+        (object, extra, pick) => {
+          const keys = Object.keys(object);
+          const repeated = keys[pick % keys.length] as string;
+          // The same member written twice, the second time with its name escaped where possible.
+          const text = `{${JSON.stringify(object).slice(1, -1)},${JSON.stringify(repeated)}:${JSON.stringify(extra)}}`;
+          expect(parseStrictJson(`[1,${text}]`, { maxDepth: 64 })).toEqual({
+            ok: false,
+            reason: 'json_duplicate_key',
+          });
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('counts own members only when Object.prototype has an enumerable property', () => {
+    Object.defineProperty(Object.prototype, 'polluted', {
+      value: 1,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    onTestFinished(() => {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    });
+
+    expect(parseStrictJson('{"a":{"b":1}}', options)).toEqual({ ok: true, value: { a: { b: 1 } } });
+    expect(parseStrictJson('{"a":1,"a":2}', options)).toEqual({ ok: false, reason: 'json_duplicate_key' });
+    expect(parseStrictJson('[{"__proto__":1}]', options)).toEqual({
+      ok: false,
+      reason: 'json_forbidden_key',
+    });
   });
 });

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/config/env.ts';
 import { readJwtAuthorizerConfig } from '../../../shared/jwt/config.ts';
+import { testKey } from '../../support/keys.ts';
 
 const issuer = (entry: Record<string, unknown>) =>
   JSON.stringify([{ issuer: 'https://idp.example.com', audience: 'orders', ...entry }]);
 
-function problems(env: Record<string, string>): string[] {
+const rsa = testKey('RS256', 'seeded-rsa');
+const weak = testKey('RS256-1024', 'seeded-weak');
+
+function problems(env: Record<string, string>, bundled: Record<string, unknown> = {}): string[] {
   try {
-    readJwtAuthorizerConfig(env);
+    readJwtAuthorizerConfig(env, bundled);
   } catch (err) {
     if (err instanceof ConfigError) return [...err.problems];
     throw err;
@@ -61,6 +65,76 @@ describe('readJwtAuthorizerConfig', () => {
       algorithms: ['RS256', 'ES256', 'EdDSA'],
       cognito: { userPoolId: 'eu-west-1_AbC123', tokenUse: 'access', clientId: ['app1'] },
     });
+  });
+
+  it("takes a Cognito pool's jwksUri and an emulator's issuer, and keeps the Cognito checks", () => {
+    const [moto, local] = readJwtAuthorizerConfig({
+      JWT_ISSUERS: JSON.stringify([
+        {
+          userPoolId: 'us-east-1_Moto123',
+          tokenUse: 'access',
+          clientId: 'app1',
+          jwksUri: 'http://127.0.0.1:5000/us-east-1_Moto123/.well-known/jwks.json',
+        },
+        {
+          userPoolId: 'local_AbC123',
+          issuer: 'http://localhost:9229/local_AbC123',
+          tokenUse: 'id',
+          clientId: null,
+        },
+      ]),
+    }).issuers;
+    expect(moto).toMatchObject({
+      issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Moto123',
+      jwksUri: 'http://127.0.0.1:5000/us-east-1_Moto123/.well-known/jwks.json',
+      cognito: { tokenUse: 'access', clientId: ['app1'] },
+    });
+    expect(local).toMatchObject({
+      issuer: 'http://localhost:9229/local_AbC123',
+      jwksUri: 'http://localhost:9229/local_AbC123/.well-known/jwks.json',
+      cognito: { userPoolId: 'local_AbC123', tokenUse: 'id', clientId: null },
+    });
+  });
+
+  it("seeds an issuer's keys from an inline jwks or a bundled jwksFile, weak keys left out", () => {
+    const [inline, file] = readJwtAuthorizerConfig(
+      {
+        JWT_ISSUERS: JSON.stringify([
+          { issuer: 'https://a.example', audience: 'x', jwks: { keys: [rsa.jwk, weak.jwk] } },
+          { issuer: 'https://b.example', audience: 'x', jwksFile: 'jwks/b.json' },
+        ]),
+      },
+      { 'jwks/b.json': { keys: [rsa.jwk] } },
+    ).issuers;
+    expect(inline?.seed?.jwks.keys.map((k) => k.kid)).toEqual(['seeded-rsa']);
+    expect(inline?.seed?.dropped).toEqual([{ kid: 'seeded-weak', reason: 'rsa_modulus_too_small' }]);
+    expect(inline?.jwksUri).toBe('https://a.example/.well-known/jwks.json');
+    expect(file?.seed).toMatchObject({ source: 'jwks/b.json', jwks: { keys: [{ kid: 'seeded-rsa' }] } });
+  });
+
+  it.each([
+    [
+      { jwks: { keys: [weak.jwk] } },
+      'JWT_ISSUERS [0].jwks has no usable key (seeded-weak: rsa_modulus_too_small)',
+    ],
+    [{ jwks: [rsa.jwk] }, 'JWT_ISSUERS [0].jwks must be a JWKS'],
+    [{ jwksFile: 'jwks/missing.json' }, 'JWT_ISSUERS [0].jwksFile "jwks/missing.json" is not bundled'],
+    [{ jwks: { keys: [rsa.jwk] }, jwksFile: 'jwks/b.json' }, 'JWT_ISSUERS [0] has both jwks and jwksFile'],
+    [{ tokenUse: 'access' }, 'JWT_ISSUERS [0].tokenUse applies to Cognito user pools only'],
+    [{ clientId: 'app1' }, 'JWT_ISSUERS [0].clientId applies to Cognito user pools only'],
+  ])('refuses the issuer field %j naming the variable', (fields, message) => {
+    expect(problems({ JWT_ISSUERS: issuer(fields) }).join('; ')).toContain(message);
+  });
+
+  it.each([
+    [{ audience: 'app1' }, 'JWT_ISSUERS [0].audience does not apply to a Cognito user pool (use clientId)'],
+    [{ jwksUri: 'http://cognito.example/jwks' }, 'JWT_ISSUERS [0].jwksUri must use https'],
+    [{ userPoolId: 'local_AbC123' }, 'an emulator\'s pool needs its "issuer"'],
+    [{ issuer: '' }, 'JWT_ISSUERS [0].issuer must be a non-empty string'],
+    [{ groups: ['admin'] }, 'unknown field "groups"'],
+  ])('refuses the Cognito field %j naming the variable', (fields, message) => {
+    const entry = { userPoolId: 'eu-west-1_AbC123', tokenUse: 'access', clientId: 'app1', ...fields };
+    expect(problems({ JWT_ISSUERS: JSON.stringify([entry]) }).join('; ')).toContain(message);
   });
 
   it.each([

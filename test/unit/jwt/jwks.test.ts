@@ -29,6 +29,7 @@ describe('filterJwks', () => {
     ['key_ops without verify', { ...rsa.jwk, kid: 'ops', key_ops: ['encrypt'] }, 'key_ops_without_verify'],
     ['a symmetric key', { kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' }, 'symmetric_key'],
     ['a published private key', { ...rsa.jwk, kid: 'priv', d: 'AAAA' }, 'private_key_material'],
+    ['a multi-prime private member', { ...rsa.jwk, kid: 'oth', oth: [] }, 'private_key_material'],
     ['a key without kid', { ...rsa.jwk, kid: undefined }, 'kid_missing'],
     ['an unsupported curve', { ...ec.jwk, kid: 'k1', crv: 'secp256k1' }, 'curve_unsupported'],
     ['an unknown key type', { kty: 'XYZ', kid: 'x' }, 'kty_unsupported'],

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IssuerConfig } from '../../../shared/jwt/config.ts';
-import { postcheck, precheck, scopesOf } from '../../../shared/jwt/token-checks.ts';
+import { isCanonicalBase64url, postcheck, precheck, scopesOf } from '../../../shared/jwt/token-checks.ts';
 
 const ISSUER: IssuerConfig = {
   issuer: 'https://idp',
@@ -47,12 +48,55 @@ describe('precheck', () => {
     ['HS256', token({ ...good, alg: 'HS256' }), 'alg_not_allowed'],
     ['an algorithm the issuer does not allow', token({ ...good, alg: 'EdDSA' }), 'alg_not_allowed'],
     ['no kid', token({ alg: 'RS256', typ: 'at+jwt' }), 'kid_missing'],
+    ['a non-canonical signature', `${token(good).slice(0, -4)}c2lnZB`, 'token_malformed'],
+    ['a padded signature', `${token(good)}=`, 'token_malformed'],
+    ['a signature with a character outside base64url', `${token(good).slice(0, -1)}+`, 'token_malformed'],
+    ['a string exp', token(good, { iss: 'https://idp', exp: '2000000000' }), 'token_malformed'],
+    ['a numeric aud', token(good, { iss: 'https://idp', aud: 7 }), 'token_malformed'],
+    ['a list scope', token(good, { iss: 'https://idp', scope: ['a'] }), 'token_malformed'],
+    ['a numeric sub', token(good, { iss: 'https://idp', sub: 1 }), 'token_malformed'],
+    ['four parts', `${token(good)}.x`, 'token_malformed'],
   ])('refuses %s', (_name, value, reason) => {
     expect(precheck(value, issuers, 'at+jwt')).toEqual({ ok: false, reason });
   });
 
   it('accepts the media-type form of typ (RFC 9068)', () => {
     expect(precheck(token({ ...good, typ: 'application/AT+JWT' }), issuers, 'at+jwt').ok).toBe(true);
+  });
+});
+
+describe('isCanonicalBase64url', () => {
+  it('agrees with decoding and re-encoding on arbitrary strings', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'AQgw_-=+/. aZ09'.split('')), maxLength: 12 }),
+        (text) => {
+          const reencoded = Buffer.from(text, 'base64url').toString('base64url') === text && text !== '';
+          expect(isCanonicalBase64url(text)).toBe(reencoded);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('agrees on the encodings of arbitrary bytes and their one-character changes', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 40 }),
+        fc.nat(),
+        fc.constantFrom(...'AQgw_-B'.split('')),
+        (bytes, at, c) => {
+          const encoded = Buffer.from(bytes).toString('base64url');
+          const i = at % encoded.length;
+          const changed = `${encoded.slice(0, i)}${c}${encoded.slice(i + 1)}`;
+          expect(isCanonicalBase64url(encoded)).toBe(true);
+          expect(isCanonicalBase64url(changed)).toBe(
+            Buffer.from(changed, 'base64url').toString('base64url') === changed,
+          );
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
 

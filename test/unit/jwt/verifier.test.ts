@@ -213,4 +213,126 @@ describe('createTokenVerifier', () => {
     const verifier = createTokenVerifier(config(await closedPortUrl()));
     await expect(verifier.verify(sign(rsa), Date.now())).rejects.toThrow(JwksUnavailableError);
   });
+
+  it('answers from the cache only the very token it verified, not one sharing its signature', async () => {
+    const verifier = createTokenVerifier(config(server.jwksUri));
+    const token = sign(rsa);
+    expect((await verifier.verify(token, Date.now())).ok).toBe(true);
+    const [h, , sig] = token.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify(claims({ scope: 'orders:admin' }))).toString('base64url')}.${sig}`;
+
+    expect(await verifier.verify(forged, Date.now())).toEqual({ ok: false, reason: 'signature_invalid' });
+    expect(await verifier.verify(token, Date.now())).toMatchObject({ ok: true, cached: true });
+  });
+
+  it('refuses a token whose header algorithm does not suit the key type, even when the JWK names no alg', async () => {
+    const { alg: _alg, ...rsaWithoutAlg } = rsa.jwk;
+    const local = await startJwksServer([{ ...rsaWithoutAlg, kid: 'no-alg' }]);
+    const verifier = createTokenVerifier(config(local.jwksUri));
+    const token = signJwt({ alg: 'ES256', kid: 'no-alg', typ: 'at+jwt' }, claims(), ec.privateKey);
+    expect(await verifier.verify(token, Date.now())).toEqual({ ok: false, reason: 'alg_not_allowed' });
+    await local.close();
+  });
+});
+
+describe('seeded keys (jwks / jwksFile)', () => {
+  const seededConfig = (jwksUri: string, keys: readonly Readonly<Record<string, unknown>>[]) =>
+    readJwtAuthorizerConfig({
+      JWT_ISSUERS: JSON.stringify([{ issuer: ISS, audience: 'orders', jwksUri, jwks: { keys } }]),
+      JWT_CLOCK_SKEW_SECONDS: '0',
+    });
+
+  it('verifies without downloading the JWKS', async () => {
+    const local = await startJwksServer([rsa.jwk]);
+    const verifier = createTokenVerifier(seededConfig(local.jwksUri, [rsa.jwk]));
+    expect(await verifier.prefetch()).toEqual([]);
+    expect((await verifier.verify(sign(rsa), Date.now())).ok).toBe(true);
+    expect(local.requests()).toBe(0);
+    await local.close();
+  });
+
+  it('downloads once for an unknown kid, so a rotated-in key works', async () => {
+    const next = testKey('ES256', 'rotated-in');
+    const local = await startJwksServer([rsa.jwk, next.jwk]);
+    const verifier = createTokenVerifier(seededConfig(local.jwksUri, [rsa.jwk]));
+    await verifier.prefetch();
+
+    expect((await verifier.verify(sign(next), Date.now())).ok).toBe(true);
+    expect(local.requests()).toBe(1);
+    for (let i = 0; i < 20; i++)
+      expect(await verifier.verify(sign({ ...rsa, kid: `junk-${i}` }), Date.now())).toEqual({
+        ok: false,
+        reason: 'kid_unknown',
+      });
+    expect(local.requests()).toBe(2);
+    await local.close();
+  });
+
+  it('reports the seeded keys it left out', async () => {
+    const dropped: string[] = [];
+    const verifier = createTokenVerifier(
+      seededConfig(await closedPortUrl(), [rsa.jwk, testKey('RS256-1024').jwk]),
+      {
+        events: { onKeysDropped: (d) => dropped.push(...d.map((x) => x.reason)) },
+      },
+    );
+    expect(await verifier.prefetch()).toEqual([]);
+    expect(dropped).toEqual(['rsa_modulus_too_small']);
+  });
+});
+
+describe('Cognito user pools behind an emulator (jwksUri, issuer override)', () => {
+  let server: JwksServer;
+  beforeAll(async () => {
+    server = await startJwksServer([rsa.jwk]);
+  });
+  afterAll(() => server.close());
+
+  const cognitoClaims = (iss: string, extra: Record<string, unknown> = {}) => ({
+    iss,
+    sub: 'user-1',
+    token_use: 'access',
+    client_id: 'app1',
+    iat: now() - 5,
+    exp: now() + 300,
+    scope: 'orders:read',
+    ...extra,
+  });
+
+  it.each([
+    [
+      'moto (AWS issuer, local keys)',
+      { userPoolId: 'us-east-1_Moto123' },
+      'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Moto123',
+    ],
+    [
+      'cognito-local (its own issuer)',
+      { userPoolId: 'local_AbC123', issuer: 'http://localhost:9229/local_AbC123' },
+      'http://localhost:9229/local_AbC123',
+    ],
+  ])('verifies tokens of %s with the Cognito checks', async (_name, pool, iss) => {
+    const verifier = createTokenVerifier(
+      readJwtAuthorizerConfig({
+        JWT_ISSUERS: JSON.stringify([
+          { ...pool, tokenUse: 'access', clientId: 'app1', jwksUri: server.jwksUri },
+        ]),
+      }),
+    );
+    const token = (extra: Record<string, unknown> = {}) =>
+      signJwt({ alg: 'RS256', kid: rsa.kid }, cognitoClaims(iss, extra), rsa.privateKey);
+
+    expect(await verifier.verify(token(), Date.now())).toMatchObject({ ok: true });
+    expect(await verifier.verify(token({ client_id: 'other-app' }), Date.now())).toEqual({
+      ok: false,
+      reason: 'client_id_invalid',
+    });
+    expect(await verifier.verify(token({ token_use: 'id' }), Date.now())).toEqual({
+      ok: false,
+      reason: 'token_use_invalid',
+    });
+    expect(await verifier.verify(token({ token_use: undefined }), Date.now())).toEqual({
+      ok: false,
+      reason: 'token_use_invalid',
+    });
+  });
 });

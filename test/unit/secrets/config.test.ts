@@ -20,7 +20,7 @@ describe('readSecretSetting', () => {
       { source: 'secrets-manager', secretId: 'gatehouse/pepper' },
     ],
     [{ API_KEY_PEPPER: 'local-pepper-0123456789' }, { source: 'plain', value: 'local-pepper-0123456789' }],
-    // A local value wins: template.yaml never sets it, so only local runs and tests do.
+    // A local value wins: template.yaml never gives it a value, so only local runs and tests do.
     [
       { API_KEY_PEPPER: 'local-pepper-0123456789', API_KEY_PEPPER_SECRET_ARN: ARN },
       { source: 'plain', value: 'local-pepper-0123456789' },
@@ -33,6 +33,19 @@ describe('readSecretSetting', () => {
 
     done();
     expect(setting).toEqual(expected);
+  });
+
+  it('with emptyIsUnset, reads an empty plain variable as absent: the ARN is used', () => {
+    // Arrange: the template declares the plain variable empty, so that the SAM CLI may set it.
+    const env = { API_KEY_PEPPER: '', API_KEY_PEPPER_SECRET_ARN: ARN };
+    const r = new EnvReader(env);
+
+    // Act
+    const setting = readSecretSetting(r, env, NAMES, 16, { emptyIsUnset: true });
+
+    // Assert
+    r.done();
+    expect(setting).toEqual({ source: 'secrets-manager', secretId: ARN });
   });
 
   it.each([

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../../tools/generate.ts';
+import { BundledJwksError } from '../../../tools/jwt/bundled-jwks.ts';
 import { OpenApiError } from '../../../tools/openapi/document.ts';
 import { readDocumentSettings, SettingsError } from '../../../tools/openapi/settings.ts';
 
@@ -151,5 +152,36 @@ describe('generate', () => {
       'ROUTES: RouteTable = [];',
     );
     expect(modules(root)).toEqual(['index.cjs', 'index.d.cts']);
+  });
+
+  it('writes the bundled JWKS module with the other files', async () => {
+    // Arrange
+    const root = project({ openapi: 'api.yaml' }, DOC());
+    mkdirSync(join(root, 'jwks'));
+    writeFileSync(join(root, 'jwks/idp.json'), '{"keys":[]}');
+    // Act
+    const written = await generate({ root, check: false, log: silent });
+    // Assert
+    expect(written).toContain('shared/generated/jwks-files.ts');
+    expect(readFileSync(join(root, 'shared/generated/jwks-files.ts'), 'utf8')).toContain('"jwks/idp.json"');
+    writeFileSync(join(root, 'jwks/other.json'), '{"keys":[]}');
+    expect(await generate({ root, check: true, log: silent })).toEqual(['shared/generated/jwks-files.ts']);
+  });
+
+  it('leaves every generated file as it was when a bundled JWKS file is refused', async () => {
+    // Arrange: a first run, then a changed document and a broken JWKS file.
+    const root = project({ openapi: 'api.yaml' }, DOC());
+    mkdirSync(join(root, 'jwks'));
+    writeFileSync(join(root, 'jwks/idp.json'), '{"keys":[]}');
+    await generate({ root, check: false, log: silent });
+    const routes = readFileSync(join(root, 'shared/generated/routes.ts'), 'utf8');
+    const jwks = readFileSync(join(root, 'shared/generated/jwks-files.ts'), 'utf8');
+    writeFileSync(join(root, 'api.yaml'), DOC(B));
+    writeFileSync(join(root, 'jwks/idp.json'), '{"keys":[],"keys":[]}');
+    // Act / Assert
+    await expect(generate({ root, check: false, log: silent })).rejects.toThrow(BundledJwksError);
+    expect(readFileSync(join(root, 'shared/generated/routes.ts'), 'utf8')).toBe(routes);
+    expect(readFileSync(join(root, 'shared/generated/jwks-files.ts'), 'utf8')).toBe(jwks);
+    expect(modules(root)).toEqual(['0000-getA.validator.cjs', 'index.cjs', 'index.d.cts']);
   });
 });

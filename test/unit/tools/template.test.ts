@@ -3,12 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { esbuildOptions } from '../../../tools/build.ts';
 import { generate } from '../../../tools/generate.ts';
 import { PROJECT_ROOT } from '../../../tools/paths.ts';
-import {
-  type FunctionDefinition,
-  findFunction,
-  functionEnvironment,
-  templateFunctions,
-} from '../../../tools/template/functions.ts';
+import { findFunction, functionEnvironment, templateFunctions } from '../../../tools/template/functions.ts';
 import {
   type LocalStack,
   parseOverrides,
@@ -84,21 +79,6 @@ describe('template resolution for local runs', () => {
     });
     expect([env.STAGE, env.TABLE, env.EXTRA]).toEqual(['p', 't', undefined]);
     expect(ignored).toEqual(['EXTRA']);
-  });
-
-  it("sets a secret's local stand-in from --env-vars when the template declares the secret's ARN", () => {
-    const s = stack();
-    const fn = templateFunctions(s.template)[0] as FunctionDefinition;
-    const withArn = { ...fn, environment: { ...fn.environment, UPSTREAM_SIGNING_SECRET_ARN: 'arn' } };
-    const overrides = { Fn: { UPSTREAM_SIGNING_SECRET: 'local-secret', API_KEY_PEPPER: 'local-pepper' } };
-
-    const declared = functionEnvironment(s, withArn, overrides);
-    const undeclared = functionEnvironment(s, fn, overrides);
-
-    expect(declared.env.UPSTREAM_SIGNING_SECRET).toBe('local-secret');
-    expect(declared.ignored).toEqual(['API_KEY_PEPPER']);
-    expect(undeclared.env.UPSTREAM_SIGNING_SECRET).toBeUndefined();
-    expect(undeclared.ignored).toEqual(['UPSTREAM_SIGNING_SECRET', 'API_KEY_PEPPER']);
   });
 
   it.each([

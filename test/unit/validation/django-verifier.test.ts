@@ -32,10 +32,12 @@ describe.skipIf(!hasPython)('the Django example verifier', () => {
     client: 'c1',
     principal: 'user%C3%A9',
     scopes: 'orders:write',
+    headers: [['idempotency-key', 'order-2026-0001']] as [string, string][],
     body: '{"a":"é"}',
   };
   const headers = {
     ...signatureHeaders(SECRET, parts),
+    'idempotency-key': 'order-2026-0001',
     'x-gatehouse-client': parts.client,
     'x-gatehouse-principal': parts.principal,
     'x-gatehouse-scopes': parts.scopes,
@@ -58,8 +60,15 @@ describe.skipIf(!hasPython)('the Django example verifier', () => {
     ['the path', { path: '/api/orders/ord_1/2' }],
     ['the body', { body: '{"a":"e"}' }],
     ['the scopes', { headers: { ...headers, 'x-gatehouse-scopes': 'orders:admin' } }],
+    ['a signed header', { headers: { ...headers, 'idempotency-key': 'order-2026-9999' } }],
+    ['the signed header list', { headers: { ...headers, 'x-gatehouse-signed-headers': '' } }],
   ])('refuses a request whose %s changed', (_name, change) => {
     expect(pythonVerify({ ...input, ...change })).toBe('signature_mismatch');
+  });
+
+  it('refuses a request that lost a signed header', () => {
+    const { 'idempotency-key': _dropped, ...rest } = headers;
+    expect(pythonVerify({ ...input, headers: rest })).toBe('signature_mismatch');
   });
 
   it('refuses an old request', () => {

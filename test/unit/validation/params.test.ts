@@ -196,3 +196,102 @@ describe('readParameters', () => {
     expect(errors).toEqual([]);
   });
 });
+
+// Everything read here is forwarded as read (shared/upstream/forward.ts): text the forwarder could
+// not send is refused, pointing at what the document declares.
+describe('readParameters refuses what cannot be forwarded as read', () => {
+  const STRING: Shape = { scalars: ['string'] };
+  const OBJECT: Shape[] = [{ scalars: [], properties: { a: 1 }, additional: 1 }, STRING];
+  const unicode = (pointer: string) => ({
+    pointer,
+    keyword: 'format',
+    message: 'must be well-formed Unicode',
+  });
+  const fieldValue = (pointer: string) => ({
+    pointer,
+    keyword: 'format',
+    message: 'must be a valid header field value',
+  });
+
+  it.each([
+    ['a declared query value', [rule({ name: 'q' })], raw([['q', ['a\ud800']]]), [unicode('/query/q')]],
+    [
+      'a deepObject member name (the request chose it: /query)',
+      [rule({ name: 'f', style: 'deepObject' })],
+      raw([['f[\udc00]', ['1']]]),
+      [unicode('/query')],
+    ],
+    [
+      'a free-form query name (the request chose it: /query)',
+      [rule({ name: 'rest' })],
+      raw([['\ud800x', ['1']]]),
+      [unicode('/query')],
+    ],
+    [
+      'a path value, declared or not',
+      [rule({ name: 'id', in: 'path', style: 'simple', explode: false })],
+      raw(
+        [],
+        [
+          ['id', ['x\udc00']],
+          ['other', ['\ud800']],
+        ],
+      ),
+      [unicode('/path/id'), unicode('/path/other')],
+    ],
+  ] as const)('a lone surrogate in %s', (_where, rules, given, expected) => {
+    // Arrange
+    const errors: ProblemError[] = [];
+    // Act
+    readParameters(rules, OBJECT, given, errors);
+    // Assert
+    expect(errors).toEqual(expected);
+  });
+
+  it.each([
+    ['a lone surrogate', 'order-\udc00', unicode('/header/idempotency-key')],
+    ['a line feed', 'a\nb', fieldValue('/header/idempotency-key')],
+    ['a NUL', 'a\u0000b', fieldValue('/header/idempotency-key')],
+    ['DEL', 'a\u007fb', fieldValue('/header/idempotency-key')],
+    ['a character beyond U+00FF', 'a\u20acb', fieldValue('/header/idempotency-key')],
+  ])('a declared header holding %s', (_what, value, expected) => {
+    const errors: ProblemError[] = [];
+    const out = readParameters(
+      [rule({ name: 'idempotency-key', in: 'header', style: 'simple', explode: false })],
+      [STRING],
+      { ...raw(), header: new Map([['idempotency-key', ['fine', value]]]) },
+      errors,
+    );
+    expect(errors).toEqual([expected]);
+    expect(out.header).toEqual({});
+  });
+
+  it('a cookie parameter with a control character', () => {
+    const errors: ProblemError[] = [];
+    readParameters(
+      [rule({ name: 'session', in: 'cookie' })],
+      [STRING],
+      { ...raw(), cookie: new Map([['session', ['a\u0001']]]) },
+      errors,
+    );
+    expect(errors).toEqual([fieldValue('/cookie/session')]);
+  });
+
+  it('keeps tabs, Latin-1 and well-formed astral characters where they can travel', () => {
+    const errors: ProblemError[] = [];
+    const out = readParameters(
+      [rule({ name: 'h', in: 'header', style: 'simple', explode: false }), rule({ name: 'q' })],
+      [STRING],
+      { ...raw([['q', ['😀é']]]), header: new Map([['h', ['a\tb é']]]) },
+      errors,
+    );
+    expect(errors).toEqual([]);
+    expect(out).toMatchObject({ header: { h: 'a\tb é' }, query: { q: '😀é' } });
+  });
+
+  it('leaves headers the document does not declare to the forwarder', () => {
+    const errors: ProblemError[] = [];
+    readParameters([], [], { ...raw(), header: new Map([['x-other', ['a\nb\ud800']]]) }, errors);
+    expect(errors).toEqual([]);
+  });
+});

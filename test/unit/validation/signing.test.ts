@@ -15,14 +15,24 @@ const parts = {
   client: 'c1',
   principal: 'p1',
   scopes: 'orders:write',
+  headers: [['idempotency-key', 'order-0001']] as [string, string][],
   body: '{"a":1}',
 };
 
 describe('request signatures', () => {
   it('builds the documented string to sign', () => {
     expect(stringToSign(parts)).toBe(
-      'GATEHOUSE-HMAC-SHA256\n1767225600\nPOST\n/api/orders\na=1\nc1\np1\norders:write\n015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862',
+      'GATEHOUSE-HMAC-SHA256\n1767225600\nPOST\n/api/orders\na=1\nc1\np1\norders:write\nidempotency-key\nidempotency-key:order-0001\n015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862',
     );
+  });
+
+  it('lists no signed headers when the request carries none', () => {
+    expect(
+      stringToSign({ ...parts, headers: [] })
+        .split('\n')
+        .slice(8),
+    ).toEqual(['', '015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862']);
+    expect(signatureHeaders(SECRET, { ...parts, headers: [] })['x-gatehouse-signed-headers']).toBe('');
   });
 
   it('verifies its own signature', () => {
@@ -37,6 +47,8 @@ describe('request signatures', () => {
     );
     // Assert
     expect(failure).toBeUndefined();
+    expect(headers['x-gatehouse-signature']).toMatch(/^v2=[0-9a-f]{64}$/);
+    expect(headers['x-gatehouse-signed-headers']).toBe('idempotency-key');
   });
 
   it.each([
@@ -46,6 +58,8 @@ describe('request signatures', () => {
     ['principal', { principal: 'p2' }],
     ['scopes', { scopes: 'orders:admin' }],
     ['method', { method: 'DELETE' }],
+    ['signed header value', { headers: [['idempotency-key', 'order-0002']] as [string, string][] }],
+    ['signed header list', { headers: [] }],
   ])('refuses a request whose %s changed after signing', (_name, change) => {
     const headers = signatureHeaders(SECRET, parts);
     const failure = verifySignature(
