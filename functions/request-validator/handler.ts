@@ -8,14 +8,31 @@ import { ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
 import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
+import { secretsManagerSecret } from '../../shared/secrets/secrets-manager.ts';
 import { createForwarder } from '../../shared/upstream/forward.ts';
-import { checkResponseValidators, readRequestValidatorConfig } from '../../shared/validation/config.ts';
+import {
+  checkResponseValidators,
+  MIN_SECRET_LENGTH,
+  readRequestValidatorConfig,
+} from '../../shared/validation/config.ts';
 import { createRequestValidator } from '../../shared/validation/request-validator.ts';
 
 const config = readRequestValidatorConfig(process.env);
 checkResponseValidators(config, VALIDATION.responseValidators);
-
 const observer = lambdaObserver('request-validator', 'validator');
+
+// Read at run time, cached (docs/deploy.md#secrets); prefetched during init, retried on use.
+const signingSecret =
+  config.signingSecretId === undefined
+    ? (config.signingSecret as string)
+    : secretsManagerSecret(config.secretsManager, config.signingSecretId, {
+        minLength: MIN_SECRET_LENGTH,
+        onStale: (err) =>
+          observer.warn('re-reading the signing secret failed; the previous value is used', {
+            error: (err as Error).name,
+          }),
+      });
+if (typeof signingSecret !== 'string') await signingSecret.get().catch(() => undefined);
 
 export const handler = observedHandler(
   observer,
@@ -25,7 +42,7 @@ export const handler = observedHandler(
     limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
     forward: createForwarder({
       baseUrl: config.upstreamUrl,
-      signingSecret: config.signingSecret,
+      signingSecret,
       timeoutMs: config.timeoutMs,
       maxResponseBytes: config.maxResponseBytes,
     }),

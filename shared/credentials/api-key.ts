@@ -164,7 +164,9 @@ export function compileSecretHash(stored: string, pepper: string | undefined): S
   const colon = stored.indexOf(':');
   const algorithm = stored.slice(0, colon) as SecretHashAlgorithm;
   if (algorithm === 'hmac-sha256' && pepper === undefined)
-    throw new PepperMissingError('a key hash needs API_KEY_PEPPER, which is not set');
+    throw new PepperMissingError(
+      'a key hash needs the pepper (API_KEY_PEPPER_SECRET_ARN, or API_KEY_PEPPER in local runs), which is not set',
+    );
   if (algorithm !== 'sha256' && algorithm !== 'hmac-sha256') return NEVER;
   const expected = Buffer.from(stored.slice(colon + 1), 'base64url');
   if (algorithm === 'sha256') {

@@ -1,4 +1,9 @@
 import { type Env, EnvReader, isLoopbackHost } from '../config/env.ts';
+import {
+  readSecretSetting,
+  readSecretsManagerSettings,
+  type SecretsManagerSettings,
+} from '../secrets/config.ts';
 import { KEY_ENVIRONMENTS, type KeyEnvironment } from './api-key.ts';
 import type { LockoutPolicy } from './store.ts';
 
@@ -12,8 +17,12 @@ export interface KeyAuthorizerConfig {
   readonly endpoint: string | undefined;
   /** The environment keys must be minted for (`API_KEY_ENVIRONMENT`). */
   readonly keyEnvironment: KeyEnvironment;
-  /** HMAC pepper for key hashes (`API_KEY_PEPPER`); undefined = plain SHA-256. */
+  /** HMAC pepper for key hashes given as a value (`API_KEY_PEPPER`, local runs); undefined = none. */
   readonly pepper: string | undefined;
+  /** The Secrets Manager secret holding the pepper (`API_KEY_PEPPER_SECRET_ARN`, deployed functions). */
+  readonly pepperSecretId: string | undefined;
+  /** How the pepper is read from Secrets Manager and cached. */
+  readonly secretsManager: SecretsManagerSettings;
   /**
    * REST requests from a credential without a usage key of its own are refused, 403
    * `usage_key_missing` (`USAGE_KEY_REQUIRED`; the template sets it for OrdersKeyApi).
@@ -65,9 +74,8 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
   if (!(KEY_ENVIRONMENTS as readonly string[]).includes(keyEnvironment))
     r.problem('API_KEY_ENVIRONMENT', `must be one of ${KEY_ENVIRONMENTS.join(', ')}`);
 
-  const pepper = r.string('API_KEY_PEPPER');
-  if (pepper !== undefined && pepper.length < 16)
-    r.problem('API_KEY_PEPPER', 'must be at least 16 characters (or empty for plain SHA-256)');
+  // A plain value wins (local runs; empty = no pepper); deployed functions read the secret.
+  const pepper = readSecretSetting(r, env, { plain: 'API_KEY_PEPPER', arn: 'API_KEY_PEPPER_SECRET_ARN' }, 16);
 
   // One API Gateway key per tier made every client of a tier share one quota; each credential now
   // carries its own. A leftover setting would mean a deployer expects something that no longer is.
@@ -105,7 +113,9 @@ export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
     region: r.string('AWS_REGION', 'us-east-1') as string,
     endpoint,
     keyEnvironment: keyEnvironment as KeyEnvironment,
-    pepper,
+    pepper: pepper?.source === 'plain' ? pepper.value : undefined,
+    pepperSecretId: pepper?.source === 'secrets-manager' ? pepper.secretId : undefined,
+    secretsManager: readSecretsManagerSettings(r),
     usageKeyRequired: r.boolean('USAGE_KEY_REQUIRED', false),
     simpleResponses: r.boolean('HTTP_API_SIMPLE_RESPONSES', true),
     cacheTtlMs: cacheTtlSeconds * 1000,

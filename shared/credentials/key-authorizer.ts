@@ -7,6 +7,7 @@ import { ExpiringLru } from '../cache/lru.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
+import type { SecretValue } from '../secrets/secret-value.ts';
 import {
   compileSecretHash,
   constantTimeEqual,
@@ -67,8 +68,11 @@ export interface KeyAuthorizerDeps {
   readonly clock: () => number;
   readonly observer: Observer;
   readonly keyEnvironment: KeyEnvironment;
-  /** HMAC pepper for key hashes; undefined = SHA-256. */
-  readonly pepper: string | undefined;
+  /**
+   * HMAC pepper for key hashes: a value, or a secret read at run time (re-read, rate-limited, when
+   * a peppered hash does not match); undefined = none (SHA-256 hashes only).
+   */
+  readonly pepper: string | SecretValue | undefined;
   /**
    * Refuse (403 `usage_key_missing`) a REST request whose credential has no usage key of its own:
    * the API requires API keys, and the quota is per credential (docs/key-authorizer.md#per-client-quotas).
@@ -117,6 +121,8 @@ type Limit = () => number;
 /** A key record with what every request for it needs, computed once per read. */
 interface KeyEntry {
   readonly record: KeyRecord;
+  /** Whether a hash of the record needs the pepper (`hmac-sha256:`). */
+  readonly peppered: boolean;
   readonly current: SecretHash;
   readonly previous: SecretHash | undefined;
   readonly identity: Identity;
@@ -131,6 +137,11 @@ interface KeyEntry {
 
 /** The Basic credential syntax: scheme, spaces, one token (RFC 7235 §2.1). */
 const AUTHORIZATION = /^([A-Za-z]+) +(\S+)$/;
+
+/** Whether a key record has a hash that needs the pepper. */
+function needsPepper(record: KeyRecord): boolean {
+  return record.hash.startsWith('hmac-sha256:') || (record.previousHash?.startsWith('hmac-sha256:') ?? false);
+}
 
 /**
  * The credentials authorizer: event → request → API key (`x-api-key`) or HTTP Basic
@@ -187,27 +198,56 @@ export function createKeyAuthorizer(
     };
   }
 
+  /**
+   * The pepper a record's hashes are compiled with. A pepper read at run time is read only for a
+   * record that needs it, and awaited only then; an unreadable one is a dependency failure (503).
+   * An entry keeps the value it was compiled with for its TTL; a mismatch re-checks with a fresh
+   * read (see verifyKey).
+   */
+  async function pepperFor(record: KeyRecord): Promise<string | undefined> {
+    const pepper = deps.pepper;
+    if (typeof pepper !== 'object') return pepper;
+    if (!needsPepper(record)) return undefined;
+    try {
+      return await pepper.get();
+    } catch (err) {
+      throw new StoreCallError('read the pepper', { cause: err });
+    }
+  }
+
+  /** Compiles a record's hashes with `pepper` and remembers the entry for the TTL. */
+  function remember(
+    keyId: string,
+    record: KeyRecord,
+    identity: Identity,
+    pepper: string | undefined,
+  ): KeyEntry {
+    const entry: KeyEntry = {
+      record,
+      peppered: needsPepper(record),
+      current: compileSecretHash(record.hash, pepper),
+      previous:
+        record.previousHash === undefined ? undefined : compileSecretHash(record.previousHash, pepper),
+      identity,
+      verifiedDigest: undefined,
+    };
+    keys.set(keyId, entry, deps.clock() + ttlMs);
+    return entry;
+  }
+
   /** Reads a key; only a successful read is remembered (found or not). */
   async function readKey(keyId: string, limit: Limit): Promise<KeyEntry | undefined> {
     const record = await storeCall('read the key', limit, (ms) => deps.store.findKey(keyId, ms));
-    const now = deps.clock();
     if (record === undefined) {
-      unknownKeys.set(keyId, true, now + negativeTtlMs);
+      unknownKeys.set(keyId, true, deps.clock() + negativeTtlMs);
       return undefined;
     }
     const identity = identityFor(record, { authType: 'api_key', keyId: record.keyId });
     // The identity is reused for every hit: its scope set is remembered once (see scopeSetOf).
     scopeSetOf(identity.scopes);
-    const entry: KeyEntry = {
-      record,
-      current: compileSecretHash(record.hash, deps.pepper),
-      previous:
-        record.previousHash === undefined ? undefined : compileSecretHash(record.previousHash, deps.pepper),
-      identity,
-      verifiedDigest: undefined,
-    };
-    keys.set(keyId, entry, now + ttlMs);
-    return entry;
+    // A string pepper is passed as it is (no await on that path).
+    const pepper = typeof deps.pepper === 'object' ? await pepperFor(record) : deps.pepper;
+    return remember(keyId, record, identity, pepper);
   }
 
   function checkKey(entry: KeyEntry, secret: string, now: number, cacheHit: boolean): Verification {
@@ -246,7 +286,16 @@ export function createKeyAuthorizer(
     }
     const entry = await readKey(parsed.keyId, limit);
     if (entry === undefined) return { ok: false, reason: 'key_unknown' };
-    return checkKey(entry, parsed.secret, deps.clock(), false);
+    const verdict = checkKey(entry, parsed.secret, deps.clock(), false);
+    // The pepper may have been changed since it was read: a peppered record that does not match is
+    // checked once more with a fresh read. Anyone can send a wrong key, so the re-read is
+    // rate-limited (SecretValue.refreshAfterMiss) and resolves false when the value did not change.
+    const pepper = deps.pepper;
+    if (verdict.ok || verdict.reason !== 'key_mismatch' || !entry.peppered || typeof pepper !== 'object')
+      return verdict;
+    if (!(await pepper.refreshAfterMiss())) return verdict;
+    const renewed = remember(parsed.keyId, entry.record, entry.identity, await pepperFor(entry.record));
+    return checkKey(renewed, parsed.secret, deps.clock(), false);
   }
 
   async function verifyBasic(header: string, limit: Limit): Promise<Verification> {

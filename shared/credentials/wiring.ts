@@ -2,6 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { PolicyResponse, SimpleResponse } from '../authz/answer.ts';
 import type { Observer } from '../observability/observer.ts';
 import type { RouteTable } from '../routes/route-table.ts';
+import type { SecretValue } from '../secrets/secret-value.ts';
+import { secretsManagerSecret } from '../secrets/secrets-manager.ts';
 import type { KeyAuthorizerConfig } from './config.ts';
 import { createDynamoClient, dynamoCredentialStore, MAX_RECORD_RESPONSE_BYTES } from './dynamo-store.ts';
 import { createKeyAuthorizer, type InvocationContext } from './key-authorizer.ts';
@@ -43,10 +45,22 @@ export function keyAuthorizerFromConfig(
     clock: edges.clock,
     observer: edges.observer,
     keyEnvironment: config.keyEnvironment,
-    pepper: config.pepper,
+    pepper: pepperFor(config, edges.observer),
     usageKeyRequired: config.usageKeyRequired,
     simpleResponses: config.simpleResponses,
     lockout: config.lockout,
     cache: { ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs, size: config.cacheSize },
+  });
+}
+
+/** The pepper: the local value, or the Secrets Manager secret (cached, re-read after a mismatch). */
+function pepperFor(config: KeyAuthorizerConfig, observer: Observer): string | SecretValue | undefined {
+  if (config.pepperSecretId === undefined) return config.pepper;
+  return secretsManagerSecret(config.secretsManager, config.pepperSecretId, {
+    minLength: 16,
+    onStale: (err) =>
+      observer.warn('re-reading the pepper failed; the previous value is used', {
+        error: (err as Error).name,
+      }),
   });
 }

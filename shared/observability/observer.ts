@@ -297,14 +297,18 @@ export function lambdaObserver(
   });
 }
 
-/** Wraps a handler so the observer learns each invocation's Lambda request id before it runs. */
-export function observedHandler<E, R>(
+/**
+ * Wraps a handler so the observer learns each invocation's Lambda request id before it runs. The
+ * context goes on to the handler: the credentials authorizer bounds its store calls by
+ * `getRemainingTimeInMillis()`.
+ */
+export function observedHandler<E, R, C extends object = object>(
   observer: LambdaObserver,
-  handler: (event: E) => Promise<R>,
-): (event: E, context?: { readonly awsRequestId?: string }) => Promise<R> {
+  handler: (event: E, context?: C) => Promise<R>,
+): (event: E, context?: C & { readonly awsRequestId?: string }) => Promise<R> {
   return (event, context) => {
     observer.begin(context?.awsRequestId);
-    return handler(event);
+    return handler(event, context);
   };
 }
 

@@ -30,11 +30,9 @@ export interface PolicyStatement {
   readonly Resource: readonly string[];
 }
 
-/** A compiled whole-API policy and what it says about the caller. */
+/** A compiled whole-API policy. */
 export interface CompiledPolicy {
   readonly document: PolicyDocument;
-  /** Routes the caller may use (public routes included), in table order. */
-  readonly permitted: readonly Route[];
 }
 
 /**
@@ -338,7 +336,6 @@ export class PolicyCache {
     this.#all ??= this.#routes.map((_, k) => k);
     const compiled: CompiledPolicy = {
       document: this.#compile(this.#all, (i) => permitted[i] === true, stagePrefix),
-      permitted: this.#routes.filter((_, i) => permitted[i]),
     };
     if (sealedSets.has(granted)) this.#bySet.set(granted, { stagePrefix, compiled });
     if (this.#entries.size >= this.#capacity) {

@@ -17,6 +17,7 @@ import {
   type OutgoingHttpHeaders,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { SecretValue } from '../secrets/secret-value.ts';
 import type { CallerIdentity } from '../validation/proxy-event.ts';
 import type { ParameterSpec } from '../validation/table.ts';
 import { headerSafe, SIGNATURE_HEADERS, signatureHeaders } from './signing.ts';
@@ -25,7 +26,8 @@ import { headerSafe, SIGNATURE_HEADERS, signatureHeaders } from './signing.ts';
 export interface ForwarderOptions {
   /** Base URL of the backend (already checked: https, or http to loopback). */
   readonly baseUrl: string;
-  readonly signingSecret: string;
+  /** The HMAC key, or the secret it is read from at run time (cached). */
+  readonly signingSecret: string | SecretValue;
   /** Time allowed for the whole exchange: connection, request, and the complete answer. */
   readonly timeoutMs: number;
   /** Largest backend answer passed back, in bytes. */
@@ -64,7 +66,11 @@ export type UpstreamResult =
     }
   | {
       readonly ok: false;
-      readonly reason: 'upstream_timeout' | 'upstream_unreachable' | 'upstream_response_too_large';
+      readonly reason:
+        | 'upstream_timeout'
+        | 'upstream_unreachable'
+        | 'upstream_response_too_large'
+        | 'signing_secret_unavailable';
     };
 
 // RFC 9110 §7.6.1 hop-by-hop headers: they describe one connection, never the message.
@@ -313,6 +319,14 @@ export function createForwarder(
       principal: headerSafe(request.identity.principal),
       scopes: headerSafe(request.identity.scopes),
     };
+    let secret: string;
+    try {
+      secret =
+        typeof options.signingSecret === 'string' ? options.signingSecret : await options.signingSecret.get();
+    } catch {
+      // Nothing unsigned ever leaves: no key, no request.
+      return { ok: false, reason: 'signing_secret_unavailable' };
+    }
     const signed = declaredHeaders(request.headerSpecs, request.headers);
     // The body exactly as upstreamBody wrote it: text as UTF-8, bytes (multipart, other media
     // types) as they are, without a copy.
@@ -339,7 +353,7 @@ export function createForwarder(
     headers[SIGNATURE_HEADERS.scopes] = identity.scopes;
     Object.assign(
       headers,
-      signatureHeaders(options.signingSecret, {
+      signatureHeaders(secret, {
         timestamp: clock(),
         method: request.method,
         path,

@@ -1,4 +1,9 @@
 import { ConfigError, checkFetchUrl, type Env, EnvReader } from '../config/env.ts';
+import {
+  readSecretSetting,
+  readSecretsManagerSettings,
+  type SecretsManagerSettings,
+} from '../secrets/config.ts';
 
 /** What to do with backend answers that do not match the document's response schemas. */
 export type ResponseValidation = 'off' | 'log' | 'strict';
@@ -7,8 +12,12 @@ export type ResponseValidation = 'off' | 'log' | 'strict';
 export interface RequestValidatorConfig {
   /** UPSTREAM_URL: base URL of the backend (https; http only for loopback). */
   readonly upstreamUrl: string;
-  /** UPSTREAM_SIGNING_SECRET: HMAC key shared with the backend (at least 32 characters). */
-  readonly signingSecret: string;
+  /** UPSTREAM_SIGNING_SECRET: the HMAC key shared with the backend, as a value (local runs only). */
+  readonly signingSecret: string | undefined;
+  /** UPSTREAM_SIGNING_SECRET_ARN: the Secrets Manager secret holding it (deployed functions). */
+  readonly signingSecretId: string | undefined;
+  /** How the signing secret is read from Secrets Manager and cached. */
+  readonly secretsManager: SecretsManagerSettings;
   /** UPSTREAM_TIMEOUT_MS: time allowed for the backend's whole answer. */
   readonly timeoutMs: number;
   /** MAX_BODY_BYTES: largest request body, after base64 decoding. */
@@ -34,11 +43,17 @@ export function readRequestValidatorConfig(env: Env): RequestValidatorConfig {
     else if (new URL(upstreamUrl).search !== '' || new URL(upstreamUrl).hash !== '')
       r.problem('UPSTREAM_URL', 'must not have a query or fragment');
   }
-  const signingSecret = r.required('UPSTREAM_SIGNING_SECRET');
-  if (signingSecret !== '' && signingSecret.length < MIN_SECRET_LENGTH)
-    r.problem('UPSTREAM_SIGNING_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
-  if (signingSecret.startsWith('{{resolve:'))
-    r.problem('UPSTREAM_SIGNING_SECRET', 'is an unresolved dynamic reference');
+  // A plain value wins (local runs); deployed functions read the secret (docs/deploy.md#secrets).
+  const signing = readSecretSetting(
+    r,
+    env,
+    { plain: 'UPSTREAM_SIGNING_SECRET', arn: 'UPSTREAM_SIGNING_SECRET_ARN' },
+    MIN_SECRET_LENGTH,
+    // template.yaml declares UPSTREAM_SIGNING_SECRET empty for `sam local invoke --env-vars`.
+    { emptyIsUnset: true },
+  );
+  if (signing === undefined)
+    r.problem('UPSTREAM_SIGNING_SECRET_ARN', 'is required (UPSTREAM_SIGNING_SECRET in local runs)');
   const timeoutMs = r.integer('UPSTREAM_TIMEOUT_MS', 10_000, 100, 900_000);
   const maxBodyBytes = r.integer('MAX_BODY_BYTES', 1_048_576, 1, 6_291_456);
   const maxJsonDepth = r.integer('MAX_JSON_DEPTH', 32, 1, 1000);
@@ -46,10 +61,13 @@ export function readRequestValidatorConfig(env: Env): RequestValidatorConfig {
   const responseValidation = (r.string('RESPONSE_VALIDATION', 'off') as string).toLowerCase();
   if (!['off', 'log', 'strict'].includes(responseValidation))
     r.problem('RESPONSE_VALIDATION', `must be off, log or strict, got ${JSON.stringify(responseValidation)}`);
+  const secretsManager = readSecretsManagerSettings(r);
   r.done();
   return Object.freeze({
     upstreamUrl,
-    signingSecret,
+    signingSecret: signing?.source === 'plain' ? signing.value : undefined,
+    signingSecretId: signing?.source === 'secrets-manager' ? signing.secretId : undefined,
+    secretsManager,
     timeoutMs,
     maxBodyBytes,
     maxJsonDepth,

@@ -26,6 +26,7 @@ export type ProblemReason =
   | 'upstream_unreachable'
   | 'upstream_response_too_large'
   | 'upstream_response_invalid'
+  | 'signing_secret_unavailable'
   | 'internal_error';
 
 const STATUS_AND_TITLE: Readonly<Record<ProblemReason, readonly [number, string]>> = {
@@ -49,6 +50,7 @@ const STATUS_AND_TITLE: Readonly<Record<ProblemReason, readonly [number, string]
   upstream_unreachable: [502, 'The backend could not be reached'],
   upstream_response_too_large: [502, 'The backend answer is too large'],
   upstream_response_invalid: [502, 'The backend answer does not match the schema'],
+  signing_secret_unavailable: [503, 'The request could not be signed for the backend'],
   internal_error: [500, 'Internal error'],
 };
 

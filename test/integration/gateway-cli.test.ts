@@ -86,11 +86,12 @@ describe('npm start (tools/gateway/start.ts)', () => {
       const lines = gateway.output.stdout.trimEnd().split('\n');
       expect(lines).toHaveLength(4);
       expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d OrdersApi GET \/health -> 200 in [\d.]+ ms/);
+      // The resource policy allows the public routes only: the authorizer's Allow lets GET /orders in.
       expect(lines[1]).toMatch(
-        /^\d\d:\d\d:\d\d OrdersApi GET \/orders -> 200 in [\d.]+ ms; authorizer: allow;/,
+        /^\d\d:\d\d:\d\d OrdersApi GET \/orders -> 200 in [\d.]+ ms; resource policy: no_allow; authorizer: allow;/,
       );
       expect(lines[2]).toMatch(
-        / GET \/orders -> 401 in [\d.]+ ms; authorizer: unauthorized \(token_expired\);/,
+        / GET \/orders -> 401 in [\d.]+ ms; resource policy: no_allow; authorizer: unauthorized \(token_expired\);/,
       );
       expect(lines[3]).toMatch(/^\d\d:\d\d:\d\d OrdersKeyApi GET \/orders -> 200 /);
       // The query string stays out of the line; the functions' own logs stay out of the terminal.

@@ -88,10 +88,9 @@ describe('local gateway: OrdersKeyApi with API keys and Basic users', () => {
     expect(badPassword.status).toBe(401);
   });
 
-  // Known defect (see the same case in gateway.test.ts): the template's resource policy allows
-  // `execute-api:/*`, so API Gateway lets the DELETE through when the key's policy is silent on it
-  // (docs/local-gateway.md#resource-policies-and-authorizers). `fails` goes once that is fixed.
-  it.fails('denies DELETE to a key without orders:admin with 403, invoking the authorizer each time (TTL 0)', async () => {
+  // The resource policy allows only the public routes, so the key's policy alone decides
+  // (docs/hardening.md#resource-policy).
+  it('denies DELETE to a key without orders:admin with 403, invoking the authorizer each time (TTL 0)', async () => {
     // Arrange
     const before = run.gateway.invocations(KEY);
 

@@ -135,13 +135,9 @@ describe('local gateway: OrdersApi behind the JWT authorizer', () => {
     });
   });
 
-  // Known defect, shown by the gateway's same-account policy evaluation (Table A of API Gateway's
-  // authorization flow): template.yaml's resource policy allows `execute-api:/*`, so the silence of
-  // the authorizer's policy about DELETE is an Allow in AWS, and the DELETE goes through. This test
-  // states the property the stack must have; it starts passing (and `fails` must go) once the
-  // resource policy stops allowing every route or the policies deny what they do not allow
-  // (docs/local-gateway.md#resource-policies-and-authorizers).
-  it.fails('caches the answer per token and still denies DELETE for a cached orders:read token', async () => {
+  // The template's resource policy allows only the public routes: the authorizer's policy alone
+  // decides here, and its silence about DELETE is a deny (docs/hardening.md#resource-policy).
+  it('caches the answer per token and still denies DELETE for a cached orders:read token', async () => {
     // Arrange
     const bearer = `Bearer ${token('orders:read', 'cache-user')}`;
     const before = run.gateway.invocations(JWT);
@@ -191,13 +187,14 @@ describe('local gateway: OrdersApi behind the JWT authorizer', () => {
     expect(invalid.status).toBe(400);
   });
 
-  it('answers 403 Missing Authentication Token for an unknown route, as API Gateway does', async () => {
+  it('answers an unknown route with the MISSING_AUTHENTICATION_TOKEN response of the template (404 problem+json)', async () => {
     // Act
     const res = await get('/no-such-route');
 
     // Assert
-    expect(res.status).toBe(403);
-    expect(await res.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ type: 'about:blank', title: 'Not Found', status: 404 });
   });
 
   it('refuses a body over 10 MB with 413 before anything runs', async () => {

@@ -39,6 +39,8 @@ describe('JwtAuthorizerFunction bundle', () => {
     'websocket-allow.json': 'allow',
     'rest-scope-missing-deny.json': 'deny',
     'http-v2-scope-missing-deny.json': 'deny',
+    'http-v2-expired-unauthorized.json': 'unauthorized',
+    'http-v2-wrong-audience-unauthorized.json': 'unauthorized',
     'rest-expired-unauthorized.json': 'unauthorized',
     'rest-no-header-unauthorized.json': 'unauthorized',
     'rest-malformed-unauthorized.json': 'unauthorized',

@@ -68,7 +68,9 @@ function secretsOf(event: unknown, pepper: string | undefined): Set<string> {
     if (typeof node === 'string') {
       const name = (key ?? '').toLowerCase();
       if (CREDENTIAL_HEADERS.has(name) || (inQuery && CREDENTIAL_QUERY_NAMES.has(name))) credential(node);
-      else if (name === 'authorizationtoken' || name === 'identitysource') credential(node);
+      // The HTTP APIs' identity sources also hold the route key ($context.routeKey): not a credential.
+      else if (name === 'authorizationtoken' || (name === 'identitysource' && !/^[A-Z]+ \//.test(node)))
+        credential(node);
       // Tokens and keys anywhere else (a body, a stage variable) count too.
       else if (/^[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}$/.test(node) || API_KEY_PATTERN.test(node))
         credential(node);

@@ -1,7 +1,7 @@
 // SigV4-signed requests for tests, signed by the AWS SDK's own signer (@smithy/signature-v4), the
 // way a service calling an AWS_IAM route signs them.
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../tools/gateway/sigv4.ts';
+import { Sha256 } from '../../shared/aws/sha256.ts';
 
 /** Options of {@link signedFetch}. */
 export interface SignOptions {

@@ -172,14 +172,17 @@ describe('what CloudFormation deploys (SAM translator expansion)', () => {
       const expanded = JSON.parse(readFileSync(output, 'utf8')) as {
         Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
       };
+      // OpenAPI 3 (the template's Globals set OpenApiVersion): security schemes in `components`.
       const rest = expanded.Resources.PerRouteApi?.Properties.Body as {
-        securityDefinitions: Record<string, Record<string, Record<string, unknown>>>;
+        components: { securitySchemes: Record<string, Record<string, Record<string, unknown>>> };
       };
-      expect(rest.securityDefinitions.JwtAuthorizer?.['x-amazon-apigateway-authorizer']).toMatchObject({
-        type: 'request',
-        identitySource: 'method.request.header.Authorization, context.httpMethod, context.resourcePath',
-        authorizerResultTtlInSeconds: 300,
-      });
+      expect(rest.components.securitySchemes.JwtAuthorizer?.['x-amazon-apigateway-authorizer']).toMatchObject(
+        {
+          type: 'request',
+          identitySource: 'method.request.header.Authorization, context.httpMethod, context.resourcePath',
+          authorizerResultTtlInSeconds: 300,
+        },
+      );
       const http = expanded.Resources.PerRouteHttpApi?.Properties.Body as {
         components: { securitySchemes: Record<string, Record<string, Record<string, unknown>>> };
       };

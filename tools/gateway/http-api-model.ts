@@ -281,6 +281,10 @@ export function readHttpApis(template: Template, stack: LocalStack): HttpApiMode
       notes.push(
         `${logicalId}.Domain: served on loopback at the root; custom domains and API mappings are not emulated`,
       );
+    if (props.DisableExecuteApiEndpoint === true || props.DisableExecuteApiEndpoint === 'true')
+      notes.push(
+        `${logicalId}.DisableExecuteApiEndpoint: in AWS the API answers only through a custom domain (none: not at all); served on loopback anyway`,
+      );
     const auth = obj(props.Auth);
     refuseUnknown(`${logicalId}.Auth`, auth, ['Authorizers', 'DefaultAuthorizer', 'EnableIamAuthorizer']);
     const authorizers = authorizersOf(logicalId, auth);

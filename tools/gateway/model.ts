@@ -319,6 +319,8 @@ const API_PROPERTIES = [
   'CacheClusterEnabled',
   'Domain',
   'DisableExecuteApiEndpoint',
+  // Checks of the TLS connection (SNI against Host, the endpoint type): noted, plain HTTP locally.
+  'EndpointAccessMode',
 ];
 const AUTH_PROPERTIES = [
   'DefaultAuthorizer',
@@ -539,6 +541,14 @@ export function readApis(template: Template, stack: LocalStack): ApiModel[] {
     if (props.Domain !== undefined)
       notes.push(
         `${logicalId}.Domain: served on loopback at the root; custom domains and base path mappings are not emulated`,
+      );
+    if (props.DisableExecuteApiEndpoint === true || props.DisableExecuteApiEndpoint === 'true')
+      notes.push(
+        `${logicalId}.DisableExecuteApiEndpoint: in AWS the API answers only through a custom domain (none: not at all); served on loopback anyway`,
+      );
+    if (props.EndpointAccessMode !== undefined)
+      notes.push(
+        `${logicalId}.EndpointAccessMode ${String(props.EndpointAccessMode)}: its TLS checks (SNI matching the Host header, the endpoint type) are not emulated; the local gateway serves plain HTTP`,
       );
     attachedResources(template, stack, logicalId, notes);
     const auth = obj(props.Auth);

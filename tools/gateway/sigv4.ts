@@ -14,8 +14,9 @@
  * Unlike API Gateway, no refusal echoes the Authorization header or the canonical request (they may
  * hold credentials).
  */
-import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../shared/aws/sha256.ts';
 
 /** Who signed: the IAM principal of a local credential. */
 export interface IamPrincipal {
@@ -90,41 +91,6 @@ export interface VerifyOptions {
 export const SIGNATURE_SKEW_MS = 5 * 60 * 1000;
 
 const SERVICE = 'execute-api';
-
-/** The hash the signer is given: SHA-256 (keyed: HMAC-SHA256) from node:crypto. */
-export class Sha256 {
-  readonly #secret: Uint8Array | undefined;
-  #hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#secret =
-      secret === undefined
-        ? undefined
-        : typeof secret === 'string'
-          ? Buffer.from(secret, 'utf8')
-          : ArrayBuffer.isView(secret)
-            ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-            : new Uint8Array(secret);
-    this.#hash = this.#fresh();
-  }
-  #fresh(): Hash | Hmac {
-    return this.#secret === undefined ? createHash('sha256') : createHmac('sha256', this.#secret);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(
-      typeof data === 'string'
-        ? Buffer.from(data, 'utf8')
-        : ArrayBuffer.isView(data)
-          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-          : new Uint8Array(data),
-    );
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-  reset(): void {
-    this.#hash = this.#fresh();
-  }
-}
 
 function refusal(
   reason: SigV4Refusal['reason'],

@@ -14,8 +14,9 @@ export function samEnvVars(): Record<string, Record<string, string>> {
   return {
     // The published development issuer, keys inline: no JWKS download inside SAM's container.
     JwtAuthorizerFunction: { JWT_ISSUERS: JSON.stringify([publishedIssuerEntry()]) },
-    // The template's value is a Secrets Manager dynamic reference, which only CloudFormation
-    // resolves; the validator refuses it unresolved. The local tools use the same value.
+    // Deployed, the validator reads its key from Secrets Manager (UPSTREAM_SIGNING_SECRET_ARN); the
+    // template declares UPSTREAM_SIGNING_SECRET empty so that --env-vars can give this local value,
+    // which wins. The local tools use the same value.
     RequestValidatorFunction: { UPSTREAM_SIGNING_SECRET: LOCAL_UPSTREAM_SIGNING_SECRET },
   };
 }

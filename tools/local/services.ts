@@ -35,8 +35,8 @@ import {
 } from './dynamo.ts';
 
 /**
- * The upstream signing secret of local runs, used when the template's value is a Secrets Manager
- * dynamic reference (which only CloudFormation resolves). Local only; never deploy it.
+ * The upstream signing secret of local runs, used where a deployed function reads it from Secrets
+ * Manager. Local only; never deploy it.
  */
 export const LOCAL_UPSTREAM_SIGNING_SECRET = 'gatehouse-local-upstream-signing-secret-0123456789';
 
@@ -113,6 +113,14 @@ export async function startLocalServices(
       if (backend !== undefined && out.UPSTREAM_URL === '') out.UPSTREAM_URL = backend.url;
       if (out.UPSTREAM_SIGNING_SECRET !== undefined && isDynamicReference(out.UPSTREAM_SIGNING_SECRET))
         out.UPSTREAM_SIGNING_SECRET = LOCAL_UPSTREAM_SIGNING_SECRET;
+      // Secrets Manager exists only in AWS: local runs get plain local values instead of the ARNs
+      // (docs/deploy.md#secrets); local keys are hashed without a pepper.
+      // A value given through --env-vars (events/env.json) wins; the template's is empty.
+      if ('UPSTREAM_SIGNING_SECRET_ARN' in out) {
+        delete out.UPSTREAM_SIGNING_SECRET_ARN;
+        if (!out.UPSTREAM_SIGNING_SECRET) out.UPSTREAM_SIGNING_SECRET = LOCAL_UPSTREAM_SIGNING_SECRET;
+      }
+      delete out.API_KEY_PEPPER_SECRET_ARN;
       if (issuer !== undefined && 'JWT_ISSUERS' in out) {
         const value = withLocalIssuer(out.JWT_ISSUERS, issuer.url);
         if (value !== undefined) out.JWT_ISSUERS = value;

@@ -197,6 +197,38 @@ describe('readApis refusals', () => {
     expect(() => readApis(t, stackOf(t))).toThrow(message);
   });
 
+  it('serves an API whose execute-api endpoint is disabled, and says that AWS would not', () => {
+    // Arrange
+    const t = template(
+      `        List: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: /orders, Method: get } }`,
+      `  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      DisableExecuteApiEndpoint: true`,
+    );
+
+    // Act
+    const [api] = readHttpApis(t, stackOf(t));
+
+    // Assert
+    expect(api?.notes).toEqual([
+      'Api.DisableExecuteApiEndpoint: in AWS the API answers only through a custom domain (none: not at all); served on loopback anyway',
+    ]);
+  });
+
+  it('serves an API with an endpoint access mode, and says that its TLS checks are not emulated', () => {
+    // Arrange
+    const t = template(
+      `        Get: { Type: Api, Properties: { RestApiId: !Ref Api, Path: /x, Method: GET } }`,
+      `  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n      EndpointAccessMode: STRICT`,
+    );
+
+    // Act
+    const [api] = readApis(t, stackOf(t));
+
+    // Assert
+    expect(api?.notes).toEqual([
+      'Api.EndpointAccessMode STRICT: its TLS checks (SNI matching the Host header, the endpoint type) are not emulated; the local gateway serves plain HTTP',
+    ]);
+  });
+
   it('reads stage variables, CORS preflight methods, request validation and per-method usage plan throttles', () => {
     // Arrange
     const t = template(

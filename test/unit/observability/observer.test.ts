@@ -4,6 +4,7 @@ import {
   createObserver,
   type DecisionRecord,
   type ObservedKind,
+  observedHandler,
   readObserverConfig,
 } from '../../../shared/observability/observer.ts';
 import { emfProblems } from '../../support/emf.ts';
@@ -227,5 +228,32 @@ describe('the observer', () => {
     const { observer, parsed } = observed();
     observer.decision(record({ principal: 'user"\n},{"level":"ERROR', route: 'GET /\u2028' }));
     expect(parsed()[0]).toMatchObject({ decision: { principal: 'user"\n},{"level":"ERROR' } });
+  });
+});
+
+describe('observedHandler', () => {
+  it("tells the observer the invocation's request id and hands the context on to the handler", async () => {
+    // Arrange
+    const { observer, parsed } = observed({ POWERTOOLS_SERVICE_NAME: 'key-authorizer' });
+    const seen: unknown[] = [];
+    const handler = observedHandler(
+      observer,
+      async (event: string, context?: { getRemainingTimeInMillis(): number }) => {
+        seen.push(event, context?.getRemainingTimeInMillis());
+        observer.decision(record({ requestId: undefined }));
+        return 'done';
+      },
+    );
+
+    // Act
+    const result = await handler('event', {
+      awsRequestId: 'lambda-request-7',
+      getRemainingTimeInMillis: () => 1234,
+    });
+
+    // Assert
+    expect(result).toBe('done');
+    expect(seen).toEqual(['event', 1234]);
+    expect(parsed()[0]).toMatchObject({ function_request_id: 'lambda-request-7' });
   });
 });

@@ -81,6 +81,7 @@ describe('createRequestValidator', () => {
     ['upstream_timeout', 504],
     ['upstream_unreachable', 502],
     ['upstream_response_too_large', 502],
+    ['signing_secret_unavailable', 503],
   ] as const)('answers %s with %i problem+json', async (reason, status) => {
     const { handler, observer } = validatorWith({ ok: false, reason });
     const response = await handler(event('rest-get-order-forwarded'));
