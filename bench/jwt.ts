@@ -147,6 +147,7 @@ export async function runJwtSection(
       simpleResponses: false,
       clock: Date.now,
       observer: noopObserver,
+      senderConstraint: ours.withoutDpop(),
     });
 
     const awsJwtVerify = JwtVerifier.create({
@@ -185,6 +186,7 @@ export async function runJwtSection(
         simpleResponses: false,
         clock: Date.now,
         observer: noopObserver,
+        senderConstraint: ours.withoutDpop(),
       });
       const issuers = new Map([[issuer, issuerConfig]]);
       const headers = new ours.HeaderCache();

@@ -6,12 +6,25 @@ import { readJwtAuthorizerConfig } from '../../shared/jwt/config.ts';
 import { createJwtAuthorizer } from '../../shared/jwt/jwt-authorizer.ts';
 import { createTokenVerifier } from '../../shared/jwt/verifier.ts';
 import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
+import { withoutDpop } from '../../shared/sender-constraint/checker.ts';
 
 const config = readJwtAuthorizerConfig(process.env, JWKS_FILES);
 const observer = lambdaObserver('jwt-authorizer', 'authorizer');
 const verifier = createTokenVerifier(config, {
   events: { onKeysDropped: (dropped) => observer.warn('keys dropped from a JWKS', { dropped }) },
 });
+
+// DPoP lives in its own bundle (dpop.mjs beside this one), read only when an issuer enables it: a
+// plain-bearer cold start neither parses it nor its DynamoDB client (docs/performance.md#dpop). The
+// specifier is a variable so that esbuild leaves the import to run time instead of inlining it.
+const DPOP_BUNDLE = './dpop.mjs';
+const senderConstraint = config.issuers.some((issuer) => issuer.dpop !== 'off')
+  ? ((await import(DPOP_BUNDLE)) as typeof import('./dpop.ts')).createDpopSenderConstraint(
+      process.env,
+      config.issuers,
+      Date.now,
+    )
+  : withoutDpop();
 
 // Keys at init: seeded ones at once, the others downloaded; a failed download is retried by the
 // next invocation that needs those keys.
@@ -26,5 +39,6 @@ export const handler = observedHandler(
     simpleResponses: config.simpleResponses,
     clock: Date.now,
     observer,
+    senderConstraint,
   }),
 );

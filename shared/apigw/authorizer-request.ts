@@ -1,3 +1,4 @@
+import { clientCertificatePem } from '../mtls/certificate-binding.ts';
 import { type MethodArn, parseMethodArn } from '../policy/method-arn.ts';
 
 /** The event shapes a Lambda authorizer can receive. */
@@ -17,8 +18,17 @@ export interface AuthorizerRequest {
   readonly arn: MethodArn;
   /** Upper-case HTTP method (`$connect` for WebSocket). */
   readonly method: string;
-  /** Concrete request path. */
+  /**
+   * Concrete request path as the event reports it: REST and HTTP API payload 1.0 `path` (a custom
+   * domain's base path kept, the execute-api stage dropped), payload 2.0 `rawPath`.
+   */
   readonly path: string;
+  /** `requestContext.domainName` (the Host the client called); undefined for TOKEN events. */
+  readonly domainName: string | undefined;
+  /** `requestContext.stage`; undefined for TOKEN events. */
+  readonly stage: string | undefined;
+  /** The mutual-TLS client certificate API Gateway passed (PEM), when the domain has mutual TLS. */
+  readonly clientCertPem: string | undefined;
   /** Route template when API Gateway names it (`/orders/{id}`); `undefined` for TOKEN events. */
   readonly routeTemplate: string | undefined;
   readonly headers: ReadonlyMap<string, readonly string[]>;
@@ -118,6 +128,10 @@ export function normalizeAuthorizerEvent(event: unknown, simpleResponses: boolea
       arn,
       method: arn.method,
       path: arn.path,
+      // A TOKEN authorizer sees the token and the method ARN only (no host, no certificate).
+      domainName: undefined,
+      stage: undefined,
+      clientCertPem: undefined,
       routeTemplate: undefined,
       headers: new Map(token === undefined ? [] : [['authorization', [token]]]),
       query: new Map(),
@@ -138,6 +152,9 @@ export function normalizeAuthorizerEvent(event: unknown, simpleResponses: boolea
       arn,
       method: (str(http.method) ?? arn.method).toUpperCase(),
       path: str(event.rawPath) ?? str(http.path) ?? arn.path,
+      domainName: str(context.domainName),
+      stage: str(context.stage),
+      clientCertPem: clientCertificatePem(event),
       routeTemplate: template,
       headers: collect(event.headers, undefined),
       query: parseQuery(str(event.rawQueryString) ?? ''),
@@ -160,6 +177,9 @@ export function normalizeAuthorizerEvent(event: unknown, simpleResponses: boolea
     arn,
     method: isWebSocket ? arn.method : (str(event.httpMethod) ?? arn.method).toUpperCase(),
     path: isWebSocket ? arn.path : (str(event.path) ?? arn.path),
+    domainName: str(context.domainName),
+    stage: str(context.stage),
+    clientCertPem: clientCertificatePem(event),
     routeTemplate: isWebSocket ? undefined : (str(event.resource) ?? str(context.resourcePath)),
     headers: collect(event.headers, event.multiValueHeaders),
     query: collect(event.queryStringParameters, event.multiValueQueryStringParameters),

@@ -70,18 +70,40 @@ export function bearerCandidate(request: AuthorizerRequest): string | undefined 
   return value.slice(start);
 }
 
+/** How an access token was presented: `Bearer` (RFC 6750) or `DPoP` (RFC 9449 §7.1). */
+export type AccessTokenScheme = 'Bearer' | 'DPoP';
+
+/** An access token and the scheme it came with. */
+export interface PresentedAccessToken {
+  readonly scheme: AccessTokenScheme;
+  readonly token: string;
+}
+
 /**
- * The bearer token (RFC 6750): exactly one `Authorization` header, scheme `Bearer` in any case,
- * one space-separated JWT in compact form, and no credential in the query string.
+ * The access token: exactly one `Authorization` header, scheme `Bearer` or `DPoP` (any case, RFC
+ * 9110 §11.1), one space-separated JWT in compact form, and no credential in the query string.
+ * Whether the DPoP scheme may be used is decided later, per issuer (docs/sender-constrained-tokens.md).
  */
-export function readBearerToken(request: AuthorizerRequest): CredentialResult<string> {
+export function readAccessToken(request: AuthorizerRequest): CredentialResult<PresentedAccessToken> {
   if (credentialInQuery(request)) return { ok: false, reason: 'credential_in_query' };
   const header = singleHeader(request, 'authorization');
   if (!header.ok) return header;
   const match = /^([A-Za-z]+) +(\S+)$/.exec(header.value.trim());
   if (match === null) return { ok: false, reason: 'credential_malformed' };
-  if ((match[1] as string).toLowerCase() !== 'bearer') return { ok: false, reason: 'credential_scheme' };
+  const scheme = (match[1] as string).toLowerCase();
+  if (scheme !== 'bearer' && scheme !== 'dpop') return { ok: false, reason: 'credential_scheme' };
   const token = match[2] as string;
   if (!JWT_SHAPE.test(token)) return { ok: false, reason: 'credential_malformed' };
-  return { ok: true, value: token };
+  return { ok: true, value: { scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', token } };
+}
+
+/**
+ * The bearer token (RFC 6750): exactly one `Authorization` header, scheme `Bearer` in any case,
+ * one space-separated JWT in compact form, and no credential in the query string.
+ */
+export function readBearerToken(request: AuthorizerRequest): CredentialResult<string> {
+  const read = readAccessToken(request);
+  if (!read.ok) return read;
+  if (read.value.scheme !== 'Bearer') return { ok: false, reason: 'credential_scheme' };
+  return { ok: true, value: read.value.token };
 }

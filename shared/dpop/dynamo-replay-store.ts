@@ -9,7 +9,7 @@
  * `expiresAt` has passed as absent.
  */
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { storeFailureOf } from '../credentials/dynamo-store.ts';
+import { createDynamoClient, storeFailureOf } from '../credentials/dynamo-store.ts';
 import {
   type ClaimResult,
   type ProofReplayStore,
@@ -103,4 +103,38 @@ export function dynamoReplayStore(options: DynamoReplayStoreOptions): ProofRepla
       }
     },
   };
+}
+
+/** Where the replay table is, as the DPoP configuration gives it (shared/dpop/config.ts). */
+export interface DynamoReplayStoreSettings {
+  readonly region: string;
+  /** The embedded DynamoDB of local runs; undefined in AWS. */
+  readonly endpoint: string | undefined;
+  readonly tableName: string;
+  readonly budgetMs: number;
+  readonly now: () => number;
+}
+
+/** Largest answer read from DynamoDB: a PutItem answers `{}` or a short error. */
+const MAX_PUT_RESPONSE_BYTES = 16 * 1024;
+
+/**
+ * The replay store with its own client: tight timeouts within the budget, one retry. The client is
+ * made here so that the rest of the function never depends on how DynamoDB is reached.
+ */
+export function dynamoReplayStoreFor(settings: DynamoReplayStoreSettings): ProofReplayStore {
+  const client = createDynamoClient({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    connectTimeoutMs: Math.min(500, settings.budgetMs),
+    requestTimeoutMs: settings.budgetMs,
+    maxAttempts: 2,
+    maxResponseBytes: MAX_PUT_RESPONSE_BYTES,
+  });
+  return dynamoReplayStore({
+    client,
+    tableName: settings.tableName,
+    budgetMs: settings.budgetMs,
+    now: settings.now,
+  });
 }

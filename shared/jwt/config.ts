@@ -1,6 +1,7 @@
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { checkFetchUrl, type Env, EnvReader } from '../config/env.ts';
-import { type DroppedKey, filterJwks } from './jwks.ts';
+import type { DpopMode } from '../sender-constraint/token-binding.ts';
+import { type DroppedKey, filterJwks, jwksHoldsKeyId } from './jwks.ts';
 
 /** Signature algorithms the authorizer can verify (aws-jwt-verify's set). */
 export const SUPPORTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -16,6 +17,16 @@ export interface SeededJwks {
   readonly dropped: readonly DroppedKey[];
 }
 
+/**
+ * `kid` of the published development key (tools/issuer/published-development-key.json): its private
+ * half is in the repository, so a token it signs proves nothing. Outside local runs, a JWKS holding
+ * it is refused: at init for `jwks` / `jwksFile`, at download for the others (docs/events.md#why-the-key-is-committed).
+ */
+export const PUBLISHED_DEVELOPMENT_KEY_ID = 'gatehouse-published-development-key';
+
+/** DPoP settings an issuer entry may carry (`"dpop"`). */
+export const DPOP_MODES: readonly DpopMode[] = ['required', 'allowed', 'off'];
+
 /** One trusted issuer. */
 export interface IssuerConfig {
   /** Exact `iss` value. */
@@ -28,6 +39,11 @@ export interface IssuerConfig {
   readonly algorithms: readonly Algorithm[];
   /** Keys known at init, so the cold start needs no download; an unknown `kid` still refetches. */
   readonly seed?: SeededJwks;
+  /**
+   * DPoP (`"dpop"`, docs/sender-constrained-tokens.md): `required`, `allowed`, or `off` (the
+   * default). Tokens bound to a key or a certificate (`cnf`) are checked whatever the setting.
+   */
+  readonly dpop: DpopMode;
   /** Set for Amazon Cognito user pools (and their emulators). */
   readonly cognito?: {
     readonly userPoolId: string;
@@ -53,12 +69,17 @@ export interface JwtAuthorizerConfig {
   readonly jwksTimeoutMs: number;
   /** Capacity of the verified-token cache. */
   readonly tokenCacheSize: number;
+  /**
+   * Key ids a downloaded JWKS must not hold (the whole document is then refused): the published
+   * development key, except in local runs (`AWS_SAM_LOCAL=true`).
+   */
+  readonly refusedKeyIds: readonly string[];
 }
 
 /** JWKS documents bundled at build time (`jwks/*.json`, see shared/generated/jwks-files.ts), by name. */
 export type BundledJwksFiles = Readonly<Record<string, unknown>>;
 
-const COMMON_FIELDS = ['jwksUri', 'algorithms', 'jwks', 'jwksFile'];
+const COMMON_FIELDS = ['jwksUri', 'algorithms', 'jwks', 'jwksFile', 'dpop'];
 const ISSUER_FIELDS = ['issuer', 'audience', ...COMMON_FIELDS];
 const COGNITO_FIELDS = ['userPoolId', 'tokenUse', 'clientId', 'issuer', ...COMMON_FIELDS];
 
@@ -75,13 +96,31 @@ function stringList(value: unknown): string[] | undefined {
 }
 
 /** What an issuer entry has in common, Cognito or not: keys (where and which) and algorithms. */
+/** Whether the function runs locally: `sam local`, our local runtime and `npm start` set AWS_SAM_LOCAL. */
+function runsLocally(env: Env): boolean {
+  return env.AWS_SAM_LOCAL === 'true';
+}
+
+function readDpopMode(r: EnvReader, entry: Record<string, unknown>, at: string): DpopMode {
+  if (entry.dpop === undefined) return 'off';
+  if (typeof entry.dpop === 'string' && (DPOP_MODES as readonly string[]).includes(entry.dpop))
+    return entry.dpop as DpopMode;
+  r.problem(
+    'JWT_ISSUERS',
+    `${at}.dpop must be "required", "allowed" or "off", got ${JSON.stringify(entry.dpop)}`,
+  );
+  return 'off';
+}
+
 function readKeys(
   r: EnvReader,
   entry: Record<string, unknown>,
   at: string,
   issuer: string,
   bundled: BundledJwksFiles,
-): { jwksUri: string; algorithms: Algorithm[]; seed?: SeededJwks } | undefined {
+  local: boolean,
+): { jwksUri: string; algorithms: Algorithm[]; seed?: SeededJwks; dpop: DpopMode } | undefined {
+  const dpop = readDpopMode(r, entry, at);
   let algorithms: Algorithm[] = ['RS256', 'ES256', 'EdDSA'];
   if (entry.algorithms !== undefined) {
     const list = stringList(entry.algorithms);
@@ -126,27 +165,30 @@ function readKeys(
     document = bundled[name];
     source = name;
   }
-  if (source === undefined) return { jwksUri, algorithms };
+  if (source === undefined) return { jwksUri, algorithms, dpop };
+  const field = source === 'jwks' ? 'jwks' : 'jwksFile';
+  // Checked on the document as given, dropped keys included: the key must not be trusted anywhere.
+  if (!local && jwksHoldsKeyId(document, PUBLISHED_DEVELOPMENT_KEY_ID)) {
+    r.problem(
+      'JWT_ISSUERS',
+      `${at}.${field} holds the published development key (kid ${PUBLISHED_DEVELOPMENT_KEY_ID}), whose private half is public: it is trusted only in local runs (AWS_SAM_LOCAL=true); remove it (docs/events.md#why-the-key-is-committed)`,
+    );
+    return undefined;
+  }
   let seed: SeededJwks;
   try {
     const { jwks, dropped } = filterJwks(document);
     seed = { source, jwks, dropped };
   } catch {
-    r.problem(
-      'JWT_ISSUERS',
-      `${at}.${source === 'jwks' ? 'jwks' : 'jwksFile'} must be a JWKS (an object with a "keys" array)`,
-    );
+    r.problem('JWT_ISSUERS', `${at}.${field} must be a JWKS (an object with a "keys" array)`);
     return undefined;
   }
   if (seed.jwks.keys.length === 0) {
     const why = seed.dropped.map((d) => `${d.kid ?? '(no kid)'}: ${d.reason}`).join(', ');
-    r.problem(
-      'JWT_ISSUERS',
-      `${at}.${source === 'jwks' ? 'jwks' : 'jwksFile'} has no usable key (${why || 'empty'})`,
-    );
+    r.problem('JWT_ISSUERS', `${at}.${field} has no usable key (${why || 'empty'})`);
     return undefined;
   }
-  return { jwksUri, algorithms, seed };
+  return { jwksUri, algorithms, seed, dpop };
 }
 
 function readCognito(
@@ -154,6 +196,7 @@ function readCognito(
   entry: Record<string, unknown>,
   at: string,
   bundled: BundledJwksFiles,
+  local: boolean,
 ): IssuerConfig | undefined {
   const userPoolId = entry.userPoolId;
   const overridden = entry.issuer !== undefined;
@@ -185,7 +228,7 @@ function readCognito(
   const issuer = overridden
     ? (entry.issuer as string)
     : `https://cognito-idp.${pool[1]}.amazonaws.com/${userPoolId as string}`;
-  const keys = readKeys(r, entry, at, issuer, bundled);
+  const keys = readKeys(r, entry, at, issuer, bundled, local);
   if (keys === undefined) return undefined;
   return {
     issuer,
@@ -205,6 +248,7 @@ function readIssuer(
   raw: unknown,
   index: number,
   bundled: BundledJwksFiles,
+  local: boolean,
 ): IssuerConfig | undefined {
   const at = `[${index}]`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -223,7 +267,7 @@ function readIssuer(
       r.problem('JWT_ISSUERS', `${at}.audience does not apply to a Cognito user pool (use clientId)`);
     else r.problem('JWT_ISSUERS', `${at} has an unknown field "${key}" (known: ${known.join(', ')})`);
   }
-  if (cognito) return readCognito(r, entry, at, bundled);
+  if (cognito) return readCognito(r, entry, at, bundled, local);
 
   if (typeof entry.issuer !== 'string' || entry.issuer === '') {
     r.problem('JWT_ISSUERS', `${at}.issuer is required`);
@@ -238,7 +282,7 @@ function readIssuer(
       r.problem('JWT_ISSUERS', `${at}.audience must be a string, a non-empty list of strings, or null`);
     audience = list ?? [];
   }
-  const keys = readKeys(r, entry, at, entry.issuer, bundled);
+  const keys = readKeys(r, entry, at, entry.issuer, bundled, local);
   if (keys === undefined) return undefined;
   return { issuer: entry.issuer, audience, ...keys };
 }
@@ -249,6 +293,7 @@ function readIssuer(
  */
 export function readJwtAuthorizerConfig(env: Env, bundled: BundledJwksFiles = {}): JwtAuthorizerConfig {
   const r = new EnvReader(env);
+  const local = runsLocally(env);
   const raw = r.json('JWT_ISSUERS');
   const issuers: IssuerConfig[] = [];
   if (raw === undefined && env.JWT_ISSUERS === undefined)
@@ -257,7 +302,7 @@ export function readJwtAuthorizerConfig(env: Env, bundled: BundledJwksFiles = {}
     r.problem('JWT_ISSUERS', 'must be a non-empty JSON array');
   else if (Array.isArray(raw)) {
     raw.forEach((entry, i) => {
-      const issuer = readIssuer(r, entry, i, bundled);
+      const issuer = readIssuer(r, entry, i, bundled, local);
       if (issuer !== undefined) issuers.push(issuer);
     });
     const seen = new Set<string>();
@@ -275,6 +320,7 @@ export function readJwtAuthorizerConfig(env: Env, bundled: BundledJwksFiles = {}
     simpleResponses: r.boolean('HTTP_API_SIMPLE_RESPONSES', true),
     jwksTimeoutMs: r.integer('JWT_JWKS_TIMEOUT_MS', 1500, 100, 10000),
     tokenCacheSize: r.integer('JWT_TOKEN_CACHE_SIZE', 1000, 0, 100000),
+    refusedKeyIds: local ? [] : [PUBLISHED_DEVELOPMENT_KEY_ID],
   };
   r.done();
   return Object.freeze(config);

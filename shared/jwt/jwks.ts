@@ -11,7 +11,24 @@ export const MAX_JWKS_BYTES = 64 * 1024;
 
 /** A JWKS could not be downloaded or read: a dependency failure, never a reason to Allow. */
 export class JwksUnavailableError extends Error {
-  override readonly name = 'JwksUnavailableError';
+  override readonly name: string = 'JwksUnavailableError';
+}
+
+/**
+ * A JWKS holds a key id that must never be trusted here (the published development key outside
+ * local runs). The whole document is refused: a dependency failure, and at init a failed cold start.
+ */
+export class RefusedJwksError extends JwksUnavailableError {
+  override readonly name = 'RefusedJwksError';
+}
+
+/** Whether a JWKS document (as given, before any filtering) holds a key with this `kid`. */
+export function jwksHoldsKeyId(document: unknown, kid: string): boolean {
+  const keys = (document as { keys?: unknown } | null)?.keys;
+  return (
+    Array.isArray(keys) &&
+    keys.some((k) => typeof k === 'object' && k !== null && (k as { kid?: unknown }).kid === kid)
+  );
 }
 
 /** Why a key was left out of the key set. */
@@ -75,10 +92,14 @@ export function filterJwks(document: unknown): { jwks: Jwks; dropped: DroppedKey
   return { jwks: { keys: kept }, dropped };
 }
 
-/** Parses a downloaded JWKS strictly (no duplicate members) and filters it. */
+/**
+ * Parses a downloaded JWKS strictly (no duplicate members) and filters it. A document holding one of
+ * `refusedKeyIds` is refused whole ({@link RefusedJwksError}).
+ */
 export function parseJwksDocument(
   body: ArrayBuffer,
   onDropped: (dropped: readonly DroppedKey[]) => void,
+  refusedKeyIds: readonly string[] = [],
 ): Jwks {
   let text: string;
   try {
@@ -88,6 +109,11 @@ export function parseJwksDocument(
   }
   const parsed = parseStrictJson(text, { maxDepth: 8 });
   if (!parsed.ok) throw new JwksUnavailableError(`the JWKS document was refused (${parsed.reason})`);
+  for (const kid of refusedKeyIds)
+    if (jwksHoldsKeyId(parsed.value, kid))
+      throw new RefusedJwksError(
+        `the JWKS holds the key ${kid}, which is trusted only in local runs (AWS_SAM_LOCAL=true)`,
+      );
   const { jwks, dropped } = filterJwks(parsed.value);
   if (dropped.length > 0) onDropped(dropped);
   return jwks;

@@ -1,9 +1,12 @@
-import { bearerCandidate, readBearerToken } from '../apigw/credentials.ts';
+import { headerValues } from '../apigw/authorizer-request.ts';
+import { type AccessTokenScheme, bearerCandidate, readAccessToken } from '../apigw/credentials.ts';
 import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
 import { AuthorizerInvocation } from '../authz/invocation.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
+import type { SenderConstraintChecker } from '../sender-constraint/checker.ts';
+import type { ProvenBinding, SenderConstraintResult } from '../sender-constraint/token-binding.ts';
 import { scopesOf } from './token-checks.ts';
 import type { TokenVerifier, Verification, VerifiedClaims } from './verifier.ts';
 
@@ -16,6 +19,8 @@ export interface JwtAuthorizerDeps {
   readonly simpleResponses: boolean;
   readonly clock: () => number;
   readonly observer: Observer;
+  /** The sender-constraint step (DPoP proofs, certificate-bound tokens): shared/sender-constraint/checker.ts. */
+  readonly senderConstraint: SenderConstraintChecker;
 }
 
 /** A token's scopes, as the list the policy cache knows and the context's space-separated text. */
@@ -79,10 +84,31 @@ function identityOfCached(claims: VerifiedClaims, issuer: string): Identity {
 }
 
 /**
- * The JWT authorizer: event → request → token → verification → answer. Outcomes:
- * no usable token or an invalid one → throws `Unauthorized` (401); a valid token without the
- * route's scope → Deny policy / `isAuthorized: false` (403); keys unavailable or any other failure
- * → throws {@link AuthorizerFailureError} (500, nothing cached). No path turns an error into Allow.
+ * The identity with what the request proved added to its context (public thumbprints only, never
+ * the token or the proof): `binding` is `dpop`, `mtls` or `dpop+mtls`; absent for a bearer token.
+ */
+function withBinding(identity: Identity, binding: ProvenBinding): Identity {
+  const { dpopJkt, certificateThumbprint } = binding;
+  if (dpopJkt === undefined && certificateThumbprint === undefined) return identity;
+  const kind = dpopJkt === undefined ? 'mtls' : certificateThumbprint === undefined ? 'dpop' : 'dpop+mtls';
+  return {
+    ...identity,
+    context: {
+      ...identity.context,
+      binding: kind,
+      ...(dpopJkt === undefined ? {} : { dpopJkt }),
+      ...(certificateThumbprint === undefined ? {} : { certificateThumbprint }),
+    },
+  };
+}
+
+/**
+ * The JWT authorizer: event → request → token → verification → sender constraint → answer.
+ * Outcomes: no usable token, an invalid one, or one the request does not prove possession of (DPoP
+ * proof, client certificate) → throws `Unauthorized` (401); a valid token without the route's scope
+ * → Deny policy / `isAuthorized: false` (403); keys or the DPoP replay store unavailable, or any
+ * other failure → throws {@link AuthorizerFailureError} (500, nothing cached). No path turns an
+ * error into Allow.
  */
 export function createJwtAuthorizer(
   deps: JwtAuthorizerDeps,
@@ -97,10 +123,14 @@ export function createJwtAuthorizer(
     // token in its cache); only when verification fails are the credential rules applied one by
     // one, and their reason (e.g. credential_scheme) wins over the verifier's.
     let token = bearerCandidate(request);
+    let scheme: AccessTokenScheme = 'Bearer';
     if (token === undefined) {
-      const read = readBearerToken(request);
+      const read = readAccessToken(request);
       if (!read.ok) invocation.refuse(read.reason);
-      token = read.value;
+      token = read.value.token;
+      scheme = read.value.scheme;
+      // A TOKEN authorizer receives the Authorization header alone: no proof could ever be checked.
+      if (scheme === 'DPoP' && request.kind === 'rest-token') invocation.refuse('dpop_token_authorizer');
     }
     let verification: Verification;
     try {
@@ -114,12 +144,40 @@ export function createJwtAuthorizer(
       });
     }
     if (!verification.ok) {
-      const read = readBearerToken(request);
+      const read = readAccessToken(request);
       invocation.refuse(read.ok ? verification.reason : read.reason);
     }
-    const identity = verification.cached
-      ? identityOfCached(verification.claims, verification.issuer.issuer)
-      : identityFromClaims(verification.claims, verification.issuer.issuer);
+    const issuer = verification.issuer.issuer;
+    let identity = verification.cached
+      ? identityOfCached(verification.claims, issuer)
+      : identityFromClaims(verification.claims, issuer);
+    // A plain bearer token (no `cnf`, issuer not requiring DPoP) skips this step: nothing to prove.
+    const presented = { scheme, token, cnf: verification.claims.cnf };
+    if (deps.senderConstraint.needed(presented, issuer)) {
+      let bound: SenderConstraintResult;
+      try {
+        bound = await deps.senderConstraint.check(
+          presented,
+          {
+            method: request.method,
+            domainName: request.domainName,
+            stage: request.stage,
+            path: request.path,
+            dpopProofs: headerValues(request, 'dpop'),
+            clientCertPem: request.clientCertPem,
+          },
+          issuer,
+          deps.clock(),
+        );
+      } catch (err) {
+        invocation.fail('check the DPoP proof against the replay store', err, {
+          error: (err as Error).name,
+          reason: (err as { reason?: unknown }).reason,
+        });
+      }
+      if (!bound.ok) invocation.refuse(bound.reason, { principal: identity.principalId });
+      identity = withBinding(identity, bound.binding);
+    }
     const answer = answerFor(request, identity, matcher, policies);
     invocation.log(answer.effect, answer.reason, {
       route: answer.route,

@@ -24,7 +24,13 @@ import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
 import { validateJwtFields } from 'aws-jwt-verify/jwt';
 import { KeyObjectCache } from 'aws-jwt-verify/jwt-verifier';
 import type { Algorithm, IssuerConfig, JwtAuthorizerConfig } from './config.ts';
-import { type DroppedKey, JwksFetcher, JwksUnavailableError, parseJwksDocument } from './jwks.ts';
+import {
+  type DroppedKey,
+  JwksFetcher,
+  JwksUnavailableError,
+  parseJwksDocument,
+  RefusedJwksError,
+} from './jwks.ts';
 import { tokenKey, VerifiedTokenCache } from './token-cache.ts';
 import { HeaderCache, type PrecheckedToken, postcheck, precheck, type TokenProblem } from './token-checks.ts';
 
@@ -50,7 +56,8 @@ export interface TokenVerifier {
   verify(token: string, nowMs: number): Verification | Promise<Verification>;
   /**
    * Loads every issuer's keys: seeded ones (`jwks`, `jwksFile`) at once, the others by download.
-   * Resolves to the issuers whose keys could not be loaded.
+   * Resolves to the issuers whose keys could not be loaded; rejects with {@link RefusedJwksError}
+   * when a downloaded JWKS holds a refused key id (the cold start must fail, not retry later).
    */
   prefetch(): Promise<string[]>;
 }
@@ -159,7 +166,8 @@ export function createTokenVerifier(
   const jwksCache = new SimpleJwksCache({
     fetcher,
     penaltyBox,
-    jwksParser: (body) => parseJwksDocument(body, (dropped) => options.events?.onKeysDropped?.(dropped)),
+    jwksParser: (body) =>
+      parseJwksDocument(body, (dropped) => options.events?.onKeysDropped?.(dropped), config.refusedKeyIds),
   });
   const loaded = new Set<string>();
   const headers = new HeaderCache();
@@ -282,7 +290,9 @@ export function createTokenVerifier(
           }
           try {
             await loadKeys(issuer);
-          } catch {
+          } catch (err) {
+            if (err instanceof RefusedJwksError || (err as Error).cause instanceof RefusedJwksError)
+              throw err;
             failed.push(issuer.issuer);
           }
         }),

@@ -2,6 +2,8 @@
 // parameter set of ./expansion.ts, with the set's conditions applied. Every protection of
 // docs/hardening.md and docs/deploy.md is asserted on that output, resource by resource.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DPOP_REPLAY_TABLE_KEY } from '../../shared/dpop/dynamo-replay-store.ts';
+import { DPOP_DEFAULTS } from '../../shared/dpop/proof.ts';
 import { DOCUMENTED_METRICS, GATEHOUSE_SERVICES } from './documented-metrics.ts';
 import {
   type DeployedResource,
@@ -57,10 +59,10 @@ describe.skipIf(!available)('the SAM translator output (what CloudFormation depl
         ([, d]) => d.properties.StageName,
       );
 
-      expect(stages).toHaveLength(4);
+      expect(stages).toHaveLength(5);
       expect(new Set(stages)).toEqual(new Set([e.parameters.StageName ?? 'v1']));
       // A Deployment with a StageName creates that stage outside every setting above.
-      expect(deploymentStages).toEqual([undefined, undefined]);
+      expect(deploymentStages).toEqual([undefined, undefined, undefined]);
     });
 
     it('protects every REST stage: WAF (when on), throttling, access logs, tracing, no data trace', () => {
@@ -70,7 +72,7 @@ describe.skipIf(!available)('the SAM translator output (what CloudFormation depl
       );
       const stages = ofType(e, 'AWS::ApiGateway::Stage');
 
-      expect(stages.length).toBe(2);
+      expect(stages.length).toBe(3);
       for (const [id, stage] of stages) {
         const p = stage.properties;
         const settings = p.MethodSettings as Props[];
@@ -434,9 +436,11 @@ describe.skipIf(!available)('the SAM translator output (what CloudFormation depl
           id,
           disabled: e.parameters.EnableHttpApis === 'false',
         });
-      const expectedDomains = [e.parameters.CustomDomainName, e.parameters.KeyApiCustomDomainName].filter(
-        Boolean,
-      );
+      const expectedDomains = [
+        e.parameters.CustomDomainName,
+        e.parameters.KeyApiCustomDomainName,
+        e.parameters.MtlsDomainName,
+      ].filter(Boolean);
       expect(domains.map(([, d]) => d.properties.DomainName).sort()).toEqual(expectedDomains.sort());
     });
 
@@ -476,7 +480,14 @@ describe.skipIf(!available)('the SAM translator output (what CloudFormation depl
           obj(obj(responses.UNAUTHORIZED).responseParameters)['gatewayresponse.header.WWW-Authenticate'],
         );
         if (id === 'OrdersApi') expect(challenge).toBe("'Bearer'");
-        else
+        else if (id === 'OrdersDpopApi') {
+          // Static, and exactly the proof algorithms the authorizer accepts (RFC 9449 §7.1 `algs`).
+          const algorithms = obj(
+            obj(e.resources.JwtAuthorizerFunction?.properties.Environment).Variables,
+          ).DPOP_ALGORITHMS;
+          expect(challenge).toBe(`'Bearer, DPoP algs="${String(algorithms)}"'`);
+          expect(String(algorithms).split(' ')).toEqual([...DPOP_DEFAULTS.algorithms]);
+        } else
           expect(challenge).toMatch(
             /^'Basic realm="[^"]+", charset="UTF-8", ApiKey realm="[^"]+", header="x-api-key"'$/,
           );
@@ -544,6 +555,116 @@ describe.skipIf(!available)('the SAM translator output (what CloudFormation depl
           ]),
         );
       } else expect(e.parameters.EnableWaf).toBe('false');
+    });
+
+    it('serves the DPoP API with the routes of OrdersApi, behind the JWT authorizer as REQUEST, never cached', () => {
+      const e = get(name);
+      const operations = (api: DeployedResource | undefined) =>
+        Object.entries(obj(obj(api?.properties.Body).paths)).flatMap(([path, methods]) =>
+          Object.entries(obj(methods)).map(([method, op]) => ({
+            route: `${method.toUpperCase()} ${path}`,
+            security: JSON.stringify(obj(op).security),
+          })),
+        );
+      const dpop = e.resources.OrdersDpopApi;
+      const body = obj(dpop?.properties.Body);
+      const scheme = obj(obj(obj(body.components).securitySchemes).JwtDpopAuthorizer);
+      const authorizer = obj(scheme['x-amazon-apigateway-authorizer']);
+      const bearerRoutes = operations(e.resources.OrdersApi);
+
+      expect(
+        operations(dpop)
+          .map((o) => o.route)
+          .sort(),
+      ).toEqual(bearerRoutes.map((o) => o.route).sort());
+      for (const op of operations(dpop)) {
+        const publicRoute = bearerRoutes.find((b) => b.route === op.route)?.security === '[{"NONE":[]}]';
+        expect({ route: op.route, security: op.security }).toEqual({
+          route: op.route,
+          security: publicRoute ? '[{"NONE":[]}]' : '[{"JwtDpopAuthorizer":[]}]',
+        });
+      }
+      // TTL 0 and no identity source: every request and every proof reaches the authorizer (a
+      // cached answer would let a replayed proof through unseen), and a request without some
+      // header is not refused before the authorizer decides.
+      expect(authorizer).toMatchObject({ type: 'request', authorizerResultTtlInSeconds: 0 });
+      expect(authorizer.identitySource ?? '').toBe('');
+      expect(String(authorizer.authorizerUri)).toContain('/functions/JwtAuthorizerFunction.Arn/invocations');
+    });
+
+    it('records DPoP proofs in a KMS-encrypted table with TTL that the JWT authorizer may only PutItem to', () => {
+      const e = get(name);
+      const table = e.resources.DpopReplayTable?.properties as Props;
+      const env = obj(obj(e.resources.JwtAuthorizerFunction?.properties.Environment).Variables);
+      const role = e.resources.JwtAuthorizerFunctionRole?.properties as Props;
+      const statements = ((role.Policies ?? []) as Props[]).flatMap(
+        (p) => obj(p.PolicyDocument).Statement as Props[],
+      );
+
+      expect(table.KeySchema).toEqual(DPOP_REPLAY_TABLE_KEY.keySchema);
+      expect(table.AttributeDefinitions).toEqual(DPOP_REPLAY_TABLE_KEY.attributeDefinitions);
+      expect(table.TimeToLiveSpecification).toEqual({
+        AttributeName: DPOP_REPLAY_TABLE_KEY.ttlAttribute,
+        Enabled: true,
+      });
+      expect(table.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+      expect(env).toMatchObject({
+        DPOP_REPLAY_STORE: 'dynamodb',
+        DPOP_REPLAY_TABLE: 'DpopReplayTable',
+        DPOP_PUBLIC_URLS: e.stack.parameters.DpopPublicUrls,
+      });
+      expect(Number(env.DPOP_REPLAY_BUDGET_MS)).toBeLessThan(
+        Number(e.resources.JwtAuthorizerFunction?.properties.Timeout) * 1000,
+      );
+      const dynamo = statements.filter((st) => JSON.stringify(st.Action).includes('dynamodb:'));
+      expect(dynamo).toEqual([
+        { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: 'DpopReplayTable.Arn' },
+      ]);
+      expect(statements.filter((st) => JSON.stringify(st.Action).includes('kms:'))).toEqual([
+        expect.objectContaining({
+          Action: 'kms:Decrypt',
+          Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
+        }),
+      ]);
+    });
+
+    it('keeps the truststore in a versioned, private, TLS-only bucket, and pins its version on the mutual-TLS domain', () => {
+      const e = get(name);
+      const bucket = e.resources.TruststoreBucket?.properties as Props;
+      const policy = JSON.stringify(e.resources.TruststoreBucketPolicy?.properties);
+      const domain = e.resources.OrdersMtlsDomain;
+      const mapping = e.resources.OrdersMtlsBasePathMapping;
+
+      expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(bucket.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(policy).toContain('"aws:SecureTransport":"false"');
+      expect(e.resources.TruststoreBucket?.raw.DeletionPolicy).toBe('Retain');
+      if (e.parameters.MtlsDomainName === undefined) {
+        expect([domain, mapping]).toEqual([undefined, undefined]);
+        return;
+      }
+      expect(domain?.properties).toMatchObject({
+        DomainName: e.parameters.MtlsDomainName,
+        RegionalCertificateArn: e.parameters.MtlsCertificateArn,
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+        MutualTlsAuthentication: {
+          TruststoreUri: e.parameters.MtlsTruststoreUri,
+          TruststoreVersion: e.parameters.MtlsTruststoreVersion,
+        },
+        OwnershipVerificationCertificateArn: e.parameters.MtlsOwnershipCertificateArn,
+      });
+      expect(mapping?.properties).toMatchObject({
+        DomainName: 'OrdersMtlsDomain',
+        RestApiId: 'OrdersDpopApi',
+        BasePath: 'orders',
+      });
+      // The execute-api endpoint would let clients skip mutual TLS.
+      expect(executeApiDisabled(e.resources.OrdersDpopApi as DeployedResource)).toBe(true);
     });
 
     it('restricts source IPs on the REST APIs when AllowedSourceCidrs is set', () => {

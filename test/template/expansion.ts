@@ -20,6 +20,8 @@ export const REQUIRED_PARAMETERS = {
 } as const;
 
 const CERTIFICATE = 'arn:aws:acm:us-east-1:123456789012:certificate/0d1e2f3a-1111-2222-3333-444455556666';
+const OWNERSHIP_CERTIFICATE =
+  'arn:aws:acm:us-east-1:123456789012:certificate/7a8b9c0d-1111-2222-3333-444455556666';
 
 /** Parameter sets that change what deploys. Each is expanded and checked on its own. */
 export const PARAMETER_SETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -32,6 +34,17 @@ export const PARAMETER_SETS: Readonly<Record<string, Readonly<Record<string, str
     CustomDomainCertificateArn: CERTIFICATE,
   },
   'account-role-managed': { ...REQUIRED_PARAMETERS, ConfigureApiGatewayAccount: 'true' },
+  // The second step of docs/deploy.md#dpop-and-mutual-tls: the truststore is uploaded, the domain made.
+  'mtls-domain': {
+    ...REQUIRED_PARAMETERS,
+    MtlsDomainName: 'mtls.example.com',
+    MtlsCertificateArn: CERTIFICATE,
+    MtlsOwnershipCertificateArn: OWNERSHIP_CERTIFICATE,
+    MtlsTruststoreUri: 's3://gatehouse-truststorebucket-example/truststore.pem',
+    MtlsTruststoreVersion: 'Zq9XcW1zGgYbm4kq0uVfV0f8bC2sPq.r',
+    DpopPublicUrls:
+      '[{"domainName":"mtls.example.com","eventPathPrefix":"/orders","publicBaseUrl":"https://mtls.example.com/orders"}]',
+  },
   'locked-down': {
     ...REQUIRED_PARAMETERS,
     StageName: 'prod',

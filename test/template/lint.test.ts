@@ -37,8 +37,9 @@ function at(document: unknown, path: readonly (string | number)[]): unknown {
   );
 }
 
-// The expansions that differ most: the defaults, and every switch turned (see ./expansion.ts).
-const LINTED_SETS = ['defaults', 'locked-down'] as const;
+// The expansions that differ most: the defaults, every switch turned, and the mutual-TLS domain
+// (see ./expansion.ts).
+const LINTED_SETS = ['defaults', 'locked-down', 'mtls-domain'] as const;
 
 describe.skipIf(!available)('cfn-lint (informational checks included)', () => {
   it('finds nothing in template.yaml, nor in the translator output but the partition the translator writes', () => {

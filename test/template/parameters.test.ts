@@ -56,6 +56,9 @@ describe('template parameters', () => {
     ['CustomDomainCertificateArn', 'arn:aws:iam::123456789012:role/x'],
     ['AlarmTopicArn', 'arn:aws:sqs:us-east-1:123456789012:q'],
     ['JwtRequiredTyp', 'at jwt'],
+    ['DpopPublicUrls', '{"domainName":"x"}'],
+    ['MtlsTruststoreUri', 'https://bucket.s3.amazonaws.com/truststore.pem'],
+    ['MtlsTruststoreVersion', 'v 1'],
   ])('refuses %s=%s before deploying', (name, value) => {
     expect(() => resolveParameters(template, { [name]: value })).toThrow(TemplateError);
   });
@@ -87,6 +90,11 @@ describe('template parameters', () => {
     ['AllowedSourceCidrs', '203.0.113.0/24,198.51.100.7/32,2001:db8::/32'],
     ['CustomDomainCertificateArn', 'arn:aws-cn:acm:cn-north-1:123456789012:certificate/abc-123'],
     ['JwtRequiredTyp', 'at+jwt'],
+    ['MtlsTruststoreUri', 's3://truststore-bucket/certs/truststore.pem'],
+    [
+      'DpopPublicUrls',
+      '[{"domainName":"api.example.com","eventPathPrefix":"/orders","publicBaseUrl":"https://api.example.com/orders"}]',
+    ],
   ])('accepts %s=%s', (name, value) => {
     expect(resolveParameters(template, { [name]: value })[name]).toBe(value);
   });
@@ -103,6 +111,15 @@ describe('template Rules', () => {
     [{ CustomDomainName: 'orders.example.com' }, 'CustomDomainNeedsCertificate'],
     [{ KeyApiCustomDomainName: 'keys.example.com' }, 'CustomDomainNeedsCertificate'],
     [{ AllowedSourceCidrs: '203.0.113.0/24' }, 'SourceIpRestrictionNeedsRestApisOnly'],
+    [{ MtlsDomainName: 'mtls.example.com' }, 'MtlsDomainNeedsCertificateAndTruststore'],
+    [
+      {
+        MtlsDomainName: 'mtls.example.com',
+        MtlsCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123',
+        MtlsTruststoreUri: 's3://truststore-bucket/truststore.pem',
+      },
+      'MtlsDomainNeedsCertificateAndTruststore',
+    ],
   ])('refuse %j (%s)', (overrides, rule) => {
     expect(refusingRules(template, { ...REQUIRED_PARAMETERS, ...overrides })).toEqual([rule]);
   });

@@ -46,11 +46,19 @@ export function templateFunctions(template: Template): FunctionDefinition[] {
     if (metadata.BuildMethod !== 'esbuild')
       throw new TemplateError(`${logicalId}: Metadata.BuildMethod must be esbuild`);
     const build = metadata.BuildProperties as BuildProperties | undefined;
-    if (build === undefined || !Array.isArray(build.EntryPoints) || build.EntryPoints.length !== 1) {
+    const entries = build?.EntryPoints;
+    if (build === undefined || !Array.isArray(entries) || entries.length === 0) {
       throw new TemplateError(
-        `${logicalId}: Metadata.BuildProperties.EntryPoints must name exactly one file`,
+        `${logicalId}: Metadata.BuildProperties.EntryPoints must name the handler's file`,
       );
     }
+    // sam build writes every entry's bundle at the root of the function's artifact, beside the
+    // handler's (esbuild's outbase is their common folder): entries of one folder keep those names.
+    const folder = (entry: string) => entry.replace(/[^/]*$/, '');
+    if (entries.some((e) => typeof e !== 'string' || folder(e) !== folder(entries[0] as string)))
+      throw new TemplateError(
+        `${logicalId}: Metadata.BuildProperties.EntryPoints must all be in one folder (their bundles are written side by side)`,
+      );
     const env = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
       {}) as Record<string, unknown>;
     out.push({

@@ -9,6 +9,7 @@ import { createTokenVerifier, type TokenVerifier } from '../../../shared/jwt/ver
 import { memoryObserver } from '../../../shared/observability/observer.ts';
 import { patternMatches } from '../../../shared/policy/resource-pattern.ts';
 import type { RouteTable } from '../../../shared/routes/route-table.ts';
+import { withoutDpop } from '../../../shared/sender-constraint/checker.ts';
 import { signJwt } from '../../../tools/issuer/sign.ts';
 import type { InvocationResult } from '../../../tools/lambda/runtime.ts';
 
@@ -96,6 +97,7 @@ export function hostileAuthorizer(
     simpleResponses: config.simpleResponses,
     clock: Date.now,
     observer,
+    senderConstraint: withoutDpop(),
   });
   return {
     authorize: (event) => statusOf(authorizer(event), String((event as { methodArn?: unknown }).methodArn)),

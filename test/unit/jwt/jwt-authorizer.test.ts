@@ -5,6 +5,7 @@ import type { IssuerConfig } from '../../../shared/jwt/config.ts';
 import { AuthorizerFailureError, createJwtAuthorizer } from '../../../shared/jwt/jwt-authorizer.ts';
 import type { TokenVerifier, Verification } from '../../../shared/jwt/verifier.ts';
 import { memoryObserver } from '../../../shared/observability/observer.ts';
+import { withoutDpop } from '../../../shared/sender-constraint/checker.ts';
 import { readEvent, retarget, SAMPLE_EVENTS } from '../../support/events.ts';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl';
@@ -13,6 +14,7 @@ const ISSUER: IssuerConfig = {
   audience: null,
   jwksUri: 'https://idp/jwks',
   algorithms: ['RS256'],
+  dpop: 'off',
 };
 const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1';
 
@@ -46,6 +48,7 @@ function setup(answer: Verification | Error, simpleResponses = true) {
     simpleResponses,
     clock: () => 1_000,
     observer,
+    senderConstraint: withoutDpop(),
   });
   return { authorize, verifier, observer };
 }

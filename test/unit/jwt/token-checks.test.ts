@@ -8,6 +8,7 @@ const ISSUER: IssuerConfig = {
   audience: ['api'],
   jwksUri: 'https://idp/jwks',
   algorithms: ['RS256', 'ES256'],
+  dpop: 'off',
 };
 const issuers = new Map([[ISSUER.issuer, ISSUER]]);
 const seg = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
