@@ -6,8 +6,10 @@
  *
  * Every `{{gatehouse:token ...}}` placeholder becomes a token signed by the published development
  * issuer, which events/env.json trusts through an inline JWKS (tools/issuer/published-issuer.ts):
- * no issuer to start, no network inside SAM's container. Placeholders for API keys and Basic users
- * need a credentials table and are refused (npm run invoke fills them). docs/events.md.
+ * no issuer to start, no network inside SAM's container. DPoP proofs and client certificates
+ * (`{{gatehouse:dpop ...}}`, `{{gatehouse:cert ...}}`) are made for the event. Placeholders for API
+ * keys and Basic users need a credentials table, and a replayed proof the function's replay table:
+ * they are refused (npm run invoke fills them). docs/events.md.
  * Exit status: 0 printed, 2 bad usage or a bad event.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,7 +22,8 @@ import {
   runCli,
   UsageError,
 } from './cli/program.ts';
-import { fillTokenPlaceholders, type MintOptions } from './issuer/local-issuer.ts';
+import { asksForReplay, fillEventPlaceholders } from './issuer/event-placeholders.ts';
+import type { MintOptions } from './issuer/local-issuer.ts';
 import { mintPublished } from './issuer/published-issuer.ts';
 
 const NAME: CliName = { tool: 'event', invocation: 'npm run -s event --' };
@@ -43,18 +46,27 @@ export function eventProgram(): Command {
 }
 
 /** Placeholders this command cannot fill: they name credentials that must exist in a table. */
-const CREDENTIAL_PLACEHOLDER = /\{\{gatehouse:(?!token[\s}])([\w-]*)/;
+const CREDENTIAL_PLACEHOLDER = /\{\{gatehouse:(?!(?:token|dpop|cert)[\s}])([\w-]*)/;
 
 /** The event with its token placeholders filled; throws UsageError for what it cannot fill. */
-export function fillEvent(event: unknown, source: string, mint: (options: MintOptions) => string): unknown {
+export async function fillEvent(
+  event: unknown,
+  source: string,
+  mint: (options: MintOptions) => string,
+): Promise<unknown> {
   const other = CREDENTIAL_PLACEHOLDER.exec(JSON.stringify(event))?.[1];
   if (other !== undefined)
     throw new UsageError(
       `${source} has a {{gatehouse:${other}}} placeholder: a credential that must exist in the table the ` +
         `function reads, which only local runs provide (npm run invoke -- <LogicalId> -e ${source})`,
     );
+  if (asksForReplay(event))
+    throw new UsageError(
+      `${source} has a replayed DPoP proof (replayed=1): it must be recorded in the replay table the ` +
+        `function reads, which only local runs provide (npm run invoke -- <LogicalId> -e ${source})`,
+    );
   try {
-    return fillTokenPlaceholders(event, mint);
+    return await fillEventPlaceholders(event, { mint });
   } catch (err) {
     throw new UsageError(`${source}: ${(err as Error).message}`);
   }
@@ -73,7 +85,7 @@ function readEvent(source: string): unknown {
 async function main(argv: readonly string[]): Promise<number> {
   const { operands } = parseCommandLine(eventProgram(), argv);
   const source = operands[0] as string;
-  const filled = fillEvent(readEvent(source), source, (options) => mintPublished(options));
+  const filled = await fillEvent(readEvent(source), source, (options) => mintPublished(options));
   PROCESS_OUTPUT.out(JSON.stringify(filled, null, 2));
   return 0;
 }

@@ -22,7 +22,7 @@ import {
   portValue,
   runCli,
 } from './cli/program.ts';
-import { readDpopKeyFile } from './dpop/dpop-key.ts';
+import { persistedDpopKey } from './dpop/dpop-key.ts';
 import { DEFAULT_ISSUER_PORT, mintToken, persistedSigningKey } from './issuer/local-issuer.ts';
 
 const NAME: CliName = { tool: 'token', invocation: 'npm run token --' };
@@ -60,7 +60,10 @@ export function tokenProgram(): Command {
       portValue('--issuer-port'),
       DEFAULT_ISSUER_PORT,
     )
-    .option('--dpop-key <file>', 'bind the token to this DPoP key (npm run dpop)')
+    .option(
+      '--dpop-key <file>',
+      'bind the token to this DPoP key (created on first use, as npm run dpop does)',
+    )
     .option('--cert <file>', 'bind the token to this client certificate (npm run certs)');
 }
 
@@ -90,7 +93,7 @@ export function tokenFor(args: TokenArgs): string {
     scope: args.scope,
     ttl: args.ttl,
     ...(args.sub !== undefined ? { sub: args.sub } : {}),
-    ...(args.dpopKey !== undefined ? { dpopJkt: readDpopKeyFile(args.dpopKey).thumbprint } : {}),
+    ...(args.dpopKey !== undefined ? { dpopJkt: persistedDpopKey(args.dpopKey).thumbprint } : {}),
     ...(args.cert !== undefined ? { certificateThumbprint: certificateFileThumbprint(args.cert) } : {}),
   });
 }

@@ -39,6 +39,10 @@ export interface StartArgs {
   readonly verbose: boolean;
   /** Access log as text lines (default) or JSON lines (with the functions' JSON logs). */
   readonly logFormat: 'text' | 'json';
+  /** Serve HTTPS with client certificates (mutual TLS) of the local CA. */
+  readonly mtls: boolean;
+  /** Where the local CA and the server certificate are (`npm run certs -- --dir`). */
+  readonly certsDir: string | undefined;
 }
 
 /** The `npm start` command line. */
@@ -75,6 +79,11 @@ export function startProgram(): Command {
       'largest request body (default 10485760, as API Gateway)',
       integerValue('--max-body-bytes', { min: 0 }),
     )
+    .option(
+      '--mtls',
+      'serve HTTPS asking for client certificates of the local CA (npm run certs), passed on as clientCert',
+    )
+    .option('--certs-dir <dir>', 'with --mtls: where the local CA and server certificate are', undefined)
     .option('--watch', 'rebuild and restart functions when sources change')
     .option('--verbose', "also print the functions' own logs (on stderr)")
     .option(
@@ -101,7 +110,11 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     watch?: true;
     verbose?: true;
     logFormat: 'text' | 'json';
+    mtls?: true;
+    certsDir?: string;
   }>(startProgram(), argv);
+  if (options.certsDir !== undefined && options.mtls !== true)
+    throw new UsageError('--certs-dir goes with --mtls');
   return {
     port: options.port,
     host: options.host,
@@ -116,5 +129,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     watch: options.watch === true,
     verbose: options.verbose === true,
     logFormat: options.logFormat,
+    mtls: options.mtls === true,
+    certsDir: options.certsDir,
   };
 }

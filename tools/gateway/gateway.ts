@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { buildFunction, ensureBuilt, upToDate } from '../build.ts';
@@ -29,6 +30,7 @@ import {
   loadOrCreateCredentialsFile,
   localCredentials,
 } from './iam-credentials.ts';
+import { type LocalTls, localTls } from './local-tls.ts';
 import { type ApiModel, localApiId, readApis } from './model.ts';
 import type { HandlerDeps } from './request-io.ts';
 import { restApiHandler } from './rest-handler.ts';
@@ -83,6 +85,12 @@ export interface GatewayOptions {
   readonly iamCredentials?: readonly IamCredentialConfig[];
   /** Where the local IAM credentials are kept (created on first use); default `.gatehouse/iam/credentials.json`. */
   readonly iamCredentialsFile?: string;
+  /**
+   * Serve every API over HTTPS asking for client certificates of the local CA, as a custom domain
+   * with mutual TLS does, and pass them on as `clientCert` (docs/local-gateway.md#mutual-tls).
+   * `certsDir` holds the CA and the server certificate (`npm run certs`; created when missing).
+   */
+  readonly mtls?: { readonly certsDir?: string } | undefined;
 }
 
 /** One served API. */
@@ -117,6 +125,8 @@ export interface RunningGateway {
   invocations(logicalId: string): number;
   /** Region of the ARNs and of SigV4 credential scopes. */
   readonly region: string;
+  /** With `mtls`: the CA clients must present a certificate of, and the server certificate. */
+  readonly tls: LocalTls | undefined;
   /** The local IAM credentials (empty when no route is `AWS_IAM`); the banner prints them. */
   readonly iamCredentials: readonly {
     readonly accessKeyId: string;
@@ -304,10 +314,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         used.map(async (id) => [id, await ensureBuilt(functions.get(id) as FunctionDefinition)] as const),
       ),
     );
+    const tls = options.mtls === undefined ? undefined : await localTls(options.mtls.certsDir);
+    const served: ServedApi[] = [];
     const pool = new FunctionPool(async (id) => {
       const fn = functions.get(id) as FunctionDefinition;
       const bundle = built.get(id) ?? (await ensureBuilt(fn));
       const env = services.environmentFor(environments.get(id) ?? {});
+      // DPoP proofs sign the URL the client calls: the gateway's own addresses are public URLs.
+      const rules = withLoopbackRules(env.DPOP_PUBLIC_URLS, served, apis);
+      if ('DPOP_PUBLIC_URLS' in env && rules !== undefined) env.DPOP_PUBLIC_URLS = rules;
       // The integration forwards to the demo backend or `--upstream` in local runs.
       if (integrationIds.has(id)) {
         env.UPSTREAM_URL = upstreamUrl as string;
@@ -334,7 +349,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     // The usage keys `npm run keys` / `users` made locally, one per credential.
     const apiKeys =
       services.apiKeys === undefined ? undefined : cachedApiKeyLookup(services.apiKeys, Date.now);
-    const served: ServedApi[] = [];
     const basePort = options.port ?? 3000;
     const host = options.host ?? '127.0.0.1';
     for (const [index, api] of apis.entries()) {
@@ -354,13 +368,29 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         apiKeys,
       };
       const handler = 'kind' in api ? httpApiHandler(api, deps) : restApiHandler(api, deps);
-      const server: Server = createServer((req, res) => {
+      const serve = (req: IncomingMessage, res: ServerResponse) => {
         handler(req, res).catch((err: unknown) => {
           info(`gateway: ${api.logicalId}: ${(err as Error).message}`);
           if (!res.headersSent)
             res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":null}');
         });
-      });
+      };
+      // Mutual TLS as API Gateway's custom domains do it: no trusted client certificate, no
+      // connection (the TLS handshake fails before any HTTP request).
+      const server: Server =
+        tls === undefined
+          ? createServer(serve)
+          : (createHttpsServer(
+              {
+                key: tls.serverKeyPem,
+                cert: tls.serverCertificatePem,
+                ca: tls.caPem,
+                requestCert: true,
+                rejectUnauthorized: true,
+                minVersion: 'TLSv1.2',
+              },
+              serve,
+            ) as unknown as Server);
       await new Promise<void>((ok, fail) => {
         server.once('error', fail);
         server.listen(basePort === 0 ? 0 : basePort + index, host, () => ok());
@@ -377,7 +407,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       served.push({
         logicalId: api.logicalId,
         kind: 'kind' in api ? 'http' : 'rest',
-        url: `http://${shownHost}:${port}`,
+        url: `${tls === undefined ? 'http' : 'https'}://${shownHost}:${port}`,
         stageName: api.stageName,
         authorizerFunctions: [
           ...new Set(
@@ -412,6 +442,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       environmentOf: (id) => environments.get(id),
       invocations: (id) => pool.count(id),
       region,
+      tls,
       iamCredentials: credentials.map((c) => ({
         accessKeyId: c.accessKeyId,
         secretAccessKey: c.secretAccessKey,
@@ -482,4 +513,35 @@ function watchSources(
       for (const w of watchers) w.close();
     },
   };
+}
+
+/**
+ * DPOP_PUBLIC_URLS with a rule for each served API's loopback address added: the gateway reports
+ * the Host header as `requestContext.domainName`, the path without the stage (REST) or with a named
+ * stage in front (HTTP APIs, as `rawPath`). A value that is not a JSON array is left for the
+ * function to refuse.
+ */
+export function withLoopbackRules(
+  value: string | undefined,
+  served: readonly ServedApi[],
+  apis: readonly { readonly logicalId: string; readonly stageName: string }[],
+): string | undefined {
+  let rules: unknown;
+  try {
+    rules = value === undefined || value === '' ? [] : JSON.parse(value);
+  } catch {
+    return value;
+  }
+  if (!Array.isArray(rules)) return value;
+  const loopback = served.flatMap((api) => {
+    const url = new URL(api.url);
+    const stage = apis.find((a) => a.logicalId === api.logicalId)?.stageName;
+    const prefix = api.kind === 'http' && stage !== undefined && stage !== '$default' ? `/${stage}` : '';
+    return [url.host, `localhost:${url.port}`].map((host) => ({
+      domainName: host,
+      eventPathPrefix: prefix,
+      publicBaseUrl: `${url.protocol}//${host}`,
+    }));
+  });
+  return JSON.stringify([...rules, ...loopback]);
 }

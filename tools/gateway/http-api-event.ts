@@ -4,6 +4,7 @@
  * the payload 2.0 (and 1.0) proxy event for the integration, the Lambda authorizer events, and the
  * mapping of a function's result back to HTTP, including 2.0's inferred responses. Pure.
  */
+import type { ClientCertificate } from './client-certificate.ts';
 import type { HttpApiModel, HttpRouteModel } from './http-api-model.ts';
 import { clfTime, type HttpReply, type HttpRequest, resultStatus } from './proxy-event.ts';
 import type { RouteMatch } from './route-matcher.ts';
@@ -21,6 +22,8 @@ export interface HttpApiFacts {
   readonly requestId: string;
   readonly nowMs: number;
   readonly domainName: string;
+  /** The client certificate of a mutual-TLS request (`npm start -- --mtls`). */
+  readonly clientCert?: ClientCertificate | undefined;
 }
 
 /** What the authorizer step handed on to the integration. */
@@ -131,6 +134,7 @@ function requestContextV2(
     stage: facts.api.stageName,
     time: clfTime(facts.nowMs),
     timeEpoch: facts.nowMs,
+    ...(facts.clientCert === undefined ? {} : { authentication: { clientCert: facts.clientCert } }),
   };
 }
 
@@ -250,6 +254,7 @@ function requestContextV1(
       user: iam?.principal.userId ?? null,
       userAgent: lowerCaseHeaders(req.rawHeaders, false)['user-agent'] ?? null,
       userArn: iam?.principal.arn ?? null,
+      ...(facts.clientCert === undefined ? {} : { clientCert: facts.clientCert }),
     },
     path: reportedPath(facts, req.path),
     protocol: 'HTTP/1.1',

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clientCertificateOf, protocolOf } from './client-certificate.ts';
 import type { GatewayResponseType } from './gateway-responses.ts';
 import { authorizeHttp, checkIdentitySources, type HttpAuthorizerCache } from './http-api-authorize.ts';
 import {
@@ -176,12 +177,19 @@ export function httpApiHandler(
       requestId,
       nowMs,
       domainName: req.headers.host ?? 'localhost',
+      clientCert: clientCertificateOf(req),
     };
     const request: HttpApiRequest = {
       method,
       path: target.path,
       query: target.query,
-      rawHeaders: withGatewayHeaders(req.rawHeaders, sourceIp, 'http', deps.port(), newTraceId(nowMs)),
+      rawHeaders: withGatewayHeaders(
+        req.rawHeaders,
+        sourceIp,
+        protocolOf(req),
+        deps.port(),
+        newTraceId(nowMs),
+      ),
       body,
       sourceIp,
     };

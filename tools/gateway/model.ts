@@ -496,6 +496,11 @@ function attachedResources(template: Template, stack: LocalStack, apiId: string,
       notes.push(
         `${id}: ${apiId} is served on loopback at the root; custom domains and base path mappings are not emulated`,
       );
+      const domain = template.Resources[String(obj(obj(resource.Properties).DomainName).Ref ?? '')];
+      if (domain !== undefined && obj(domain.Properties).MutualTlsAuthentication !== undefined)
+        notes.push(
+          `${id}: its domain has mutual TLS; npm start -- --mtls serves every API over HTTPS, asks for a client certificate of the local CA (npm run certs) and passes it on as clientCert (docs/local-gateway.md#mutual-tls)`,
+        );
       continue;
     }
     throw new TemplateError(

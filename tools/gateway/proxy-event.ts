@@ -5,6 +5,7 @@
  * Formats: https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
  */
 import { randomBytes } from 'node:crypto';
+import type { ClientCertificate } from './client-certificate.ts';
 import type { ApiModel, RouteModel } from './model.ts';
 import { type RouteMatch as GenericRouteMatch, restRouteMatcher } from './route-matcher.ts';
 import type { IamPrincipal } from './sigv4.ts';
@@ -39,6 +40,8 @@ export interface RequestFacts {
   readonly domainName: string;
   /** The signed principal of an `AWS_IAM` route. */
   readonly iam?: { readonly principal: IamPrincipal; readonly accessKeyId: string } | undefined;
+  /** The client certificate of a mutual-TLS request (`npm start -- --mtls`). */
+  readonly clientCert?: ClientCertificate | undefined;
 }
 
 /**
@@ -217,6 +220,7 @@ export function requestContext(
       cognitoAuthenticationProvider: null,
       userAgent: headerValue(req.rawHeaders, 'user-agent') ?? null,
       ...iamIdentity(facts),
+      ...(facts.clientCert === undefined ? {} : { clientCert: facts.clientCert }),
     },
     domainName: facts.domainName,
     apiId: facts.apiId,

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AuthorizeOutcome, type AuthorizerCache, authorize } from './authorize.ts';
+import { clientCertificateOf, protocolOf } from './client-certificate.ts';
 import {
   EXPLICIT_DENY_MESSAGE,
   type GatewayReply,
@@ -118,6 +119,7 @@ export function restApiHandler(
       region: deps.region,
       nowMs,
       domainName: req.headers.host ?? 'localhost',
+      clientCert: clientCertificateOf(req),
     };
     let matched: RouteMatch | undefined;
     let authorizerContext: Record<string, string> = {};
@@ -179,7 +181,7 @@ export function restApiHandler(
       method,
       path: target.path,
       query: target.query,
-      rawHeaders: withGatewayHeaders(req.rawHeaders, sourceIp, 'http', deps.port(), traceId),
+      rawHeaders: withGatewayHeaders(req.rawHeaders, sourceIp, protocolOf(req), deps.port(), traceId),
       body,
       sourceIp,
     };

@@ -10,7 +10,7 @@
  * Exit status: 0 after Ctrl-C, 2 bad usage, template or function configuration, 1 anything else.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { runCli } from '../cli/program.ts';
 import { DEFAULT_ISSUER_PORT } from '../issuer/local-issuer.ts';
 import { writeGatewayState } from '../local/gateway-state.ts';
@@ -32,6 +32,13 @@ function readEnvVars(file: string | undefined): Record<string, Record<string, un
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new UsageError('--env-vars must hold a JSON object');
   return parsed as Record<string, Record<string, unknown>>;
+}
+
+/** A file of `dir`, relative to the working directory when that is shorter. */
+function relativeTo(dir: string, file: string): string {
+  const path = join(dir, file);
+  const rel = relative(process.cwd(), path);
+  return rel.length < path.length && !rel.startsWith('..') ? rel : path;
 }
 
 /** The banner printed at start: where each API is and how to call it. */
@@ -58,15 +65,34 @@ export function banner(
     lines.push(`  database         ${database.endpoint}   (${kept}; npm run keys / users use it)`);
   }
   const first = gateway.apis[0]?.url ?? 'http://127.0.0.1:3000';
+  // With --mtls every call needs the local CA and a client certificate of it (npm run certs).
+  const tls = gateway.tls;
+  const curl =
+    tls === undefined
+      ? 'curl -i'
+      : `curl -i --cacert ${relativeTo(tls.certsDir, 'ca.pem')} --cert ${relativeTo(tls.certsDir, 'alice.pem')} --key ${relativeTo(tls.certsDir, 'alice-key.pem')}`;
   // The port the issuer really got (`--issuer-port 0` picks one): tokens must carry its URL.
   const issuerPort =
     gateway.issuerUrl === undefined ? DEFAULT_ISSUER_PORT : Number(new URL(gateway.issuerUrl).port);
   const port = issuerPort === DEFAULT_ISSUER_PORT ? '' : ` --issuer-port ${issuerPort}`;
-  lines.push('', 'Try:', `  curl -i ${first}/health`);
+  if (tls !== undefined) {
+    lines.push(
+      '',
+      `Mutual TLS: clients need a certificate of ${relativeTo(tls.certsDir, 'ca.pem')} (npm run certs -- client alice)`,
+    );
+    for (const file of tls.created) lines.push(`  created ${file}`);
+  }
+  lines.push('', 'Try:', `  ${curl} ${first}/health`);
   if (gateway.issuerUrl !== undefined) {
     lines.push(
-      `  curl -i -H "Authorization: Bearer $(npm run -s token -- --scope 'orders:read'${port})" ${first}/orders`,
+      `  ${curl} -H "Authorization: Bearer $(npm run -s token -- --scope 'orders:read'${port})" ${first}/orders`,
     );
+    // DPoP-bound tokens go to the API behind the REQUEST authorizer (docs/sender-constrained-tokens.md).
+    const dpopApi = gateway.apis.find((a) => a.logicalId === 'OrdersDpopApi');
+    if (dpopApi !== undefined)
+      lines.push(
+        `  TOKEN=$(npm run -s token -- --dpop-key .gatehouse/dpop/key.json${port}); ${curl} -H "Authorization: DPoP $TOKEN" -H "DPoP: $(npm run -s dpop -- --method GET --url ${dpopApi.url}/orders --token "$TOKEN")" ${dpopApi.url}/orders`,
+      );
   }
   // AWS_IAM routes: the local key pairs they accept (docs/local-gateway.md#iam-routes).
   const iam = gateway.apis.find((a) => a.iamRoutes);
@@ -105,6 +131,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(envVars !== undefined ? { envVars } : {}),
       ...(args.upstream !== undefined ? { upstream: args.upstream } : {}),
       ...(args.maxBodyBytes !== undefined ? { maxBodyBytes: args.maxBodyBytes } : {}),
+      ...(args.mtls ? { mtls: args.certsDir === undefined ? {} : { certsDir: args.certsDir } } : {}),
     });
   } catch (err) {
     if (err instanceof UsageError || err instanceof TemplateError) {

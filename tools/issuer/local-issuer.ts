@@ -118,8 +118,15 @@ export function localIssuerEntry(issuer: string): Record<string, unknown> {
   return { issuer, audience: LOCAL_AUDIENCE, jwksUri: `${issuer}/.well-known/jwks.json` };
 }
 
-/** Adds the local issuer to a JWT_ISSUERS value (left alone when it is not a JSON array). */
-export function withLocalIssuer(jwtIssuers: string | undefined, issuer: string): string | undefined {
+/**
+ * Adds the local issuer to a JWT_ISSUERS value (left alone when it is not a JSON array); `extra`
+ * adds fields to its entry (e.g. `{ dpop: 'allowed' }`).
+ */
+export function withLocalIssuer(
+  jwtIssuers: string | undefined,
+  issuer: string,
+  extra: Readonly<Record<string, unknown>> = {},
+): string | undefined {
   let list: unknown;
   try {
     list = JSON.parse(jwtIssuers ?? '[]');
@@ -129,7 +136,7 @@ export function withLocalIssuer(jwtIssuers: string | undefined, issuer: string):
   if (!Array.isArray(list)) return jwtIssuers;
   return JSON.stringify([
     ...list.filter((e) => (e as { issuer?: unknown })?.issuer !== issuer),
-    localIssuerEntry(issuer),
+    { ...localIssuerEntry(issuer), ...extra },
   ]);
 }
 

@@ -247,6 +247,9 @@ export class LambdaEnvironment {
       // Set by local emulators (SAM CLI, the runtime interface emulator), not by Lambda itself.
       AWS_LAMBDA_FUNCTION_TIMEOUT: String(this.#fn.timeoutSeconds),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.#fn.logicalId}`,
+      // What `sam local` sets: the function runs locally. The JWT authorizer then trusts the
+      // published development key of events/env.json, which it refuses anywhere else.
+      AWS_SAM_LOCAL: 'true',
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
       // Local runs never reach AWS: the SDK gets dummy credentials (the embedded DynamoDB ignores them).
       AWS_ACCESS_KEY_ID: 'local',

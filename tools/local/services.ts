@@ -8,12 +8,9 @@ import { deleteKey, deleteUser } from '../../shared/credentials/admin.ts';
 import { dynamoAdminStore } from '../../shared/credentials/dynamo-admin.ts';
 import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
 import type { UsageKeyRegistry } from '../../shared/credentials/usage-keys.ts';
-import {
-  fillTokenPlaceholders,
-  type RunningIssuer,
-  startLocalIssuer,
-  withLocalIssuer,
-} from '../issuer/local-issuer.ts';
+import { dynamoReplayStore } from '../../shared/dpop/dynamo-replay-store.ts';
+import { fillEventPlaceholders } from '../issuer/event-placeholders.ts';
+import { type RunningIssuer, startLocalIssuer, withLocalIssuer } from '../issuer/local-issuer.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { isDynamicReference } from '../template/resolve.ts';
 import { loadTemplate, type Template } from '../template/template.ts';
@@ -39,6 +36,31 @@ import {
  * Manager. Local only; never deploy it.
  */
 export const LOCAL_UPSTREAM_SIGNING_SECRET = 'gatehouse-local-upstream-signing-secret-0123456789';
+
+/**
+ * The public URL rules of local runs when the template gives none (DPOP_PUBLIC_URLS empty): the API
+ * the sample events describe (`abcdef1234`, REST stage `v1`, HTTP API stage `$default`). The local
+ * gateway adds its own loopback addresses.
+ */
+export const SAMPLE_DPOP_PUBLIC_URLS = [
+  {
+    domainName: 'abcdef1234.execute-api.us-east-1.amazonaws.com',
+    stage: 'v1',
+    eventPathPrefix: '',
+    publicBaseUrl: 'https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1',
+  },
+  {
+    domainName: 'abcdef1234.execute-api.us-east-1.amazonaws.com',
+    stage: '$default',
+    eventPathPrefix: '',
+    publicBaseUrl: 'https://abcdef1234.execute-api.us-east-1.amazonaws.com',
+  },
+] as const;
+
+/** Whether a function records DPoP proofs in the (embedded) DynamoDB table. */
+function usesReplayTable(env: Readonly<Record<string, string>>): boolean {
+  return (env.DPOP_REPLAY_TABLE ?? '') !== '' && (env.DPOP_REPLAY_STORE ?? 'dynamodb') === 'dynamodb';
+}
 
 /** Services started for local runs; close them when done. */
 export interface LocalServices {
@@ -76,9 +98,10 @@ export async function startLocalServices(
   const needsIssuer = environments.some((env) => 'JWT_ISSUERS' in env);
   const issuer = needsIssuer ? await startLocalIssuer({ port: options.issuerPort ?? 0 }) : undefined;
   const credentialsEnv = environments.find((env) => 'CREDENTIALS_TABLE' in env);
+  const replayEnv = environments.find(usesReplayTable);
   let dynamo: EmbeddedDynamo | undefined;
   const template = options.template ?? loadTemplate(join(PROJECT_ROOT, 'template.yaml'));
-  if (credentialsEnv !== undefined) {
+  if (credentialsEnv !== undefined || replayEnv !== undefined) {
     const tables = [...templateTables(template), LOCAL_API_KEYS_TABLE];
     dynamo =
       options.inMemory === true
@@ -100,6 +123,16 @@ export async function startLocalServices(
       ? undefined
       : localUsageKeys(client, templateUsagePlans(template));
   const placeholderRecords: ({ kind: 'key'; keyId: string } | { kind: 'user'; username: string })[] = [];
+  // `replayed=1` proofs are recorded where the JWT authorizer will look: its replay table.
+  const replayStore =
+    client === undefined || replayEnv === undefined
+      ? undefined
+      : dynamoReplayStore({
+          client,
+          tableName: replayEnv.DPOP_REPLAY_TABLE as string,
+          budgetMs: 10_000,
+          now: Date.now,
+        });
   return {
     issuer,
     dynamo,
@@ -109,7 +142,8 @@ export async function startLocalServices(
     environmentFor(env) {
       const out = { ...env };
       // Local only: the function talks to the embedded DynamoDB instead of AWS.
-      if (dynamo !== undefined && 'CREDENTIALS_TABLE' in out) out.DYNAMODB_ENDPOINT = dynamo.endpoint;
+      if (dynamo !== undefined && ('CREDENTIALS_TABLE' in out || usesReplayTable(out)))
+        out.DYNAMODB_ENDPOINT = dynamo.endpoint;
       if (backend !== undefined && out.UPSTREAM_URL === '') out.UPSTREAM_URL = backend.url;
       if (out.UPSTREAM_SIGNING_SECRET !== undefined && isDynamicReference(out.UPSTREAM_SIGNING_SECRET))
         out.UPSTREAM_SIGNING_SECRET = LOCAL_UPSTREAM_SIGNING_SECRET;
@@ -121,14 +155,29 @@ export async function startLocalServices(
         if (!out.UPSTREAM_SIGNING_SECRET) out.UPSTREAM_SIGNING_SECRET = LOCAL_UPSTREAM_SIGNING_SECRET;
       }
       delete out.API_KEY_PEPPER_SECRET_ARN;
+      // A function with DPoP settings (the template's JWT authorizer): the local issuer's tokens may
+      // come with DPoP, and the sample events' API is a known public URL unless the template says.
+      const dpop = 'DPOP_PUBLIC_URLS' in out;
+      if (dpop && out.DPOP_PUBLIC_URLS === '') out.DPOP_PUBLIC_URLS = JSON.stringify(SAMPLE_DPOP_PUBLIC_URLS);
       if (issuer !== undefined && 'JWT_ISSUERS' in out) {
-        const value = withLocalIssuer(out.JWT_ISSUERS, issuer.url);
+        const value = withLocalIssuer(out.JWT_ISSUERS, issuer.url, dpop ? { dpop: 'allowed' } : {});
         if (value !== undefined) out.JWT_ISSUERS = value;
       }
       return out;
     },
     async prepareEvent(event) {
-      const withTokens = issuer === undefined ? event : fillTokenPlaceholders(event, (o) => issuer.mint(o));
+      const withTokens =
+        issuer === undefined
+          ? event
+          : await fillEventPlaceholders(event, {
+              mint: (o) => issuer.mint(o),
+              claimProof:
+                replayStore === undefined
+                  ? undefined
+                  : async (jti, htu, expiresAt) => {
+                      await replayStore.claim(jti, htu, expiresAt);
+                    },
+            });
       if (credentialStore === undefined || credentialsEnv === undefined) return withTokens;
       return fillCredentialPlaceholders(withTokens, {
         onCreated: (record) => placeholderRecords.push(record),
