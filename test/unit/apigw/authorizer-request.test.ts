@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedEventError, normalizeAuthorizerEvent } from '../../../shared/apigw/authorizer-request.ts';
-import { readBearerToken } from '../../../shared/apigw/credentials.ts';
+import { readAccessToken, readBearerToken } from '../../../shared/apigw/credentials.ts';
 import { readEvent, retarget, SAMPLE_EVENTS } from '../../support/events.ts';
 
 describe('normalizeAuthorizerEvent on AWS sample events', () => {
@@ -30,6 +30,22 @@ describe('normalizeAuthorizerEvent on AWS sample events', () => {
     expect(normalizeAuthorizerEvent(event, false).format).toBe('policy');
     expect(normalizeAuthorizerEvent(readEvent(SAMPLE_EVENTS['rest-request']), true).format).toBe('policy');
   });
+
+  it.each([
+    ['rest-token', undefined, undefined, false],
+    ['rest-request (aws-lambda-go)', undefined, 'test', true],
+    ['http-v2 (aws-lambda-go)', 'id.execute-api.us-east-1.amazonaws.com', '$default', true],
+    ['http-v1', undefined, 'test', true],
+  ] as const)(
+    'reads where %s was received (domain %s, stage %s) and its client certificate (%s)',
+    (name, domainName, stage, certificate) => {
+      const request = normalizeAuthorizerEvent(readEvent(SAMPLE_EVENTS[name]), true);
+
+      expect([request.domainName, request.stage]).toEqual([domainName, stage]);
+      // AWS's samples carry a (truncated) PEM, or the text CERT_CONTENT: passed on as given.
+      expect(request.clientCertPem === undefined).toBe(!certificate);
+    },
+  );
 
   it('keeps the ARN parts the policy needs', () => {
     const request = normalizeAuthorizerEvent(readEvent(SAMPLE_EVENTS.websocket), false);
@@ -109,4 +125,38 @@ describe('readBearerToken', () => {
       });
     },
   );
+});
+
+describe('readAccessToken', () => {
+  const read = (authorization: string) =>
+    readAccessToken(
+      normalizeAuthorizerEvent(retarget(readEvent(SAMPLE_EVENTS['rest-request']), { authorization }), true),
+    );
+
+  it.each([
+    ['Bearer a.b.c', 'Bearer'],
+    ['bearer a.b.c', 'Bearer'],
+    ['DPoP a.b.c', 'DPoP'],
+    ['dpop  a.b.c', 'DPoP'],
+    ['DPOP a.b.c', 'DPoP'],
+  ])('reads %j as a %s token', (authorization, scheme) => {
+    expect(read(authorization)).toEqual({ ok: true, value: { scheme, token: 'a.b.c' } });
+  });
+
+  it.each([
+    ['Basic dTpw', 'credential_scheme'],
+    ['DPoP-Bound a.b.c', 'credential_malformed'],
+    ['DPoP a.b', 'credential_malformed'],
+    ['DPoP a.b.c d', 'credential_malformed'],
+  ])('refuses %j (%s)', (authorization, reason) => {
+    expect(read(authorization)).toEqual({ ok: false, reason });
+  });
+
+  it('keeps readBearerToken to the Bearer scheme', () => {
+    const request = normalizeAuthorizerEvent(
+      retarget(readEvent(SAMPLE_EVENTS['rest-request']), { authorization: 'DPoP a.b.c' }),
+      true,
+    );
+    expect(readBearerToken(request)).toEqual({ ok: false, reason: 'credential_scheme' });
+  });
 });

@@ -15,8 +15,41 @@ describe('DPoP configuration', () => {
       iatWindowSeconds: 60,
       clockSkewSeconds: 5,
       nonce: null,
-      replay: { kind: 'dynamodb', tableName: 'DpopReplayTable', budgetMs: 1000 },
+      replay: {
+        kind: 'dynamodb',
+        tableName: 'DpopReplayTable',
+        budgetMs: 1000,
+        region: 'us-east-1',
+        endpoint: undefined,
+      },
     });
+  });
+
+  it("reads the table's region, and a loopback endpoint for local runs", () => {
+    const config = readDpopConfig({
+      DPOP_PUBLIC_URLS: RULES,
+      DPOP_REPLAY_TABLE: 'DpopReplayTable',
+      AWS_REGION: 'eu-west-1',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+    });
+
+    expect(config.replay).toMatchObject({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000' });
+  });
+
+  it.each([
+    [
+      { DYNAMODB_ENDPOINT: 'https://dynamodb.evil.example' },
+      'DYNAMODB_ENDPOINT must be an http(s) URL of a loopback host',
+    ],
+    [{ DPOP_REPLAY_TABLE: 'no spaces allowed' }, 'DPOP_REPLAY_TABLE is not a DynamoDB table name'],
+    [
+      { DPOP_REPLAY_BUDGET_MS: '5000', AWS_LAMBDA_FUNCTION_TIMEOUT: '5' },
+      'DPOP_REPLAY_BUDGET_MS must be below the function timeout (5000 ms, AWS_LAMBDA_FUNCTION_TIMEOUT)',
+    ],
+  ])('refuses %j naming the variable', (env, message) => {
+    expect(() =>
+      readDpopConfig({ DPOP_PUBLIC_URLS: RULES, DPOP_REPLAY_TABLE: 'DpopReplayTable', ...env }),
+    ).toThrow(message);
   });
 
   it('reads nonces, algorithms and the in-memory store when asked for', () => {

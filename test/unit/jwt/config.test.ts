@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/config/env.ts';
-import { readJwtAuthorizerConfig } from '../../../shared/jwt/config.ts';
+import { PUBLISHED_DEVELOPMENT_KEY_ID, readJwtAuthorizerConfig } from '../../../shared/jwt/config.ts';
 import { testKey } from '../../support/keys.ts';
 
 const issuer = (entry: Record<string, unknown>) =>
@@ -28,8 +28,10 @@ describe('readJwtAuthorizerConfig', () => {
         audience: ['orders'],
         jwksUri: 'https://idp.example.com/.well-known/jwks.json',
         algorithms: ['RS256', 'ES256', 'EdDSA'],
+        dpop: 'off',
       },
     ]);
+    expect(config.refusedKeyIds).toEqual([PUBLISHED_DEVELOPMENT_KEY_ID]);
     expect(config.clockSkewSeconds).toBe(30);
     expect(config.maxLifetimeSeconds).toBe(86400);
     expect(config.requiredTyp).toBeUndefined();
@@ -63,6 +65,7 @@ describe('readJwtAuthorizerConfig', () => {
       audience: null,
       jwksUri: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json',
       algorithms: ['RS256', 'ES256', 'EdDSA'],
+      dpop: 'off',
       cognito: { userPoolId: 'eu-west-1_AbC123', tokenUse: 'access', clientId: ['app1'] },
     });
   });
@@ -163,6 +166,73 @@ describe('readJwtAuthorizerConfig', () => {
     ],
   ])('refuses %j naming the variable', (env, message) => {
     expect(problems(env as Record<string, string>).join('; ')).toContain(message);
+  });
+
+  it.each(['required', 'allowed', 'off'] as const)(
+    'reads "dpop": "%s" per issuer, Cognito pools included',
+    (mode) => {
+      const config = readJwtAuthorizerConfig({
+        JWT_ISSUERS: JSON.stringify([
+          { issuer: 'https://a.example', audience: 'x', dpop: mode },
+          { userPoolId: 'eu-west-1_AbC123', tokenUse: 'access', clientId: 'app1', dpop: mode },
+          { issuer: 'https://b.example', audience: 'x' },
+        ]),
+      });
+
+      expect(config.issuers.map((i) => i.dpop)).toEqual([mode, mode, 'off']);
+    },
+  );
+
+  it.each([['Required'], ['on'], [true], [null], ['']])(
+    'refuses "dpop": %j naming the variable and the field',
+    (value) => {
+      expect(problems({ JWT_ISSUERS: issuer({ dpop: value }) })).toEqual([
+        `JWT_ISSUERS [0].dpop must be "required", "allowed" or "off", got ${JSON.stringify(value)}`,
+      ]);
+    },
+  );
+
+  describe('the published development key (its private half is in the repository)', () => {
+    const published = testKey('RS256', PUBLISHED_DEVELOPMENT_KEY_ID);
+    const withPublished = issuer({ jwks: { keys: [rsa.jwk, published.jwk] } });
+
+    it.each([
+      ['an inline jwks', { JWT_ISSUERS: withPublished }, {}],
+      [
+        'a bundled jwksFile',
+        { JWT_ISSUERS: issuer({ jwksFile: 'jwks/dev.json' }) },
+        { 'jwks/dev.json': { keys: [published.jwk] } },
+      ],
+      [
+        'a jwks where it would be dropped anyway',
+        {
+          JWT_ISSUERS: issuer({
+            jwks: { keys: [rsa.jwk, { ...weak.jwk, kid: PUBLISHED_DEVELOPMENT_KEY_ID }] },
+          }),
+        },
+        {},
+      ],
+      ['AWS_SAM_LOCAL other than true', { JWT_ISSUERS: withPublished, AWS_SAM_LOCAL: '1' }, {}],
+    ])('is refused in %s outside local runs, naming the variable', (_case, env, bundled) => {
+      const found = problems(env, bundled);
+
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(
+        new RegExp(
+          `^JWT_ISSUERS \\[0\\]\\.jwks(File)? holds the published development key \\(kid ${PUBLISHED_DEVELOPMENT_KEY_ID}\\).*trusted only in local runs \\(AWS_SAM_LOCAL=true\\)`,
+        ),
+      );
+    });
+
+    it('is trusted where the function runs locally (sam local, the local runtime, npm start)', () => {
+      const config = readJwtAuthorizerConfig({ JWT_ISSUERS: withPublished, AWS_SAM_LOCAL: 'true' });
+
+      expect(config.issuers[0]?.seed?.jwks.keys.map((k) => k.kid)).toEqual([
+        'seeded-rsa',
+        PUBLISHED_DEVELOPMENT_KEY_ID,
+      ]);
+      expect(config.refusedKeyIds).toEqual([]);
+    });
   });
 
   it('reports every problem at once', () => {

@@ -99,6 +99,16 @@ describe('template resolution for local runs', () => {
     expect(() => resolveValue(s, { Ref: 'Secret' })).toThrow(/Secret has no default/);
   });
 
+  it.each([
+    [['fns/a/handler.ts', 'fns/b/dpop.ts'], /EntryPoints must all be in one folder/],
+    [[], /EntryPoints must name the handler's file/],
+  ])('refuses the EntryPoints %j (sam build writes each bundle beside the handler)', (entries, message) => {
+    const template = parseTemplate(
+      `Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata: { BuildMethod: esbuild, BuildProperties: { EntryPoints: ${JSON.stringify(entries)} } }\n    Properties: { Handler: handler.handler }\n`,
+    );
+    expect(() => templateFunctions(template)).toThrow(message);
+  });
+
   it('refuses a file without Resources', () => {
     expect(() => parseTemplate('Parameters: {}')).toThrow(TemplateError);
   });
@@ -110,7 +120,8 @@ describe('the project template', () => {
   it('builds every function with the esbuild options sam build derives from its BuildProperties', () => {
     const fn = findFunction(template, 'JwtAuthorizerFunction');
     expect(esbuildOptions(fn, PROJECT_ROOT, '/out')).toMatchObject({
-      entryPoints: ['functions/jwt-authorizer/handler.ts'],
+      // The DPoP wiring is a bundle of its own beside the handler's (imported only when enabled).
+      entryPoints: ['functions/jwt-authorizer/handler.ts', 'functions/jwt-authorizer/dpop.ts'],
       bundle: true,
       platform: 'node',
       format: 'esm',
