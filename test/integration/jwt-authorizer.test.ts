@@ -1,52 +1,78 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoReplayStore } from '../../shared/dpop/dynamo-replay-store.ts';
+import { fillEventPlaceholders } from '../../tools/issuer/event-placeholders.ts';
 import {
-  fillTokenPlaceholders,
   generateSigningKey,
   localIssuerEntry,
   type RunningIssuer,
   startLocalIssuer,
 } from '../../tools/issuer/local-issuer.ts';
+import { SAMPLE_DPOP_PUBLIC_URLS } from '../../tools/local/services.ts';
 import { bundleEnvironment } from '../support/bundles.ts';
+import { startTestDynamo, type TestDynamo } from '../support/dynalite.ts';
 import { readEvent, retarget, SAMPLE_EVENTS } from '../support/events.ts';
 import { startJwksServer } from '../support/jwks-server.ts';
-import { type Outcome, outcomeOf } from '../support/outcome.ts';
+import { loggedReason, type Outcome, outcomeOf } from '../support/outcome.ts';
 
 describe('JwtAuthorizerFunction bundle', () => {
   let issuer: RunningIssuer;
+  let dynamo: TestDynamo;
   let env: Record<string, string>;
   let authorizer: ReturnType<typeof bundleEnvironment>;
   const mint = (scope: string) => issuer.mint({ scope });
 
   beforeAll(async () => {
     issuer = await startLocalIssuer({ key: generateSigningKey() });
+    dynamo = await startTestDynamo();
+    // As the template configures it, with the local issuer taking DPoP and the replay table in dynalite.
     env = {
-      JWT_ISSUERS: JSON.stringify([localIssuerEntry(issuer.url)]),
+      JWT_ISSUERS: JSON.stringify([{ ...localIssuerEntry(issuer.url), dpop: 'allowed' }]),
       POWERTOOLS_SERVICE_NAME: 'jwt-authorizer',
+      DPOP_PUBLIC_URLS: JSON.stringify(SAMPLE_DPOP_PUBLIC_URLS),
+      DPOP_REPLAY_TABLE: 'DpopReplayTable',
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
     };
     authorizer = bundleEnvironment('JwtAuthorizerFunction', env);
   });
   afterAll(async () => {
     await authorizer.lambda.close();
     await issuer.close();
+    await dynamo.close();
   });
 
-  const expectations: Record<string, Outcome> = {
-    'allow.json': 'allow',
-    'rest-token-allow.json': 'allow',
-    'http-v1-allow.json': 'allow',
-    'http-v2-allow.json': 'allow',
-    'websocket-allow.json': 'allow',
-    'rest-scope-missing-deny.json': 'deny',
-    'http-v2-scope-missing-deny.json': 'deny',
-    'http-v2-expired-unauthorized.json': 'unauthorized',
-    'http-v2-wrong-audience-unauthorized.json': 'unauthorized',
-    'rest-expired-unauthorized.json': 'unauthorized',
-    'rest-no-header-unauthorized.json': 'unauthorized',
-    'rest-malformed-unauthorized.json': 'unauthorized',
-    'rest-wrong-audience-unauthorized.json': 'unauthorized',
-    'rest-token-in-query-unauthorized.json': 'unauthorized',
-    'rest-basic-scheme-unauthorized.json': 'unauthorized',
+  /** Each event's outcome, and for a refusal the reason the decision log gives. */
+  const expectations: Record<string, [Outcome, string]> = {
+    'allow.json': ['allow', 'allowed'],
+    'rest-token-allow.json': ['allow', 'allowed'],
+    'http-v1-allow.json': ['allow', 'allowed'],
+    'http-v2-allow.json': ['allow', 'allowed'],
+    'websocket-allow.json': ['allow', 'allowed'],
+    'rest-scope-missing-deny.json': ['deny', 'scope_missing'],
+    'http-v2-scope-missing-deny.json': ['deny', 'scope_missing'],
+    'http-v2-expired-unauthorized.json': ['unauthorized', 'token_expired'],
+    'http-v2-wrong-audience-unauthorized.json': ['unauthorized', 'audience_invalid'],
+    'rest-expired-unauthorized.json': ['unauthorized', 'token_expired'],
+    'rest-no-header-unauthorized.json': ['unauthorized', 'credential_missing'],
+    'rest-malformed-unauthorized.json': ['unauthorized', 'credential_malformed'],
+    'rest-wrong-audience-unauthorized.json': ['unauthorized', 'audience_invalid'],
+    'rest-token-in-query-unauthorized.json': ['unauthorized', 'credential_in_query'],
+    'rest-basic-scheme-unauthorized.json': ['unauthorized', 'credential_scheme'],
+    'rest-dpop-allow.json': ['allow', 'allowed'],
+    'http-v2-dpop-allow.json': ['allow', 'allowed'],
+    'rest-dpop-mtls-allow.json': ['allow', 'allowed'],
+    'rest-dpop-replayed-unauthorized.json': ['unauthorized', 'dpop_replayed'],
+    'rest-dpop-htu-mismatch-unauthorized.json': ['unauthorized', 'dpop_htu_mismatch'],
+    'rest-dpop-htm-mismatch-unauthorized.json': ['unauthorized', 'dpop_htm_mismatch'],
+    'rest-dpop-other-key-unauthorized.json': ['unauthorized', 'dpop_jkt_mismatch'],
+    'rest-dpop-stale-unauthorized.json': ['unauthorized', 'dpop_iat_stale'],
+    'rest-dpop-proof-missing-unauthorized.json': ['unauthorized', 'dpop_proof_missing'],
+    'rest-dpop-bound-as-bearer-unauthorized.json': ['unauthorized', 'token_dpop_bound_as_bearer'],
+    'rest-token-dpop-scheme-unauthorized.json': ['unauthorized', 'dpop_token_authorizer'],
+    'rest-mtls-allow.json': ['allow', 'allowed'],
+    'http-v2-mtls-allow.json': ['allow', 'allowed'],
+    'rest-mtls-thumbprint-mismatch-unauthorized.json': ['unauthorized', 'mtls_thumbprint_mismatch'],
+    'rest-mtls-certificate-missing-unauthorized.json': ['unauthorized', 'mtls_certificate_missing'],
   };
 
   it('has an expectation for every sample event in events/jwt-authorizer', () => {
@@ -54,12 +80,27 @@ describe('JwtAuthorizerFunction bundle', () => {
   });
 
   it.each(Object.entries(expectations))(
-    'gives events/jwt-authorizer/%s the outcome %s',
-    async (file, expected) => {
-      const event = fillTokenPlaceholders(readEvent(`events/jwt-authorizer/${file}`), (o) =>
-        issuer.mint(o),
-      ) as Record<string, unknown>;
-      expect(outcomeOf(await authorizer.lambda.invoke(event), event)).toBe(expected);
+    'gives events/jwt-authorizer/%s the outcome and reason %j',
+    async (file, [expected, reason]) => {
+      // Arrange: placeholders filled as npm run invoke fills them (replayed proofs in the table).
+      const replay = dynamoReplayStore({
+        client: dynamo.client,
+        tableName: 'DpopReplayTable',
+        budgetMs: 5000,
+        now: Date.now,
+      });
+      const event = (await fillEventPlaceholders(readEvent(`events/jwt-authorizer/${file}`), {
+        mint: (o) => issuer.mint(o),
+        claimProof: async (jti, htu, expiresAt) => {
+          await replay.claim(jti, htu, expiresAt);
+        },
+      })) as Record<string, unknown>;
+
+      // Act
+      const result = await authorizer.lambda.invoke(event);
+
+      // Assert
+      expect([outcomeOf(result, event), loggedReason(result)]).toEqual([expected, reason]);
     },
   );
 

@@ -26,3 +26,8 @@ export function outcomeOf(result: InvocationResult, event: Record<string, unknow
     ? 'allow'
     : 'deny';
 }
+
+/** The reason of the decision an invocation logged last (from its log tail, as Lambda's `LogType: Tail`). */
+export function loggedReason(result: { readonly logTail?: string }): string | undefined {
+  return [...(result.logTail ?? '').matchAll(/"reason":"([a-z_]+)"/g)].at(-1)?.[1];
+}

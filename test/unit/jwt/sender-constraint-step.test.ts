@@ -28,10 +28,10 @@ const ISSUER: IssuerConfig = {
   dpop: 'allowed',
 };
 
-const verified = (claims: Record<string, unknown> = {}): Verification => ({
+const verified = (claims: Record<string, unknown> = {}, issuer: IssuerConfig = ISSUER): Verification => ({
   ok: true,
   claims: { sub: 'user-1', scope: 'orders:read', client_id: 'app-1', ...claims },
-  issuer: ISSUER,
+  issuer,
   cached: false,
 });
 
@@ -203,7 +203,7 @@ describe('the JWT authorizer sender-constraint step', () => {
 
   it('refuses the DPoP scheme with the real checker when no issuer enables DPoP', async () => {
     const { authorize, observer } = setup(
-      { ...verified({ cnf: { jkt: JKT } }), issuer: { ...ISSUER, dpop: 'off' } },
+      verified({ cnf: { jkt: JKT } }, { ...ISSUER, dpop: 'off' }),
       withoutDpop(),
     );
 
@@ -213,7 +213,7 @@ describe('the JWT authorizer sender-constraint step', () => {
 
   it('refuses a DPoP-bound token sent as a bearer token with the real checker, DPoP off everywhere', async () => {
     const { authorize, observer } = setup(
-      { ...verified({ cnf: { jkt: JKT } }), issuer: { ...ISSUER, dpop: 'off' } },
+      verified({ cnf: { jkt: JKT } }, { ...ISSUER, dpop: 'off' }),
       withoutDpop(),
     );
 
