@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { JwtVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { describe, expect, it } from 'vitest';
+import { jwkThumbprint } from '../../shared/dpop/jwk.ts';
+import { accessTokenHash } from '../../shared/dpop/proof.ts';
+import { certificateThumbprint } from '../../shared/mtls/certificate-binding.ts';
 import { LOCAL_AUDIENCE } from '../../tools/issuer/local-issuer.ts';
 import { PUBLISHED_ISSUER } from '../../tools/issuer/published-issuer.ts';
 import { samEnvVars } from '../../tools/local/sam-env-vars.ts';
@@ -66,7 +69,9 @@ describe('events/env.json', () => {
     expect(entry.issuer).toBe(PUBLISHED_ISSUER);
     expect(new URL(entry.issuer).hostname.endsWith('.invalid')).toBe(true);
     expect(entry.audience).toBe(LOCAL_AUDIENCE);
-    expect(Object.keys(entry)).toEqual(['issuer', 'audience', 'jwks']);
+    // Its tokens may also come with DPoP (the sender-constrained sample events).
+    expect(Object.keys(entry)).toEqual(['issuer', 'audience', 'jwks', 'dpop']);
+    expect((entry as { dpop?: unknown }).dpop).toBe('allowed');
     for (const key of entry.jwks.keys) expect(Object.keys(key)).not.toContain('d');
   });
 });
@@ -108,6 +113,45 @@ describe('npm run event', () => {
     expect(payload.exp).toBeLessThan(Date.now() / 1000);
   });
 
+  it('fills a DPoP-bound token and its proof: the proof key is the one the token names, ath its hash', async () => {
+    // Act
+    const result = await run('tools/event.ts', ['events/jwt-authorizer/rest-dpop-allow.json']);
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(result.out).not.toContain('{{gatehouse:');
+    const event = JSON.parse(result.out) as { headers: Record<string, string> };
+    const token = (event.headers.Authorization as string).replace(/^DPoP /, '');
+    const part = (jwt: string, i: number) =>
+      JSON.parse(Buffer.from(jwt.split('.')[i] as string, 'base64url').toString()) as Record<string, unknown>;
+    const proof = event.headers.DPoP as string;
+    expect((part(token, 1).cnf as { jkt: string }).jkt).toBe(
+      jwkThumbprint(part(proof, 0).jwk as Record<string, unknown>),
+    );
+    expect(part(proof, 1)).toMatchObject({
+      htm: 'GET',
+      htu: 'https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1/orders',
+      ath: accessTokenHash(token),
+    });
+  });
+
+  it('fills a client certificate and a token bound to it', async () => {
+    // Act
+    const result = await run('tools/event.ts', ['events/jwt-authorizer/rest-mtls-allow.json']);
+
+    // Assert
+    expect(result.code).toBe(0);
+    const event = JSON.parse(result.out) as {
+      headers: Record<string, string>;
+      requestContext: { identity: { clientCert: { clientCertPem: string } } };
+    };
+    const token = (event.headers.Authorization as string).replace(/^Bearer /, '');
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString());
+    expect(claims.cnf['x5t#S256']).toBe(
+      certificateThumbprint(event.requestContext.identity.clientCert.clientCertPem),
+    );
+  });
+
   it('reads the event from stdin with -', async () => {
     // Act
     const result = await run(
@@ -136,6 +180,10 @@ describe('npm run event', () => {
   it.each([
     [['events/key-authorizer/rest-apikey-allow.json'], '{{gatehouse:apikey}} placeholder'],
     [['events/key-authorizer/rest-basic-allow.json'], '{{gatehouse:basic}} placeholder'],
+    [
+      ['events/jwt-authorizer/rest-dpop-replayed-unauthorized.json'],
+      'has a replayed DPoP proof (replayed=1)',
+    ],
     [['events/no-such-event.json'], 'event file events/no-such-event.json does not exist'],
     [[], "missing required argument 'event'"],
   ])('refuses %j with one line and exit 2', async (args, message) => {

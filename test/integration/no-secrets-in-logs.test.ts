@@ -1,5 +1,6 @@
 // Every event in events/ (all folders) through every function's REAL bundle, with the log stream
-// captured: no token, key, password, hash or Authorization value may appear anywhere in the logs.
+// captured: no token, key, password, hash, DPoP proof, client certificate or Authorization value may
+// appear anywhere in the logs.
 // The secrets are collected from each event AFTER its placeholders were filled (fresh tokens, keys
 // and users), plus the stored hashes of those keys and users and the functions' own secrets.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,8 +19,8 @@ import { templateEnvironment } from '../hostile/support/bundle.ts';
 const EVENTS_DIR = join(PROJECT_ROOT, 'events');
 const template = loadTemplate(join(PROJECT_ROOT, 'template.yaml'));
 const FUNCTIONS = templateFunctions(template).map((f) => f.logicalId);
-/** Header names whose values are credentials. */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie']);
+/** Header names whose values are credentials (a DPoP proof is one: it is single-use, and signed). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'dpop']);
 /** Shorter strings could occur in logs by chance ("Basic", a scope); no real secret is this short. */
 const MIN_SECRET_LENGTH = 8;
 
@@ -64,10 +65,19 @@ function secretsOf(event: unknown, pepper: string | undefined): Set<string> {
       add(hashSecret(parsed.secret, pepper).split(':')[1] as string);
     }
   };
+  const certificate = (pem: string) => {
+    add(pem);
+    const body = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+    add(body);
+    // Any line of it, as a log could cut or wrap it.
+    for (const line of pem.split('\n')) if (!line.startsWith('-----')) add(line.trim());
+  };
   const walk = (node: unknown, key: string | undefined, inQuery: boolean) => {
     if (typeof node === 'string') {
       const name = (key ?? '').toLowerCase();
-      if (CREDENTIAL_HEADERS.has(name) || (inQuery && CREDENTIAL_QUERY_NAMES.has(name))) credential(node);
+      if (name === 'clientcertpem') certificate(node);
+      else if (CREDENTIAL_HEADERS.has(name) || (inQuery && CREDENTIAL_QUERY_NAMES.has(name)))
+        credential(node);
       // The HTTP APIs' identity sources also hold the route key ($context.routeKey): not a credential.
       else if (name === 'authorizationtoken' || (name === 'identitysource' && !/^[A-Z]+ \//.test(node)))
         credential(node);
@@ -164,5 +174,16 @@ describe('no secrets in logs', () => {
     expect(leaked).toEqual([]);
     expect(text).not.toMatch(/"authorization"\s*:/i);
     expect(text).not.toMatch(/"x-api-key"\s*:/i);
+    expect(text).not.toMatch(/"dpop"\s*:/i);
+    expect(text).not.toContain('BEGIN CERTIFICATE');
+  });
+
+  it('searched the DPoP proofs and client certificates of the sender-constrained events', () => {
+    const sender = files.filter((f) => /-(dpop|mtls)-/.test(f));
+
+    expect(sender.length).toBeGreaterThanOrEqual(10);
+    expect([...secrets].some((s) => s.startsWith('-----BEGIN CERTIFICATE-----'))).toBe(true);
+    // A proof's header is base64url of {"typ":"dpop+jwt",...}.
+    expect([...secrets].some((s) => s.startsWith('eyJ0eXAiOiJkcG9wK2p3dCI'))).toBe(true);
   });
 });

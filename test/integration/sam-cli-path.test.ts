@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asksForReplay } from '../../tools/issuer/event-placeholders.ts';
 import { PROJECT_ROOT } from '../../tools/paths.ts';
 import { findFunction, functionEnvironment } from '../../tools/template/functions.ts';
 import { localStack } from '../../tools/template/resolve.ts';
@@ -62,19 +63,37 @@ describe('sam local invoke JwtAuthorizerFunction -e - --env-vars events/env.json
     expect(await authorizer.lambda.warm()).toBeUndefined();
   });
 
-  it.each(files('events/jwt-authorizer').map((f) => [f, named(f)]))(
-    'gives %s its named outcome (%s)',
-    async (file, expected) => {
-      // Arrange
-      const event = eventCli(`events/jwt-authorizer/${file}`);
-
-      // Act
-      const result = await authorizer.lambda.invoke(event);
-
-      // Assert
-      expect(outcomeOf(result, event)).toBe(expected);
-    },
+  // A replayed proof must be recorded in the function's replay table first: only the local tools
+  // reach it (docs/events.md#what-the-sam-path-does-not-cover); npm run event refuses the event.
+  const replayed = files('events/jwt-authorizer').filter((f) =>
+    asksForReplay(JSON.parse(readFileSync(join(PROJECT_ROOT, 'events/jwt-authorizer', f), 'utf8'))),
   );
+
+  it('refuses the events with a replayed proof, saying why', () => {
+    expect(replayed).toEqual(['rest-dpop-replayed-unauthorized.json']);
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'tools/event.ts', `events/jwt-authorizer/${replayed[0]}`],
+      { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect([run.status, run.stdout]).toEqual([2, '']);
+    expect(run.stderr).toContain('replayed DPoP proof (replayed=1)');
+  });
+
+  it.each(
+    files('events/jwt-authorizer')
+      .filter((f) => !replayed.includes(f))
+      .map((f) => [f, named(f)]),
+  )('gives %s its named outcome (%s)', async (file, expected) => {
+    // Arrange
+    const event = eventCli(`events/jwt-authorizer/${file}`);
+
+    // Act
+    const result = await authorizer.lambda.invoke(event);
+
+    // Assert
+    expect(outcomeOf(result, event)).toBe(expected);
+  });
 });
 
 describe('sam local invoke RequestValidatorFunction -e - --env-vars events/env.json --parameter-overrides UpstreamUrl=https://…', () => {
