@@ -321,7 +321,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       const bundle = built.get(id) ?? (await ensureBuilt(fn));
       const env = services.environmentFor(environments.get(id) ?? {});
       // DPoP proofs sign the URL the client calls: the gateway's own addresses are public URLs.
-      const rules = withLoopbackRules(env.DPOP_PUBLIC_URLS, served, apis);
+      const rules = withLoopbackRules(env.DPOP_PUBLIC_URLS, served, apis, id);
       if ('DPOP_PUBLIC_URLS' in env && rules !== undefined) env.DPOP_PUBLIC_URLS = rules;
       // The integration forwards to the demo backend or `--upstream` in local runs.
       if (integrationIds.has(id)) {
@@ -516,15 +516,25 @@ function watchSources(
 }
 
 /**
- * DPOP_PUBLIC_URLS with a rule for each served API's loopback address added: the gateway reports
- * the Host header as `requestContext.domainName`, the path without the stage (REST) or with a named
- * stage in front (HTTP APIs, as `rawPath`). A value that is not a JSON array is left for the
- * function to refuse.
+ * DPOP_PUBLIC_URLS with a rule for the loopback address of each served API where `functionId`
+ * authorizes uncached (TTL 0): the gateway reports the Host header as `requestContext.domainName`,
+ * the path without the stage (REST) or with a named stage in front (HTTP APIs, as `rawPath`). An API
+ * whose authorizer answers are cached gets no rule, so a DPoP proof is never accepted there (a
+ * cached answer would let a replayed proof through: docs/sender-constrained-tokens.md#caching), as
+ * DPOP_PUBLIC_URLS must list only such APIs in AWS. A value that is not a JSON array is left for
+ * the function to refuse.
  */
 export function withLoopbackRules(
   value: string | undefined,
   served: readonly ServedApi[],
-  apis: readonly { readonly logicalId: string; readonly stageName: string }[],
+  apis: readonly {
+    readonly logicalId: string;
+    readonly stageName: string;
+    readonly authorizers: Readonly<
+      Record<string, { readonly functionLogicalId: string; readonly ttlSeconds: number }>
+    >;
+  }[],
+  functionId: string,
 ): string | undefined {
   let rules: unknown;
   try {
@@ -534,8 +544,13 @@ export function withLoopbackRules(
   }
   if (!Array.isArray(rules)) return value;
   const loopback = served.flatMap((api) => {
+    const model = apis.find((a) => a.logicalId === api.logicalId);
+    const uncached = Object.values(model?.authorizers ?? {}).some(
+      (z) => z.functionLogicalId === functionId && z.ttlSeconds === 0,
+    );
+    if (!uncached) return [];
     const url = new URL(api.url);
-    const stage = apis.find((a) => a.logicalId === api.logicalId)?.stageName;
+    const stage = model?.stageName;
     const prefix = api.kind === 'http' && stage !== undefined && stage !== '$default' ? `/${stage}` : '';
     return [url.host, `localhost:${url.port}`].map((host) => ({
       domainName: host,
