@@ -216,6 +216,13 @@ export type Ours = typeof import('./ours.ts');
 /** Where bench/ours.ts is bundled. */
 export const OURS_BUNDLE = join(STATE_DIR, 'bench', 'ours', 'ours.mjs');
 
+/** Bundles an entry like a function into `.gatehouse/<dir>/` and imports it. */
+export async function loadBundle<T>(entry: string, dir: string): Promise<T> {
+  const outdir = join(STATE_DIR, dir);
+  await esbuildBundle(entry, outdir);
+  return (await import(pathToFileURL(join(outdir, basename(entry).replace(/\.ts$/, '.mjs'))).href)) as T;
+}
+
 /** Bundles bench/ours.ts like a function and imports it. */
 export async function loadOurs(): Promise<Ours> {
   await esbuildBundle('bench/ours.ts', dirname(OURS_BUNDLE));

@@ -208,10 +208,47 @@ function checkOptions(options: DpopVerifierOptions): void {
   if (problems.length > 0) throw new DpopConfigError(`invalid DPoP options: ${problems.join('; ')}`);
 }
 
+/** A proof header that passed every header check, with its imported key. */
+interface CheckedHeader {
+  readonly alg: DpopAlgorithm;
+  readonly key: KeyObject;
+  readonly thumbprint: string;
+}
+
+/** Distinct proof headers remembered per verifier (a client sends the same header on every proof). */
+const HEADER_CACHE_SIZE = 1024;
+
 /** A DPoP verifier. Throws {@link DpopConfigError} for options that would weaken it. */
 export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
   checkOptions(options);
   const algorithms: readonly DpopAlgorithm[] = Object.freeze([...options.algorithms]);
+  // A client signs every proof with one key, so its proofs share one header segment (typ, alg,
+  // jwk): the checks and the key import (most of a proof's cost besides the signature) are done
+  // once per distinct segment. Keyed by the exact base64url text, only headers that passed are
+  // kept: the same text can only ever give the same answer. Bounded: a flood of distinct headers
+  // costs the checks, never memory.
+  const headers = new Map<string, CheckedHeader>();
+
+  function checkHeader(
+    segment: string,
+  ): CheckedHeader | { readonly ok: false; readonly reason: DpopProofProblem } {
+    const known = headers.get(segment);
+    if (known !== undefined) return known;
+    const header = decodeSegment(segment, 4);
+    if (!header.ok) return header;
+    const { typ, alg, crit, jwk } = header.value;
+    if (typ !== 'dpop+jwt') return { ok: false, reason: 'dpop_typ_invalid' };
+    if (typeof alg !== 'string' || !(algorithms as readonly string[]).includes(alg))
+      return { ok: false, reason: 'dpop_alg_not_allowed' };
+    // RFC 7515 §4.1.11: a recipient must refuse extensions it does not understand; we understand none.
+    if (crit !== undefined) return { ok: false, reason: 'dpop_crit_present' };
+    const key = importProofKey(jwk, alg as DpopAlgorithm);
+    if (!key.ok) return key;
+    const checked = { alg: alg as DpopAlgorithm, key: key.value.key, thumbprint: key.value.thumbprint };
+    if (headers.size >= HEADER_CACHE_SIZE) headers.delete(headers.keys().next().value as string);
+    headers.set(segment, checked);
+    return checked;
+  }
 
   function verifyProof(request: DpopRequest, nowMs: number): ProofCheck {
     if (request.proofs.length === 0) return { ok: false, reason: 'dpop_proof_missing' };
@@ -222,21 +259,10 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
     if (!COMPACT_JWS.test(proof)) return { ok: false, reason: 'dpop_proof_malformed' };
     const [h, p, s] = proof.split('.') as [string, string, string];
 
-    const header = decodeSegment(h, 4);
-    if (!header.ok) return header;
-    const { typ, alg, crit, jwk } = header.value;
-    if (typ !== 'dpop+jwt') return { ok: false, reason: 'dpop_typ_invalid' };
-    if (typeof alg !== 'string' || !(algorithms as readonly string[]).includes(alg))
-      return { ok: false, reason: 'dpop_alg_not_allowed' };
-    // RFC 7515 §4.1.11: a recipient must refuse extensions it does not understand; we understand none.
-    if (crit !== undefined) return { ok: false, reason: 'dpop_crit_present' };
-    const key = importProofKey(jwk, alg as DpopAlgorithm);
-    if (!key.ok) return key;
+    const header = checkHeader(h);
+    if ('ok' in header) return header;
     const signature = decodeBase64Url(s);
-    if (
-      signature === undefined ||
-      !signatureValid(alg as DpopAlgorithm, key.value.key, `${h}.${p}`, signature)
-    )
+    if (signature === undefined || !signatureValid(header.alg, header.key, `${h}.${p}`, signature))
       return { ok: false, reason: 'dpop_signature_invalid' };
 
     // Only now, with the signature checked, are the claims the key holder's.
@@ -265,12 +291,12 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
     if (claims.ath === undefined) return { ok: false, reason: 'dpop_ath_missing' };
     if (typeof claims.ath !== 'string' || !sameText(claims.ath, accessTokenHash(request.accessToken)))
       return { ok: false, reason: 'dpop_ath_mismatch' };
-    if (!sameText(key.value.thumbprint, request.boundThumbprint))
+    if (!sameText(header.thumbprint, request.boundThumbprint))
       return { ok: false, reason: 'dpop_jkt_mismatch' };
     return {
       ok: true,
       proof: {
-        thumbprint: key.value.thumbprint,
+        thumbprint: header.thumbprint,
         jti,
         htu,
         iat,

@@ -61,10 +61,24 @@ export function certificateDer(pem: string): Buffer | undefined {
   return der;
 }
 
+/** Distinct certificates whose thumbprint is remembered (a warm container sees a few clients). */
+const THUMBPRINT_CACHE_SIZE = 256;
+const thumbprints = new Map<string, string>();
+
 /** The RFC 8705 `x5t#S256` of a PEM certificate, or undefined when it is not one readable certificate. */
 export function certificateThumbprint(pem: string): string | undefined {
+  // Parsing the certificate is most of the check's cost and a client presents the same one on
+  // every request: the result is remembered per exact PEM text (the same text can only give the
+  // same thumbprint), for readable certificates only. Bounded.
+  const known = thumbprints.get(pem);
+  if (known !== undefined) return known;
   const der = certificateDer(pem);
-  return der === undefined ? undefined : createHash('sha256').update(der).digest('base64url');
+  if (der === undefined) return undefined;
+  const thumbprint = createHash('sha256').update(der).digest('base64url');
+  if (thumbprints.size >= THUMBPRINT_CACHE_SIZE)
+    thumbprints.delete(thumbprints.keys().next().value as string);
+  thumbprints.set(pem, thumbprint);
+  return thumbprint;
 }
 
 /** Whether a `cnf["x5t#S256"]` value has the shape of a SHA-256 thumbprint (43 base64url characters). */

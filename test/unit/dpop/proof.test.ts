@@ -382,3 +382,39 @@ describe('DPoP verifier options', () => {
     ).toThrow(DpopConfigError);
   });
 });
+
+describe('DPoP proof verification: the header cache', () => {
+  it('still checks each proof’s signature and claims when its header was seen before', () => {
+    // Arrange: one verifier, so the second proof's header comes from its cache.
+    const verifier = testVerifier();
+    const good = proofFor(es256, { jti: 'cached-1' });
+    const [h, p] = proofFor(es256, { jti: 'cached-2' }).split('.') as [string, string];
+    const forged = `${h}.${p}.${good.split('.')[2]}`;
+    const otherUrl = proofFor(es256, { jti: 'cached-3', url: `${URL}/other` });
+
+    // Act / Assert
+    expect(verifier.verify(request(good), NOW_MS).ok).toBe(true);
+    expect(verifier.verify(request(forged), NOW_MS)).toEqual({ ok: false, reason: 'dpop_signature_invalid' });
+    expect(verifier.verify(request(otherUrl), NOW_MS)).toEqual({ ok: false, reason: 'dpop_htu_mismatch' });
+  });
+
+  it('refuses a bad header every time (only headers that passed are remembered)', () => {
+    const verifier = testVerifier({ algorithms: ['ES256'] });
+    const rsa = proofFor(keyFor('RS256'), { jti: 'rsa' });
+
+    expect(verifier.verify(request(rsa), NOW_MS)).toEqual({ ok: false, reason: 'dpop_alg_not_allowed' });
+    expect(verifier.verify(request(rsa), NOW_MS)).toEqual({ ok: false, reason: 'dpop_alg_not_allowed' });
+  });
+
+  it('keeps answering once more distinct headers were seen than it remembers', () => {
+    const verifier = testVerifier();
+    // 1100 distinct headers (a `kid` member changes the header text) from one key.
+    for (let i = 0; i < 1100; i++)
+      expect(
+        verifier.verify(request(proofFor(es256, { jti: `h-${i}`, header: { kid: `k${i}` } })), NOW_MS).ok,
+      ).toBe(true);
+    expect(
+      verifier.verify(request(proofFor(es256, { jti: 'again', header: { kid: 'k0' } })), NOW_MS).ok,
+    ).toBe(true);
+  });
+});

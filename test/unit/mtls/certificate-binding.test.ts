@@ -125,3 +125,14 @@ describe('where API Gateway puts the client certificate (AWS sample events)', ()
     expect(clientCertificatePem({ ...v2, version: '1.0' })).toBeUndefined();
   });
 });
+
+describe('certificateThumbprint, repeated', () => {
+  it('gives the same thumbprint for the same certificate, and keeps refusing what is not one', () => {
+    const cert = alice;
+
+    expect(certificateThumbprint(cert.certificatePem)).toBe(cert.thumbprint);
+    expect(certificateThumbprint(cert.certificatePem)).toBe(cert.thumbprint);
+    expect(certificateThumbprint('CERT_CONTENT')).toBeUndefined();
+    expect(certificateThumbprint('CERT_CONTENT')).toBeUndefined();
+  });
+});
