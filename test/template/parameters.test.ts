@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readKeyAuthorizerConfig } from '../../shared/credentials/config.ts';
+import { readDpopConfig } from '../../shared/dpop/config.ts';
 import { PROJECT_ROOT } from '../../tools/paths.ts';
 import { findFunction, templateEnvironment } from '../../tools/template/functions.ts';
 import { resolveParameters } from '../../tools/template/resolve.ts';
@@ -82,6 +83,25 @@ describe('template parameters', () => {
     expect([typeof p.MinValue, typeof p.MaxValue]).toEqual(['number', 'number']);
     expect(starts).toHaveLength(2);
   });
+
+  it.each(['DpopIatWindowSeconds', 'DpopClockSkewSeconds'])(
+    'bounds %s on both sides, and the DPoP settings of the JWT authorizer start at either bound',
+    (name) => {
+      const p = parameters[name] as { MinValue?: number; MaxValue?: number };
+      const rules =
+        '[{"domainName":"api.example.com","eventPathPrefix":"","publicBaseUrl":"https://api.example.com"}]';
+
+      const starts = [p.MinValue, p.MaxValue].map((value) =>
+        readDpopConfig({
+          ...templateEnvironment('JwtAuthorizerFunction', { [name]: String(value), DpopPublicUrls: rules }),
+          AWS_LAMBDA_FUNCTION_TIMEOUT: String(findFunction(template, 'JwtAuthorizerFunction').timeoutSeconds),
+        }),
+      );
+
+      expect([typeof p.MinValue, typeof p.MaxValue]).toEqual(['number', 'number']);
+      expect(starts).toHaveLength(2);
+    },
+  );
 
   it.each([
     ['UpstreamUrl', 'https://backend.example.com:8443/api/v1'],
