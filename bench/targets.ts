@@ -247,7 +247,7 @@ export function evaluateTargets(run: BenchRun): TargetOutcome[] {
       ),
     );
     const extra = c.miss.medianNs - c.floor.medianNs - c.hit.medianNs;
-    const onlyGetItem = /^1\.00 GetItemCommand$/.test(c.getItemsPerMiss);
+    const onlyGetItem = /^1\.00 GetItem$/.test(c.getItemsPerMiss);
     out.push({
       target: 'Credentials cache miss',
       limit: 'one GetItem, nothing more',

@@ -35,8 +35,7 @@ import {
 } from '../shared/credentials/admin.ts';
 import { KEY_ENVIRONMENTS, KEY_ID_PATTERN, type KeyEnvironment } from '../shared/credentials/api-key.ts';
 import { apiGatewayUsageKeys } from '../shared/credentials/apigateway-usage-keys.ts';
-import { dynamoAdminStore } from '../shared/credentials/dynamo-admin.ts';
-import { createDynamoClient } from '../shared/credentials/dynamo-store.ts';
+import { createDynamoClient, dynamoAdminStore } from '../shared/credentials/dynamo-admin.ts';
 import { type CredentialAdminStore, CredentialStoreError } from '../shared/credentials/store.ts';
 import { UsageKeyError, type UsageKeyRegistry } from '../shared/credentials/usage-keys.ts';
 import { ROUTES } from '../shared/generated/routes.ts';

@@ -97,7 +97,7 @@ beforeAll(async () => {
   // The stack names the table; --endpoint points at the DynamoDB that holds it (dynalite).
   target = ['--stack', STACK, '--endpoint', dynamo.endpoint];
   authorize = createKeyAuthorizer({
-    store: dynamoCredentialStore(dynamo.client, TABLE, 2000),
+    store: dynamoCredentialStore(dynamo.functionClient, TABLE, 2000),
     passwords: hasher,
     routes: ROUTES,
     clock: Date.now,
