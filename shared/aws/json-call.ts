@@ -29,6 +29,7 @@ export interface AwsJsonService {
   readonly retryBaseMs: number;
 }
 
+/** DynamoDB (awsJson1.0): GetItem, UpdateItem, PutItem, ... */
 export const DYNAMODB: AwsJsonService = Object.freeze({
   signingName: 'dynamodb',
   endpointPrefix: 'dynamodb',
@@ -37,6 +38,7 @@ export const DYNAMODB: AwsJsonService = Object.freeze({
   retryBaseMs: 25,
 });
 
+/** Secrets Manager (awsJson1.1): GetSecretValue. */
 export const SECRETS_MANAGER: AwsJsonService = Object.freeze({
   signingName: 'secretsmanager',
   endpointPrefix: 'secretsmanager',
