@@ -11,8 +11,7 @@
  * The PutItem goes through an {@link AwsJsonCaller}: in a function, shared/aws/json-call.ts with
  * DynamoDB's settings (docs/performance.md#calling-aws), never the SDK's client.
  */
-import type { AwsJsonCaller } from '../aws/json-call.ts';
-import { awsErrorType, storeFailureOf } from '../credentials/dynamo-store.ts';
+import { AwsCallError, type AwsFailure, type AwsJsonCaller } from '../aws/json-call.ts';
 import {
   type ClaimResult,
   type ProofReplayStore,
@@ -31,21 +30,18 @@ export const DPOP_REPLAY_TABLE_KEY = {
 /** Seconds an item outlives its `expiresAt` before TTL may delete it (clock differences between hosts). */
 const TTL_MARGIN_SECONDS = 300;
 
-function failureOf(err: unknown): ReplayStoreFailure {
-  switch (storeFailureOf(err)) {
-    case 'table_missing':
-      return 'replay_store_missing';
-    case 'store_throttled':
-      return 'replay_store_throttled';
-    case 'store_denied':
-    case 'store_no_credentials':
-      return 'replay_store_denied';
-    case 'store_timeout':
-      return 'replay_store_timeout';
-    default:
-      return 'replay_store_unavailable';
-  }
-}
+const FAILURES: Readonly<Record<AwsFailure, ReplayStoreFailure>> = {
+  not_found: 'replay_store_missing',
+  throttled: 'replay_store_throttled',
+  access_denied: 'replay_store_denied',
+  timeout: 'replay_store_timeout',
+  unavailable: 'replay_store_unavailable',
+  server_error: 'replay_store_unavailable',
+  response_too_large: 'replay_store_unavailable',
+  validation: 'replay_store_unavailable',
+  conditional_check_failed: 'replay_store_unavailable',
+  error: 'replay_store_unavailable',
+};
 
 /** Options of {@link dynamoReplayStore}. */
 export interface DynamoReplayStoreOptions {
@@ -82,10 +78,12 @@ export function dynamoReplayStore(options: DynamoReplayStoreOptions): ProofRepla
         );
         return 'fresh';
       } catch (err) {
-        if (awsErrorType(err) === 'ConditionalCheckFailedException') return 'replayed';
+        // The condition failed: an unexpired record of this proof exists.
+        if (err instanceof AwsCallError && err.code === 'conditional_check_failed') return 'replayed';
+        const type = err instanceof AwsCallError ? err.type : (err as Error).name;
         throw new ReplayStoreUnavailableError(
-          failureOf(err),
-          `DynamoDB PutItem failed (${awsErrorType(err) ?? 'error'})`,
+          err instanceof AwsCallError ? FAILURES[err.code] : 'replay_store_unavailable',
+          `DynamoDB PutItem failed (${type})`,
           { cause: err },
         );
       }
