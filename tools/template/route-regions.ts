@@ -407,14 +407,39 @@ function policyEdits(
         resourcesList.length === 0
           ? []
           : [...indent([marker], dash), ...indent(linesOf(toNode([statement])), dash)];
+      // A list written `- - Effect: …` (a branch of !If) starts on its parent item's line: that
+      // line keeps the parent's dash whatever becomes of the first statement.
+      const firstLine = lines.lineOf(firstItem.range?.[0] ?? 0);
+      const prefix = (lines.lines[firstLine] ?? '').slice(0, dash);
+      const compact = prefix.trim() !== '';
+      const onFirstLine = (generated: readonly string[], rest: readonly string[]) => {
+        if (!compact) return [...generated, ...rest];
+        const [markerLine, head, ...tail] = generated;
+        if (head === undefined) {
+          const [restHead, ...restTail] = rest;
+          return restHead === undefined
+            ? [prefix.trimEnd()]
+            : [`${prefix}${restHead.slice(dash)}`, ...restTail];
+        }
+        return [markerLine as string, `${prefix}${head.slice(dash)}`, ...tail, ...rest];
+      };
       if (owned.length === 0) {
-        const start = lines.span(firstItem).start;
-        edits.push({ start, end: start, lines: block });
+        const line = lines.lines[firstLine] as string;
+        edits.push({
+          start: firstLine,
+          end: firstLine + 1,
+          lines: onFirstLine(block, [compact ? `${' '.repeat(dash)}${line.slice(dash)}` : line]),
+        });
         continue;
       }
       owned.forEach((item, n) => {
         const span = lines.span(item);
-        edits.push({ start: span.start, end: span.end, lines: n === 0 ? block : [] });
+        const replacement = n === 0 ? block : [];
+        edits.push({
+          start: span.start,
+          end: span.end,
+          lines: item === firstItem ? onFirstLine(replacement, []) : replacement,
+        });
       });
     }
   }
