@@ -259,7 +259,7 @@ function shapeProblems(routes: readonly { method: string; path: string }[]): str
         const seen = variableChild.get(parent);
         if (seen !== undefined && seen !== part)
           problems.push(
-            `${method} ${path}: ${parent || '/'} would have two variable children, ${seen} and ${part} (API Gateway allows one)`,
+            `${parent || '/'} would have two variable children, ${seen} and ${part} (API Gateway allows one)`,
           );
         else variableChild.set(parent, part);
       }
@@ -440,7 +440,14 @@ export function planTemplateRoutes(
     return over.length > 0 ? over : { layout, figures };
   };
 
-  const first = attempt(operationsLayout());
+  // One event per operation: every reason it fails, the limits first, then what API Gateway refuses.
+  const operationsAttempt = (): { layout: Layout; figures: RoutingFigures } | string[] => {
+    const shapes = operationsLayout();
+    if (!Array.isArray(shapes)) return attempt(shapes);
+    const everything: Layout = { routes, proxy: [], publicResources: [] };
+    return [...overLimits(measure(everything, apis, context), apis), ...shapes];
+  };
+  const first = operationsAttempt();
   let chosen: { layout: Layout; figures: RoutingFigures };
   let reasons: string[] = [];
   if (!Array.isArray(first)) chosen = first;
