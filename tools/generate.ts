@@ -6,6 +6,9 @@
  *   use (tools/openapi/validators.ts), and `validation-table.ts`, the table over that registry.
  * - `jwks-files.ts`: the JWKS documents in `jwks/*.json`, for JWT_ISSUERS `jwksFile`
  *   (tools/jwt/bundled-jwks.ts).
+ * - the generated regions of `template.yaml`: the routes of the APIs that serve the document, the
+ *   resource policy's public routes and the per-route throttles (tools/template/template-routes.ts,
+ *   docs/deploy.md#routes-follow-the-document).
  * They are committed so that `sam build` (which runs esbuild only) produces the same bundles as
  * `npm run build`. Every output is computed before anything is written, then written to a staging
  * folder and renamed into place: a failed run leaves the previous files as they were.
@@ -14,7 +17,7 @@
  *   npm run generate [-- --check] [--openapi api.yaml] [--public-api] [--strict-schemas]
  *                    [--response-validators] [--verbose]
  *
- * Exit status: 0 done, 1 out of date (--check), 2 the document or a setting is refused.
+ * Exit status: 0 done, 1 out of date (--check), 2 the document, a setting or the template is refused.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
