@@ -180,7 +180,7 @@ export function writeRouteRegions(text: string, routing: TemplateRouting, option
   const resources = blockMap(doc.get('Resources', true), 'Resources');
   if (resources === undefined) throw new TemplateError('template.yaml: no Resources');
   const edits: Edit[] = [];
-  const apis = [...new Map(routing.events.map((e) => [e.api.logicalId, e.api])).values()];
+  const { apis } = routing;
   const served = new Map(apis.map((a) => [a.logicalId, a]));
 
   for (const fn of new Set(apis.map((a) => a.functionId)))
@@ -277,14 +277,16 @@ function eventEdits(
     return [key as string, ...indent([marker], column + 2), ...rest];
   };
   if (eventsPair === undefined) {
+    if (events.length === 0) return [];
     const { at, column } = appendPoint(lines, props);
     return [{ start: at, end: at, lines: newEvents(column) }];
   }
   const map = blockMap(eventsPair.value, `${fn}.Properties.Events`);
+  const eventsSpan = lines.span(eventsPair.value ?? eventsPair.key, eventsPair.key);
   if (map === undefined || map.items.length === 0) {
-    const span = lines.span(eventsPair.value ?? eventsPair.key, eventsPair.key);
+    const column = lines.columnOf(eventsPair.key.range?.[0] ?? 0);
     return [
-      { start: span.start, end: span.end, lines: newEvents(lines.columnOf(eventsPair.key.range?.[0] ?? 0)) },
+      { start: eventsSpan.start, end: eventsSpan.end, lines: events.length === 0 ? [] : newEvents(column) },
     ];
   }
   const column = lines.columnOf((map.items[0] as Pair<Node, Node>).key.range?.[0] ?? 0);
@@ -308,7 +310,11 @@ function eventEdits(
     at ??= span.start;
     edits.push({ start: span.start, end: span.end, lines: [] });
   }
-  const block = [...indent([marker], column), ...indent(linesOf(generated), column)];
+  // A document without operations leaves no generated event; a map left empty goes with them.
+  if (events.length === 0 && edits.length === map.items.length)
+    return [{ start: eventsSpan.start, end: eventsSpan.end, lines: [] }];
+  const block =
+    events.length === 0 ? [] : [...indent([marker], column), ...indent(linesOf(generated), column)];
   if (at === undefined) {
     const last = map.items.at(-1) as Pair<Node, Node>;
     const end = lines.span(last.value ?? last.key, last.key).end;

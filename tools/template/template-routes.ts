@@ -85,6 +85,8 @@ export interface RouteEvent {
 
 /** What the template must say about the document's routes. */
 export interface TemplateRouting {
+  /** The APIs that serve the document, in template order. */
+  readonly apis: readonly ServedApi[];
   readonly layout: 'operations' | 'proxy';
   /** Why the layout is `proxy` (empty for `operations`). */
   readonly reasons: readonly string[];
@@ -383,6 +385,10 @@ export function planTemplateRoutes(
   context: RoutingContext,
 ): TemplateRouting {
   const problems: string[] = [];
+  if (operations.length === 0 && apis.length > 0)
+    problems.push(
+      `the document has no operation, so ${apis.map((a) => a.logicalId).join(', ')} would have no route (API Gateway deploys no REST API without methods); remove their ${ROUTES_METADATA} to keep their routes as written`,
+    );
   for (const name of new Set(operations.flatMap((o) => (o.throttle === undefined ? [] : [o.throttle])))) {
     const p = throttleParameters(name);
     if (!context.parameters.has(p.rate) || !context.parameters.has(p.burst))
@@ -485,6 +491,7 @@ export function planTemplateRoutes(
     }
   }
   return {
+    apis,
     layout: chosen.layout.proxy.length > 0 ? 'proxy' : 'operations',
     reasons,
     events,

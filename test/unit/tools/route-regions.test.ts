@@ -271,6 +271,28 @@ describe('writeRouteRegions', () => {
     );
   });
 
+  it('removes every generated event, and the Events map it leaves empty, for a routing without events', () => {
+    // Arrange: the routing of the template's one API, with its events taken away.
+    const template = parseTemplate(TEMPLATE);
+    const apis = servedApis(template);
+    const routing = planTemplateRoutes(
+      gatewayOperations(DOC, routeTable(DOC)),
+      apis,
+      routingContext(template, apis),
+    );
+    const bare = { ...routing, events: [], publicResources: [] };
+    const onlyGenerated = TEMPLATE.replace(/ {8}# A hand-written[\s\S]*?(?= {8}Stale:)/, '').replace(
+      / {8}Last: .*\n/,
+      '',
+    );
+    // Act
+    const out = writeRouteRegions(onlyGenerated, bare, { source: 'api.yaml' });
+    // Assert
+    expect(out).not.toContain('Events:');
+    expect(out).not.toContain('/stale/GET/old');
+    expect(parseTemplate(out).Resources.Validator?.Properties).toEqual({ Handler: 'handler.handler' });
+  });
+
   it('adds the Events map to a function that has none', () => {
     const text = TEMPLATE.replace(/ {6}Events:\n[\s\S]*?(?= {2}Orders:)/, '');
     const out = generate(text);

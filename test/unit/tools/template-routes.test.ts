@@ -254,6 +254,12 @@ describe('planTemplateRoutes: one {proxy+} route per API when one event per oper
 });
 
 describe('planTemplateRoutes refuses what no layout can serve safely', () => {
+  it('a document without operations (webhooks only), which would leave the APIs without routes', () => {
+    expect(() => planTemplateRoutes([], [api('Rest')], CONTEXT)).toThrow(
+      /the document has no operation, so Rest would have no route/,
+    );
+  });
+
   it.each([
     [
       'an API without a default authorizer',
