@@ -153,6 +153,8 @@ export interface Generation {
   readonly compiled: CompiledValidators;
   /** The template's routes, when a template with APIs that serve the document was given. */
   readonly routing?: TemplateRouting;
+  /** Why the template was left as it was, when it was. */
+  readonly templateNotice?: string;
 }
 
 /** The template a generation writes its routes into (docs/deploy.md#routes-follow-the-document). */
@@ -164,18 +166,24 @@ export interface TemplateInput {
 
 /**
  * The template with its generated regions rewritten for the document, and the routing it
- * follows; `undefined` when no API of the template serves the document. Throws TemplateError
- * (or OpenApiError, for security the template cannot express) naming the problems.
+ * follows; `undefined` when no API of the template serves the document, and a notice instead when
+ * the document has no operation (webhooks only): its routes are then left as written, since API
+ * Gateway deploys no REST API without methods (the validator refuses every request anyway). Throws
+ * TemplateError (or OpenApiError, for security the template cannot express) naming the problems.
  */
 export function templateRoutes(
   doc: OpenApiDocument,
   routes: RouteTable,
   template: TemplateInput,
   source: string,
-): { file: GeneratedFile; routing: TemplateRouting } | undefined {
+): { file: GeneratedFile; routing: TemplateRouting } | { notice: string } | undefined {
   const parsed = parseTemplate(template.text, template.path);
   const apis = servedApis(parsed);
   if (apis.length === 0) return undefined;
+  if (routes.length === 0)
+    return {
+      notice: `${template.path} keeps its routes as written: ${source} has no operation, and ${apis.map((a) => a.logicalId).join(', ')} cannot be left without routes (API Gateway deploys no REST API without methods); the request validator refuses every request`,
+    };
   const routing = planTemplateRoutes(gatewayOperations(doc, routes), apis, routingContext(parsed, apis));
   const content = writeRouteRegions(template.text, routing, { source });
   const bytes = Buffer.byteLength(content);
@@ -210,7 +218,8 @@ export function generateFiles(
   let routed: ReturnType<typeof templateRoutes>;
   try {
     routed = template === undefined ? undefined : templateRoutes(doc, routes, template, source);
-    plan = planRoutes(routes, { resources: routed?.routing.layout === 'proxy' ? 'proxy' : 'document' });
+    const layout = routed !== undefined && 'routing' in routed ? routed.routing.layout : 'operations';
+    plan = planRoutes(routes, { resources: layout === 'proxy' ? 'proxy' : 'document' });
   } catch (err) {
     if (err instanceof RouteTemplateError) throw new OpenApiError(`${source}: ${err.message}`);
     throw err;
@@ -235,7 +244,7 @@ export function generateFiles(
     },
     { path: `${VALIDATORS_DIR}/index.cjs`, content: compiled.registry },
     ...compiled.modules.map((m) => ({ path: `${VALIDATORS_DIR}/${m.file}`, content: m.content })),
-    ...(routed === undefined ? [] : [routed.file]),
+    ...(routed !== undefined && 'file' in routed ? [routed.file] : []),
   ];
   return {
     files,
@@ -244,7 +253,8 @@ export function generateFiles(
     routes,
     plan,
     compiled,
-    ...(routed === undefined ? {} : { routing: routed.routing }),
+    ...(routed !== undefined && 'routing' in routed ? { routing: routed.routing } : {}),
+    ...(routed !== undefined && 'notice' in routed ? { templateNotice: routed.notice } : {}),
   };
 }
 
@@ -350,6 +360,7 @@ export async function generate(options: GenerateOptions): Promise<string[]> {
 
 function report(generation: Generation, source: string, log: (line: string) => void, verbose: boolean): void {
   const { routing } = generation;
+  if (generation.templateNotice !== undefined) log(`generate: WARNING ${generation.templateNotice}`);
   if (routing?.layout === 'proxy')
     log(
       `generate: ${TEMPLATE_PATH} serves ${source} through one {proxy+} route per API, as one event per operation would not work: ${routing.reasons.slice(0, 3).join('; ')}${routing.reasons.length > 3 ? `; and ${routing.reasons.length - 3} more` : ''} (docs/deploy.md#when-the-document-is-too-large)`,

@@ -194,6 +194,22 @@ describe('npm run generate keeps template.yaml on the document', () => {
     expect(readFileSync(join(root, 'template.yaml'), 'utf8')).toBe(TEMPLATE);
   }, 60_000);
 
+  it('leaves the routes as written, and says so, for a document without operations (webhooks only)', async () => {
+    // Arrange
+    const root = project(
+      readFileSync(join(PROJECT_ROOT, 'test/fixtures/openapi/oai/v3.1/webhook-example.yaml'), 'utf8'),
+    );
+    const log: string[] = [];
+    // Act
+    await generate({ root, check: false, log: (line) => log.push(line) });
+    // Assert
+    expect(readFileSync(join(root, 'template.yaml'), 'utf8')).toBe(TEMPLATE);
+    expect(log).toContain(
+      'generate: WARNING template.yaml keeps its routes as written: openapi.yaml has no operation, and OrdersApi, OrdersHttpApi, OrdersKeyApi, OrdersKeyHttpApi cannot be left without routes (API Gateway deploys no REST API without methods); the request validator refuses every request',
+    );
+    expect(readFileSync(join(root, 'shared/generated/routes.ts'), 'utf8')).toContain('registerPolicyPlan([]');
+  }, 60_000);
+
   it('refuses SigV4 operations while the HTTP APIs cannot have IAM routes, writing nothing', async () => {
     const root = project(fixture('iam-and-tenants.yaml'));
     await expect(generate({ root, check: false, log: silent })).rejects.toThrow(TemplateError);
