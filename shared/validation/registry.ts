@@ -9,7 +9,7 @@
  * so a copied file needs nothing from node_modules.
  */
 import { createRequire } from 'node:module';
-import type { OperationValidation, ValidationTable } from './table.ts';
+import type { MediaValidation, OperationValidation, ValidateFunction, ValidationTable } from './table.ts';
 
 /** What `shared/generated/validators/index.cjs` exports. */
 export interface GeneratedRegistry {
@@ -25,6 +25,51 @@ type Factory = (runtime: (name: string) => unknown) => OperationValidation;
 
 // Resolves the copied module files against the bundle's own location.
 const requireBesideBundle = createRequire(import.meta.url);
+
+/** Object.prototype gained an enumerable property: the validators could read it as the request's. */
+export class PrototypePollutedError extends Error {
+  override readonly name = 'PrototypePollutedError';
+}
+
+const EMPTY = {};
+
+/**
+ * The generated validators read `data.name` (ajv without `ownProperties`, tools/openapi/validators.ts):
+ * an object parsed from a request inherits nothing but Object.prototype's own properties, which the
+ * build checks no schema names. A property added to Object.prototype at run time (prototype
+ * pollution, always by assignment, so enumerable) would be inherited by every object: then no
+ * request is validated (the caller answers 500), rather than one validated with a value it lacks.
+ */
+function guarded(validate: ValidateFunction): ValidateFunction {
+  const check = ((data: unknown) => {
+    for (const _polluted in EMPTY) throw new PrototypePollutedError('Object.prototype was modified');
+    const valid = validate(data);
+    check.errors = validate.errors ?? null;
+    return valid;
+  }) as ValidateFunction;
+  return check;
+}
+
+function guardedOperation(operation: OperationValidation): OperationValidation {
+  const media = (entries: Readonly<Record<string, MediaValidation>>) =>
+    Object.fromEntries(
+      Object.entries(entries).map(([type, m]) => [
+        type,
+        m.validate === undefined ? m : { ...m, validate: guarded(m.validate) },
+      ]),
+    );
+  return {
+    ...operation,
+    params: guarded(operation.params),
+    body: operation.body === null ? null : { ...operation.body, media: media(operation.body.media) },
+    responses: Object.fromEntries(
+      Object.entries(operation.responses).map(([status, byType]) => [
+        status,
+        Object.fromEntries(Object.entries(byType).map(([type, v]) => [type, guarded(v)])),
+      ]),
+    ),
+  };
+}
 
 /** A validation table over a generated registry. `load` reads a copied module file (tests pass a fake). */
 export function validationTable(
@@ -49,7 +94,7 @@ export function validationTable(
         const module = entry();
         const factory = (typeof module === 'string' ? load(module) : module) as Factory;
         if (typeof factory !== 'function') return undefined;
-        const operation = factory(runtime);
+        const operation = guardedOperation(factory(runtime));
         loaded.set(key, operation);
         return operation;
       } catch {

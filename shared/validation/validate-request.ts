@@ -3,14 +3,7 @@
  * either the validated request (read parameters, parsed body) or a problem out.
  */
 import { type HttpMethod, type Route, type RouteMatcher, takesWholeResource } from '../routes/route-table.ts';
-import {
-  type BodyLimits,
-  bodyBytes,
-  bodyText,
-  hasNonFiniteNumber,
-  NON_FINITE_NUMBER,
-  parseJsonBody,
-} from './body.ts';
+import { type BodyLimits, bodyBytes, bodyText, parseJsonBody } from './body.ts';
 import { parseFormPairs, readFields } from './form.ts';
 import { isUtf8, matchMedia, parseContentType } from './media.ts';
 import { isValidBoundary, multipartFields, parseMultipart } from './multipart.ts';
@@ -180,8 +173,7 @@ function validateForRoute(
       const text = bodyText(request.body, request.isBase64Encoded, deps.limits.maxBytes);
       if (!text.ok) return fail(text.reason);
       const parsed = parseJsonBody(text.text, deps.limits.maxDepth);
-      if (!parsed.ok) return fail(parsed.reason);
-      if (hasNonFiniteNumber(text.text, parsed.value)) return fail('body_invalid', [NON_FINITE_NUMBER]);
+      if (!parsed.ok) return fail(parsed.reason, parsed.errors);
       if (media.validate !== undefined && !media.validate(parsed.value))
         return fail('body_invalid', schemaErrors(media.validate.errors));
       return validated({ kind: 'json', mediaType: contentType.essence, value: parsed.value });

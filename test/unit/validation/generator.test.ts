@@ -1,8 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { PrototypePollutedError } from '../../../shared/validation/registry.ts';
 import { loadOpenApi, type OpenApiDocument } from '../../../tools/openapi/document.ts';
-import { boundIntegers, compileDocument, translate30 } from '../../../tools/openapi/validators.ts';
+import {
+  boundIntegers,
+  compileDocument,
+  createAjv,
+  namesInheritedProperty,
+  translate30,
+} from '../../../tools/openapi/validators.ts';
 import { BUILD_DIR } from '../../../tools/paths.ts';
 import { loadDocument } from '../../support/openapi.ts';
 
@@ -210,6 +218,95 @@ describe('readOnly, writeOnly and discriminator', () => {
     // Both branches would accept this body; oneOf alone would refuse it as ambiguous.
     expect(validate?.({ kind: 'Dog', secret: 's' })).toBe(true);
     expect(validate?.({ kind: 'Cat', secret: 's' })).toBe(false);
+  });
+});
+
+describe('names objects inherit', () => {
+  it.each([
+    ['required', { type: 'object', required: ['toString'] }],
+    ['properties', { type: 'object', properties: { valueOf: { type: 'string' } } }],
+    ['dependentRequired', { type: 'object', dependentRequired: { a: ['hasOwnProperty'] } }],
+  ])('compiles a document naming one in %s with own-property checks', (_keyword, schema) => {
+    // Arrange
+    const doc = withSchema(schema);
+    // Act
+    const validate = bodyOf(doc);
+    // Assert: an inherited member never satisfies `required`, nor is checked as the value.
+    expect(namesInheritedProperty(doc)).toBe(true);
+    expect(validate?.({ a: 1 })).toBe(!('required' in schema || 'dependentRequired' in schema));
+  });
+
+  it('never counts an inherited member as a required property or parameter', () => {
+    // Arrange
+    const doc: OpenApiDocument = {
+      ...withSchema({ type: 'object', required: ['toString'] }),
+      paths: {
+        '/x': {
+          post: {
+            operationId: 'postX',
+            parameters: [{ name: 'constructor', in: 'query', required: true, schema: { type: 'string' } }],
+            requestBody: {
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } },
+            },
+            responses: {},
+          },
+        },
+      },
+    };
+    const op = loadDocument(doc).table.operation('POST /x');
+    // Act / Assert
+    expect(op?.body?.media['application/json']?.validate?.({})).toBe(false);
+    expect(op?.body?.media['application/json']?.validate?.({ toString: 'x' })).toBe(true);
+    expect(op?.params({ path: {}, query: {}, header: {}, cookie: {} })).toBe(false);
+    expect(op?.params({ path: {}, query: { constructor: 'x' }, header: {}, cookie: {} })).toBe(true);
+  });
+
+  it('reads properties directly in documents that name none (the project document)', () => {
+    expect(namesInheritedProperty(loadOpenApi('openapi.yaml'))).toBe(false);
+    expect(
+      compileDocument(loadOpenApi('openapi.yaml'), { responseValidators: true })
+        .modules.map((m) => m.content)
+        .join(''),
+    ).not.toContain('hasOwnProperty');
+  });
+
+  it('refuses to validate anything once Object.prototype has an enumerable property', () => {
+    // Arrange
+    const validate = bodyOf(withSchema({ type: 'object', required: ['admin'] }));
+    expect(validate?.({})).toBe(false);
+    (Object.prototype as Record<string, unknown>).admin = true;
+    onTestFinished(() => {
+      delete (Object.prototype as Record<string, unknown>).admin;
+    });
+    // Act / Assert: `{}` would now have an `admin`, inherited.
+    expect(() => validate?.({})).toThrow(PrototypePollutedError);
+  });
+});
+
+describe('string lengths', () => {
+  // ajv's `ucs2length` counts code points; the generated code compares `.length` first.
+  const text = fc.string({
+    unit: fc.constantFrom('a', 'é', '😀', '\ud800', '\udc00', '\u{10FFFF}'),
+    maxLength: 12,
+  });
+
+  it('gives every string the verdict of ajv compiled at run time', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(6),
+        fc.nat(6),
+        fc.array(text, { minLength: 1, maxLength: 8 }),
+        (min, extra, strings) => {
+          // Arrange
+          const schema = { type: 'string', minLength: min, maxLength: min + extra };
+          const generated = bodyOf(withSchema(schema));
+          const reference = createAjv('2020-12').compile(schema);
+          // Act / Assert
+          for (const s of strings) expect(generated?.(s)).toBe(reference(s));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
