@@ -6,7 +6,7 @@
  */
 import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
 import type { ProblemError } from './problem.ts';
-import type { ParameterLocation, ParameterRule, Shape } from './table.ts';
+import type { DeepObjectReader, ParameterLocation, ParameterRule, Shape } from './table.ts';
 import {
   assignNested,
   DEFAULT_NESTING,
@@ -173,10 +173,44 @@ function readDelimited(
 }
 
 /**
+ * Reads a `deepObject` query parameter: `name=5` (a scalar where the schema admits one) and
+ * `name[a][b]=5` (nested, as in forms). The generated table passes it to documents that have one.
+ */
+export const readDeepObject: DeepObjectReader = (rule, shape, shapes, query, claimed, limits, errors) => {
+  const pointer = `/query/${rule.name}`;
+  const holder: Record<string, unknown> = {};
+  for (const v of query.get(rule.name) ?? [])
+    assignNested(holder, rule.name, [], v, shape, shapes, limits, pointer, errors);
+  for (const [name, values] of query) {
+    const split = name === rule.name ? undefined : splitBracketName(name);
+    if (split === undefined || split.root !== rule.name) continue;
+    claimed.add(name);
+    for (const v of values)
+      assignNested(holder, rule.name, split.segments, v, shape, shapes, limits, pointer, errors);
+  }
+  return Object.hasOwn(holder, rule.name) ? plain(holder[rule.name]) : undefined;
+};
+
+/**
  * Reads every declared parameter. Errors point at `/<location>/<name>`; undeclared query names
  * are one `additionalProperties` error at `/query`.
  */
 export function readParameters(
+  rules: readonly ParameterRule[],
+  shapes: readonly Shape[],
+  raw: RawParameters,
+  errors: ProblemError[],
+  limits: ParameterLimits = DEFAULT_LIMITS,
+): ReadParameters {
+  return readParametersWith(readDeepObject, rules, shapes, raw, errors, limits);
+}
+
+/**
+ * {@link readParameters} with the `deepObject` reader given (the request validator passes the one
+ * its generated table holds, if any): a `deepObject` parameter without one is an internal error.
+ */
+export function readParametersWith(
+  deepObject: DeepObjectReader | undefined,
   rules: readonly ParameterRule[],
   shapes: readonly Shape[],
   raw: RawParameters,
@@ -205,14 +239,6 @@ export function readParameters(
   }
   const claimed = new Set<string>();
   let freeForm: { name: string; shape: Shape; value: Record<string, unknown>; pointer: string } | undefined;
-  const queryRoots = new Map<string, string[]>();
-  for (const name of raw.query.keys()) {
-    const root = splitBracketName(name)?.root;
-    if (root === undefined || root === name) continue;
-    const list = queryRoots.get(root) ?? [];
-    list.push(name);
-    queryRoots.set(root, list);
-  }
   for (const rule of rules) {
     const shape = shapeAt(shapes, rule.shape);
     const pointer = `/${rule.in}/${rule.name}`;
@@ -229,18 +255,9 @@ export function readParameters(
     }
 
     if (rule.in === 'query' && rule.style === 'deepObject') {
-      // `name=5` (a scalar where the schema admits one) and `name[a][b]=5` (nested).
-      const holder: Record<string, unknown> = {};
-      for (const v of values ?? [])
-        assignNested(holder, rule.name, [], v, shape, shapes, limits, pointer, errors);
-      for (const name of queryRoots.get(rule.name) ?? []) {
-        claimed.add(name);
-        const split = splitBracketName(name);
-        if (split === undefined) continue;
-        for (const v of raw.query.get(name) ?? [])
-          assignNested(holder, rule.name, split.segments, v, shape, shapes, limits, pointer, errors);
-      }
-      if (Object.hasOwn(holder, rule.name)) target[rule.name] = plain(holder[rule.name]);
+      if (deepObject === undefined) throw new Error('no deepObject reader for a deepObject parameter');
+      const value = deepObject(rule, shape, shapes, raw.query, claimed, limits, errors);
+      if (value !== undefined) target[rule.name] = value;
       continue;
     }
     if (

@@ -9,7 +9,13 @@
  * so a copied file needs nothing from node_modules.
  */
 import { createRequire } from 'node:module';
-import type { MediaValidation, OperationValidation, ValidateFunction, ValidationTable } from './table.ts';
+import type {
+  MediaValidation,
+  OperationValidation,
+  Readers,
+  ValidateFunction,
+  ValidationTable,
+} from './table.ts';
 
 /** What `shared/generated/validators/index.cjs` exports. */
 export interface GeneratedRegistry {
@@ -71,11 +77,20 @@ function guardedOperation(operation: OperationValidation): OperationValidation {
   };
 }
 
-/** A validation table over a generated registry. `load` reads a copied module file (tests pass a fake). */
+/** What a validation table is built with besides the registry. */
+export interface ValidationTableOptions {
+  /** The readers the document needs (generated: shared/generated/validation-table.ts). */
+  readonly readers?: Readers;
+  /** Reads a copied module file (tests pass a fake). */
+  readonly load?: (path: string) => unknown;
+}
+
+/** A validation table over a generated registry. */
 export function validationTable(
   registry: GeneratedRegistry,
-  load: (path: string) => unknown = requireBesideBundle,
+  options: ValidationTableOptions = {},
 ): ValidationTable {
+  const load = options.load ?? requireBesideBundle;
   const loaded = new Map<string, OperationValidation>();
   const runtime = (name: string): unknown => {
     const entry = Object.hasOwn(registry.runtime, name) ? registry.runtime[name] : undefined;
@@ -83,6 +98,7 @@ export function validationTable(
     return entry();
   };
   return {
+    readers: options.readers ?? {},
     keys: Object.keys(registry.operations),
     responseValidators: registry.responseValidators,
     operation(key) {
