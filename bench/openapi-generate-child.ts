@@ -18,6 +18,9 @@ writeGenerated(root, [
   routesModule(routes, file, plan),
   validationTableModule(compiled, file),
   { path: 'shared/generated/validators/index.cjs', content: compiled.registry },
+  ...(compiled.formats === undefined
+    ? []
+    : [{ path: 'shared/generated/validators/formats.cjs', content: compiled.formats }]),
   ...compiled.modules.map((m) => ({ path: `shared/generated/validators/${m.file}`, content: m.content })),
 ]);
 const generationMs = performance.now() - started;

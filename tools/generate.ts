@@ -175,6 +175,9 @@ export function generateFiles(doc: OpenApiDocument, settings: DocumentSettings, 
       content: `${header(source)}import type { GeneratedRegistry } from '../../validation/registry.ts';\n\ndeclare const registry: GeneratedRegistry;\nexport = registry;\n`,
     },
     { path: `${VALIDATORS_DIR}/index.cjs`, content: compiled.registry },
+    ...(compiled.formats === undefined
+      ? []
+      : [{ path: `${VALIDATORS_DIR}/formats.cjs`, content: compiled.formats }]),
     ...compiled.modules.map((m) => ({ path: `${VALIDATORS_DIR}/${m.file}`, content: m.content })),
   ];
   return { files, warnings: compiled.warnings, unsecured, routes, plan, compiled };

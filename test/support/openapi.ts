@@ -40,6 +40,7 @@ export function loadDocument(
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-validators-'));
   mkdirSync(dir, { recursive: true });
   for (const m of compiled.modules) writeFileSync(join(dir, m.file), m.content);
+  if (compiled.formats !== undefined) writeFileSync(join(dir, 'formats.cjs'), compiled.formats);
   const requireHere = createRequire(join(dir, 'index.cjs'));
   let loads = 0;
   // The readers the generated table would hold for this document, and no other.
@@ -50,7 +51,13 @@ export function loadDocument(
       responseValidators: options.responseValidators,
       // As with esbuild's file loader: each entry gives the module's file path.
       operations: Object.fromEntries(compiled.modules.map((m) => [m.key, () => join(dir, m.file)])),
-      runtime: Object.fromEntries(compiled.runtime.map((name) => [name, () => requireFromProject(name)])),
+      // Package helpers from the project; the formats module from the folder, as index.cjs does.
+      runtime: Object.fromEntries(
+        compiled.runtime.map((name) => [
+          name,
+          () => (name.startsWith('./') ? requireHere(join(dir, name)) : requireFromProject(name)),
+        ]),
+      ),
     },
     {
       readers,
