@@ -188,6 +188,7 @@ const READER_MODULES: Readonly<Record<ReaderName, readonly [name: string, module
   deepObject: ['readDeepObject', '../validation/params.ts'],
   form: ['FORM_BODIES', '../validation/form.ts'],
   multipart: ['MULTIPART_BODIES', '../validation/multipart.ts'],
+  styled: ['STYLED', '../validation/params.ts'],
 };
 
 /**

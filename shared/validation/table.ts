@@ -142,6 +142,39 @@ export type DeepObjectReader = (
 ) => unknown;
 
 /**
+ * Label and matrix values and objects in any style (shared/validation/params.ts `STYLED`): the
+ * parameter reader handles simple, form, spaceDelimited and pipeDelimited scalars and arrays alone.
+ */
+export interface StyledReader {
+  /** One value of a label or matrix parameter, or an object written in its style. */
+  value(
+    rule: ParameterRule,
+    raw: string,
+    shape: Shape,
+    shapes: readonly Shape[],
+  ): { ok: true; value: unknown } | { ok: false };
+  /** The properties of an exploded form object, each a query name it claims. */
+  formObject(
+    rule: ParameterRule,
+    shape: Shape,
+    shapes: readonly Shape[],
+    query: ReadonlyMap<string, readonly string[]>,
+    claimed: Set<string>,
+    errors: ProblemError[],
+  ): Record<string, unknown>;
+  /** A free-form query object (`additionalProperties`) takes every name no parameter claimed. */
+  freeForm(
+    rule: ParameterRule,
+    shape: Shape,
+    shapes: readonly Shape[],
+    value: Record<string, unknown>,
+    query: ReadonlyMap<string, readonly string[]>,
+    claimed: Set<string>,
+    errors: ProblemError[],
+  ): void;
+}
+
+/**
  * The readers of what only some documents declare. The generated table passes those its document
  * needs, so a bundle holds no code for the others (docs/performance.md#bundles); a request that
  * would need a missing one is an internal error (the build and the modules disagree).
@@ -153,6 +186,8 @@ export interface Readers {
   readonly multipart?: BodyReader;
   /** `deepObject` query parameters (shared/validation/params.ts). */
   readonly deepObject?: DeepObjectReader;
+  /** Label and matrix values, objects in any style (shared/validation/params.ts). */
+  readonly styled?: StyledReader;
 }
 
 /** The validation of every operation, loaded on first use. */

@@ -125,7 +125,7 @@ function validateForRoute(
     ]);
   const limits = { ...DEFAULT_NESTING, maxJsonDepth: deps.limits.maxDepth };
   const params = readParametersWith(
-    deps.table.readers.deepObject,
+    deps.table.readers,
     operation.parameters,
     operation.shapes,
     {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
 import { FORM_BODIES } from '../../shared/validation/form.ts';
 import { MULTIPART_BODIES } from '../../shared/validation/multipart.ts';
-import { readDeepObject } from '../../shared/validation/params.ts';
+import { readDeepObject, STYLED } from '../../shared/validation/params.ts';
 import { validationTable } from '../../shared/validation/registry.ts';
 import type { Readers, ValidationTable } from '../../shared/validation/table.ts';
 import type { OpenApiDocument } from '../../tools/openapi/document.ts';
@@ -44,7 +44,12 @@ export function loadDocument(
   const requireHere = createRequire(join(dir, 'index.cjs'));
   let loads = 0;
   // The readers the generated table would hold for this document, and no other.
-  const all: Readers = { form: FORM_BODIES, multipart: MULTIPART_BODIES, deepObject: readDeepObject };
+  const all: Readers = {
+    form: FORM_BODIES,
+    multipart: MULTIPART_BODIES,
+    deepObject: readDeepObject,
+    styled: STYLED,
+  };
   const readers = Object.fromEntries(compiled.readers.map((r) => [r, all[r]]));
   const table = validationTable(
     {

@@ -327,7 +327,7 @@ export interface OperationModule {
 }
 
 /** A reader only some documents need (shared/validation/table.ts `Readers`). */
-export type ReaderName = 'form' | 'multipart' | 'deepObject';
+export type ReaderName = 'form' | 'multipart' | 'deepObject' | 'styled';
 
 /** What the generator produced for a document. */
 export interface CompiledValidators {
@@ -561,6 +561,13 @@ function compileOperation(
     }
   }
 
+  // Label and matrix values and objects are read by the `styled` reader (shared/validation/params.ts).
+  const objectShape = (n: number) => {
+    const shape = shapes.shapes[n];
+    return shape?.properties !== undefined || shape?.additional !== undefined;
+  };
+  if (rules.some((r) => r.style === 'label' || r.style === 'matrix' || objectShape(r.shape)))
+    readers.add('styled');
   const validation = `{\n  params: exports.${paramsId},\n  parameters: ${JSON.stringify(rules)},\n  shapes: ${JSON.stringify(shapes.shapes)},\n  body: ${body},\n  responses: { ${responses.join(', ')} },\n}`;
   return { exports, validation };
 }

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { readProxyEvent } from '../../../shared/validation/proxy-event.ts';
 import { PrototypePollutedError } from '../../../shared/validation/registry.ts';
+import { validateRequest } from '../../../shared/validation/validate-request.ts';
 import { loadOpenApi, type OpenApiDocument } from '../../../tools/openapi/document.ts';
 import {
   boundIntegers,
@@ -13,6 +15,7 @@ import {
 } from '../../../tools/openapi/validators.ts';
 import { BUILD_DIR } from '../../../tools/paths.ts';
 import { loadDocument } from '../../support/openapi.ts';
+import { httpEvent, READER_LIMITS } from '../../support/readers.ts';
 
 describe('OpenAPI 3.0 translation', () => {
   it('turns nullable and boolean exclusive bounds into JSON Schema', () => {
@@ -307,6 +310,76 @@ describe('string lengths', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('readers', () => {
+  const withParameter = (parameter: Record<string, unknown>): OpenApiDocument => ({
+    openapi: '3.1.0',
+    paths: { '/x/{id}': { get: { operationId: 'getX', parameters: [parameter], responses: {} } } },
+  });
+  const bodyOfType = (type: string): OpenApiDocument => ({
+    openapi: '3.1.0',
+    paths: {
+      '/x': {
+        post: {
+          operationId: 'postX',
+          requestBody: { content: { [type]: { schema: { type: 'object' } } } },
+          responses: {},
+        },
+      },
+    },
+  });
+
+  it.each([
+    ['the project document', loadOpenApi('openapi.yaml'), []],
+    ['a form body', bodyOfType('application/x-www-form-urlencoded'), ['form']],
+    ['a multipart body', bodyOfType('multipart/form-data'), ['multipart']],
+    ['a JSON body', bodyOfType('application/json'), []],
+    [
+      'a deepObject query parameter',
+      withParameter({ name: 'f', in: 'query', style: 'deepObject', schema: { type: 'object' } }),
+      ['deepObject', 'styled'],
+    ],
+    [
+      'a label path parameter',
+      withParameter({ name: 'id', in: 'path', style: 'label', schema: { type: 'string' } }),
+      ['styled'],
+    ],
+    [
+      'an object query parameter',
+      withParameter({ name: 'o', in: 'query', schema: { type: 'object' } }),
+      ['styled'],
+    ],
+    [
+      'scalar and array parameters',
+      withParameter({ name: 'a', in: 'query', schema: { type: 'array', items: { type: 'integer' } } }),
+      [],
+    ],
+    [
+      'every kind (the readers document)',
+      loadOpenApi('test/fixtures/openapi/readers.yaml'),
+      ['deepObject', 'form', 'multipart', 'styled'],
+    ],
+  ])('gives %s the readers it needs and no other', (_name, doc, readers) => {
+    expect(compileDocument(doc, { responseValidators: false }).readers).toEqual(readers);
+  });
+
+  it('refuses a request whose reader the table lacks as internal_error', () => {
+    // Arrange: the readers document, its table stripped of every reader.
+    const { table, matcher } = loadDocument(loadOpenApi('test/fixtures/openapi/readers.yaml'));
+    const bare = { ...table, readers: {} };
+    const cases = [
+      httpEvent('POST', '/forms', { body: 'a=1', contentType: 'application/x-www-form-urlencoded' }),
+      httpEvent('GET', '/label/.blue'),
+    ];
+    // Act / Assert
+    for (const e of cases) {
+      const read = validateRequest(readProxyEvent(e), { matcher, table, limits: READER_LIMITS });
+      const outcome = validateRequest(readProxyEvent(e), { matcher, table: bare, limits: READER_LIMITS });
+      expect(read.ok ? 'ok' : read.problem.reason).not.toBe('internal_error');
+      expect(outcome.ok ? 'ok' : outcome.problem.reason).toBe('internal_error');
+    }
   });
 });
 
