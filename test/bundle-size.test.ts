@@ -85,7 +85,8 @@ describe('function bundle sizes', () => {
 
     // Act
     const built = await ensureBuilt(fn);
-    const bytes = statSync(built.bundle).size - (budget.excludingOperationModules ? sum(OPERATION_MODULES) : 0);
+    const bytes =
+      statSync(built.bundle).size - (budget.excludingOperationModules ? sum(OPERATION_MODULES) : 0);
 
     // Assert
     expect(bytes).toBeLessThanOrEqual(budget.bytes);
