@@ -69,6 +69,7 @@ export class RouteTemplateError extends Error {
 }
 
 const PARAM = /\{([^{}]*)\}/g;
+const WHOLE_PARAM = /^\{([^{}+]+)(\+?)\}$/;
 
 /**
  * The segments of a path template, read without checks: what the functions do with the generated
@@ -78,11 +79,13 @@ const PARAM = /\{([^{}]*)\}/g;
 function splitTemplate(path: string, greedy: boolean): TemplateSegment[] {
   const raw = path.split('/').slice(1);
   return raw.map((segment, i): TemplateSegment => {
+    // Most segments are literal: no expression to run (a large API splits thousands at cold start).
+    if (!segment.includes('{')) return { kind: 'literal', text: segment };
     const last = i === raw.length - 1;
-    const whole = /^\{([^{}+]+)(\+?)\}$/.exec(segment);
+    const whole = WHOLE_PARAM.exec(segment);
     if (whole !== null && last && (whole[2] === '+' || greedy))
       return { kind: 'greedy', name: whole[1] as string };
-    if (!segment.includes('{')) return { kind: 'literal', text: segment };
+    if (whole !== null && whole[2] === '') return { kind: 'param', parts: [{ name: whole[1] as string }] };
     const parts: (string | { name: string })[] = [];
     let at = 0;
     for (const m of segment.matchAll(PARAM)) {
@@ -250,12 +253,13 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
   #insert(route: R, order: number): void {
     const names: string[] = [];
     const terminal = { route, names, order };
+    const segments = segmentsOf(route);
     let at = this.#root;
-    for (const segment of segmentsOf(route)) {
+    for (const segment of segments) {
       if (segment.kind === 'greedy') {
         names.push(segment.name);
         if (!at.greedy.has(route.method)) at.greedy.set(route.method, terminal);
-        this.#index(route);
+        this.#index(route, segments);
         return;
       }
       if (segment.kind === 'literal') {
@@ -284,11 +288,12 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
       at = branch.node;
     }
     if (!at.routes.has(route.method)) at.routes.set(route.method, terminal);
-    this.#index(route);
+    this.#index(route, segments);
   }
 
-  #index(route: R): void {
-    const key = routeResourceKey(route);
+  #index(route: R, segments: readonly TemplateSegment[]): void {
+    // The route's routeResourceKey, from the segments already split.
+    const key = `${route.method} ${shapeOf(segments, true)}`;
     const list = this.#byShape.get(key) ?? [];
     list.push(route);
     this.#byShape.set(key, list);
