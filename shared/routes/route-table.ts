@@ -81,11 +81,12 @@ function splitTemplate(path: string, greedy: boolean): TemplateSegment[] {
   return raw.map((segment, i): TemplateSegment => {
     // Most segments are literal: no expression to run (a large API splits thousands at cold start).
     if (!segment.includes('{')) return { kind: 'literal', text: segment };
-    const last = i === raw.length - 1;
     const whole = WHOLE_PARAM.exec(segment);
-    if (whole !== null && last && (whole[2] === '+' || greedy))
-      return { kind: 'greedy', name: whole[1] as string };
-    if (whole !== null && whole[2] === '') return { kind: 'param', parts: [{ name: whole[1] as string }] };
+    if (whole !== null) {
+      const name = whole[1] as string;
+      if (i === raw.length - 1 && (whole[2] === '+' || greedy)) return { kind: 'greedy', name };
+      if (whole[2] === '') return { kind: 'param', parts: [{ name }] };
+    }
     const parts: (string | { name: string })[] = [];
     let at = 0;
     for (const m of segment.matchAll(PARAM)) {
@@ -187,9 +188,15 @@ export function resourceKey(method: string, resourcePath: string): string {
   return `${method} ${shapeOf(splitTemplate(resourcePath, false))}`;
 }
 
-/** The {@link resourceKey} of the API Gateway resource a route lives on (its {@link apiGatewayPath}). */
-export function routeResourceKey(route: RouteTemplate): string {
-  return `${route.method} ${shapeOf(segmentsOf(route), true)}`;
+/**
+ * The {@link resourceKey} of the API Gateway resource a route lives on (its {@link apiGatewayPath});
+ * `segments`, when the caller has split the route already.
+ */
+export function routeResourceKey(
+  route: RouteTemplate,
+  segments: readonly TemplateSegment[] = segmentsOf(route),
+): string {
+  return `${route.method} ${shapeOf(segments, true)}`;
 }
 
 interface Terminal<R> {
@@ -292,8 +299,7 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
   }
 
   #index(route: R, segments: readonly TemplateSegment[]): void {
-    // The route's routeResourceKey, from the segments already split.
-    const key = `${route.method} ${shapeOf(segments, true)}`;
+    const key = routeResourceKey(route, segments);
     const list = this.#byShape.get(key) ?? [];
     list.push(route);
     this.#byShape.set(key, list);
