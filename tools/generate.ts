@@ -38,7 +38,7 @@ import {
   SettingsError,
   type SettingsOverrides,
 } from './openapi/settings.ts';
-import { type CompiledValidators, compileDocument } from './openapi/validators.ts';
+import { type CompiledValidators, compileDocument, type ReaderName } from './openapi/validators.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { checkAuthorizerCache } from './template/authorizer-cache.ts';
 import { writeRouteRegions } from './template/route-regions.ts';
@@ -234,15 +234,15 @@ export function generateFiles(
   }
   const files: GeneratedFile[] = [
     routesModule(routes, source, plan),
-    {
-      path: 'shared/generated/validation-table.ts',
-      content: `${header(source)}import { validationTable } from '../validation/registry.ts';\nimport registry from './validators/index.cjs';\n\nexport const VALIDATION = validationTable(registry);\n`,
-    },
+    validationTableModule(compiled, source),
     {
       path: `${VALIDATORS_DIR}/index.d.cts`,
       content: `${header(source)}import type { GeneratedRegistry } from '../../validation/registry.ts';\n\ndeclare const registry: GeneratedRegistry;\nexport = registry;\n`,
     },
     { path: `${VALIDATORS_DIR}/index.cjs`, content: compiled.registry },
+    ...(compiled.formats === undefined
+      ? []
+      : [{ path: `${VALIDATORS_DIR}/formats.cjs`, content: compiled.formats }]),
     ...compiled.modules.map((m) => ({ path: `${VALIDATORS_DIR}/${m.file}`, content: m.content })),
     ...(routed !== undefined && 'file' in routed ? [routed.file] : []),
   ];
@@ -255,6 +255,33 @@ export function generateFiles(
     compiled,
     ...(routed !== undefined && 'routing' in routed ? { routing: routed.routing } : {}),
     ...(routed !== undefined && 'notice' in routed ? { templateNotice: routed.notice } : {}),
+  };
+}
+
+// Where each reader a document may need is, and its name there.
+const READER_MODULES: Readonly<Record<ReaderName, readonly [name: string, module: string]>> = {
+  deepObject: ['readDeepObject', '../validation/params.ts'],
+  form: ['FORM_BODIES', '../validation/form.ts'],
+  multipart: ['MULTIPART_BODIES', '../validation/multipart.ts'],
+  styled: ['STYLED', '../validation/params.ts'],
+};
+
+/**
+ * The validation table module: the registry, with the readers the document needs and no other,
+ * so that a bundle holds the code of those only (docs/performance.md#bundles).
+ */
+export function validationTableModule(
+  compiled: Pick<CompiledValidators, 'readers'>,
+  source: string,
+): GeneratedFile {
+  const imports = compiled.readers.map((r) => {
+    const [name, module] = READER_MODULES[r];
+    return `import { ${name} } from '${module}';\n`;
+  });
+  const readers = compiled.readers.map((r) => `${r}: ${READER_MODULES[r][0]}`).join(', ');
+  return {
+    path: 'shared/generated/validation-table.ts',
+    content: `${header(source)}${imports.join('')}import { validationTable } from '../validation/registry.ts';\nimport registry from './validators/index.cjs';\n\nexport const VALIDATION = validationTable(registry${readers === '' ? '' : `, { readers: { ${readers} } }`});\n`,
   };
 }
 
