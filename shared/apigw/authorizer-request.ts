@@ -1,4 +1,3 @@
-import { clientCertificatePem } from '../mtls/certificate-binding.ts';
 import { type MethodArn, parseMethodArn } from '../policy/method-arn.ts';
 
 /** The event shapes a Lambda authorizer can receive. */
@@ -27,8 +26,6 @@ export interface AuthorizerRequest {
   readonly domainName: string | undefined;
   /** `requestContext.stage`; undefined for TOKEN events. */
   readonly stage: string | undefined;
-  /** The mutual-TLS client certificate API Gateway passed (PEM), when the domain has mutual TLS. */
-  readonly clientCertPem: string | undefined;
   /** Route template when API Gateway names it (`/orders/{id}`); `undefined` for TOKEN events. */
   readonly routeTemplate: string | undefined;
   readonly headers: ReadonlyMap<string, readonly string[]>;
@@ -131,7 +128,6 @@ export function normalizeAuthorizerEvent(event: unknown, simpleResponses: boolea
       // A TOKEN authorizer sees the token and the method ARN only (no host, no certificate).
       domainName: undefined,
       stage: undefined,
-      clientCertPem: undefined,
       routeTemplate: undefined,
       headers: new Map(token === undefined ? [] : [['authorization', [token]]]),
       query: new Map(),
@@ -154,7 +150,6 @@ export function normalizeAuthorizerEvent(event: unknown, simpleResponses: boolea
       path: str(event.rawPath) ?? str(http.path) ?? arn.path,
       domainName: str(context.domainName),
       stage: str(context.stage),
-      clientCertPem: clientCertificatePem(event),
       routeTemplate: template,
       headers: collect(event.headers, undefined),
       query: parseQuery(str(event.rawQueryString) ?? ''),
@@ -179,7 +174,6 @@ export function normalizeAuthorizerEvent(event: unknown, simpleResponses: boolea
     path: isWebSocket ? arn.path : (str(event.path) ?? arn.path),
     domainName: str(context.domainName),
     stage: str(context.stage),
-    clientCertPem: clientCertificatePem(event),
     routeTemplate: isWebSocket ? undefined : (str(event.resource) ?? str(context.resourcePath)),
     headers: collect(event.headers, event.multiValueHeaders),
     query: collect(event.queryStringParameters, event.multiValueQueryStringParameters),

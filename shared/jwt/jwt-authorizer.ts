@@ -2,6 +2,7 @@ import { headerValues } from '../apigw/authorizer-request.ts';
 import { type AccessTokenScheme, bearerCandidate, readAccessToken } from '../apigw/credentials.ts';
 import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
 import { AuthorizerInvocation } from '../authz/invocation.ts';
+import { clientCertificatePem } from '../mtls/certificate-binding.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
@@ -164,7 +165,9 @@ export function createJwtAuthorizer(
             stage: request.stage,
             path: request.path,
             dpopProofs: headerValues(request, 'dpop'),
-            clientCertPem: request.clientCertPem,
+            // Read from the event here, not by the shared event reader: the credentials
+            // authorizer's bundle has no use for it.
+            clientCertPem: clientCertificatePem(event),
           },
           issuer,
           deps.clock(),

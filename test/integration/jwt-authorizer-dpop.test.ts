@@ -262,6 +262,60 @@ describe('JwtAuthorizerFunction with DPoP and certificate-bound tokens (real bun
   });
 });
 
+describe('JwtAuthorizerFunction with DPoP off for every issuer (real bundle)', () => {
+  // No DPoP settings at all: dpop.mjs is read on the first token with a `cnf` claim or the DPoP
+  // scheme, for the binding checks alone; a certificate binding is checked as with DPoP on.
+  let authorizer: ReturnType<typeof bundleEnvironment>;
+  beforeAll(() => {
+    authorizer = bundleEnvironment('JwtAuthorizerFunction', {
+      JWT_ISSUERS: JSON.stringify([localIssuerEntry(issuer.url)]),
+      POWERTOOLS_SERVICE_NAME: 'jwt-authorizer',
+    });
+  });
+  afterAll(async () => {
+    await authorizer.lambda.close();
+  });
+
+  const decide = async (event: Record<string, unknown>) => {
+    const result = await authorizer.lambda.invoke(event);
+    return [outcomeOf(result, event), loggedReason(result)];
+  };
+
+  it.each<[string, () => EventOptions, [string, string]]>([
+    ['a plain bearer token', () => ({ authorization: `Bearer ${issuer.mint({})}` }), ['allow', 'allowed']],
+    [
+      'a certificate-bound token with its certificate',
+      () => ({ authorization: `Bearer ${bound({ cert: alice })}`, clientCertPem: alice.certificatePem }),
+      ['allow', 'allowed'],
+    ],
+    [
+      'a certificate-bound token with another certificate',
+      () => ({ authorization: `Bearer ${bound({ cert: alice })}`, clientCertPem: mallory.certificatePem }),
+      ['unauthorized', 'mtls_thumbprint_mismatch'],
+    ],
+    [
+      'a certificate-bound token without a certificate',
+      () => ({ authorization: `Bearer ${bound({ cert: alice })}` }),
+      ['unauthorized', 'mtls_certificate_missing'],
+    ],
+    [
+      'a DPoP-bound token as a bearer token',
+      () => ({ authorization: `Bearer ${bound()}` }),
+      ['unauthorized', 'token_dpop_bound_as_bearer'],
+    ],
+    [
+      'the DPoP scheme with a proof',
+      () => {
+        const token = bound();
+        return { authorization: `DPoP ${token}`, proofs: [proof(token)] };
+      },
+      ['unauthorized', 'dpop_not_enabled'],
+    ],
+  ])('decides %s', async (_case, make, expected) => {
+    expect(await decide(restEvent(make()))).toEqual(expected);
+  });
+});
+
 describe('a DPoP proof replayed to several warm JwtAuthorizerFunction containers at once', () => {
   const CONTAINERS = 4;
 

@@ -84,7 +84,7 @@ describe('JwtAuthorizerFunction bundle', () => {
     async (file, [expected, reason]) => {
       // Arrange: placeholders filled as npm run invoke fills them (replayed proofs in the table).
       const replay = dynamoReplayStore({
-        client: dynamo.client,
+        client: dynamo.functionClient,
         tableName: 'DpopReplayTable',
         budgetMs: 5000,
         now: Date.now,

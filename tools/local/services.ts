@@ -4,6 +4,8 @@
  * embedded DynamoDB. Each service is added to the function's environment only in local runs.
  */
 import { join } from 'node:path';
+import { LOOPBACK_CREDENTIALS } from '../../shared/aws/credentials.ts';
+import { awsJsonClient, DYNAMODB } from '../../shared/aws/json-call.ts';
 import { deleteKey, deleteUser } from '../../shared/credentials/admin.ts';
 import { dynamoAdminStore } from '../../shared/credentials/dynamo-admin.ts';
 import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
@@ -125,10 +127,22 @@ export async function startLocalServices(
   const placeholderRecords: ({ kind: 'key'; keyId: string } | { kind: 'user'; username: string })[] = [];
   // `replayed=1` proofs are recorded where the JWT authorizer will look: its replay table.
   const replayStore =
-    client === undefined || replayEnv === undefined
+    dynamo === undefined || replayEnv === undefined
       ? undefined
       : dynamoReplayStore({
-          client,
+          // The function's own client (shared/aws), on the embedded DynamoDB: it checks no signature.
+          client: awsJsonClient({
+            service: DYNAMODB,
+            region: 'us-east-1',
+            endpoint: dynamo.endpoint,
+            credentials: LOOPBACK_CREDENTIALS,
+            connectTimeoutMs: 2000,
+            requestTimeoutMs: 10_000,
+            maxAttempts: 2,
+            maxResponseBytes: 64 * 1024,
+            // A few claims per run: no connection is kept open to hold the process.
+            keepAlive: false,
+          }),
           tableName: replayEnv.DPOP_REPLAY_TABLE as string,
           budgetMs: 10_000,
           now: Date.now,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedEventError, normalizeAuthorizerEvent } from '../../../shared/apigw/authorizer-request.ts';
 import { readAccessToken, readBearerToken } from '../../../shared/apigw/credentials.ts';
+import { clientCertificatePem } from '../../../shared/mtls/certificate-binding.ts';
 import { readEvent, retarget, SAMPLE_EVENTS } from '../../support/events.ts';
 
 describe('normalizeAuthorizerEvent on AWS sample events', () => {
@@ -39,11 +40,12 @@ describe('normalizeAuthorizerEvent on AWS sample events', () => {
   ] as const)(
     'reads where %s was received (domain %s, stage %s) and its client certificate (%s)',
     (name, domainName, stage, certificate) => {
-      const request = normalizeAuthorizerEvent(readEvent(SAMPLE_EVENTS[name]), true);
+      const event = readEvent(SAMPLE_EVENTS[name]);
+      const request = normalizeAuthorizerEvent(event, true);
 
       expect([request.domainName, request.stage]).toEqual([domainName, stage]);
       // AWS's samples carry a (truncated) PEM, or the text CERT_CONTENT: passed on as given.
-      expect(request.clientCertPem === undefined).toBe(!certificate);
+      expect(clientCertificatePem(event) === undefined).toBe(!certificate);
     },
   );
 

@@ -20,7 +20,6 @@ function requestWith(authorization: string): AuthorizerRequest {
     path: '/orders',
     domainName: undefined,
     stage: undefined,
-    clientCertPem: undefined,
     routeTemplate: '/orders',
     headers: new Map([['authorization', [authorization]]]),
     query: new Map(),
