@@ -118,7 +118,7 @@ describe("GitHub's REST description as template routes", () => {
         expect(Object.keys(body.paths).sort()).toEqual(
           name === 'public' ? ['/', '/{proxy+}'] : ['/', '/octocat', '/zen', '/{proxy+}'],
         );
-        expect(e === undefined ? [] : ofType(e, 'AWS::ApiGateway::RestApi').length).toBe(2);
+        expect(e === undefined ? [] : ofType(e, 'AWS::ApiGateway::RestApi').length).toBe(3);
       }
     },
     180_000,

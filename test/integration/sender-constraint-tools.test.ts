@@ -3,7 +3,7 @@
 // certificates that work in a real mutual-TLS handshake, and whose thumbprint is what the TLS server sees.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,10 +36,19 @@ describe('npm run dpop and npm run token', () => {
     // Arrange
     const keyFile = join(dir, 'dpop-key.json');
     const url = 'https://api.example.com/v1/orders/42';
-    const missing = run('tools/token.ts', ['--dpop-key', join(dir, 'missing.json')]);
-    expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('is not a DPoP key file');
-    expect(missing.stdout).toBe('');
+    // A file that is not a DPoP key is refused (a missing one is created, as npm run dpop does).
+    const notAKey = join(dir, 'not-a-key.json');
+    writeFileSync(notAKey, '{"kty":"EC"}');
+    const refused = run('tools/token.ts', ['--dpop-key', notAKey]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('is not a DPoP key file');
+    expect(refused.stdout).toBe('');
+    const created = join(dir, 'created-by-token.json');
+    const boundToNew = run('tools/token.ts', ['--dpop-key', created]);
+    expect(boundToNew.status).toBe(0);
+    expect(claimsOf(boundToNew.stdout.trim()).cnf).toEqual({
+      jkt: run('tools/dpop.ts', ['--thumbprint', '--key', created]).stdout.trim(),
+    });
     const jkt = run('tools/dpop.ts', ['--thumbprint', '--key', keyFile]).stdout.trim();
     const minted = run('tools/token.ts', ['--dpop-key', keyFile, '--scope', 'orders:read']);
     const accessToken = minted.stdout.trim();

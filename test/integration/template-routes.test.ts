@@ -205,7 +205,7 @@ describe('npm run generate keeps template.yaml on the document', () => {
     // Assert
     expect(readFileSync(join(root, 'template.yaml'), 'utf8')).toBe(TEMPLATE);
     expect(log).toContain(
-      'generate: WARNING template.yaml keeps its routes as written: openapi.yaml has no operation, and OrdersApi, OrdersHttpApi, OrdersKeyApi, OrdersKeyHttpApi cannot be left without routes (API Gateway deploys no REST API without methods); the request validator refuses every request',
+      'generate: WARNING template.yaml keeps its routes as written: openapi.yaml has no operation, and OrdersApi, OrdersHttpApi, OrdersKeyApi, OrdersKeyHttpApi, OrdersDpopApi cannot be left without routes (API Gateway deploys no REST API without methods); the request validator refuses every request',
     );
     expect(readFileSync(join(root, 'shared/generated/routes.ts'), 'utf8')).toContain('registerPolicyPlan([]');
   }, 60_000);
@@ -257,18 +257,29 @@ describe.skipIf(!available)('what npm run generate writes deploys as the documen
         'OrdersKeyHttpApi GET /tenants/{tenantId}/orders KeyAuthorizer',
         'OrdersKeyHttpApi POST /tenants/{tenantId}/orders KeyAuthorizer',
         'OrdersKeyHttpApi GET /tenants/{tenantId}/orders/{orderId} KeyAuthorizer',
+        'OrdersDpopApi GET /health NONE',
+        'OrdersDpopApi POST /internal/reindex AWS_IAM',
+        'OrdersDpopApi GET /tenants/{tenantId}/orders JwtDpopAuthorizer',
+        'OrdersDpopApi POST /tenants/{tenantId}/orders JwtDpopAuthorizer',
+        'OrdersDpopApi GET /tenants/{tenantId}/orders/{orderId} JwtDpopAuthorizer',
       ].sort(),
     );
     for (const e of expansions.values()) {
       // What CloudFormation deploys: the same methods with the same authorization.
       expect(deployedMethods(e, 'AWS::ApiGateway::RestApi').sort()).toEqual(
-        ['OrdersApi', 'OrdersKeyApi']
-          .flatMap((id) => [
+        (
+          [
+            ['OrdersApi', 'JwtAuthorizer'],
+            ['OrdersKeyApi', 'KeyAuthorizer,api_key'],
+            ['OrdersDpopApi', 'JwtDpopAuthorizer'],
+          ] as const
+        )
+          .flatMap(([id, auth]) => [
             `${id} GET /health NONE`,
             `${id} POST /internal/reindex AWS_IAM`,
-            `${id} GET /tenants/{tenantId}/orders ${id === 'OrdersApi' ? 'JwtAuthorizer' : 'KeyAuthorizer,api_key'}`,
-            `${id} POST /tenants/{tenantId}/orders ${id === 'OrdersApi' ? 'JwtAuthorizer' : 'KeyAuthorizer,api_key'}`,
-            `${id} GET /tenants/{tenantId}/orders/{orderId} ${id === 'OrdersApi' ? 'JwtAuthorizer' : 'KeyAuthorizer,api_key'}`,
+            `${id} GET /tenants/{tenantId}/orders ${auth}`,
+            `${id} POST /tenants/{tenantId}/orders ${auth}`,
+            `${id} GET /tenants/{tenantId}/orders/{orderId} ${auth}`,
           ])
           .sort(),
       );

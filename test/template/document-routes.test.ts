@@ -46,12 +46,13 @@ function authorizationOf(op: Json, defaultAuthorizer: string): string {
 }
 
 describe('template.yaml routes the API document', () => {
-  it('marks the four Orders APIs as serving the document, through RequestValidatorFunction', () => {
+  it('marks the five Orders APIs as serving the document, through RequestValidatorFunction', () => {
     expect(served.map((a) => `${a.id} ${a.fn}`)).toEqual([
       'OrdersApi RequestValidatorFunction',
       'OrdersHttpApi RequestValidatorFunction',
       'OrdersKeyApi RequestValidatorFunction',
       'OrdersKeyHttpApi RequestValidatorFunction',
+      'OrdersDpopApi RequestValidatorFunction',
     ]);
   });
 
