@@ -465,7 +465,8 @@ export function bindingProblems(routes: RouteTable): string[] {
         (s) =>
           s.kind === 'param' && s.parts.length === 1 && (s.parts[0] as { name: string }).name === b.param,
       );
-      if (!whole)
+      if (order.filter((p) => p === b.param).length > 1) refuse(b.param, 'the path names it more than once');
+      else if (!whole)
         refuse(
           b.param,
           order.includes(b.param)
