@@ -144,7 +144,7 @@ export type CallerValues = Readonly<Record<string, unknown>>;
  * (written here from the documentation, not from the implementation): a string of 1-128 RFC 3986
  * unreserved characters, not `.` or `..`, within the parameter's schema.
  */
-function usableValue(binding: NonNullable<Route['bindings']>[number], raw: unknown): raw is string {
+export function usableValue(binding: NonNullable<Route['bindings']>[number], raw: unknown): raw is string {
   return (
     typeof raw === 'string' &&
     /^[A-Za-z0-9._~-]{1,128}$/.test(raw) &&
