@@ -185,33 +185,28 @@ describe('tenant-bound paths: the JWT authorizer', () => {
     expect(new PolicyCache(ROUTES).mode).toBe('api');
     let ownAllowed = 0;
     await fc.assert(
-      fc.asyncProperty(
-        fc.nat(SCOPE_SETS.length - 1),
-        claimValue,
-        arnPair,
-        async (which, value, pair) => {
-          const [first, later] = arnsFor(pair, value);
-          const scopes = SCOPE_SETS[which] as string[];
-          const token = `Bearer ${tokenFor(scopes, value)}`;
-          const values = { tenantId: value };
-          const firstAnswer = await respond({ type: 'TOKEN', authorizationToken: token, methodArn: first });
-          const laterAnswer = await respond({ type: 'TOKEN', authorizationToken: token, methodArn: later });
-          for (const arn of [first, later])
-            for (const answer of [firstAnswer, laterAnswer])
-              if (expectOnlyOwnTenant(answer, arn, values)) ownAllowed++;
-          expectCacheExact({
-            routes: ROUTES,
-            granted: new Set(scopes),
-            stagePrefix: STAGE,
-            first,
-            later,
-            firstAnswer,
-            laterAnswer,
-            sameKey: true,
-            values,
-          });
-        },
-      ),
+      fc.asyncProperty(fc.nat(SCOPE_SETS.length - 1), claimValue, arnPair, async (which, value, pair) => {
+        const [first, later] = arnsFor(pair, value);
+        const scopes = SCOPE_SETS[which] as string[];
+        const token = `Bearer ${tokenFor(scopes, value)}`;
+        const values = { tenantId: value };
+        const firstAnswer = await respond({ type: 'TOKEN', authorizationToken: token, methodArn: first });
+        const laterAnswer = await respond({ type: 'TOKEN', authorizationToken: token, methodArn: later });
+        for (const arn of [first, later])
+          for (const answer of [firstAnswer, laterAnswer])
+            if (expectOnlyOwnTenant(answer, arn, values)) ownAllowed++;
+        expectCacheExact({
+          routes: ROUTES,
+          granted: new Set(scopes),
+          stagePrefix: STAGE,
+          first,
+          later,
+          firstAnswer,
+          laterAnswer,
+          sameKey: true,
+          values,
+        });
+      }),
       { numRuns: RUNS },
     );
     // Not vacuous: callers' own tenant paths were allowed (and checked) many times.
