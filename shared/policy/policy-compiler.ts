@@ -241,8 +241,9 @@ export function knownScopeSet(scopes: readonly string[]): ReadonlySet<string> | 
 
 /**
  * Assembles and memoizes the answers of one planned route table: whole-API policies by stage and
- * scope set (callers with the same scopes share one policy), per-unit policies by unit, permitted
- * routes and stage. Bounded: the oldest entry goes first. Throws {@link PolicyPlanMissingError} at
+ * scope set (callers with the same scopes share one policy) and, for tables with bound path
+ * parameters, the caller's values; per-unit policies by unit, permitted routes (and values) and
+ * stage. Bounded: the oldest entry goes first. Throws {@link PolicyPlanMissingError} at
  * construction for a table without a plan (a configuration error, found at cold start).
  */
 export class PolicyCache {
@@ -391,7 +392,8 @@ export class PolicyCache {
   }
 
   /**
-   * The whole-API policy for a scope set: Allow every route the scopes permit (public routes too),
+   * The whole-API policy for a scope set and the caller's bound values: Allow every route the
+   * scopes permit (public routes too; bound routes with the caller's own values, when usable),
    * Deny what those Allows overreach. Exact on every method ARN in mode `api`; in other modes it is
    * only used to measure.
    */
