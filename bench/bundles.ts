@@ -3,7 +3,7 @@
  * template.yaml built as `npm run build` builds it, and the peer equivalents in bench/peers/ built
  * the same way with esbuild (ESM, minified, es2023).
  */
-import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -24,8 +24,14 @@ export interface Bundle {
   readonly bytes: number;
   /** gzip -9 bytes. */
   readonly gzipBytes: number;
-  /** Minified bytes by origin: an npm package name, `schemas` (generated validators), or `ours`. */
+  /**
+   * Minified bytes of the handler by origin: an npm package name, `schemas` (the generated
+   * per-operation validation modules, or only their file names when they are copied beside it), or
+   * `ours`.
+   */
   readonly byOrigin: Readonly<Record<string, number>>;
+  /** Bytes of the files copied beside the handler (the validation modules with the file loader). */
+  readonly besideBytes: number;
 }
 
 /** Where the peer bundles go (git-ignored, like the function bundles). */
@@ -43,14 +49,15 @@ export const PEERS = {
 /** The package a bundled input came from, or `ours`. */
 export function originOf(input: string): string {
   // The request validator's compiled schemas: generated from openapi.yaml, they grow with the API.
-  if (input.includes('shared/generated/validators/')) return 'schemas';
+  if (/shared\/generated\/validators\/[^/]+\.validator\.cjs$/.test(input)) return 'schemas';
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
   return match === null ? 'ours' : (match[1] as string);
 }
 
 function byOrigin(metafile: Metafile | undefined): Record<string, number> {
   const out: Record<string, number> = {};
-  const output = Object.values(metafile?.outputs ?? {})[0];
+  // The handler (the entry point's output), not the files a loader copied beside it.
+  const output = Object.values(metafile?.outputs ?? {}).find((o) => o.entryPoint !== undefined);
   for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
     const origin = originOf(input);
     out[origin] = (out[origin] ?? 0) + bytesInOutput;
@@ -122,6 +129,7 @@ export async function buildPeers(): Promise<Bundle[]> {
       exportName: 'handler',
       ...sizes(bundle),
       byOrigin: byOrigin(metafile),
+      besideBytes: 0,
     });
   }
   return out;
@@ -131,10 +139,10 @@ async function privateCopy(fn: FunctionDefinition): Promise<{ built: BuiltFuncti
   for (let attempt = 1; ; attempt++) {
     try {
       const built = await ensureBuilt(fn);
-      const copy = join(STATE_DIR, 'bench', 'functions', fn.logicalId, basename(built.bundle));
-      mkdirSync(dirname(copy), { recursive: true });
-      copyFileSync(built.bundle, copy);
-      return { built, copy };
+      const dir = join(STATE_DIR, 'bench', 'functions', fn.logicalId);
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(dirname(built.bundle), dir, { recursive: true });
+      return { built, copy: join(dir, basename(built.bundle)) };
     } catch (err) {
       // Another process was rebuilding the same bundle at that moment: build it again.
       if (attempt >= 3) throw err;
@@ -149,23 +157,31 @@ export async function buildFunctions(): Promise<Bundle[]> {
   const out: Bundle[] = [];
   for (const fn of functions) {
     // A private copy: other tools rebuild .gatehouse/build (removing it first) at any time, and a
-    // cold start must not find the bundle gone. Bundles are single self-contained files.
+    // cold start must not find the bundle gone. The handler with the files beside it (the
+    // validator's modules, with the file loader).
     const { built, copy } = await privateCopy(fn);
-    const entry = fn.build.EntryPoints[0] as string;
-    // A second build into a scratch folder only to read its metafile (ensureBuilt keeps none).
-    const metafile = await esbuildBundle(
-      join(fn.codeUri, entry),
-      join(STATE_DIR, 'bench', 'analysis', fn.logicalId),
-    );
+    // A second build into a scratch folder, with the function's own options, only to read its
+    // metafile (ensureBuilt keeps none).
+    const scratch = join(STATE_DIR, 'bench', 'analysis', fn.logicalId);
+    rmSync(scratch, { recursive: true, force: true });
+    const metafile = (await build(esbuildOptions(fn, PROJECT_ROOT, scratch))).metafile;
     out.push({
       name: fn.logicalId,
       bundle: copy,
       exportName: built.exportName,
       ...sizes(copy),
       byOrigin: byOrigin(metafile),
+      besideBytes: besideBytes(copy),
     });
   }
   return out;
+}
+
+/** Bytes of the other JavaScript files in a bundle's folder (what a loader copied beside it). */
+function besideBytes(bundle: string): number {
+  return readdirSync(dirname(bundle))
+    .filter((f) => f !== basename(bundle) && /\.[cm]?js$/.test(f))
+    .reduce((n, f) => n + statSync(join(dirname(bundle), f)).size, 0);
 }
 
 /** What importing only some library parts (or one module of ours) costs on its own, minified. */

@@ -3,13 +3,16 @@
  * (config from an environment, the production DynamoDB client and store): an API key answered from
  * the record cache, an API key looked up (cache disabled), HTTP Basic with scrypt (cache disabled,
  * so every call counts an attempt and derives), an unknown user against a wrong password (what the
- * lockout and the dummy hash must make look alike), and the floor: a bare SDK GetItem to the same
- * server.
+ * lockout and the dummy hash must make look alike), and the floor: a bare GetItem to the same
+ * server through the functions' own client (shared/aws/json-call.ts), with the SDK's GetItem
+ * beside it for comparison.
  */
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { LOOPBACK_CREDENTIALS } from '../shared/aws/credentials.ts';
+import type { AwsJsonCaller } from '../shared/aws/json-call.ts';
 import { createKey, createUser } from '../shared/credentials/admin.ts';
-import { dynamoAdminStore } from '../shared/credentials/dynamo-admin.ts';
-import { createDynamoClient, keyPk, PARTITION_KEY } from '../shared/credentials/dynamo-store.ts';
+import { createDynamoClient, dynamoAdminStore } from '../shared/credentials/dynamo-admin.ts';
+import { keyPk, PARTITION_KEY } from '../shared/credentials/dynamo-store.ts';
 import type { Observer } from '../shared/observability/observer.ts';
 import { startEmbeddedDynamo } from '../tools/local/dynamo.ts';
 import type { Ours } from './bundles.ts';
@@ -45,18 +48,18 @@ function eventWith(headers: Record<string, string>): Record<string, unknown> {
   return restAuthorizerEvent(headers);
 }
 
-/** Counts commands sent through a client, by name. */
-function countCommands(client: DynamoDBClient): Map<string, number> {
+/** A caller that counts the operations sent through `client`, by name. */
+function countingCaller(client: AwsJsonCaller): { caller: AwsJsonCaller; counts: Map<string, number> } {
   const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      const name = String(context.commandName);
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
+  return {
+    counts,
+    caller: {
+      call(operation, input, options) {
+        counts.set(operation, (counts.get(operation) ?? 0) + 1);
+        return client.call(operation, input, options);
+      },
     },
-    { step: 'initialize', name: 'benchCommandCounter' },
-  );
-  return counts;
+  };
 }
 
 function describeCounts(counts: Map<string, number>, per: number): string {
@@ -82,8 +85,8 @@ function assertAllowed(answer: unknown, what: string): void {
   if (effect !== 'Allow') throw new Error(`bench: ${what} was not allowed: ${JSON.stringify(answer)}`);
 }
 
-/** A table in an in-memory dynalite, with one API key (for the cold-start section). */
-export async function startSeededDynamo(): Promise<{
+/** A table in an in-memory dynalite, with one API key hashed with `pepper` (for the cold-start section). */
+export async function startSeededDynamo(pepper: string): Promise<{
   endpoint: string;
   table: string;
   apiKey: string;
@@ -110,7 +113,7 @@ export async function startSeededDynamo(): Promise<{
         name: 'bench',
         environment: 'test',
         expiresAt: undefined,
-        pepper: undefined,
+        pepper,
       },
       Date.now(),
     );
@@ -132,7 +135,7 @@ export async function runCredentialsSection(
     path: null,
     tables: [TABLE_DEFINITION],
   });
-  const clients: DynamoDBClient[] = [];
+  const closers: (() => void)[] = [];
   try {
     const env = {
       CREDENTIALS_TABLE: TABLE,
@@ -148,11 +151,12 @@ export async function runCredentialsSection(
         CREDENTIAL_CACHE_SIZE: String(cacheSize),
         ...extra,
       });
-      const client = ours.dynamoClientFor(config);
-      clients.push(client);
-      const counts = countCommands(client);
+      const client = ours.dynamoClientFor(config, LOOPBACK_CREDENTIALS);
+      closers.push(() => client.close());
+      const { caller, counts } = countingCaller(client);
       const authorize = ours.keyAuthorizerFromConfig(config, {
-        client,
+        dynamo: caller,
+        credentials: LOOPBACK_CREDENTIALS,
         passwords: hasher,
         routes: ours.ROUTES,
         clock: Date.now,
@@ -168,7 +172,7 @@ export async function runCredentialsSection(
       requestTimeoutMs: 2000,
       maxAttempts: 2,
     });
-    clients.push(adminClient);
+    closers.push(() => adminClient.destroy());
     const admin = dynamoAdminStore(adminClient, TABLE, 2000);
     const grant = { scopes: ['orders:read', 'orders:write'], tier: 'basic', allowedCidrs: [] };
     const now = Date.now();
@@ -215,19 +219,23 @@ export async function runCredentialsSection(
     // Verified once here, so the harness's warm-up sizes its batches on hits, not on this scrypt.
     assertAllowed(await cached.authorize(basicEvent), 'the Basic user (cached)');
 
-    const floorClient = createDynamoClient({
+    const floorConfig = ours.readKeyAuthorizerConfig(env);
+    const floorClient = ours.dynamoClientFor(floorConfig, LOOPBACK_CREDENTIALS);
+    closers.push(() => floorClient.close());
+    const getItemInput = {
+      TableName: TABLE,
+      Key: { [PARTITION_KEY]: { S: keyPk(key.record.keyId) } },
+      ConsistentRead: true,
+    };
+    const sdkClient = createDynamoClient({
       region: 'us-east-1',
       endpoint: dynamo.endpoint,
       connectTimeoutMs: 500,
       requestTimeoutMs: 2000,
       maxAttempts: 2,
     });
-    clients.push(floorClient);
-    const getItem = new GetItemCommand({
-      TableName: TABLE,
-      Key: { [PARTITION_KEY]: { S: keyPk(key.record.keyId) } },
-      ConsistentRead: false,
-    });
+    closers.push(() => sdkClient.destroy());
+    const sdkGetItem = new GetItemCommand(getItemInput);
     // Count a fixed number of calls outside the timed loop (the harness's warm-up calls vary).
     const probe = 20;
     cached.counts.clear();
@@ -236,9 +244,13 @@ export async function runCredentialsSection(
     uncached.counts.clear();
     for (let n = 0; n < probe; n++) await uncached.authorize(keyEvent);
     const perMiss = describeCounts(uncached.counts, probe);
-    const [floor, hit, miss, basicHit] = (await measureGroup(
+    const [floor, sdkFloor, hit, miss, basicHit] = (await measureGroup(
       [
-        { name: 'bare SDK GetItem (floor)', fn: () => floorClient.send(getItem) },
+        {
+          name: "bare GetItem, the functions' client (floor)",
+          fn: () => floorClient.call('GetItem', getItemInput, { budgetMs: 2000 }),
+        },
+        { name: 'bare GetItem, the AWS SDK client', fn: () => sdkClient.send(sdkGetItem) },
         { name: 'API key, cache hit', fn: () => cached.authorize(keyEvent) },
         { name: 'API key, cache miss (one GetItem)', fn: () => uncached.authorize(keyEvent) },
         { name: 'Basic, verified-credential cache hit', fn: () => cached.authorize(basicEvent) },
@@ -284,6 +296,7 @@ export async function runCredentialsSection(
       basicUnknown,
       basicWrong,
       rows: [
+        sdkFloor as Measurement,
         hit as Measurement,
         miss as Measurement,
         basic,
@@ -295,7 +308,7 @@ export async function runCredentialsSection(
       getItemsPerHit: perHit,
     };
   } finally {
-    for (const c of clients) c.destroy();
+    for (const close of closers) close();
     await dynamo.close();
   }
 }

@@ -1,7 +1,7 @@
 // One generation, run by bench/openapi.ts in a fresh process so its time and peak memory are its
 // own: compiles a document into `<root>/shared/generated/` (the route table with its policy plan,
 // and the validation modules) and prints the figures as one JSON line.
-import { planRoutes, routesModule, writeGenerated } from '../tools/generate.ts';
+import { planRoutes, routesModule, validationTableModule, writeGenerated } from '../tools/generate.ts';
 import { loadOpenApi } from '../tools/openapi/document.ts';
 import { routeTable } from '../tools/openapi/routes.ts';
 import { compileDocument } from '../tools/openapi/validators.ts';
@@ -16,11 +16,11 @@ const planMs = performance.now() - planStarted;
 const compiled = compileDocument(doc, { responseValidators: responses === 'true', source: file });
 writeGenerated(root, [
   routesModule(routes, file, plan),
-  {
-    path: 'shared/generated/validation-table.ts',
-    content: `import { validationTable } from '../validation/registry.ts';\nimport registry from './validators/index.cjs';\n\nexport const VALIDATION = validationTable(registry);\n`,
-  },
+  validationTableModule(compiled, file),
   { path: 'shared/generated/validators/index.cjs', content: compiled.registry },
+  ...(compiled.formats === undefined
+    ? []
+    : [{ path: 'shared/generated/validators/formats.cjs', content: compiled.formats }]),
   ...compiled.modules.map((m) => ({ path: `shared/generated/validators/${m.file}`, content: m.content })),
 ]);
 const generationMs = performance.now() - started;

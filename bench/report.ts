@@ -219,6 +219,11 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
       `| ${b.name} | ${b.bytes.toLocaleString('en-US')} B (${kb(b.bytes)}) | ${b.gzipBytes.toLocaleString('en-US')} B | ${kb(b.byOrigin.ours ?? 0)} | ${deps} |`,
     );
   }
+  for (const b of run.bundles.filter((x) => x.besideBytes > 0))
+    out.push(
+      '',
+      `${b.name}: plus ${b.besideBytes.toLocaleString('en-US')} B (${kb(b.besideBytes)}) of validation modules copied beside the handler (\`.validator.cjs=file\`), each read on its route's first request; \`schemas\` above is their file names.`,
+    );
   out.push(
     '',
     'What library parts cost on their own (bundled alone, minified):',

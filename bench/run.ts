@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { startFakeSecretsManager } from '../test/support/secrets-manager-server.ts';
 import { type CliName, cliProgram, parseCommandLine, runCli } from '../tools/cli/program.ts';
 import { signJwt } from '../tools/issuer/sign.ts';
 import { PROJECT_ROOT, STATE_DIR } from '../tools/paths.ts';
@@ -78,7 +79,14 @@ function lambdaEnvironment(logicalId: string, overrides: Record<string, string>)
 /** The cold-start case of the JWT authorizer whose issuer carries its JWKS (`jwks`). */
 export const SEEDED_JWT = 'JwtAuthorizerFunction (seeded JWKS)';
 
-/** The cold-start section: our bundles and the peers, with a JWKS server and a seeded dynalite. */
+const SIGNING_SECRET_ID = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:UpstreamSigningSecret-Bench0';
+const PEPPER_SECRET_ID = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ApiKeyPepperSecret-Bench00';
+const BENCH_PEPPER = 'bench-pepper-0123456789abcdef';
+
+/**
+ * The cold-start section: our bundles and the peers, with a JWKS server, a seeded dynalite and a
+ * loopback Secrets Manager.
+ */
 async function coldStartSection(functions: readonly Bundle[], peers: readonly Bundle[], rounds: number) {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = {
@@ -112,7 +120,13 @@ async function coldStartSection(functions: readonly Bundle[], peers: readonly Bu
   });
   await new Promise<void>((done) => upstream.listen(0, '127.0.0.1', done));
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  const dynamo = await startSeededDynamo().catch((err: unknown) => unavailable(err));
+  // Deployed, the validator reads its signing key and the key authorizer its pepper from Secrets
+  // Manager (GetSecretValue, signed): a loopback Secrets Manager holds them here, so both cold
+  // starts include that read as they do in AWS.
+  const secrets = await startFakeSecretsManager();
+  secrets.put(SIGNING_SECRET_ID, 'bench-signing-secret-0123456789abcdef');
+  secrets.put(PEPPER_SECRET_ID, BENCH_PEPPER);
+  const dynamo = await startSeededDynamo(BENCH_PEPPER).catch((err: unknown) => unavailable(err));
   try {
     const cases: ColdStartCase[] = [];
     const bundle = (name: string) =>
@@ -166,7 +180,8 @@ async function coldStartSection(functions: readonly Bundle[], peers: readonly Bu
     add('RequestValidatorFunction', () => ({
       env: lambdaEnvironment('RequestValidatorFunction', {
         UPSTREAM_URL: upstreamUrl,
-        UPSTREAM_SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef',
+        UPSTREAM_SIGNING_SECRET_ARN: SIGNING_SECRET_ID,
+        SECRETS_MANAGER_ENDPOINT: secrets.endpoint,
       }),
       event: orderEvent,
       expect: expectAnswer,
@@ -178,6 +193,10 @@ async function coldStartSection(functions: readonly Bundle[], peers: readonly Bu
           DYNAMODB_ENDPOINT: dynamo.endpoint,
           CREDENTIALS_TABLE: dynamo.table,
           API_KEY_ENVIRONMENT: 'test',
+          API_KEY_PEPPER_SECRET_ARN: PEPPER_SECRET_ID,
+          SECRETS_MANAGER_ENDPOINT: secrets.endpoint,
+          // The benchmark's key has no API Gateway usage key of its own (there is no API Gateway).
+          USAGE_KEY_REQUIRED: 'false',
         }),
         event: restAuthorizerEvent({ 'x-api-key': dynamo.apiKey }),
         expect: expectAllow,
@@ -187,6 +206,7 @@ async function coldStartSection(functions: readonly Bundle[], peers: readonly Bu
   } finally {
     server.close();
     upstream.close();
+    await secrets.close();
     if (!('unavailable' in dynamo)) await dynamo.close();
   }
 }

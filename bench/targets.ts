@@ -202,15 +202,18 @@ export function evaluateTargets(run: BenchRun): TargetOutcome[] {
       out.push(unavailable(label, `≤ ${limit / 1024} KB`, 'the function is not built yet'));
       continue;
     }
-    // The validator's target is "40 KB plus its schemas": the generated validators grow with the API.
-    const schemas = name === 'RequestValidatorFunction' ? (b.byOrigin.schemas ?? 0) : 0;
-    const counted = b.bytes - schemas;
+    // The validator's target is "40 KB plus its schemas": the generated validation modules grow
+    // with the API. Bundled, they are in the handler; copied beside it (the file loader), only their
+    // file names are.
+    const inHandler = name === 'RequestValidatorFunction' ? (b.byOrigin.schemas ?? 0) : 0;
+    const schemas = inHandler + (name === 'RequestValidatorFunction' ? b.besideBytes : 0);
+    const counted = b.bytes - inHandler;
     out.push(
       outcome(
         label,
         schemas > 0 ? `≤ ${limit / 1024} KB + schemas` : `≤ ${limit / 1024} KB`,
         schemas > 0
-          ? `${(counted / 1024).toFixed(1)} KB + ${(schemas / 1024).toFixed(1)} KB schemas`
+          ? `${(counted / 1024).toFixed(1)} KB + ${(schemas / 1024).toFixed(1)} KB schemas${b.besideBytes > 0 ? ' (copied beside it, read per route)' : ''}`
           : `${(b.bytes / 1024).toFixed(1)} KB`,
         counted <= limit,
         () => {
@@ -247,7 +250,7 @@ export function evaluateTargets(run: BenchRun): TargetOutcome[] {
       ),
     );
     const extra = c.miss.medianNs - c.floor.medianNs - c.hit.medianNs;
-    const onlyGetItem = /^1\.00 GetItemCommand$/.test(c.getItemsPerMiss);
+    const onlyGetItem = /^1\.00 GetItem$/.test(c.getItemsPerMiss);
     out.push({
       target: 'Credentials cache miss',
       limit: 'one GetItem, nothing more',

@@ -6,6 +6,9 @@
  *   use (tools/openapi/validators.ts), and `validation-table.ts`, the table over that registry.
  * - `jwks-files.ts`: the JWKS documents in `jwks/*.json`, for JWT_ISSUERS `jwksFile`
  *   (tools/jwt/bundled-jwks.ts).
+ * - the generated regions of `template.yaml`: the routes of the APIs that serve the document, the
+ *   resource policy's public routes and the per-route throttles (tools/template/template-routes.ts,
+ *   docs/deploy.md#routes-follow-the-document).
  * They are committed so that `sam build` (which runs esbuild only) produces the same bundles as
  * `npm run build`. Every output is computed before anything is written, then written to a staging
  * folder and renamed into place: a failed run leaves the previous files as they were.
@@ -14,17 +17,18 @@
  *   npm run generate [-- --check] [--openapi api.yaml] [--public-api] [--strict-schemas]
  *                    [--response-validators] [--verbose]
  *
- * Exit status: 0 done, 1 out of date (--check), 2 the document or a setting is refused.
+ * Exit status: 0 done, 1 out of date (--check), 2 the document, a setting or the template is refused.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { POLICY_DOCUMENT_MAX_BYTES, type PolicyPlanData } from '../shared/policy/policy-compiler.ts';
-import { PolicyCompiler, type PolicyPlan } from '../shared/policy/policy-planner.ts';
+import { type PlanOptions, PolicyCompiler, type PolicyPlan } from '../shared/policy/policy-planner.ts';
 import { type RouteTable, RouteTemplateError } from '../shared/routes/route-table.ts';
 import { type CliName, cliProgram, parseCommandLine, runCli } from './cli/program.ts';
 import { BundledJwksError, bundledJwksModule } from './jwt/bundled-jwks.ts';
 import { loadOpenApi, type OpenApiDocument, OpenApiError, operations } from './openapi/document.ts';
+import { gatewayOperations } from './openapi/gateway-operations.ts';
 import type { ReviewFinding } from './openapi/review.ts';
 import { routeTable } from './openapi/routes.ts';
 import {
@@ -34,16 +38,27 @@ import {
   SettingsError,
   type SettingsOverrides,
 } from './openapi/settings.ts';
-import { type CompiledValidators, compileDocument } from './openapi/validators.ts';
+import { type CompiledValidators, compileDocument, type ReaderName } from './openapi/validators.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { checkAuthorizerCache } from './template/authorizer-cache.ts';
-import { loadTemplate } from './template/template.ts';
+import { writeRouteRegions } from './template/route-regions.ts';
+import { parseTemplate, TemplateError } from './template/template.ts';
+import {
+  LIMITS,
+  planTemplateRoutes,
+  routingContext,
+  servedApis,
+  type TemplateRouting,
+} from './template/template-routes.ts';
 
 /** A generated file: path relative to the project root, and its content. */
 export interface GeneratedFile {
   readonly path: string;
   readonly content: string;
 }
+
+/** The SAM template whose generated regions follow the document. */
+export const TEMPLATE_PATH = 'template.yaml';
 
 /** The folder of per-operation validation modules; its content is replaced as a whole. */
 export const VALIDATORS_DIR = 'shared/generated/validators';
@@ -58,10 +73,11 @@ export type RoutesPlan = PolicyPlan & { readonly data: PolicyPlanData };
 /**
  * Plans the table's authorizer policies (docs/policies.md): the cache mode, the largest policy any
  * caller can be answered, and what the authorizers need of it. Throws {@link RouteTemplateError}
- * for a template that cannot be routed.
+ * for a template that cannot be routed. `options.resources` says how the template routes requests
+ * (its layout, docs/deploy.md#routes-follow-the-document).
  */
-export function planRoutes(routes: RouteTable): RoutesPlan {
-  const compiler = new PolicyCompiler(routes);
+export function planRoutes(routes: RouteTable, options: PlanOptions = {}): RoutesPlan {
+  const compiler = new PolicyCompiler(routes, options);
   return { ...compiler.plan, data: compiler.data };
 }
 
@@ -135,6 +151,47 @@ export interface Generation {
   readonly plan: RoutesPlan;
   /** The compiled validation modules. */
   readonly compiled: CompiledValidators;
+  /** The template's routes, when a template with APIs that serve the document was given. */
+  readonly routing?: TemplateRouting;
+  /** Why the template was left as it was, when it was. */
+  readonly templateNotice?: string;
+}
+
+/** The template a generation writes its routes into (docs/deploy.md#routes-follow-the-document). */
+export interface TemplateInput {
+  /** The template's path relative to the project root (`template.yaml`). */
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * The template with its generated regions rewritten for the document, and the routing it
+ * follows; `undefined` when no API of the template serves the document, and a notice instead when
+ * the document has no operation (webhooks only): its routes are then left as written, since API
+ * Gateway deploys no REST API without methods (the validator refuses every request anyway). Throws
+ * TemplateError (or OpenApiError, for security the template cannot express) naming the problems.
+ */
+export function templateRoutes(
+  doc: OpenApiDocument,
+  routes: RouteTable,
+  template: TemplateInput,
+  source: string,
+): { file: GeneratedFile; routing: TemplateRouting } | { notice: string } | undefined {
+  const parsed = parseTemplate(template.text, template.path);
+  const apis = servedApis(parsed);
+  if (apis.length === 0) return undefined;
+  if (routes.length === 0)
+    return {
+      notice: `${template.path} keeps its routes as written: ${source} has no operation, and ${apis.map((a) => a.logicalId).join(', ')} cannot be left without routes (API Gateway deploys no REST API without methods); the request validator refuses every request`,
+    };
+  const routing = planTemplateRoutes(gatewayOperations(doc, routes), apis, routingContext(parsed, apis));
+  const content = writeRouteRegions(template.text, routing, { source });
+  const bytes = Buffer.byteLength(content);
+  if (bytes > LIMITS.templateBytes)
+    throw new TemplateError(
+      `${template.path} would be ${bytes} bytes (CloudFormation's limit is ${LIMITS.templateBytes})`,
+    );
+  return { file: { path: template.path, content }, routing };
 }
 
 /**
@@ -144,7 +201,12 @@ export interface Generation {
  * that do not fit. The policy plan is made first: it is quick, and refuses before the validators
  * are compiled.
  */
-export function generateFiles(doc: OpenApiDocument, settings: DocumentSettings, source: string): Generation {
+export function generateFiles(
+  doc: OpenApiDocument,
+  settings: DocumentSettings,
+  source: string,
+  template?: TemplateInput,
+): Generation {
   const unsecured = unsecuredOperations(doc);
   if (unsecured.length > 0 && !settings.publicApi) {
     throw new OpenApiError(
@@ -153,8 +215,11 @@ export function generateFiles(doc: OpenApiDocument, settings: DocumentSettings, 
   }
   const routes = routeTable(doc);
   let plan: RoutesPlan;
+  let routed: ReturnType<typeof templateRoutes>;
   try {
-    plan = planRoutes(routes);
+    routed = template === undefined ? undefined : templateRoutes(doc, routes, template, source);
+    const layout = routed !== undefined && 'routing' in routed ? routed.routing.layout : 'operations';
+    plan = planRoutes(routes, { resources: layout === 'proxy' ? 'proxy' : 'document' });
   } catch (err) {
     if (err instanceof RouteTemplateError) throw new OpenApiError(`${source}: ${err.message}`);
     throw err;
@@ -169,18 +234,55 @@ export function generateFiles(doc: OpenApiDocument, settings: DocumentSettings, 
   }
   const files: GeneratedFile[] = [
     routesModule(routes, source, plan),
-    {
-      path: 'shared/generated/validation-table.ts',
-      content: `${header(source)}import { validationTable } from '../validation/registry.ts';\nimport registry from './validators/index.cjs';\n\nexport const VALIDATION = validationTable(registry);\n`,
-    },
+    validationTableModule(compiled, source),
     {
       path: `${VALIDATORS_DIR}/index.d.cts`,
       content: `${header(source)}import type { GeneratedRegistry } from '../../validation/registry.ts';\n\ndeclare const registry: GeneratedRegistry;\nexport = registry;\n`,
     },
     { path: `${VALIDATORS_DIR}/index.cjs`, content: compiled.registry },
+    ...(compiled.formats === undefined
+      ? []
+      : [{ path: `${VALIDATORS_DIR}/formats.cjs`, content: compiled.formats }]),
     ...compiled.modules.map((m) => ({ path: `${VALIDATORS_DIR}/${m.file}`, content: m.content })),
+    ...(routed !== undefined && 'file' in routed ? [routed.file] : []),
   ];
-  return { files, warnings: compiled.warnings, unsecured, routes, plan, compiled };
+  return {
+    files,
+    warnings: compiled.warnings,
+    unsecured,
+    routes,
+    plan,
+    compiled,
+    ...(routed !== undefined && 'routing' in routed ? { routing: routed.routing } : {}),
+    ...(routed !== undefined && 'notice' in routed ? { templateNotice: routed.notice } : {}),
+  };
+}
+
+// Where each reader a document may need is, and its name there.
+const READER_MODULES: Readonly<Record<ReaderName, readonly [name: string, module: string]>> = {
+  deepObject: ['readDeepObject', '../validation/params.ts'],
+  form: ['FORM_BODIES', '../validation/form.ts'],
+  multipart: ['MULTIPART_BODIES', '../validation/multipart.ts'],
+  styled: ['STYLED', '../validation/params.ts'],
+};
+
+/**
+ * The validation table module: the registry, with the readers the document needs and no other,
+ * so that a bundle holds the code of those only (docs/performance.md#bundles).
+ */
+export function validationTableModule(
+  compiled: Pick<CompiledValidators, 'readers'>,
+  source: string,
+): GeneratedFile {
+  const imports = compiled.readers.map((r) => {
+    const [name, module] = READER_MODULES[r];
+    return `import { ${name} } from '${module}';\n`;
+  });
+  const readers = compiled.readers.map((r) => `${r}: ${READER_MODULES[r][0]}`).join(', ');
+  return {
+    path: 'shared/generated/validation-table.ts',
+    content: `${header(source)}${imports.join('')}import { validationTable } from '../validation/registry.ts';\nimport registry from './validators/index.cjs';\n\nexport const VALIDATION = validationTable(registry${readers === '' ? '' : `, { readers: { ${readers} } }`});\n`,
+  };
 }
 
 /** One line per finding: pointer, operation, code and message. */
@@ -263,21 +365,33 @@ export async function generate(options: GenerateOptions): Promise<string[]> {
   });
   const file = documentPath(options.root, settings);
   const source = relative(options.root, file) || file;
-  const generation = generateFiles(loadOpenApi(file), settings, source);
+  // The template's routes follow the document (docs/deploy.md#routes-follow-the-document).
+  const templateFile = join(options.root, TEMPLATE_PATH);
+  const template = existsSync(templateFile)
+    ? { path: TEMPLATE_PATH, text: readFileSync(templateFile, 'utf8') }
+    : undefined;
+  const generation = generateFiles(loadOpenApi(file), settings, source, template);
   // The bundled JWKS documents are read before anything is written and staged with the rest, so a
   // refused jwks/*.json leaves every generated file as it was.
   const files = [...generation.files, bundledJwksModule(options.root)];
   if (!options.check) report(generation, source, log, options.verbose ?? false);
-  // The template is the user's to change: say what its authorizers need for this table's cache
-  // mode, do not refuse (test/template/authorizer-cache.test.ts holds this project's template to it).
-  const template = join(options.root, 'template.yaml');
-  if (existsSync(template))
-    for (const problem of checkAuthorizerCache(loadTemplate(template), generation.plan))
-      log(`generate: warning template.yaml: ${problem} (docs/policies.md#cache-modes)`);
+  // The authorizers are the user's to configure: say what they need for this table's cache mode,
+  // do not refuse (test/template/authorizer-cache.test.ts holds this project's template to it).
+  if (template !== undefined) {
+    const written = generation.files.find((f) => f.path === TEMPLATE_PATH)?.content ?? template.text;
+    for (const problem of checkAuthorizerCache(parseTemplate(written, TEMPLATE_PATH), generation.plan))
+      log(`generate: warning ${TEMPLATE_PATH}: ${problem} (docs/policies.md#cache-modes)`);
+  }
   return options.check ? staleFiles(options.root, files) : writeGenerated(options.root, files);
 }
 
 function report(generation: Generation, source: string, log: (line: string) => void, verbose: boolean): void {
+  const { routing } = generation;
+  if (generation.templateNotice !== undefined) log(`generate: WARNING ${generation.templateNotice}`);
+  if (routing?.layout === 'proxy')
+    log(
+      `generate: ${TEMPLATE_PATH} serves ${source} through one {proxy+} route per API, as one event per operation would not work: ${routing.reasons.slice(0, 3).join('; ')}${routing.reasons.length > 3 ? `; and ${routing.reasons.length - 3} more` : ''} (docs/deploy.md#when-the-document-is-too-large)`,
+    );
   if (generation.unsecured.length > 0) {
     log(
       `generate: WARNING ${source} declares no security for ${generation.unsecured.length} operation(s); the API is declared public, so they need no credentials`,
@@ -346,7 +460,10 @@ async function main(argv: readonly string[]): Promise<number> {
 // A document, setting or bundled JWKS file that is refused is bad input: exit status 2.
 if (import.meta.url === `file://${process.argv[1]}`)
   await runCli(NAME, main, (err) =>
-    err instanceof OpenApiError || err instanceof SettingsError || err instanceof BundledJwksError
+    err instanceof OpenApiError ||
+    err instanceof SettingsError ||
+    err instanceof BundledJwksError ||
+    err instanceof TemplateError
       ? 2
       : undefined,
   );

@@ -8,8 +8,8 @@
  *   npm run keys -- migrate
  *
  * Target (all commands): the local embedded DynamoDB and the local gateway's API keys by default;
- * `--stack <name>` [`--region`] [`--profile`] for a deployed stack (its outputs name the table and
- * the usage plans); `--table <name>` / `--endpoint <url>` with `--usage-plan <tier>=<id>` for a table
+ * `--stack <name>` [`--region`] [`--profile`] for a deployed stack (its outputs name the table, the
+ * usage plans and the secret holding the pepper new keys are hashed with); `--table <name>` / `--endpoint <url>` with `--usage-plan <tier>=<id>` for a table
  * named by hand. `--json` prints one JSON document for scripts. A new key is printed exactly once;
  * nothing ever prints a hash. Exit status: 0 done, 1 the operation failed (unknown id, table
  * missing, no credentials), 2 usage (including scopes and tiers the API and the stack do not define).
@@ -36,8 +36,7 @@ import {
 } from '../shared/credentials/admin.ts';
 import { KEY_ENVIRONMENTS, KEY_ID_PATTERN, type KeyEnvironment } from '../shared/credentials/api-key.ts';
 import { apiGatewayUsageKeys } from '../shared/credentials/apigateway-usage-keys.ts';
-import { dynamoAdminStore } from '../shared/credentials/dynamo-admin.ts';
-import { createDynamoClient } from '../shared/credentials/dynamo-store.ts';
+import { createDynamoClient, dynamoAdminStore } from '../shared/credentials/dynamo-admin.ts';
 import { type CredentialAdminStore, CredentialStoreError } from '../shared/credentials/store.ts';
 import { UsageKeyError, type UsageKeyRegistry } from '../shared/credentials/usage-keys.ts';
 import { ROUTES } from '../shared/generated/routes.ts';
@@ -50,7 +49,7 @@ import {
   runCli,
   UsageError,
 } from './cli/program.ts';
-import { readStackOutputs, StackError, stackTargets } from './credentials/stack.ts';
+import { readStackOutputs, readStackPepper, StackError, stackTargets } from './credentials/stack.ts';
 import { LOCAL_API_KEYS_TABLE, localUsageKeys, templateUsagePlans } from './local/api-keys.ts';
 import { localDynamoClient, templateTables } from './local/dynamo.ts';
 import { openToolDatabase } from './local/gateway-state.ts';
@@ -69,7 +68,10 @@ export const LOCAL_TABLE = 'CredentialsTable';
 /** Adds the options every credentials command understands (where to act, output format). */
 export function withTargetOptions(program: Command): Command {
   return program
-    .option('--stack <name>', 'a deployed stack: its outputs name the table and the usage plans')
+    .option(
+      '--stack <name>',
+      'a deployed stack: its outputs name the table, the usage plans and (keys) the pepper secret',
+    )
     .option(
       '--table <name>',
       "credentials table in AWS (default: the running npm start's database, else .gatehouse/dynamodb)",
@@ -110,6 +112,11 @@ export interface CliTarget {
   readonly tiersFrom: string;
   /** A local database the flags did not name: the commands say which one they used. */
   readonly local?: true;
+  /**
+   * With `--stack`: reads the pepper the stack's key authorizer hashes with, from the secret its
+   * `ApiKeyPepperSecretArn` output names (only when a key is made: create, rotate).
+   */
+  readonly stackPepper?: { readonly stack: string; read(): Promise<string> };
   close(): Promise<void>;
 }
 
@@ -200,18 +207,41 @@ export async function openTarget(
     let table = values.table ?? LOCAL_TABLE;
     let plans = givenPlans;
     let tiersFrom = '--usage-plan';
+    let stackPepper: CliTarget['stackPepper'];
     if (values.stack !== undefined) {
+      const stackName = values.stack;
       const cloudFormation = new CloudFormationClient(
         awsClientOptions(env.AWS_ENDPOINT_URL_CLOUDFORMATION, awsRegion, values.profile, env),
       );
       try {
-        const targets = stackTargets(
-          values.stack,
-          await readStackOutputs(cloudFormation, values.stack, awsRegion),
-        );
+        const targets = stackTargets(stackName, await readStackOutputs(cloudFormation, stackName, awsRegion));
         table = values.table ?? targets.table;
         plans = targets.plans;
-        tiersFrom = `stack ${values.stack}`;
+        tiersFrom = `stack ${stackName}`;
+        const secretArn = targets.pepperSecretArn;
+        if (secretArn !== undefined) {
+          // The same credentials the SDK clients use (profile, environment, SSO, ...), resolved
+          // only when a key is made.
+          const secretsManager = awsClientOptions(
+            env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+            awsRegion,
+            values.profile,
+            env,
+          );
+          const credentials = cloudFormation.config.credentials;
+          stackPepper = {
+            stack: stackName,
+            read: () =>
+              readStackPepper({
+                stackName,
+                secretArn,
+                region: awsRegion,
+                endpoint: 'endpoint' in secretsManager ? secretsManager.endpoint : undefined,
+                credentials: async () =>
+                  'credentials' in secretsManager ? secretsManager.credentials : await credentials(),
+              }),
+          };
+        }
       } finally {
         cloudFormation.destroy();
       }
@@ -245,6 +275,7 @@ export async function openTarget(
           ? `table ${table} in ${awsRegion}`
           : `table ${table} at ${values.endpoint}`,
       tiersFrom,
+      ...(stackPepper === undefined ? {} : { stackPepper }),
       close: async () => {
         client.destroy();
         apiGateway.destroy();
@@ -437,6 +468,24 @@ function keySettings(
   return { environment: environment as KeyEnvironment, pepper };
 }
 
+/**
+ * The pepper a new key's hash is made with at `target`: a stack's own (its pepper secret), else
+ * `API_KEY_PEPPER`. A different `API_KEY_PEPPER` beside a stack's is refused: keys hashed with it
+ * would never verify.
+ */
+async function pepperAt(
+  target: CliTarget,
+  settings: { environment: KeyEnvironment; pepper: string | undefined },
+): Promise<{ environment: KeyEnvironment; pepper: string | undefined }> {
+  if (target.stackPepper === undefined) return settings;
+  const pepper = await target.stackPepper.read();
+  if (settings.pepper !== undefined && settings.pepper !== pepper)
+    throw new StackError(
+      `API_KEY_PEPPER differs from the pepper of stack ${target.stackPepper.stack} (its ApiKeyPepperSecretArn secret): unset it, --stack reads the pepper itself`,
+    );
+  return { ...settings, pepper };
+}
+
 const KEYS_NAME: CliName = { tool: 'keys', invocation: 'npm run keys --' };
 
 /** The `npm run keys` command line. */
@@ -524,6 +573,7 @@ export async function keysCli(argv: readonly string[], io: CliIo = PROCESS_IO): 
           values,
           async (target) => {
             checkGrantAgainst(grant, grantCatalog(target));
+            const peppered = await pepperAt(target, settings);
             const usageKeys = await usageKeysForNew(target, values.usageKey);
             const issued = await createKey(
               target.store,
@@ -535,7 +585,7 @@ export async function keysCli(argv: readonly string[], io: CliIo = PROCESS_IO): 
                 expiresAt,
                 usageKeys,
                 tenant: values.tenant,
-                ...settings,
+                ...peppered,
               },
               now,
             );
@@ -605,8 +655,9 @@ export async function keysCli(argv: readonly string[], io: CliIo = PROCESS_IO): 
         const settings = keySettings(io.env, values.environment);
         return await runAgainstTarget(
           values,
-          async ({ store }) => {
-            const issued = await rotateKey(store, keyId, { ...settings, graceMs }, now);
+          async (target) => {
+            const peppered = await pepperAt(target, settings);
+            const issued = await rotateKey(target.store, keyId, { ...peppered, graceMs }, now);
             const until = issued.record.previousHashExpiresAt;
             print(
               { ...describeKey(issued.record, now), key: issued.secret },

@@ -4,6 +4,7 @@
 // `npm run generate` (docs/request-validator.md#forwarding), so every module loaded here can be
 // forwarded exactly as validated.
 
+import { lambdaCredentials } from '../../shared/aws/credentials.ts';
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
 import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
@@ -21,12 +22,16 @@ const config = readRequestValidatorConfig(process.env);
 checkResponseValidators(config, VALIDATION.responseValidators);
 const observer = lambdaObserver('request-validator', 'validator');
 
-// Read at run time, cached (docs/deploy.md#secrets); prefetched during init, retried on use.
+// Read at run time, cached (docs/deploy.md#secrets); prefetched during init, retried on use. The
+// execution role's credentials are read at init too: without them the cold start fails.
 const signingSecret =
   config.signingSecretId === undefined
     ? (config.signingSecret as string)
     : secretsManagerSecret(config.secretsManager, config.signingSecretId, {
         minLength: MIN_SECRET_LENGTH,
+        credentials: lambdaCredentials(process.env, {
+          loopbackOnly: config.secretsManager.endpoint !== undefined,
+        }),
         onStale: (err) =>
           observer.warn('re-reading the signing secret failed; the previous value is used', {
             error: (err as Error).name,

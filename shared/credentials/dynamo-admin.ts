@@ -1,14 +1,19 @@
 import {
-  type AttributeValue,
   DeleteItemCommand,
-  type DynamoDBClient,
+  DynamoDBClient,
   GetItemCommand,
+  type GetItemCommandInput,
   PutItemCommand,
   ScanCommand,
+  type AttributeValue as SdkAttributeValue,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { AwsCallError, type AwsJsonCaller } from '../aws/json-call.ts';
 import {
+  type AttributeValue,
   dynamoCredentialStore,
+  type Item,
   itemToKey,
   itemToUser,
   keyPk,
@@ -26,6 +31,60 @@ import {
   type UserRecord,
 } from './store.ts';
 
+/** How the CLIs' SDK client talks to DynamoDB. */
+export interface DynamoClientOptions {
+  readonly region: string;
+  /** Custom endpoint (the embedded DynamoDB, or any compatible server). */
+  readonly endpoint?: string | undefined;
+  /** Socket connect timeout. */
+  readonly connectTimeoutMs: number;
+  /** Time allowed for one HTTP request to answer. */
+  readonly requestTimeoutMs: number;
+  /** Total attempts per call, including the first (bounded retries). */
+  readonly maxAttempts: number;
+  /** Shared-credentials profile. */
+  readonly profile?: string | undefined;
+}
+
+/**
+ * The SDK's DynamoDB client for the CLIs and local tools (profiles, the SDK's credential chain),
+ * with tight timeouts and bounded retries. The functions call DynamoDB through
+ * shared/aws/json-call.ts instead (docs/performance.md#calling-aws).
+ */
+export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
+  return new DynamoDBClient({
+    region: options.region,
+    maxAttempts: options.maxAttempts,
+    // A plain object configures the default NodeHttpHandler without importing it.
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+    },
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+  });
+}
+
+/**
+ * The SDK's client as the {@link AwsJsonCaller} the credentials store is written against (the
+ * GetItem and UpdateItem it sends), so the CLIs read and count exactly as the function does.
+ */
+export function sdkDynamoCaller(client: DynamoDBClient): AwsJsonCaller {
+  return {
+    async call(operation, input, { signal }) {
+      const options = signal === undefined ? {} : { abortSignal: signal };
+      switch (operation) {
+        case 'GetItem':
+          return { ...(await client.send(new GetItemCommand(input as GetItemCommandInput), options)) };
+        case 'UpdateItem':
+          return { ...(await client.send(new UpdateItemCommand(input as UpdateItemCommandInput), options)) };
+        default:
+          throw new AwsCallError('validation', 'UnknownOperation', `${operation} is not sent by the store`);
+      }
+    },
+  };
+}
+
 /**
  * The CLI's store: the authorizer's reads plus PutItem, DeleteItem, Scan and UpdateItem. Kept out of the
  * function bundle (the function's role may not call these anyway).
@@ -35,7 +94,7 @@ export function dynamoAdminStore(
   table: string,
   budgetMs: number,
 ): CredentialAdminStore {
-  const put = async (item: Record<string, AttributeValue>, mode: 'create' | 'replace') => {
+  const put = async (item: Item, mode: 'create' | 'replace') => {
     try {
       await withinBudget('PutItem', budgetMs, (abortSignal) =>
         client.send(
@@ -68,8 +127,8 @@ export function dynamoAdminStore(
     return out.Attributes !== undefined;
   };
   const scan = async (kind: 'key' | 'user') => {
-    const items: Record<string, AttributeValue>[] = [];
-    let start: Record<string, AttributeValue> | undefined;
+    const items: Item[] = [];
+    let start: Record<string, SdkAttributeValue> | undefined;
     do {
       const page = await withinBudget('Scan', budgetMs, (abortSignal) =>
         client.send(
@@ -82,7 +141,7 @@ export function dynamoAdminStore(
           { abortSignal },
         ),
       );
-      items.push(...(page.Items ?? []));
+      items.push(...((page.Items ?? []) as Item[]));
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return items;
@@ -118,7 +177,7 @@ export function dynamoAdminStore(
     }
   };
   return {
-    ...dynamoCredentialStore(client, table, budgetMs),
+    ...dynamoCredentialStore(sdkDynamoCaller(client), table, budgetMs),
     attachUsageKey: (kind, id, usageKey) => attach(kind === 'key' ? keyPk(id) : userPk(id), usageKey),
     putKey: (record, mode) => put(keyToItem(record), mode),
     deleteKey: (keyId) => remove(keyPk(keyId)),

@@ -1,10 +1,4 @@
-import {
-  type AttributeValue,
-  DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-  type UpdateItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { AwsCallError, type AwsJsonCaller } from '../aws/json-call.ts';
 import {
   type AttemptReservation,
   type CredentialStore,
@@ -21,6 +15,10 @@ import {
  * DynamoDB's TTL. Expiry is always checked in code: TTL deletes up to days late. Password attempts
  * for a name that has no user are counted in `login#<username>` items (`kind` = `login`), which
  * carry a `ttl` so that junk names expire.
+ *
+ * The store speaks DynamoDB's JSON protocol through an {@link AwsJsonCaller}: in the function,
+ * shared/aws/json-call.ts (not the SDK: docs/performance.md#calling-aws); in the CLIs, the SDK's
+ * client behind an adapter (dynamo-admin.ts).
  */
 export const PARTITION_KEY = 'pk';
 export const TTL_ATTRIBUTE = 'ttl';
@@ -36,83 +34,17 @@ export const EXPIRED_RETENTION_MS = 7 * 86_400_000;
  */
 export const MAX_RECORD_RESPONSE_BYTES = 64 * 1024;
 
-/** Raised when a DynamoDB answer exceeds the size cap; the socket is closed at once. */
-export class ResponseTooLargeError extends Error {
-  override readonly name = 'ResponseTooLargeError';
-}
+/** A DynamoDB attribute value as DynamoDB's JSON protocol writes it (the kinds this table uses). */
+export type AttributeValue =
+  | { S: string }
+  | { N: string }
+  | { L: AttributeValue[] }
+  | { M: Record<string, AttributeValue> }
+  | { BOOL: boolean }
+  | { NULL: true };
 
-/** How the SDK client talks to DynamoDB. */
-export interface DynamoClientOptions {
-  readonly region: string;
-  /** Custom endpoint (the embedded DynamoDB, or any compatible server). */
-  readonly endpoint?: string | undefined;
-  /** Socket connect timeout. */
-  readonly connectTimeoutMs: number;
-  /** Time allowed for one HTTP request to answer. */
-  readonly requestTimeoutMs: number;
-  /** Total attempts per call, including the first (bounded retries). */
-  readonly maxAttempts: number;
-  /** Shared-credentials profile (CLI only). */
-  readonly profile?: string | undefined;
-  /** Answers larger than this are refused before they are parsed; undefined = no cap (CLI scans). */
-  readonly maxResponseBytes?: number | undefined;
-}
-
-/** A DynamoDB client with tight timeouts and bounded retries, so a sick table fails fast. */
-export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
-  const client = new DynamoDBClient({
-    region: options.region,
-    maxAttempts: options.maxAttempts,
-    // A plain object configures the default NodeHttpHandler without importing it.
-    requestHandler: {
-      connectionTimeout: options.connectTimeoutMs,
-      requestTimeout: options.requestTimeoutMs,
-    },
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.profile === undefined ? {} : { profile: options.profile }),
-  });
-  if (options.maxResponseBytes !== undefined) capResponseSize(client, options.maxResponseBytes);
-  return client;
-}
-
-interface RawResponse {
-  headers?: Record<string, string | undefined>;
-  body?: unknown;
-}
-
-/**
- * Reads each HTTP answer's body itself, up to `maxBytes`, before the SDK's deserializer sees it:
- * a larger answer (declared or streamed) closes the socket and fails the call. The SDK would
- * otherwise collect any body in full, then parse it, with the event loop blocked meanwhile.
- */
-function capResponseSize(client: DynamoDBClient, maxBytes: number): void {
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const out = await next(args);
-      const response = out.response as RawResponse;
-      const body = response.body as (AsyncIterable<Buffer> & { destroy?: () => void }) | undefined;
-      const tooLarge = () => {
-        body?.destroy?.();
-        return new ResponseTooLargeError(`the DynamoDB answer exceeds ${maxBytes} bytes`);
-      };
-      if (Number(response.headers?.['content-length'] ?? 0) > maxBytes) throw tooLarge();
-      if (body === undefined || typeof body[Symbol.asyncIterator] !== 'function') return out;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of body) {
-        size += chunk.length;
-        if (size > maxBytes) throw tooLarge();
-        chunks.push(chunk);
-      }
-      response.body = Buffer.concat(chunks, size);
-      return out;
-    },
-    // Innermost: between the HTTP handler and the deserializer (the retry middleware is outside).
-    { step: 'deserialize', priority: 'low', name: 'gatehouseResponseSizeCap' },
-  );
-}
-
-type Item = Record<string, AttributeValue>;
+/** A DynamoDB item: attribute name → value. */
+export type Item = Record<string, AttributeValue>;
 
 const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: number): AttributeValue => ({ N: String(value) });
@@ -261,8 +193,32 @@ export function itemToUser(item: Item): UserRecord | undefined {
   };
 }
 
-/** Maps an SDK error onto a stable reason. */
+/**
+ * AWS's error type of a failed call: {@link AwsCallError.type} from our client, the error's name
+ * from the SDK's (the CLIs).
+ */
+export function awsErrorType(err: unknown): string | undefined {
+  if (err instanceof AwsCallError) return err.type;
+  const name = (err as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+const FAILURES: Readonly<Record<AwsCallError['code'], StoreFailure>> = {
+  throttled: 'store_throttled',
+  access_denied: 'store_denied',
+  not_found: 'table_missing',
+  timeout: 'store_timeout',
+  unavailable: 'store_unavailable',
+  response_too_large: 'store_response_too_large',
+  conditional_check_failed: 'store_error',
+  validation: 'store_error',
+  server_error: 'store_error',
+  error: 'store_error',
+};
+
+/** Maps a failed call (our client's {@link AwsCallError}, or an SDK error in the CLIs) onto a stable reason. */
 export function storeFailureOf(err: unknown): StoreFailure {
+  if (err instanceof AwsCallError) return FAILURES[err.code];
   const name = (err as { name?: unknown }).name;
   const code = (err as { code?: unknown }).code;
   switch (name) {
@@ -284,8 +240,6 @@ export function storeFailureOf(err: unknown): StoreFailure {
     case 'TimeoutError':
     case 'RequestTimeout':
       return 'store_timeout';
-    case 'ResponseTooLargeError':
-      return 'store_response_too_large';
     default:
       if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EPIPE)$/.test(code))
         return 'store_unavailable';
@@ -336,39 +290,49 @@ export async function withinBudget<T>(
   }
 }
 
-const isConditionFailure = (err: unknown) =>
-  err instanceof CredentialStoreError &&
-  (err.cause as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+/** A conditional write whose condition did not hold (an expected outcome, not a failure). */
+export const isConditionFailure = (err: unknown): boolean =>
+  err instanceof CredentialStoreError && awsErrorType(err.cause) === 'ConditionalCheckFailedException';
 
 /** A lock or a spent window refuses the attempt: the condition every counting update carries. */
 const NOT_LOCKED = '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)';
+
+/** An UpdateItem request, without the table (the store adds it). */
+interface UpdateInput {
+  readonly Key: Item;
+  readonly UpdateExpression: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues: Item;
+}
 
 /**
  * The authorizer's store: GetItem and UpdateItem on one table. Each operation (a read, counting an
  * attempt, releasing it, locking) runs within `budgetMs`, lowered to the caller's `limitMs`.
  */
 export function dynamoCredentialStore(
-  client: DynamoDBClient,
+  dynamo: AwsJsonCaller,
   table: string,
   budgetMs: number,
 ): CredentialStore {
   /** A deadline for one store operation, which may take several calls. */
   const deadlineOf = (limitMs: number | undefined) =>
     performance.now() + Math.min(budgetMs, limitMs ?? budgetMs);
-  const get = (pk: string, deadline: number) =>
-    withinBudget('GetItem', deadline - performance.now(), (abortSignal) =>
-      client.send(new GetItemCommand({ TableName: table, Key: { pk: s(pk) }, ConsistentRead: true }), {
-        abortSignal,
-      }),
+  const call = (operation: 'GetItem' | 'UpdateItem', input: object, deadline: number) =>
+    withinBudget(operation, deadline - performance.now(), (signal) =>
+      dynamo.call(
+        operation,
+        { TableName: table, ...input },
+        { budgetMs: deadline - performance.now(), signal },
+      ),
     );
-  const update = (input: Omit<UpdateItemCommandInput, 'TableName'>, deadline: number) =>
-    withinBudget('UpdateItem', deadline - performance.now(), (abortSignal) =>
-      client.send(new UpdateItemCommand({ TableName: table, ...input }), { abortSignal }),
-    );
+  const get = async (pk: string, deadline: number) =>
+    (await call('GetItem', { Key: { pk: s(pk) }, ConsistentRead: true }, deadline)).Item as Item | undefined;
   /** An update whose condition may fail: undefined then, the new item otherwise. */
-  const conditional = async (input: Omit<UpdateItemCommandInput, 'TableName'>, deadline: number) => {
+  const conditional = async (input: UpdateInput, deadline: number) => {
     try {
-      return (await update({ ...input, ReturnValues: 'ALL_NEW' }, deadline)).Attributes ?? {};
+      const out = await call('UpdateItem', { ...input, ReturnValues: 'ALL_NEW' }, deadline);
+      return (out.Attributes as Item | undefined) ?? {};
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
       throw err;
@@ -377,12 +341,12 @@ export function dynamoCredentialStore(
 
   return {
     async findKey(keyId, limitMs) {
-      const out = await get(keyPk(keyId), deadlineOf(limitMs));
-      return out.Item === undefined ? undefined : itemToKey(out.Item);
+      const item = await get(keyPk(keyId), deadlineOf(limitMs));
+      return item === undefined ? undefined : itemToKey(item);
     },
     async findUser(username, limitMs) {
-      const out = await get(userPk(username), deadlineOf(limitMs));
-      return out.Item === undefined ? undefined : itemToUser(out.Item);
+      const item = await get(userPk(username), deadlineOf(limitMs));
+      return item === undefined ? undefined : itemToUser(item);
     },
     async reserveAttempt(username, known, now, policy, limitMs): Promise<AttemptReservation> {
       const deadline = deadlineOf(limitMs);

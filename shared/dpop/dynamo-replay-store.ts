@@ -7,9 +7,11 @@
  * `{ pk: "dpop#<replayKey>", expiresAt: <epoch ms>, ttl: <epoch s> }` and nothing else: no token,
  * no URL, no client data. TTL deletes up to days late, so the condition also treats an item whose
  * `expiresAt` has passed as absent.
+ *
+ * The PutItem goes through an {@link AwsJsonCaller}: in a function, shared/aws/json-call.ts with
+ * DynamoDB's settings (docs/performance.md#calling-aws), never the SDK's client.
  */
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { storeFailureOf } from '../credentials/dynamo-store.ts';
+import { AwsCallError, type AwsFailure, type AwsJsonCaller } from '../aws/json-call.ts';
 import {
   type ClaimResult,
   type ProofReplayStore,
@@ -28,25 +30,23 @@ export const DPOP_REPLAY_TABLE_KEY = {
 /** Seconds an item outlives its `expiresAt` before TTL may delete it (clock differences between hosts). */
 const TTL_MARGIN_SECONDS = 300;
 
-function failureOf(err: unknown): ReplayStoreFailure {
-  switch (storeFailureOf(err)) {
-    case 'table_missing':
-      return 'replay_store_missing';
-    case 'store_throttled':
-      return 'replay_store_throttled';
-    case 'store_denied':
-    case 'store_no_credentials':
-      return 'replay_store_denied';
-    case 'store_timeout':
-      return 'replay_store_timeout';
-    default:
-      return 'replay_store_unavailable';
-  }
-}
+const FAILURES: Readonly<Record<AwsFailure, ReplayStoreFailure>> = {
+  not_found: 'replay_store_missing',
+  throttled: 'replay_store_throttled',
+  access_denied: 'replay_store_denied',
+  timeout: 'replay_store_timeout',
+  unavailable: 'replay_store_unavailable',
+  server_error: 'replay_store_unavailable',
+  response_too_large: 'replay_store_unavailable',
+  validation: 'replay_store_unavailable',
+  conditional_check_failed: 'replay_store_unavailable',
+  error: 'replay_store_unavailable',
+};
 
 /** Options of {@link dynamoReplayStore}. */
 export interface DynamoReplayStoreOptions {
-  readonly client: DynamoDBClient;
+  /** DynamoDB: `awsJsonClient({ service: DYNAMODB, ... })` of shared/aws/json-call.ts. */
+  readonly client: AwsJsonCaller;
   readonly tableName: string;
   /** Time allowed for one claim, retries included; past it the claim fails (closed). */
   readonly budgetMs: number;
@@ -60,46 +60,32 @@ export function dynamoReplayStore(options: DynamoReplayStoreOptions): ProofRepla
   return {
     async claim(jti, htu, expiresAt): Promise<ClaimResult> {
       const now = options.now();
-      const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          controller.abort();
-          reject(
-            new ReplayStoreUnavailableError(
-              'replay_store_timeout',
-              `DynamoDB PutItem took longer than ${budgetMs} ms`,
-            ),
-          );
-        }, budgetMs);
-      });
-      const put = client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: {
-            pk: { S: `dpop#${replayKey(jti, htu)}` },
-            expiresAt: { N: String(expiresAt) },
-            ttl: { N: String(Math.ceil(expiresAt / 1000) + TTL_MARGIN_SECONDS) },
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-          ExpressionAttributeValues: { ':now': { N: String(now) } },
-        }),
-        { abortSignal: controller.signal },
-      );
       try {
-        await Promise.race([put, deadline]);
+        await client.call(
+          'PutItem',
+          {
+            TableName: tableName,
+            Item: {
+              pk: { S: `dpop#${replayKey(jti, htu)}` },
+              expiresAt: { N: String(expiresAt) },
+              ttl: { N: String(Math.ceil(expiresAt / 1000) + TTL_MARGIN_SECONDS) },
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+            ExpressionAttributeValues: { ':now': { N: String(now) } },
+          },
+          // The client ends the call at the budget, retries included, and refuses a late answer.
+          { budgetMs },
+        );
         return 'fresh';
       } catch (err) {
-        if ((err as { name?: unknown }).name === 'ConditionalCheckFailedException') return 'replayed';
-        if (err instanceof ReplayStoreUnavailableError) throw err;
-        const reason = controller.signal.aborted ? 'replay_store_timeout' : failureOf(err);
-        throw new ReplayStoreUnavailableError(reason, `DynamoDB PutItem failed (${(err as Error).name})`, {
-          cause: err,
-        });
-      } finally {
-        clearTimeout(timer);
-        // A put still in flight after the deadline must not surface as an unhandled rejection.
-        put.catch(() => undefined);
+        // The condition failed: an unexpired record of this proof exists.
+        if (err instanceof AwsCallError && err.code === 'conditional_check_failed') return 'replayed';
+        const type = err instanceof AwsCallError ? err.type : (err as Error).name;
+        throw new ReplayStoreUnavailableError(
+          err instanceof AwsCallError ? FAILURES[err.code] : 'replay_store_unavailable',
+          `DynamoDB PutItem failed (${type})`,
+          { cause: err },
+        );
       }
     },
   };

@@ -54,6 +54,19 @@ interface RoutePatterns {
   readonly sized: { readonly allow: string; readonly deny: readonly string[] };
 }
 
+/** What the plan may assume about how API Gateway routes requests to the document's operations. */
+export interface PlanOptions {
+  /**
+   * `document` (default): each operation has its own API Gateway resource and method (REST) or
+   * route key (HTTP API), so the resource or route key in an authorizer's cache key names the
+   * operations it holds. `proxy`: the template serves the document through one greedy `{proxy+}`
+   * route per API (docs/deploy.md#when-the-document-is-too-large), whose resource and route key name
+   * no operation: a cache key must hold the method and the concrete path instead (mode `path` when
+   * the whole-API policy cannot be used), and an HTTP API route key never decides a simple response.
+   */
+  readonly resources?: 'document' | 'proxy';
+}
+
 /** A Deny for a more specific route `by` that wins over `route` on some requests. */
 interface Precedence {
   readonly by: Route;
@@ -171,9 +184,11 @@ export class PolicyCompiler {
   /** Each route's unit in the plan's mode (its resource in `route`, itself in `path`). */
   readonly #unitOf = new Map<Route, Unit>();
   #units = 0;
+  readonly #proxy: boolean;
 
   /** Throws RouteTemplateError (route-table.ts) for a template that cannot be routed. */
-  constructor(routes: RouteTable) {
+  constructor(routes: RouteTable, options: PlanOptions = {}) {
+    this.#proxy = options.resources === 'proxy';
     // The functions read the generated templates without checks: they are checked here, once.
     for (const r of routes) parseTemplate(r.path, r.greedy === true);
     const problems = bindingProblems(routes);
@@ -200,10 +215,12 @@ export class PolicyCompiler {
     // A bound route's requests on one route key are decided by the path's values: never by the key.
     const same = (a: Route, b: Route) =>
       JSON.stringify(a.scopeAlternatives) === JSON.stringify(b.scopeAlternatives) && a.iam === b.iam;
-    const routeKeysExact = [...groups.values()].every(
-      (g) =>
-        g.every((p) => !p.bound && same(p.route, (g[0] as RoutePatterns).route)) && g.some(wholeResource),
-    );
+    const routeKeysExact =
+      !this.#proxy &&
+      [...groups.values()].every(
+        (g) =>
+          g.every((p) => !p.bound && same(p.route, (g[0] as RoutePatterns).route)) && g.some(wholeResource),
+      );
 
     const apiReasons = this.#apiReasons();
     if (apiReasons.length === 0) {
@@ -217,9 +234,13 @@ export class PolicyCompiler {
       };
     }
     // One answer per API Gateway resource and method: each resource's routes must be exact together.
-    const groupReasons: string[] = [];
+    const groupReasons: string[] = this.#proxy
+      ? [
+          'the template serves the document through one {proxy+} route per API, whose resource names no operation',
+        ]
+      : [];
     const units = new Map<RoutePatterns[], Unit>();
-    for (const group of groups.values()) {
+    for (const group of this.#proxy ? [] : groups.values()) {
       const single = group.length === 1 && wholeResource(group[0] as RoutePatterns);
       const reasons = single ? [] : this.#prove(group);
       const unit = this.#unit(group, reasons.length === 0 && !single);
@@ -230,6 +251,7 @@ export class PolicyCompiler {
     }
     const mode: CacheMode = groupReasons.length === 0 ? 'route' : 'path';
     let largest = policyBytes(denyStage(WORST_CASE_STAGE_PREFIX));
+    if (this.#proxy) for (const p of this.#patterns) this.#unitOf.set(p.route, this.#unit([p], false));
     for (const [group, unit] of units) {
       for (const p of group) {
         // In mode `path` the key holds the concrete path, so each route is answered alone.
@@ -414,8 +436,8 @@ export class PolicyCompiler {
 }
 
 /** Plans a route table and attaches the plan (see {@link registerPolicyPlan}); returns the table. */
-export function planned(routes: RouteTable): RouteTable {
-  new PolicyCompiler(routes);
+export function planned(routes: RouteTable, options: PlanOptions = {}): RouteTable {
+  new PolicyCompiler(routes, options);
   return routes;
 }
 

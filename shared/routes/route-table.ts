@@ -81,6 +81,7 @@ export class RouteTemplateError extends Error {
 }
 
 const PARAM = /\{([^{}]*)\}/g;
+const WHOLE_PARAM = /^\{([^{}+]+)(\+?)\}$/;
 
 /**
  * The segments of a path template, read without checks: what the functions do with the generated
@@ -90,11 +91,14 @@ const PARAM = /\{([^{}]*)\}/g;
 function splitTemplate(path: string, greedy: boolean): TemplateSegment[] {
   const raw = path.split('/').slice(1);
   return raw.map((segment, i): TemplateSegment => {
-    const last = i === raw.length - 1;
-    const whole = /^\{([^{}+]+)(\+?)\}$/.exec(segment);
-    if (whole !== null && last && (whole[2] === '+' || greedy))
-      return { kind: 'greedy', name: whole[1] as string };
+    // Most segments are literal: no expression to run (a large API splits thousands at cold start).
     if (!segment.includes('{')) return { kind: 'literal', text: segment };
+    const whole = WHOLE_PARAM.exec(segment);
+    if (whole !== null) {
+      const name = whole[1] as string;
+      if (i === raw.length - 1 && (whole[2] === '+' || greedy)) return { kind: 'greedy', name };
+      if (whole[2] === '') return { kind: 'param', parts: [{ name }] };
+    }
     const parts: (string | { name: string })[] = [];
     let at = 0;
     for (const m of segment.matchAll(PARAM)) {
@@ -196,9 +200,15 @@ export function resourceKey(method: string, resourcePath: string): string {
   return `${method} ${shapeOf(splitTemplate(resourcePath, false))}`;
 }
 
-/** The {@link resourceKey} of the API Gateway resource a route lives on (its {@link apiGatewayPath}). */
-export function routeResourceKey(route: RouteTemplate): string {
-  return `${route.method} ${shapeOf(segmentsOf(route), true)}`;
+/**
+ * The {@link resourceKey} of the API Gateway resource a route lives on (its {@link apiGatewayPath});
+ * `segments`, when the caller has split the route already.
+ */
+export function routeResourceKey(
+  route: RouteTemplate,
+  segments: readonly TemplateSegment[] = segmentsOf(route),
+): string {
+  return `${route.method} ${shapeOf(segments, true)}`;
 }
 
 interface Terminal<R> {
@@ -262,12 +272,13 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
   #insert(route: R, order: number): void {
     const names: string[] = [];
     const terminal = { route, names, order };
+    const segments = segmentsOf(route);
     let at = this.#root;
-    for (const segment of segmentsOf(route)) {
+    for (const segment of segments) {
       if (segment.kind === 'greedy') {
         names.push(segment.name);
         if (!at.greedy.has(route.method)) at.greedy.set(route.method, terminal);
-        this.#index(route);
+        this.#index(route, segments);
         return;
       }
       if (segment.kind === 'literal') {
@@ -296,11 +307,11 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
       at = branch.node;
     }
     if (!at.routes.has(route.method)) at.routes.set(route.method, terminal);
-    this.#index(route);
+    this.#index(route, segments);
   }
 
-  #index(route: R): void {
-    const key = routeResourceKey(route);
+  #index(route: R, segments: readonly TemplateSegment[]): void {
+    const key = routeResourceKey(route, segments);
     const list = this.#byShape.get(key) ?? [];
     list.push(route);
     this.#byShape.set(key, list);

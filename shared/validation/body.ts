@@ -16,7 +16,7 @@ export interface BodyLimits {
 
 export type BodyResult =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly reason: ProblemReason };
+  | { readonly ok: false; readonly reason: ProblemReason; readonly errors?: readonly ProblemError[] };
 
 // `fatal` refuses invalid sequences instead of replacing them; `ignoreBOM` keeps a BOM in the
 // output so it can be refused rather than silently dropped.
@@ -85,16 +85,6 @@ export function bodyBytes(
   return { ok: true, bytes };
 }
 
-/** Parses a JSON body strictly. */
-export function parseJsonBody(text: string, maxDepth: number): BodyResult {
-  const parsed = parseStrictJson(text, { maxDepth, forbiddenKeys: PROTOTYPE_KEYS });
-  return parsed.ok ? parsed : { ok: false, reason: parsed.reason };
-}
-
-// A number literal reaches ±Infinity only with an exponent of three digits or more, or with 309
-// digits or more: a cheap test of the text before looking at the value.
-const MAYBE_HUGE = /[0-9][eE]\+?[0-9]{3}|[0-9]{309}/;
-
 /** The error of a JSON body holding a number outside the double range. */
 export const NON_FINITE_NUMBER: ProblemError = {
   pointer: '',
@@ -103,21 +93,14 @@ export const NON_FINITE_NUMBER: ProblemError = {
 };
 
 /**
- * True when a parsed JSON value holds a number `JSON.parse` made ±Infinity (`1e400`): valid JSON,
- * but `JSON.stringify` would forward it as `null`, so the backend would read another value.
- * `text` is the body the value was parsed from.
+ * Parses a JSON body strictly. A number `JSON.parse` makes ±Infinity (`1e400`) is valid JSON, but
+ * `JSON.stringify` would forward it as `null` (the backend would read another value): it is
+ * `body_invalid`, after the refusals of the text itself.
  */
-export function hasNonFiniteNumber(text: string, value: unknown): boolean {
-  if (!MAYBE_HUGE.test(text)) return false;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return true;
-    } else if (typeof v === 'object' && v !== null) {
-      // One push per member: spreading a 500,000-item array would overflow the call stack.
-      for (const member of Array.isArray(v) ? v : Object.values(v)) stack.push(member);
-    }
-  }
-  return false;
+export function parseJsonBody(text: string, maxDepth: number): BodyResult {
+  const parsed = parseStrictJson(text, { maxDepth, forbiddenKeys: PROTOTYPE_KEYS, finite: true });
+  if (parsed.ok) return parsed;
+  return parsed.reason === 'json_not_finite'
+    ? { ok: false, reason: 'body_invalid', errors: [NON_FINITE_NUMBER] }
+    : { ok: false, reason: parsed.reason };
 }

@@ -6,8 +6,9 @@
  * admits one. Fields whose encoding is JSON are parsed as strict JSON.
  */
 import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
-import type { ProblemError } from './problem.ts';
-import type { MediaValidation, Shape } from './table.ts';
+import { bodyText } from './body.ts';
+import { type ProblemError, schemaErrors } from './problem.ts';
+import type { BodyOutcome, BodyReader, MediaValidation, Shape } from './table.ts';
 import {
   assignNested,
   mayBeArray,
@@ -122,3 +123,42 @@ export function readFields(
   const body = holder[root];
   return (body === undefined ? {} : plain(body)) as Record<string, unknown>;
 }
+
+/**
+ * The outcome of fields read into a body value: the reading errors (at most 10), else the schema's.
+ */
+export function fieldsOutcome(
+  media: MediaValidation,
+  value: unknown,
+  errors: readonly ProblemError[],
+): { readonly ok: true } | Extract<BodyOutcome, { ok: false }> {
+  if (errors.length > 0) return { ok: false, reason: 'body_invalid', errors: errors.slice(0, 10) };
+  if (media.validate !== undefined && !media.validate(value))
+    return { ok: false, reason: 'body_invalid', errors: schemaErrors(media.validate.errors) };
+  return { ok: true };
+}
+
+/** The validated pairs as forwarded: in order, each name and value percent-encoded. */
+export function writeForm(pairs: readonly FormPair[]): string {
+  return pairs.map(([n, v]) => `${encodeURIComponent(n)}=${encodeURIComponent(v)}`).join('&');
+}
+
+/** `application/x-www-form-urlencoded` bodies, for documents that declare them. */
+export const FORM_BODIES: BodyReader = {
+  read({ body, isBase64Encoded, contentType, media, shapes, maxBytes, limits }) {
+    const text = bodyText(body, isBase64Encoded, maxBytes);
+    if (!text.ok) return text;
+    const pairs = parseFormPairs(text.text);
+    if (pairs === undefined) return { ok: false, reason: 'form_invalid' };
+    const errors: ProblemError[] = [];
+    const value = readFields(pairs, media, shapes, limits, errors);
+    const outcome = fieldsOutcome(media, value, errors);
+    return outcome.ok
+      ? { ok: true, body: { kind: 'form', mediaType: contentType.essence, pairs, value } }
+      : outcome;
+  },
+  write: (body) => ({
+    contentType: 'application/x-www-form-urlencoded',
+    content: body.kind === 'form' ? writeForm(body.pairs) : '',
+  }),
+};

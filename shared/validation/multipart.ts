@@ -8,9 +8,12 @@
  * read (upstream-body.ts), names as read, so the backend sees exactly the parts that were
  * validated. Limits and reasons: docs/openapi.md#multipart-parts.
  */
-import type { FormPair } from './form.ts';
+import { randomBytes } from 'node:crypto';
+import { bodyBytes } from './body.ts';
+import { type FormPair, fieldsOutcome, readFields } from './form.ts';
 import { isUtf8, parseContentType } from './media.ts';
-import type { MediaValidation } from './table.ts';
+import type { ProblemError } from './problem.ts';
+import type { BodyReader, MediaValidation } from './table.ts';
 
 /** One part. */
 export interface MultipartPart {
@@ -27,11 +30,11 @@ export const MAX_PARTS = 1000;
 export const MAX_PART_HEADER_BYTES = 8192;
 
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
-const CRLF = Buffer.from('\r\n');
+const CRLF = /* @__PURE__ */ Buffer.from('\r\n');
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const STRICT_UTF8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** True for a boundary RFC 2046 §5.1.1 allows. */
 export function isValidBoundary(boundary: string): boolean {
@@ -154,3 +157,66 @@ export function multipartFields(
   }
   return out;
 }
+
+/**
+ * A quoted-string for a Content-Disposition parameter: the name as read, so the backend reads the
+ * name that was validated. The reader refuses `"`, `\` and control characters in names, so there is
+ * nothing to escape; were one ever given, it is percent-encoded as browsers do (WHATWG HTML
+ * multipart/form-data encoding), which keeps the framing intact.
+ */
+function quoted(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters must not reach the header
+  return `"${text.replace(/["\\\x00-\x1f\x7f]/g, (c) => encodeURIComponent(c))}"`;
+}
+
+/** A fresh boundary for the body forwarded. */
+export function newBoundary(): string {
+  return `gatehouse-${randomBytes(16).toString('hex')}`;
+}
+
+/**
+ * The validated parts as forwarded: in order, with `boundary`, and only the headers read
+ * (Content-Disposition with name and filename, Content-Type).
+ */
+export function writeMultipart(parts: readonly MultipartPart[], boundary: string): Buffer {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const disposition = `form-data; name=${quoted(part.name)}${part.filename === undefined ? '' : `; filename=${quoted(part.filename)}`}`;
+    const type =
+      part.contentType === undefined ? '' : `Content-Type: ${part.contentType.replace(/[\r\n]/g, '')}\r\n`;
+    chunks.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`),
+      part.bytes,
+      Buffer.from('\r\n'),
+    );
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return Buffer.concat(chunks);
+}
+
+/** `multipart/form-data` bodies, for documents that declare them. */
+export const MULTIPART_BODIES: BodyReader = {
+  read({ body, isBase64Encoded, contentType, media, shapes, maxBytes, limits }) {
+    const boundary = contentType.params.get('boundary');
+    if (boundary === undefined || !isValidBoundary(boundary))
+      return { ok: false, reason: 'multipart_invalid' };
+    const bytes = bodyBytes(body, isBase64Encoded, maxBytes);
+    if (!bytes.ok) return bytes;
+    const parts = parseMultipart(bytes.bytes, boundary);
+    const fields = parts === undefined ? undefined : multipartFields(parts, media);
+    if (parts === undefined || fields === undefined) return { ok: false, reason: 'multipart_invalid' };
+    const errors: ProblemError[] = [];
+    const value = readFields(fields, media, shapes, limits, errors);
+    const outcome = fieldsOutcome(media, value, errors);
+    return outcome.ok
+      ? { ok: true, body: { kind: 'multipart', mediaType: contentType.essence, parts, value } }
+      : outcome;
+  },
+  write(body) {
+    const boundary = newBoundary();
+    return {
+      contentType: `multipart/form-data; boundary=${boundary}`,
+      content: body.kind === 'multipart' ? writeMultipart(body.parts, boundary) : Buffer.alloc(0),
+    };
+  },
+};

@@ -6,7 +6,14 @@
  */
 import { PROTOTYPE_KEYS, parseStrictJson } from '../json/strict-json.ts';
 import type { ProblemError } from './problem.ts';
-import type { ParameterLocation, ParameterRule, Shape } from './table.ts';
+import type {
+  DeepObjectReader,
+  ParameterLocation,
+  ParameterRule,
+  Readers,
+  Shape,
+  StyledReader,
+} from './table.ts';
 import {
   assignNested,
   DEFAULT_NESTING,
@@ -121,8 +128,8 @@ function readObjectList(
   return out;
 }
 
-/** One value of a simple/label/matrix/form(explode=false) parameter. */
-function readDelimited(
+/** One value of a simple/label/matrix/form(explode=false) parameter, in any style and shape. */
+function readStyledValue(
   rule: ParameterRule,
   raw: string,
   shape: Shape,
@@ -172,11 +179,117 @@ function readDelimited(
   return { ok: true, value: readScalar(text, shape) };
 }
 
+type Read = { ok: true; value: unknown } | { ok: false };
+
+/**
+ * One value of a simple, form, spaceDelimited or pipeDelimited parameter that is a scalar or an
+ * array; label and matrix values and objects are read by the `styled` reader.
+ */
+function readDelimited(
+  rule: ParameterRule,
+  raw: string,
+  shape: Shape,
+  shapes: readonly Shape[],
+  styled: StyledReader | undefined,
+): Read {
+  if (rule.style === 'label' || rule.style === 'matrix' || (mayBeObject(shape) && shape.scalars.length === 0))
+    return need(styled, 'label, matrix or object').value(rule, raw, shape, shapes);
+  if (mayBeArray(shape) && !mayBeObject(shape))
+    return {
+      ok: true,
+      value: raw.split(splitter(rule)).map((v) => readScalar(v, memberShape(shapes, shape, 0))),
+    };
+  return { ok: true, value: readScalar(raw, shape) };
+}
+
+/** A reader the generated table should hold for the document; its absence is an internal error. */
+function need<T>(reader: T | undefined, what: string): T {
+  if (reader === undefined) throw new Error(`no reader for a ${what} parameter`);
+  return reader;
+}
+
+/**
+ * Label and matrix values and objects in any style (`R,100,G,200`, exploded form objects, free-form
+ * query objects). The generated table passes it to documents that have such parameters.
+ */
+export const STYLED: StyledReader = {
+  value: readStyledValue,
+  formObject(rule, shape, shapes, query, claimed, errors) {
+    // An exploded form object: its properties are query names of their own.
+    const pointer = `/query/${rule.name}`;
+    const value: Record<string, unknown> = {};
+    for (const property of Object.keys(shape.properties ?? {})) {
+      const given = query.get(property);
+      if (given === undefined) continue;
+      claimed.add(property);
+      if (given.length > 1) {
+        errors.push({ pointer: `${pointer}/${property}`, keyword: 'type', message: 'must be given once' });
+        continue;
+      }
+      value[property] = readScalar(given[0] as string, memberShape(shapes, shape, property));
+    }
+    return value;
+  },
+  freeForm(rule, shape, shapes, value, query, claimed, errors) {
+    const pointer = `/query/${rule.name}`;
+    for (const [name, given] of query) {
+      if (claimed.has(name)) continue;
+      claimed.add(name);
+      // Errors point at the parameter: the names are the request's own.
+      if (name === '__proto__' || name === 'constructor' || name === 'prototype')
+        errors.push({ pointer, keyword: 'propertyNames', message: 'property name is not allowed' });
+      else if (given.length > 1) errors.push({ pointer, keyword: 'type', message: 'must be given once' });
+      else value[name] = readScalar(given[0] as string, memberShape(shapes, shape, name));
+    }
+  },
+};
+
+/**
+ * Reads a `deepObject` query parameter: `name=5` (a scalar where the schema admits one) and
+ * `name[a][b]=5` (nested, as in forms). The generated table passes it to documents that have one.
+ */
+export const readDeepObject: DeepObjectReader = (rule, shape, shapes, query, claimed, limits, errors) => {
+  const pointer = `/query/${rule.name}`;
+  const holder: Record<string, unknown> = {};
+  for (const v of query.get(rule.name) ?? [])
+    assignNested(holder, rule.name, [], v, shape, shapes, limits, pointer, errors);
+  for (const [name, values] of query) {
+    const split = name === rule.name ? undefined : splitBracketName(name);
+    if (split === undefined || split.root !== rule.name) continue;
+    claimed.add(name);
+    for (const v of values)
+      assignNested(holder, rule.name, split.segments, v, shape, shapes, limits, pointer, errors);
+  }
+  return Object.hasOwn(holder, rule.name) ? plain(holder[rule.name]) : undefined;
+};
+
 /**
  * Reads every declared parameter. Errors point at `/<location>/<name>`; undeclared query names
  * are one `additionalProperties` error at `/query`.
  */
 export function readParameters(
+  rules: readonly ParameterRule[],
+  shapes: readonly Shape[],
+  raw: RawParameters,
+  errors: ProblemError[],
+  limits: ParameterLimits = DEFAULT_LIMITS,
+): ReadParameters {
+  return readParametersWith(
+    { deepObject: readDeepObject, styled: STYLED },
+    rules,
+    shapes,
+    raw,
+    errors,
+    limits,
+  );
+}
+
+/**
+ * {@link readParameters} with the readers given (the request validator passes those its generated
+ * table holds): a parameter that needs a missing one is an internal error.
+ */
+export function readParametersWith(
+  readers: Pick<Readers, 'deepObject' | 'styled'>,
   rules: readonly ParameterRule[],
   shapes: readonly Shape[],
   raw: RawParameters,
@@ -204,15 +317,7 @@ export function readParameters(
     if (problem !== undefined) refuse(declared ? `/query/${name}` : '/query', problem);
   }
   const claimed = new Set<string>();
-  let freeForm: { name: string; shape: Shape; value: Record<string, unknown>; pointer: string } | undefined;
-  const queryRoots = new Map<string, string[]>();
-  for (const name of raw.query.keys()) {
-    const root = splitBracketName(name)?.root;
-    if (root === undefined || root === name) continue;
-    const list = queryRoots.get(root) ?? [];
-    list.push(name);
-    queryRoots.set(root, list);
-  }
+  let freeForm: { rule: ParameterRule; shape: Shape; value: Record<string, unknown> } | undefined;
   for (const rule of rules) {
     const shape = shapeAt(shapes, rule.shape);
     const pointer = `/${rule.in}/${rule.name}`;
@@ -229,18 +334,16 @@ export function readParameters(
     }
 
     if (rule.in === 'query' && rule.style === 'deepObject') {
-      // `name=5` (a scalar where the schema admits one) and `name[a][b]=5` (nested).
-      const holder: Record<string, unknown> = {};
-      for (const v of values ?? [])
-        assignNested(holder, rule.name, [], v, shape, shapes, limits, pointer, errors);
-      for (const name of queryRoots.get(rule.name) ?? []) {
-        claimed.add(name);
-        const split = splitBracketName(name);
-        if (split === undefined) continue;
-        for (const v of raw.query.get(name) ?? [])
-          assignNested(holder, rule.name, split.segments, v, shape, shapes, limits, pointer, errors);
-      }
-      if (Object.hasOwn(holder, rule.name)) target[rule.name] = plain(holder[rule.name]);
+      const value = need(readers.deepObject, 'deepObject')(
+        rule,
+        shape,
+        shapes,
+        raw.query,
+        claimed,
+        limits,
+        errors,
+      );
+      if (value !== undefined) target[rule.name] = value;
       continue;
     }
     if (
@@ -250,21 +353,17 @@ export function readParameters(
       mayBeObject(shape) &&
       !mayBeArray(shape)
     ) {
-      // An exploded form object: its properties are query names of their own.
-      const value: Record<string, unknown> = {};
-      for (const property of Object.keys(shape.properties ?? {})) {
-        const given = raw.query.get(property);
-        if (given === undefined) continue;
-        claimed.add(property);
-        if (given.length > 1) {
-          errors.push({ pointer: `${pointer}/${property}`, keyword: 'type', message: 'must be given once' });
-          continue;
-        }
-        value[property] = readScalar(given[0] as string, memberShape(shapes, shape, property));
-      }
+      const value = need(readers.styled, 'form object').formObject(
+        rule,
+        shape,
+        shapes,
+        raw.query,
+        claimed,
+        errors,
+      );
       // With additionalProperties it is free-form: it takes every name no parameter declares,
       // once all of them are read.
-      if (shape.additional !== undefined) freeForm ??= { name: rule.name, shape, value, pointer };
+      if (shape.additional !== undefined) freeForm ??= { rule, shape, value };
       else if (Object.keys(value).length > 0) target[rule.name] = value;
       continue;
     }
@@ -302,22 +401,14 @@ export function readParameters(
       errors.push({ pointer, keyword: 'pattern', message: 'must not be a dot segment' });
       continue;
     }
-    const read = readDelimited(rule, value, shape, shapes);
+    const read = readDelimited(rule, value, shape, shapes, readers.styled);
     if (read.ok) target[rule.name] = read.value;
     else errors.push({ pointer, keyword: 'style', message: `must be written in the ${rule.style} style` });
   }
   if (freeForm !== undefined) {
-    const { name: parameter, shape, value, pointer } = freeForm;
-    for (const [name, given] of raw.query) {
-      if (claimed.has(name)) continue;
-      claimed.add(name);
-      // Errors point at the parameter: the names are the request's own.
-      if (name === '__proto__' || name === 'constructor' || name === 'prototype')
-        errors.push({ pointer, keyword: 'propertyNames', message: 'property name is not allowed' });
-      else if (given.length > 1) errors.push({ pointer, keyword: 'type', message: 'must be given once' });
-      else value[name] = readScalar(given[0] as string, memberShape(shapes, shape, name));
-    }
-    if (Object.keys(value).length > 0) out.query[parameter] = value;
+    const { rule, shape, value } = freeForm;
+    need(readers.styled, 'free-form').freeForm(rule, shape, shapes, value, raw.query, claimed, errors);
+    if (Object.keys(value).length > 0) out.query[rule.name] = value;
   }
   for (const name of raw.query.keys()) {
     if (claimed.has(name)) continue;

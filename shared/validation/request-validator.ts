@@ -10,7 +10,7 @@ import type { ResponseValidation } from './config.ts';
 import { type Problem, type ProblemReason, problem } from './problem.ts';
 import { type ProxyResponse, proxyResponse, readProxyEvent } from './proxy-event.ts';
 import type { OperationValidation, ValidationTable } from './table.ts';
-import { upstreamBody, upstreamQuery } from './upstream-body.ts';
+import { upstreamQuery, writeBody } from './upstream-body.ts';
 import { mediaTypeOf, validateRequest } from './validate-request.ts';
 
 /** What the validator is built from. */
@@ -114,7 +114,7 @@ export function createRequestValidator(
     const valid = outcome.request;
     const routeName = `${valid.route.method} ${valid.route.path}`;
     const query = upstreamQuery(valid.rawQuery);
-    const body = valid.body === undefined ? undefined : upstreamBody(valid.body);
+    const body = valid.body === undefined ? undefined : writeBody(valid.body, deps.table.readers);
     const result = await deps.forward({
       method: valid.route.method,
       template: valid.route.path,

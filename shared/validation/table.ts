@@ -1,8 +1,12 @@
 /**
  * The shape of what `npm run generate` produces from the API document (docs/openapi.md): one
  * module per operation (precompiled ajv standalone functions plus what the run time needs to read
- * parameters and bodies), and a registry that loads each module on first use.
+ * parameters and bodies), a registry that loads each module on first use, and the readers of what
+ * only some documents declare (forms, multipart bodies, `deepObject` parameters).
  */
+import type { ContentType } from './media.ts';
+import type { ProblemError, ProblemReason } from './problem.ts';
+import type { UpstreamBody, ValidatedBody } from './upstream-body.ts';
 
 /** One ajv error, as the standalone functions report it (only the fields we read). */
 export interface SchemaError {
@@ -99,8 +103,97 @@ export interface OperationValidation {
   readonly responses: Readonly<Record<string, Readonly<Record<string, ValidateFunction>>>>;
 }
 
+/** What a body reader gets: a non-empty body whose media type the operation declares. */
+export interface BodyInput {
+  readonly body: string;
+  readonly isBase64Encoded: boolean;
+  /** The request's Content-Type. */
+  readonly contentType: ContentType;
+  readonly media: MediaValidation;
+  readonly shapes: readonly Shape[];
+  /** MAX_BODY_BYTES. */
+  readonly maxBytes: number;
+  /** Nesting of bracket names, and MAX_JSON_DEPTH for JSON fields. */
+  readonly limits: { readonly maxDepth: number; readonly maxIndex: number; readonly maxJsonDepth: number };
+}
+
+/** A body read and validated, or why it is refused. */
+export type BodyOutcome =
+  | { readonly ok: true; readonly body: ValidatedBody }
+  | { readonly ok: false; readonly reason: ProblemReason; readonly errors?: readonly ProblemError[] };
+
+/** Reads, validates and writes again the bodies of one kind (forms, multipart). */
+export interface BodyReader {
+  read(input: BodyInput): BodyOutcome;
+  /** The body as forwarded (shared/validation/upstream-body.ts). */
+  write(body: ValidatedBody): UpstreamBody;
+}
+
+/** Reads a `deepObject` query parameter; returns its value (undefined when not given). */
+export type DeepObjectReader = (
+  rule: ParameterRule,
+  shape: Shape,
+  shapes: readonly Shape[],
+  query: ReadonlyMap<string, readonly string[]>,
+  /** Query names read so far; the reader adds those it reads. */
+  claimed: Set<string>,
+  limits: { readonly maxDepth: number; readonly maxIndex: number },
+  errors: ProblemError[],
+) => unknown;
+
+/**
+ * Label and matrix values and objects in any style (shared/validation/params.ts `STYLED`): the
+ * parameter reader handles simple, form, spaceDelimited and pipeDelimited scalars and arrays alone.
+ */
+export interface StyledReader {
+  /** One value of a label or matrix parameter, or an object written in its style. */
+  value(
+    rule: ParameterRule,
+    raw: string,
+    shape: Shape,
+    shapes: readonly Shape[],
+  ): { ok: true; value: unknown } | { ok: false };
+  /** The properties of an exploded form object, each a query name it claims. */
+  formObject(
+    rule: ParameterRule,
+    shape: Shape,
+    shapes: readonly Shape[],
+    query: ReadonlyMap<string, readonly string[]>,
+    claimed: Set<string>,
+    errors: ProblemError[],
+  ): Record<string, unknown>;
+  /** A free-form query object (`additionalProperties`) takes every name no parameter claimed. */
+  freeForm(
+    rule: ParameterRule,
+    shape: Shape,
+    shapes: readonly Shape[],
+    value: Record<string, unknown>,
+    query: ReadonlyMap<string, readonly string[]>,
+    claimed: Set<string>,
+    errors: ProblemError[],
+  ): void;
+}
+
+/**
+ * The readers of what only some documents declare. The generated table passes those its document
+ * needs, so a bundle holds no code for the others (docs/performance.md#bundles); a request that
+ * would need a missing one is an internal error (the build and the modules disagree).
+ */
+export interface Readers {
+  /** `application/x-www-form-urlencoded` bodies (shared/validation/form.ts). */
+  readonly form?: BodyReader;
+  /** `multipart/form-data` bodies (shared/validation/multipart.ts). */
+  readonly multipart?: BodyReader;
+  /** `deepObject` query parameters (shared/validation/params.ts). */
+  readonly deepObject?: DeepObjectReader;
+  /** Label and matrix values, objects in any style (shared/validation/params.ts). */
+  readonly styled?: StyledReader;
+}
+
 /** The validation of every operation, loaded on first use. */
 export interface ValidationTable {
+  /** The readers the document needs beyond JSON bodies and the other parameter styles. */
+  readonly readers: Readers;
   /** Route keys (`METHOD path`) that have a validation module. */
   readonly keys: readonly string[];
   /** True when the modules carry response validators (RESPONSE_VALIDATION needs them). */

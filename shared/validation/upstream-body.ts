@@ -11,9 +11,9 @@
  * - Other media types (validated by size and content type only): the bytes as received, with the
  *   Content-Type as received.
  */
-import { randomBytes } from 'node:crypto';
-import type { FormPair } from './form.ts';
-import type { MultipartPart } from './multipart.ts';
+import { FORM_BODIES, type FormPair } from './form.ts';
+import { type MultipartPart, newBoundary, writeMultipart } from './multipart.ts';
+import type { Readers } from './table.ts';
 
 /** A validated request body. */
 export type ValidatedBody =
@@ -44,56 +44,29 @@ export interface UpstreamBody {
   readonly content: string | Uint8Array;
 }
 
-/** Percent-encodes a form name or value. */
-function formEncode(text: string): string {
-  return encodeURIComponent(text);
-}
-
 /**
- * A quoted-string for a Content-Disposition parameter: the name as read, so the backend reads the
- * name that was validated. The reader refuses `"`, `\` and control characters in names, so there is
- * nothing to escape; were one ever given, it is percent-encoded as browsers do (WHATWG HTML
- * multipart/form-data encoding), which keeps the framing intact.
+ * Writes the validated body for the backend, forms and multipart bodies by their reader (the
+ * generated table holds the readers its document needs).
  */
-function quoted(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters must not reach the header
-  return `"${text.replace(/["\\\x00-\x1f\x7f]/g, (c) => encodeURIComponent(c))}"`;
-}
-
-/** Writes the validated body for the backend. `boundary` is injected by tests. */
-export function upstreamBody(
-  body: ValidatedBody,
-  boundary: () => string = () => `gatehouse-${randomBytes(16).toString('hex')}`,
-): UpstreamBody {
+export function writeBody(body: ValidatedBody, readers: Readers): UpstreamBody {
   switch (body.kind) {
     case 'json':
       return { contentType: body.mediaType, content: JSON.stringify(body.value) };
-    case 'form':
-      return {
-        contentType: 'application/x-www-form-urlencoded',
-        content: body.pairs.map(([n, v]) => `${formEncode(n)}=${formEncode(v)}`).join('&'),
-      };
-    case 'multipart': {
-      const b = boundary();
-      const chunks: Buffer[] = [];
-      for (const part of body.parts) {
-        const disposition = `form-data; name=${quoted(part.name)}${part.filename === undefined ? '' : `; filename=${quoted(part.filename)}`}`;
-        const type =
-          part.contentType === undefined
-            ? ''
-            : `Content-Type: ${part.contentType.replace(/[\r\n]/g, '')}\r\n`;
-        chunks.push(
-          Buffer.from(`--${b}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`),
-          part.bytes,
-          Buffer.from('\r\n'),
-        );
-      }
-      chunks.push(Buffer.from(`--${b}--\r\n`));
-      return { contentType: `multipart/form-data; boundary=${b}`, content: Buffer.concat(chunks) };
-    }
     case 'opaque':
       return { contentType: body.contentType, content: body.bytes };
+    default: {
+      const reader = readers[body.kind];
+      if (reader === undefined) throw new Error(`no reader of ${body.kind} bodies`);
+      return reader.write(body);
+    }
   }
+}
+
+/** Writes any validated body for the backend. `boundary` is injected by tests. */
+export function upstreamBody(body: ValidatedBody, boundary: () => string = newBoundary): UpstreamBody {
+  if (body.kind !== 'multipart') return writeBody(body, { form: FORM_BODIES });
+  const b = boundary();
+  return { contentType: `multipart/form-data; boundary=${b}`, content: writeMultipart(body.parts, b) };
 }
 
 /**

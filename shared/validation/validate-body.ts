@@ -4,7 +4,7 @@
  */
 import { ROUTES } from '../generated/routes.ts';
 import { VALIDATION } from '../generated/validation-table.ts';
-import { type BodyLimits, bodyText, hasNonFiniteNumber, NON_FINITE_NUMBER, parseJsonBody } from './body.ts';
+import { type BodyLimits, bodyText, parseJsonBody } from './body.ts';
 import { type Problem, problem, schemaErrors } from './problem.ts';
 import type { ValidateFunction } from './table.ts';
 
@@ -12,13 +12,17 @@ import type { ValidateFunction } from './table.ts';
 export const DEFAULT_BODY_LIMITS: BodyLimits = { maxBytes: 1_048_576, maxDepth: 32 };
 
 const found = new Map<string, ValidateFunction | undefined>();
+// The last answer again without building a key: callers mostly ask for one operation in a row.
+let last: { operationId: string; mediaType: string; validate: ValidateFunction | undefined } | undefined;
 
 /** The generated validator of an operation's request body for a media type (JSON bodies). */
 export function bodyValidator(operationId: string, mediaType: string): ValidateFunction | undefined {
+  if (last !== undefined && last.operationId === operationId && last.mediaType === mediaType)
+    return last.validate;
   const key = `${operationId} ${mediaType}`;
-  if (found.has(key)) return found.get(key);
-  const validate = lookup(operationId, mediaType);
+  const validate = found.has(key) ? found.get(key) : lookup(operationId, mediaType);
   found.set(key, validate);
+  last = { operationId, mediaType, validate };
   return validate;
 }
 
@@ -41,9 +45,7 @@ export function validateBody(
   const text = bodyText(body, false, limits.maxBytes);
   if (!text.ok) return { ok: false, problem: problem(text.reason) };
   const parsed = parseJsonBody(text.text, limits.maxDepth);
-  if (!parsed.ok) return { ok: false, problem: problem(parsed.reason) };
-  if (hasNonFiniteNumber(text.text, parsed.value))
-    return { ok: false, problem: problem('body_invalid', [NON_FINITE_NUMBER]) };
+  if (!parsed.ok) return { ok: false, problem: problem(parsed.reason, parsed.errors) };
   if (!validate(parsed.value))
     return { ok: false, problem: problem('body_invalid', schemaErrors(validate.errors)) };
   return { ok: true, value: parsed.value };

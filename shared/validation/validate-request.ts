@@ -3,21 +3,12 @@
  * either the validated request (read parameters, parsed body) or a problem out.
  */
 import { type HttpMethod, type Route, type RouteMatcher, takesWholeResource } from '../routes/route-table.ts';
-import {
-  type BodyLimits,
-  bodyBytes,
-  bodyText,
-  hasNonFiniteNumber,
-  NON_FINITE_NUMBER,
-  parseJsonBody,
-} from './body.ts';
-import { parseFormPairs, readFields } from './form.ts';
+import { type BodyLimits, bodyBytes, bodyText, parseJsonBody } from './body.ts';
 import { isUtf8, matchMedia, parseContentType } from './media.ts';
-import { isValidBoundary, multipartFields, parseMultipart } from './multipart.ts';
-import { cookiePairs, type RawValues, type ReadParameters, readParameters } from './params.ts';
+import { cookiePairs, type RawValues, type ReadParameters, readParametersWith } from './params.ts';
 import { type Problem, type ProblemError, problem, schemaErrors } from './problem.ts';
 import type { ProxyRequest } from './proxy-event.ts';
-import type { MediaValidation, OperationValidation, ValidationTable } from './table.ts';
+import type { OperationValidation, ValidationTable } from './table.ts';
 import { DEFAULT_NESTING } from './text-values.ts';
 import type { ValidatedBody } from './upstream-body.ts';
 
@@ -140,7 +131,8 @@ function validateForRoute(
       { pointer: '/query', keyword: 'format', message: 'must be percent-encoded UTF-8' },
     ]);
   const limits = { ...DEFAULT_NESTING, maxJsonDepth: deps.limits.maxDepth };
-  const params = readParameters(
+  const params = readParametersWith(
+    deps.table.readers,
     operation.parameters,
     operation.shapes,
     {
@@ -187,36 +179,26 @@ function validateForRoute(
       const text = bodyText(request.body, request.isBase64Encoded, deps.limits.maxBytes);
       if (!text.ok) return fail(text.reason);
       const parsed = parseJsonBody(text.text, deps.limits.maxDepth);
-      if (!parsed.ok) return fail(parsed.reason);
-      if (hasNonFiniteNumber(text.text, parsed.value)) return fail('body_invalid', [NON_FINITE_NUMBER]);
+      if (!parsed.ok) return fail(parsed.reason, parsed.errors);
       if (media.validate !== undefined && !media.validate(parsed.value))
         return fail('body_invalid', schemaErrors(media.validate.errors));
       return validated({ kind: 'json', mediaType: contentType.essence, value: parsed.value });
     }
-    case 'form': {
-      const text = bodyText(request.body, request.isBase64Encoded, deps.limits.maxBytes);
-      if (!text.ok) return fail(text.reason);
-      const pairs = parseFormPairs(text.text);
-      if (pairs === undefined) return fail('form_invalid');
-      const value = readFields(pairs, media, operation.shapes, limits, errors);
-      return (
-        checkFields(media, value, errors) ??
-        validated({ kind: 'form', mediaType: contentType.essence, pairs, value })
-      );
-    }
+    case 'form':
     case 'multipart': {
-      const boundary = contentType.params.get('boundary');
-      if (boundary === undefined || !isValidBoundary(boundary)) return fail('multipart_invalid');
-      const bytes = bodyBytes(request.body, request.isBase64Encoded, deps.limits.maxBytes);
-      if (!bytes.ok) return fail(bytes.reason);
-      const parts = parseMultipart(bytes.bytes, boundary);
-      const fields = parts === undefined ? undefined : multipartFields(parts, media);
-      if (parts === undefined || fields === undefined) return fail('multipart_invalid');
-      const value = readFields(fields, media, operation.shapes, limits, errors);
-      return (
-        checkFields(media, value, errors) ??
-        validated({ kind: 'multipart', mediaType: contentType.essence, parts, value })
-      );
+      // Read by the reader the generated table holds for the document (forms, multipart).
+      const reader = deps.table.readers[media.kind];
+      if (reader === undefined) return fail('internal_error');
+      const read = reader.read({
+        body: request.body as string,
+        isBase64Encoded: request.isBase64Encoded,
+        contentType,
+        media,
+        shapes: operation.shapes,
+        maxBytes: deps.limits.maxBytes,
+        limits,
+      });
+      return read.ok ? validated(read.body) : fail(read.reason, read.errors);
     }
     case 'opaque': {
       const bytes = bodyBytes(request.body, request.isBase64Encoded, deps.limits.maxBytes);
@@ -229,16 +211,4 @@ function validateForRoute(
       });
     }
   }
-}
-
-/** The problem for fields that could not be read or do not match the schema; undefined when valid. */
-function checkFields(
-  media: MediaValidation,
-  value: unknown,
-  errors: ProblemError[],
-): ValidationOutcome | undefined {
-  if (errors.length > 0) return fail('body_invalid', errors.slice(0, 10));
-  if (media.validate !== undefined && !media.validate(value))
-    return fail('body_invalid', schemaErrors(media.validate.errors));
-  return undefined;
 }

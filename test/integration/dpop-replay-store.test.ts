@@ -2,18 +2,20 @@
 // fail-closed errors, and several real processes racing the same proof (exactly one wins).
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AwsJsonCaller, AwsJsonClient } from '../../shared/aws/json-call.ts';
 import { DPOP_REPLAY_TABLE_KEY, dynamoReplayStore } from '../../shared/dpop/dynamo-replay-store.ts';
 import { ReplayStoreUnavailableError } from '../../shared/dpop/replay.ts';
 import { type EmbeddedDynamo, localDynamoClient, startEmbeddedDynamo } from '../../tools/local/dynamo.ts';
 import { PROJECT_ROOT } from '../../tools/paths.ts';
 import { keyFor, NOW_MS, proofFor, TOKEN, URL } from '../support/dpop.ts';
-import { closedPortEndpoint, type Fault, startFaultyDynamo } from '../support/dynalite.ts';
+import { closedPortEndpoint, type Fault, functionDynamo, startFaultyDynamo } from '../support/dynalite.ts';
 
 const TABLE = 'DpopReplayTable';
 let dynamo: EmbeddedDynamo;
 let client: DynamoDBClient;
+let functionClient: AwsJsonClient;
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo({
     path: null,
@@ -26,13 +28,15 @@ beforeAll(async () => {
     ],
   });
   client = localDynamoClient(dynamo.endpoint);
+  functionClient = functionDynamo(dynamo.endpoint);
 });
 afterAll(async () => {
   client.destroy();
+  functionClient.close();
   await dynamo.close();
 });
 
-const storeAt = (now: number, c: DynamoDBClient = client, budgetMs = 5000, tableName = TABLE) =>
+const storeAt = (now: number, c: AwsJsonCaller = functionClient, budgetMs = 5000, tableName = TABLE) =>
   dynamoReplayStore({ client: c, tableName, budgetMs, now: () => now });
 
 describe('DynamoDB replay store', () => {
@@ -59,7 +63,7 @@ describe('DynamoDB replay store', () => {
   });
 
   it('fails closed with replay_store_missing when the table does not exist', async () => {
-    const claim = storeAt(NOW_MS, client, 5000, 'NoSuchTable').claim('j', URL, NOW_MS + 1000);
+    const claim = storeAt(NOW_MS, functionClient, 5000, 'NoSuchTable').claim('j', URL, NOW_MS + 1000);
     await expect(claim).rejects.toThrow(ReplayStoreUnavailableError);
     await expect(claim).rejects.toMatchObject({ reason: 'replay_store_missing' });
   });
@@ -71,30 +75,25 @@ describe('DynamoDB replay store', () => {
     ['hang', 'replay_store_timeout'],
   ] as const)('fails closed when DynamoDB answers %s (%s)', async (fault: Fault, reason) => {
     const faulty = await startFaultyDynamo(fault);
-    const c = new DynamoDBClient({
-      endpoint: faulty.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    const c = functionDynamo(faulty.endpoint, { maxAttempts: 1 });
     try {
       const claim = storeAt(NOW_MS, c, 500).claim('j', URL, NOW_MS + 1000);
       await expect(claim).rejects.toThrow(ReplayStoreUnavailableError);
       await expect(claim).rejects.toMatchObject({ reason });
     } finally {
-      c.destroy();
+      c.close();
       await faulty.close();
     }
   });
 
   it('fails closed when nothing listens', async () => {
-    const c = localDynamoClient(await closedPortEndpoint());
+    const c = functionDynamo(await closedPortEndpoint());
     try {
       await expect(storeAt(NOW_MS, c, 2000).claim('j', URL, NOW_MS + 1000)).rejects.toMatchObject({
         reason: 'replay_store_unavailable',
       });
     } finally {
-      c.destroy();
+      c.close();
     }
   });
 });

@@ -2,7 +2,6 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../shared/credentials/admin.ts';
 import {
-  createDynamoClient,
   dynamoCredentialStore,
   loginPk,
   MAX_RECORD_RESPONSE_BYTES,
@@ -11,7 +10,7 @@ import {
 import { createPasswordHasher } from '../../shared/credentials/password.ts';
 import type { AttemptReservation } from '../../shared/credentials/store.ts';
 import { startDynamoProxy } from '../hostile/support/dynamo-proxy.ts';
-import { startTestDynamo, TABLE, type TestDynamo } from '../support/dynalite.ts';
+import { functionDynamo, startTestDynamo, TABLE, type TestDynamo } from '../support/dynalite.ts';
 
 const hasher = createPasswordHasher({ params: { N: 1024, r: 8, p: 1, keylen: 32 } });
 const policy = { maxFailures: 5, windowMs: 60_000, lockMs: 120_000 };
@@ -27,7 +26,7 @@ describe('DynamoDB credential store on dynalite', () => {
     await dynamo.close();
   });
 
-  const store = () => dynamoCredentialStore(dynamo.client, TABLE, 5000);
+  const store = () => dynamoCredentialStore(dynamo.functionClient, TABLE, 5000);
   const granted = (all: AttemptReservation[]) => all.filter((r) => r.granted);
   async function newUser(username: string) {
     await createUser(
@@ -151,7 +150,7 @@ describe('DynamoDB credential store on dynalite', () => {
   });
 
   it('reports a missing table as table_missing', async () => {
-    const missing = dynamoCredentialStore(dynamo.client, 'NoSuchTable', 5000);
+    const missing = dynamoCredentialStore(dynamo.functionClient, 'NoSuchTable', 5000);
     await expect(missing.findKey('AAAAAAAAAAAA')).rejects.toMatchObject({
       name: 'CredentialStoreError',
       reason: 'table_missing',
@@ -160,17 +159,11 @@ describe('DynamoDB credential store on dynalite', () => {
 
   it('cuts off a 200 MB answer after the size cap, well within the budget, and retries nothing', async () => {
     // Arrange: a proxy that answers every GetItem with 200 MB; the client as the function builds it
-    // (credentials from the environment, which the local endpoint does not check).
-    process.env.AWS_ACCESS_KEY_ID ??= 'local';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    // (its answer cap, two attempts).
     const proxy = await startDynamoProxy(dynamo.endpoint);
     proxy.setMode('huge', 'GetItem');
-    const client = createDynamoClient({
-      region: 'us-east-1',
-      endpoint: proxy.endpoint,
-      connectTimeoutMs: 500,
+    const client = functionDynamo(proxy.endpoint, {
       requestTimeoutMs: 2000,
-      maxAttempts: 2,
       maxResponseBytes: MAX_RECORD_RESPONSE_BYTES,
     });
     try {
@@ -185,7 +178,7 @@ describe('DynamoDB credential store on dynalite', () => {
       expect(proxy.requestsOf('GetItem')).toBe(1);
       expect(proxy.hugeBytesSent()).toBeLessThan(16 * 1024 * 1024);
     } finally {
-      client.destroy();
+      client.close();
       await proxy.close();
     }
   });

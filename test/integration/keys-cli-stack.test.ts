@@ -1,6 +1,7 @@
 // `npm run keys` / `npm run users` against a deployed stack, as a deployer runs them
-// (`--stack <name>`): CloudFormation and API Gateway are loopback fakes speaking their real wire
-// protocols (signed requests, XML / REST-JSON), the table is dynalite, and the authorizer reads it.
+// (`--stack <name>`): CloudFormation, API Gateway and Secrets Manager are loopback fakes speaking
+// their real wire protocols (signed requests, XML / REST-JSON / JSON 1.1), the table is dynalite,
+// and the authorizer reads it.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PolicyResponse } from '../../shared/authz/answer.ts';
 import { dynamoCredentialStore } from '../../shared/credentials/dynamo-store.ts';
@@ -18,10 +19,15 @@ import {
   startCloudFormationFake,
 } from '../support/aws-fakes.ts';
 import { startTestDynamo, TABLE, type TestDynamo } from '../support/dynalite.ts';
+import { type FakeSecretsManager, startFakeSecretsManager } from '../support/secrets-manager-server.ts';
 
 const PEPPER = 'stack-test-pepper-0123456789';
 const hasher = createPasswordHasher({ params: { N: 1024, r: 8, p: 1, keylen: 32 } });
 const STACK = 'gatehouse';
+/** A stack as the current template makes it: its outputs name the pepper's secret. */
+const PEPPERED = 'gatehouse-peppered';
+const PEPPER_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ApiKeyPepperSecret-AbCdEf';
+const SHORT_PEPPER_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ShortPepper-AbCdEf';
 const OUTPUTS = {
   CredentialsTableName: TABLE,
   BasicUsagePlanId: 'b4s1cpl4n0',
@@ -32,6 +38,7 @@ const OUTPUTS = {
 let dynamo: TestDynamo;
 let apiGateway: ApiGatewayFake;
 let cloudFormation: CloudFormationFake;
+let secretsManager: FakeSecretsManager;
 let env: Record<string, string | undefined>;
 let target: string[];
 const observer = memoryObserver();
@@ -82,8 +89,13 @@ beforeAll(async () => {
     ],
     { pageSize: 1 }, // GetUsagePlans must follow `position` over three pages
   );
+  secretsManager = await startFakeSecretsManager();
+  secretsManager.put(PEPPER_ARN, PEPPER);
+  secretsManager.put(SHORT_PEPPER_ARN, 'too-short');
   cloudFormation = await startCloudFormationFake({
     [STACK]: OUTPUTS,
+    [PEPPERED]: { ...OUTPUTS, ApiKeyPepperSecretArn: PEPPER_ARN },
+    'short-pepper': { ...OUTPUTS, ApiKeyPepperSecretArn: SHORT_PEPPER_ARN },
     'stale-stack': { CredentialsTableName: TABLE },
     'missing-plan': { ...OUTPUTS, BasicUsagePlanId: 'n0suchpl4n' },
     'missing-table': { ...OUTPUTS, CredentialsTableName: 'NoSuchTable' },
@@ -93,11 +105,12 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_API_GATEWAY: apiGateway.endpoint,
     AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
   };
   // The stack names the table; --endpoint points at the DynamoDB that holds it (dynalite).
   target = ['--stack', STACK, '--endpoint', dynamo.endpoint];
   authorize = createKeyAuthorizer({
-    store: dynamoCredentialStore(dynamo.client, TABLE, 2000),
+    store: dynamoCredentialStore(dynamo.functionClient, TABLE, 2000),
     passwords: hasher,
     routes: ROUTES,
     clock: Date.now,
@@ -114,6 +127,7 @@ afterAll(async () => {
   await dynamo.close();
   await apiGateway.close();
   await cloudFormation.close();
+  await secretsManager.close();
 });
 beforeEach(() => {
   apiGateway.calls.length = 0;
@@ -485,5 +499,99 @@ describe('users --stack', () => {
     const r = await run('users', ['list', '--usage-plan', 'basic=abc', ...target]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('--usage-plan and --stack both name the usage plans');
+  });
+});
+
+describe('keys with --stack read the pepper from the stack', () => {
+  const peppered = () => ['--stack', PEPPERED, '--endpoint', dynamo.endpoint];
+  /** Runs without API_KEY_PEPPER in the environment (as a deployer now does), or with `pepper`. */
+  async function withPepper<T>(pepper: string | undefined, body: () => Promise<T>): Promise<T> {
+    const before = env.API_KEY_PEPPER;
+    env.API_KEY_PEPPER = pepper;
+    try {
+      return await body();
+    } finally {
+      env.API_KEY_PEPPER = before;
+    }
+  }
+
+  it('hashes a new and a rotated key with the secret ApiKeyPepperSecretArn names, read with one signed GetSecretValue', async () => {
+    // Arrange
+    const reads = secretsManager.reads(PEPPER_ARN);
+    const signed = secretsManager.authorizations.length;
+
+    // Act
+    const created = await withPepper(undefined, () =>
+      run('keys', ['create', '--client', 'pep', '--scopes', 'orders:read', '--json', ...peppered()]),
+    );
+    const keyId = String(created.json().keyId);
+    const rotated = await withPepper(undefined, () =>
+      run('keys', ['rotate', keyId, '--grace', '0s', '--json', ...peppered()]),
+    );
+
+    // Assert: peppered hashes the authorizer (same pepper) accepts; one read per command, signed.
+    expect([created.code, rotated.code]).toEqual([0, 0]);
+    expect(secretsManager.reads(PEPPER_ARN) - reads).toBe(2);
+    expect(secretsManager.authorizations.slice(signed)).toEqual([
+      expect.stringMatching(
+        /^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/us-east-1\/secretsmanager\/aws4_request/,
+      ),
+      expect.stringMatching(
+        /^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/us-east-1\/secretsmanager\/aws4_request/,
+      ),
+    ]);
+    expect((await dynamo.store.findKey(keyId))?.hash).toMatch(/^hmac-sha256:/);
+    const allowed = await outcome({ 'x-api-key': String(rotated.json().key) });
+    expect(typeof allowed === 'string' ? allowed : allowed.policyDocument.Statement[0]?.Effect).toBe('Allow');
+    expect(created.out + created.err).not.toContain(PEPPER);
+  });
+
+  it('reads no secret for commands that make no key', async () => {
+    const reads = secretsManager.reads(PEPPER_ARN);
+    const listed = await withPepper(undefined, () => run('keys', ['list', ...peppered()]));
+    expect(listed.code).toBe(0);
+    expect(secretsManager.reads(PEPPER_ARN)).toBe(reads);
+  });
+
+  it('refuses an API_KEY_PEPPER that differs from the stack’s, before any usage key is made', async () => {
+    // Act
+    const r = await withPepper('another-pepper-0123456789', () =>
+      run('keys', ['create', '--client', 'pep2', '--scopes', 'orders:read', ...peppered()]),
+    );
+
+    // Assert
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`API_KEY_PEPPER differs from the pepper of stack ${PEPPERED}`);
+    expect(r.err).not.toContain(PEPPER);
+    expect(apiGateway.calls).not.toContain('CreateApiKey');
+  });
+
+  it.each([
+    ['access is denied', 'denied', PEPPERED, 'secretsmanager:GetSecretValue'],
+    ['the value is too short to be a pepper', 'ok', 'short-pepper', 'is shorter than 16 characters'],
+  ] as const)('fails (exit 1) when %s, making nothing', async (_case, mode, stack, message) => {
+    // Arrange
+    secretsManager.mode(mode);
+
+    // Act
+    const r = await withPepper(undefined, () =>
+      run('keys', [
+        'create',
+        '--client',
+        'pep3',
+        '--scopes',
+        'orders:read',
+        '--stack',
+        stack,
+        '--endpoint',
+        dynamo.endpoint,
+      ]),
+    );
+    secretsManager.mode('ok');
+
+    // Assert
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(message);
+    expect(apiGateway.calls).not.toContain('CreateApiKey');
   });
 });

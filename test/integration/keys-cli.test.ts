@@ -77,7 +77,7 @@ describe('keys and users CLIs against dynalite (--endpoint) and API Gateway (--u
       'premium=premplan2',
     ];
     authorize = createKeyAuthorizer({
-      store: dynamoCredentialStore(dynamo.client, TABLE, 2000),
+      store: dynamoCredentialStore(dynamo.functionClient, TABLE, 2000),
       passwords: hasher,
       routes: ROUTES,
       clock: Date.now,

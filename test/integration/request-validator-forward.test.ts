@@ -355,6 +355,7 @@ describe('the forwarded request is the validated request', () => {
   // An API whose parameters are free-form strings (openapi.yaml's all have patterns): every string
   // passes the schema, so only the well-formedness check stands between the value and the forwarder.
   const permissive: ValidationTable = {
+    readers: VALIDATION.readers,
     keys: VALIDATION.keys,
     responseValidators: VALIDATION.responseValidators,
     operation(key) {

@@ -1,10 +1,11 @@
-// One "Lambda container" in the replay race: its own process, its own SDK client, the real
+// One "Lambda container" in the replay race: its own process, its own DynamoDB client, the real
 // verifier on the DynamoDB store. It says `ready`, waits for `go` on stdin, checks the proof it was
 // given once, and prints the outcome as one JSON line.
 import { createInterface } from 'node:readline';
+import { LOOPBACK_CREDENTIALS } from '../../shared/aws/credentials.ts';
+import { awsJsonClient, DYNAMODB } from '../../shared/aws/json-call.ts';
 import { dynamoReplayStore } from '../../shared/dpop/dynamo-replay-store.ts';
 import { createDpopVerifier, DPOP_DEFAULTS } from '../../shared/dpop/proof.ts';
-import { localDynamoClient } from '../../tools/local/dynamo.ts';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -12,7 +13,17 @@ const env = (name: string) => {
   return value;
 };
 const now = Number(env('RACE_NOW_MS'));
-const client = localDynamoClient(env('RACE_ENDPOINT'));
+const client = awsJsonClient({
+  service: DYNAMODB,
+  region: 'us-east-1',
+  endpoint: env('RACE_ENDPOINT'),
+  credentials: LOOPBACK_CREDENTIALS,
+  connectTimeoutMs: 2000,
+  requestTimeoutMs: 5000,
+  maxAttempts: 2,
+  maxResponseBytes: 64 * 1024,
+  keepAlive: true,
+});
 const verifier = createDpopVerifier({
   ...DPOP_DEFAULTS,
   nonces: null,
@@ -25,8 +36,8 @@ const request = {
   accessToken: env('RACE_TOKEN'),
   boundThumbprint: env('RACE_JKT'),
 };
-// Warm the client (connection, credentials) so that the race is about the conditional write.
-await client.config.region();
+// Warm the client (its kept-alive connection) so that the race is about the conditional write.
+await client.call('DescribeTable', { TableName: env('RACE_TABLE') }, { budgetMs: 10_000 });
 process.stdout.write('ready\n');
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
@@ -42,4 +53,4 @@ for await (const line of lines) {
   break;
 }
 lines.close();
-client.destroy();
+client.close();

@@ -2,7 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOOPBACK_CREDENTIALS } from '../../shared/aws/credentials.ts';
+import {
+  type AwsJsonClient,
+  type AwsJsonClientOptions,
+  awsJsonClient,
+  DYNAMODB,
+} from '../../shared/aws/json-call.ts';
 import { dynamoAdminStore } from '../../shared/credentials/dynamo-admin.ts';
+import { MAX_RECORD_RESPONSE_BYTES } from '../../shared/credentials/dynamo-store.ts';
 import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
 import type { UsageKeyRegistry } from '../../shared/credentials/usage-keys.ts';
 import { LOCAL_API_KEYS_TABLE, localUsageKeys, templateUsagePlans } from '../../tools/local/api-keys.ts';
@@ -13,10 +21,35 @@ import { loadTemplate } from '../../tools/template/template.ts';
 /** The credentials table's local name (its logical ID). */
 export const TABLE = 'CredentialsTable';
 
+/**
+ * DynamoDB at a local endpoint as the functions call it (shared/aws/json-call.ts with the key
+ * authorizer's defaults: 64 KiB answers, two attempts, keep-alive), with `overrides`.
+ */
+export function functionDynamo(
+  endpoint: string,
+  overrides: Partial<Omit<AwsJsonClientOptions, 'service' | 'endpoint'>> = {},
+): AwsJsonClient {
+  return awsJsonClient({
+    service: DYNAMODB,
+    region: 'us-east-1',
+    endpoint,
+    credentials: LOOPBACK_CREDENTIALS,
+    connectTimeoutMs: 500,
+    requestTimeoutMs: 2000,
+    maxAttempts: 2,
+    maxResponseBytes: MAX_RECORD_RESPONSE_BYTES,
+    keepAlive: true,
+    ...overrides,
+  });
+}
+
 /** An in-memory dynalite with the template's tables, and an admin store on it. */
 export interface TestDynamo {
   readonly endpoint: string;
+  /** The SDK's client (as the CLIs and local tools use it). */
   readonly client: DynamoDBClient;
+  /** The functions' client ({@link functionDynamo}). */
+  readonly functionClient: AwsJsonClient;
   readonly store: CredentialAdminStore;
   /**
    * Usage keys as the local gateway keeps them, for the template's tiers: credentials made with it
@@ -35,13 +68,16 @@ export async function startTestDynamo(): Promise<TestDynamo> {
   const tables = [...templateTables(template), LOCAL_API_KEYS_TABLE];
   const dynamo = await startEmbeddedDynamo({ path: null, tables });
   const client = localDynamoClient(dynamo.endpoint);
+  const functionClient = functionDynamo(dynamo.endpoint);
   return {
     endpoint: dynamo.endpoint,
     client,
+    functionClient,
     store: dynamoAdminStore(client, TABLE, 5000),
     usageKeys: localUsageKeys(client, templateUsagePlans(template)),
     async close() {
       client.destroy();
+      functionClient.close();
       await dynamo.close();
     },
   };

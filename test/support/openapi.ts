@@ -5,8 +5,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
+import { FORM_BODIES } from '../../shared/validation/form.ts';
+import { MULTIPART_BODIES } from '../../shared/validation/multipart.ts';
+import { readDeepObject, STYLED } from '../../shared/validation/params.ts';
 import { validationTable } from '../../shared/validation/registry.ts';
-import type { ValidationTable } from '../../shared/validation/table.ts';
+import type { Readers, ValidationTable } from '../../shared/validation/table.ts';
 import type { OpenApiDocument } from '../../tools/openapi/document.ts';
 import { routeTable } from '../../tools/openapi/routes.ts';
 import {
@@ -37,18 +40,36 @@ export function loadDocument(
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-validators-'));
   mkdirSync(dir, { recursive: true });
   for (const m of compiled.modules) writeFileSync(join(dir, m.file), m.content);
+  if (compiled.formats !== undefined) writeFileSync(join(dir, 'formats.cjs'), compiled.formats);
   const requireHere = createRequire(join(dir, 'index.cjs'));
   let loads = 0;
+  // The readers the generated table would hold for this document, and no other.
+  const all: Readers = {
+    form: FORM_BODIES,
+    multipart: MULTIPART_BODIES,
+    deepObject: readDeepObject,
+    styled: STYLED,
+  };
+  const readers = Object.fromEntries(compiled.readers.map((r) => [r, all[r]]));
   const table = validationTable(
     {
       responseValidators: options.responseValidators,
       // As with esbuild's file loader: each entry gives the module's file path.
       operations: Object.fromEntries(compiled.modules.map((m) => [m.key, () => join(dir, m.file)])),
-      runtime: Object.fromEntries(compiled.runtime.map((name) => [name, () => requireFromProject(name)])),
+      // Package helpers from the project; the formats module from the folder, as index.cjs does.
+      runtime: Object.fromEntries(
+        compiled.runtime.map((name) => [
+          name,
+          () => (name.startsWith('./') ? requireHere(join(dir, name)) : requireFromProject(name)),
+        ]),
+      ),
     },
-    (path) => {
-      loads += 1;
-      return requireHere(path);
+    {
+      readers,
+      load: (path) => {
+        loads += 1;
+        return requireHere(path);
+      },
     },
   );
   return { compiled, table, matcher: new RouteMatcher(routeTable(doc)), loads: () => loads };

@@ -2,6 +2,7 @@
 // parameter set of ./expansion.ts, with the set's conditions applied. Every protection of
 // docs/hardening.md and docs/deploy.md is asserted on that output, resource by resource.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluateResourcePolicy, readResourcePolicy } from '../../tools/gateway/resource-policy.ts';
 import { DOCUMENTED_METRICS, GATEHOUSE_SERVICES } from './documented-metrics.ts';
 import {
   type DeployedResource,
@@ -87,6 +88,20 @@ describe.skipIf(!available)('the SAM translator output (what CloudFormation depl
           burst: Number(stageWide?.ThrottlingBurstLimit),
         }).toEqual({ id, rate: expect.any(Number), burst: expect.any(Number) });
         expect(Number(stageWide?.ThrottlingRateLimit)).toBeGreaterThan(0);
+        // openapi.yaml marks createOrder `x-gatehouse-throttle: write`.
+        expect({
+          id,
+          write: settings.find((s) => s.ResourcePath === '/~1orders' && s.HttpMethod === 'POST'),
+        }).toEqual({
+          id,
+          write: {
+            ...stageWide,
+            ResourcePath: '/~1orders',
+            HttpMethod: 'POST',
+            ThrottlingRateLimit: e.stack.parameters.WriteThrottlingRateLimit,
+            ThrottlingBurstLimit: e.stack.parameters.WriteThrottlingBurstLimit,
+          },
+        });
         expect(settings.every((s) => s.DataTraceEnabled === false && s.LoggingLevel === undefined)).toBe(
           true,
         );
@@ -556,14 +571,29 @@ describe.skipIf(!available)('the SAM translator output (what CloudFormation depl
       } else expect(e.parameters.EnableWaf).toBe('false');
     });
 
-    it('restricts source IPs on the REST APIs when AllowedSourceCidrs is set', () => {
+    it('denies every source outside AllowedSourceCidrs on the REST APIs when it is set, and none otherwise', () => {
       const e = get(name);
+      const restricted = e.parameters.AllowedSourceCidrs !== undefined;
+      const stage = e.stack.parameters.StageName as string;
       for (const [id, api] of ofType(e, 'AWS::ApiGateway::RestApi')) {
-        const policy = JSON.stringify(obj(api.properties.Body)['x-amazon-apigateway-policy']);
-        expect({ id, restricted: policy.includes('NotIpAddress') }).toEqual({
-          id,
-          restricted: e.parameters.AllowedSourceCidrs !== undefined,
-        });
+        const policy = obj(obj(api.properties.Body)['x-amazon-apigateway-policy']);
+        const statements = readResourcePolicy({ CustomStatements: policy.Statement }) ?? [];
+        const prefix = `arn:aws:execute-api:us-east-1:123456789012:${id}`;
+        for (const ip of ['192.0.2.77', '2001:db8::7', '203.0.113.9', '198.51.100.7'])
+          for (const arn of [`${prefix}/${stage}/GET/health`, `${prefix}/${stage}/POST/orders`]) {
+            const inside = restricted && ['203.0.113.9', '198.51.100.7'].includes(ip);
+            expect({
+              id,
+              ip,
+              arn,
+              denied: evaluateResourcePolicy(statements, arn, prefix, ip) === 'explicit_deny',
+            }).toEqual({
+              id,
+              ip,
+              arn,
+              denied: restricted && !inside,
+            });
+          }
       }
     });
   });

@@ -80,6 +80,8 @@ export function expandAll(
   sets: Readonly<Record<string, Readonly<Record<string, string>>>> = PARAMETER_SETS,
   /** Where the expansions are written (test files running in parallel each use their own). */
   outDir = join(EXPANSIONS_DIR, 'all'),
+  /** The template to expand (default: the project's). */
+  templateFile = join(PROJECT_ROOT, 'template.yaml'),
 ): {
   expansions: Map<string, Expansion>;
   resourceCounts: Record<string, number>;
@@ -89,7 +91,7 @@ export function expandAll(
   writeFileSync(setsFile, JSON.stringify(sets));
   const run = spawnSync(
     'python3',
-    ['.ci/sam-translate.py', 'template.yaml', '--sets', setsFile, '--out-dir', outDir],
+    ['.ci/sam-translate.py', templateFile, '--sets', setsFile, '--out-dir', outDir],
     { cwd: PROJECT_ROOT, encoding: 'utf8' },
   );
   if (run.status !== 0) throw new Error(`the SAM translator failed:\n${run.stderr}${run.stdout}`);

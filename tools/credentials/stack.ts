@@ -1,7 +1,8 @@
 /**
  * A deployed Gatehouse stack as the credentials CLIs see it: its outputs (CloudFormation
  * DescribeStacks), which name the credentials table (`CredentialsTableName`) and each tier's usage
- * plan (`<Tier>UsagePlanId`). So `--stack <name>` is all a deployer types, whatever physical names
+ * plan (`<Tier>UsagePlanId`), and the Secrets Manager secret holding the API key pepper
+ * (`ApiKeyPepperSecretArn`). So `--stack <name>` is all a deployer types, whatever physical names
  * `sam deploy` generated.
  */
 import {
@@ -9,7 +10,10 @@ import {
   DescribeStacksCommand,
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
+import type { AwsCredentials } from '../../shared/aws/credentials.ts';
+import { AwsCallError } from '../../shared/aws/json-call.ts';
 import { usagePlansFromOutputs } from '../../shared/credentials/usage-keys.ts';
+import { secretsManagerReader } from '../../shared/secrets/secrets-manager.ts';
 
 /** The stack cannot be read, or does not carry what the CLIs need; the message says which. */
 export class StackError extends Error {
@@ -22,6 +26,8 @@ export interface StackTargets {
   readonly table: string;
   /** Tier → usage plan id. */
   readonly plans: Readonly<Record<string, string>>;
+  /** The pepper secret's ARN (`ApiKeyPepperSecretArn`); undefined for a stack without one. */
+  readonly pepperSecretArn: string | undefined;
 }
 
 /** The stack's outputs, by key. */
@@ -66,5 +72,62 @@ export function stackTargets(stackName: string, outputs: Readonly<Record<string,
     throw new StackError(
       `stack ${stackName} has no <Tier>UsagePlanId outputs (BasicUsagePlanId, ...): deploy the current template.yaml first`,
     );
-  return { table, plans };
+  const pepperSecretArn = outputs.ApiKeyPepperSecretArn;
+  return { table, plans, pepperSecretArn: pepperSecretArn === '' ? undefined : pepperSecretArn };
+}
+
+/** Where and how the pepper secret is read. */
+export interface PepperSource {
+  readonly stackName: string;
+  readonly secretArn: string;
+  readonly region: string;
+  /** Secrets Manager's endpoint when not the region's (`AWS_ENDPOINT_URL_SECRETS_MANAGER`). */
+  readonly endpoint: string | undefined;
+  /** The CLI's credentials (the SDK's chain: environment, profile, SSO, ...). */
+  readonly credentials: () => Promise<AwsCredentials>;
+}
+
+/**
+ * The API key pepper the stack's key authorizer hashes with, read from its secret with one signed
+ * GetSecretValue: the same reader the function uses (shared/secrets/secrets-manager.ts).
+ */
+export async function readStackPepper(source: PepperSource): Promise<string> {
+  const where = `the pepper of stack ${source.stackName} (${source.secretArn})`;
+  let credentials: AwsCredentials;
+  try {
+    credentials = await source.credentials();
+  } catch {
+    throw new StackError(
+      'no AWS credentials found: set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY',
+    );
+  }
+  const reader = secretsManagerReader(
+    {
+      region: source.region,
+      endpoint: source.endpoint,
+      ttlMs: 0,
+      missIntervalMs: 0,
+      retryMs: 0,
+      connectTimeoutMs: 3000,
+      requestTimeoutMs: 10_000,
+      maxAttempts: 3,
+      budgetMs: 20_000,
+    },
+    credentials,
+  );
+  let value: string;
+  try {
+    value = await reader.read(source.secretArn);
+  } catch (err) {
+    const code = err instanceof AwsCallError ? err.code : undefined;
+    if (code === 'access_denied')
+      throw new StackError(
+        `access denied to ${where}: the credentials in use need secretsmanager:GetSecretValue on it and kms:Decrypt on GatehouseKey (docs/key-authorizer.md#iam-permissions-for-the-cli)`,
+      );
+    if (code === 'not_found') throw new StackError(`${where} does not exist; check --stack and --region`);
+    throw new StackError(`cannot read ${where} (${(err as Error).message})`, { cause: err });
+  }
+  // The function refuses a pepper shorter than this (API_KEY_PEPPER_SECRET_ARN): so does the CLI.
+  if (value.length < 16) throw new StackError(`${where} is shorter than 16 characters`);
+  return value;
 }

@@ -188,6 +188,8 @@ class FunctionPool {
 /** Starts the gateway: builds bundles if needed, starts local services, listens. */
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
   const region = options.region ?? 'us-east-1';
+  // First: the generation also writes template.yaml's routes from the document (docs/deploy.md#routes-follow-the-document).
+  await generate({ root: PROJECT_ROOT, openapi: options.openapi, check: false });
   const templateFile = resolve(PROJECT_ROOT, options.template ?? 'template.yaml');
   const template = loadTemplate(templateFile);
   const stack: LocalStack = localStack(template, options.parameterOverrides ?? {}, {
@@ -252,7 +254,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   };
 
   try {
-    await generate({ root: PROJECT_ROOT, openapi: options.openapi, check: false });
     const environments = new Map<string, Record<string, string>>();
     const ignoredEverywhere = new Map<string, number>();
     for (const id of used) {

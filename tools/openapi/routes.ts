@@ -11,19 +11,13 @@ import {
   RouteTemplateError,
 } from '../../shared/routes/route-table.ts';
 import { deref, type OpenApiDocument, OpenApiError, type Operation, operations } from './document.ts';
+import { AUTHTYPE_EXTENSION, isSigV4Scheme } from './gateway-operations.ts';
 
 /** The extension that makes a path parameter span several segments (docs/policies.md#routing). */
 export const GREEDY_EXTENSION = 'x-gatehouse-greedy';
 
 /** The extension that binds a path parameter to the caller (docs/tenant-binding.md). */
 export const BIND_EXTENSION = 'x-gatehouse-bind';
-
-/**
- * API Gateway's extension on an `apiKey` security scheme that makes it AWS_IAM authorization
- * (`x-amazon-apigateway-authtype: awsSigv4`): a route secured by it is checked by API Gateway
- * (SigV4 and IAM policies), never by a Lambda authorizer.
- */
-export const AUTHTYPE_EXTENSION = 'x-amazon-apigateway-authtype';
 
 // Schema keywords a bound value is checked against, and annotations: anything else (a `format`, a
 // `not`) would let values through that the parameter's schema refuses, so it is refused.
@@ -149,19 +143,23 @@ function routePath({ path, operationId, parameters }: Operation): { path: string
 export function routeTable(doc: OpenApiDocument): RouteTable {
   const declared = (doc.components?.securitySchemes as Record<string, unknown> | undefined) ?? {};
   const schemes = Object.keys(declared);
-  // Schemes API Gateway itself checks with SigV4 (AWS_IAM), never a Lambda authorizer.
-  const iamSchemes = new Set(
-    schemes.filter((name) => {
+  // Whether a scheme the operations use is one API Gateway itself checks with SigV4 (AWS_IAM),
+  // never a Lambda authorizer: the same reading as the template's routes (gateway-operations.ts).
+  const iamSchemes = new Map<string, boolean>();
+  const isIamScheme = (name: string): boolean => {
+    if (!schemes.includes(name)) return false;
+    let iam = iamSchemes.get(name);
+    if (iam === undefined) {
       const scheme = deref<Record<string, unknown> | undefined>(doc, declared[name]);
-      const authtype = scheme?.[AUTHTYPE_EXTENSION];
-      if (authtype === undefined) return false;
-      if (authtype !== 'awsSigv4' || scheme?.type !== 'apiKey')
+      iam = isSigV4Scheme(scheme);
+      if (!iam && scheme?.[AUTHTYPE_EXTENSION] !== undefined)
         throw new OpenApiError(
           `security scheme "${name}": ${AUTHTYPE_EXTENSION} is supported as awsSigv4 on an apiKey scheme only (AWS_IAM); custom authorizers come from template.yaml`,
         );
-      return true;
-    }),
-  );
+      iamSchemes.set(name, iam);
+    }
+    return iam;
+  };
   return operations(doc).map((op): Route => {
     const { method, operationId, operation } = op;
     const { path, greedy } = routePath(op);
@@ -178,7 +176,7 @@ export function routeTable(doc: OpenApiDocument): RouteTable {
     const requirements = (operation.security ?? doc.security ?? []) as unknown;
     if (!Array.isArray(requirements)) throw new OpenApiError(`${operationId}: security must be an array`);
     const iam = requirements.filter(
-      (r) => typeof r === 'object' && r !== null && Object.keys(r).some((k) => iamSchemes.has(k)),
+      (r) => typeof r === 'object' && r !== null && Object.keys(r).some(isIamScheme),
     );
     if (iam.length > 0) {
       // API Gateway authorizes a method one way: AWS_IAM alone, or a Lambda authorizer.
@@ -186,10 +184,12 @@ export function routeTable(doc: OpenApiDocument): RouteTable {
       const scopes = Object.values(iam[0] as object)[0];
       if (!only)
         throw new OpenApiError(
-          `${operationId}: an AWS_IAM (awsSigv4) security requirement must be the operation's only one (API Gateway authorizes a method with AWS_IAM or an authorizer, not both)`,
+          `${operationId}: an AWS_IAM (awsSigv4) security requirement must be the operation's only one (an API Gateway method has one authorization: AWS_IAM or a Lambda authorizer, not both)`,
         );
       if (!Array.isArray(scopes) || scopes.length > 0)
-        throw new OpenApiError(`${operationId}: an awsSigv4 requirement takes no scopes ([])`);
+        throw new OpenApiError(
+          `${operationId}: an awsSigv4 requirement takes no scopes ([]): it lists scopes that API Gateway, checking the signature and IAM policies only, would never enforce`,
+        );
       if (bindings.length > 0)
         throw new OpenApiError(
           `${operationId}: an AWS_IAM route cannot bind path parameters (no Lambda authorizer answers it)`,

@@ -12,7 +12,7 @@
  *   rounds (2^53 + 1 → 2^53) fail validation instead of reaching the backend changed.
  * - Response validators are generated only when asked for (RESPONSE_VALIDATION needs them).
  */
-import { Ajv, type AnySchema, type Options } from 'ajv';
+import { _, Ajv, type AnySchema, type Options } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneModuleExports from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
@@ -36,6 +36,7 @@ import {
   resolvePointer,
   routeKey,
 } from './document.ts';
+import { FORMATS_MODULE, formatsModule, formatsUsed } from './formats.ts';
 import { type ReviewFinding, SchemaReview } from './review.ts';
 import {
   applyDirection,
@@ -57,9 +58,19 @@ export type Draft = '2020-12' | 'draft-07';
 
 /** The ajv options shared by production and the JSON-Schema-Test-Suite run (chosen for safety). */
 export const AJV_OPTIONS: Options = {
-  code: { source: true, esm: false, lines: false },
-  // Properties inherited from Object.prototype must never satisfy `required` or `properties`.
-  ownProperties: true,
+  // Formats checked with code come from the generated formats module (tools/openapi/formats.ts),
+  // which holds only those the document uses; ajv-formats would have the validation modules
+  // require all of them.
+  code: { source: true, esm: false, lines: false, formats: _`require(${FORMATS_MODULE})` },
+  // Properties inherited from Object.prototype must never satisfy `required` or `properties`. A
+  // parsed body (and every object the readers build) inherits from Object.prototype or nothing, so
+  // only a name Object.prototype has (`constructor`, `toString`...) or one added to it at run time
+  // could be inherited. The first is checked at build time: a document naming one is compiled with
+  // `ownProperties: true` ({@link namesInheritedProperty}); the second is refused at run time
+  // before any validator runs (shared/validation/registry.ts). Without the option, ajv reads
+  // `data.name` instead of calling `hasOwnProperty` for each property and does not copy the keys of
+  // each object it checks for `additionalProperties`: a third of the validation time of a 1 KB body.
+  ownProperties: false,
   $data: false,
   coerceTypes: false,
   useDefaults: false,
@@ -80,13 +91,14 @@ export const AJV_OPTIONS: Options = {
  */
 export function createAjv(
   draft: Draft,
-  options: { formats: boolean; strict?: boolean } = { formats: true },
+  options: { formats: boolean; strict?: boolean; ownProperties?: boolean } = { formats: true },
 ): Ajv {
   const settings: Options = {
     ...AJV_OPTIONS,
     validateFormats: options.formats,
     strict: options.strict ?? true,
     strictRequired: false,
+    ownProperties: options.ownProperties ?? AJV_OPTIONS.ownProperties ?? false,
   };
   const ajv = draft === '2020-12' ? new Ajv2020(settings) : new Ajv(settings);
   if (options.formats) addFormats(ajv, { mode: 'full' });
@@ -116,7 +128,24 @@ export function standaloneBody(
       runtime.add(spec);
       return `__rt(${JSON.stringify(spec)})`;
     });
-  return { code: body, runtime: [...runtime].sort() };
+  return { code: lengthFirst(body), runtime: [...runtime].sort() };
+}
+
+/**
+ * `maxLength`/`minLength` count code points with ajv's `ucs2length`, a loop over the string. A
+ * string has at least half as many code points as UTF-16 units and at most as many, so its
+ * `.length` settles most comparisons without the loop: `n(s) > L` needs `s.length > L`, and
+ * `n(s) < L` holds when `s.length < L` and fails when `s.length >= 2L`. The verdict is the same.
+ */
+export function lengthFirst(code: string): string {
+  const helper = /const (func\d+) = __rt\("ajv\/dist\/runtime\/ucs2length"\)\.default;/.exec(code)?.[1];
+  if (helper === undefined) return code;
+  const call = new RegExp(`\\b${helper}\\(([A-Za-z_$][\\w$]*)\\) ([<>]) (\\d+)\\b`, 'g');
+  return code.replace(call, (_all: string, data: string, op: string, limit: string) =>
+    op === '>'
+      ? `(${data}.length > ${limit} && ${helper}(${data}) > ${limit})`
+      : `(${data}.length < ${limit} || (${data}.length < ${2 * Number(limit)} && ${helper}(${data}) < ${limit}))`,
+  );
 }
 
 /**
@@ -124,18 +153,60 @@ export function standaloneBody(
  * JSON-Schema-Test-Suite imports this form; production modules are factories, see below).
  */
 export function standaloneModule(ajv: Ajv, exports: Readonly<Record<string, string>>): string {
-  const { code, runtime } = standaloneBody(ajv, exports);
+  const { code, runtime: specs } = standaloneBody(ajv, exports);
+  const runtime = specs.filter((spec) => spec !== FORMATS_MODULE);
+  // The formats module, as the generator writes it, inside this module.
+  const formats = specs.includes(FORMATS_MODULE)
+    ? `const __formats = (() => { const exports = {};\n${formatsModule(formatsUsed(code), '')}\nreturn exports; })();\n`
+    : '';
   const imports = runtime.map(
     (spec, n) => `import * as __m${n} from ${JSON.stringify(/\.[cm]?js$/.test(spec) ? spec : `${spec}.js`)};`,
   );
-  const table = runtime
-    .map(
+  const table = [
+    ...runtime.map(
       (spec, n) =>
         `${JSON.stringify(spec)}: __m${n}.default && __m${n}.default.__esModule ? __m${n}.default : __m${n}`,
-    )
-    .join(', ');
+    ),
+    ...(formats === '' ? [] : [`${JSON.stringify(FORMATS_MODULE)}: __formats`]),
+  ].join(', ');
   const names = Object.keys(exports);
-  return `${imports.join('\n')}\nconst __runtime = { ${table} };\nconst __rt = (n) => __runtime[n];\nconst exports = {};\n${code}\n${names.map((n) => `export const ${n} = exports.${n};`).join('\n')}\n`;
+  return `${imports.join('\n')}\n${formats}const __runtime = { ${table} };\nconst __rt = (n) => __runtime[n];\nconst exports = {};\n${code}\n${names.map((n) => `export const ${n} = exports.${n};`).join('\n')}\n`;
+}
+
+/**
+ * True when the document looks a property up by a name objects inherit from Object.prototype
+ * (`constructor`, `toString`, `__proto__`...): in `properties`, `required`, `dependentRequired`,
+ * `dependentSchemas`, `dependencies`, a discriminator or a parameter name. Such a document is
+ * compiled with ajv's `ownProperties` (see AJV_OPTIONS). The whole document is searched, examples
+ * included: a false positive only costs speed.
+ */
+export function namesInheritedProperty(doc: unknown): boolean {
+  const inherited = (name: unknown) => typeof name === 'string' && Object.hasOwn(Object.prototype, name);
+  const keysOf = (v: unknown) => (isSchemaObject(v) ? Object.keys(v) : []);
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push(item);
+      continue;
+    }
+    if (!isSchemaObject(node)) continue;
+    const names = [
+      ...keysOf(node.properties),
+      ...(Array.isArray(node.required) ? node.required : []),
+      ...keysOf(node.dependentRequired),
+      ...Object.values(isSchemaObject(node.dependentRequired) ? node.dependentRequired : {}).flat(),
+      ...keysOf(node.dependentSchemas),
+      ...keysOf(node.dependencies),
+      ...Object.values(isSchemaObject(node.dependencies) ? node.dependencies : {}).flat(),
+      isSchemaObject(node.discriminator) ? node.discriminator.propertyName : undefined,
+      typeof node.in === 'string' ? node.name : undefined,
+      typeof node.in === 'string' && typeof node.name === 'string' ? node.name.toLowerCase() : undefined,
+    ];
+    if (names.some(inherited)) return true;
+    for (const value of Object.values(node)) stack.push(value);
+  }
+  return false;
 }
 
 // --- Schema preparation ------------------------------------------------------------------------
@@ -151,7 +222,7 @@ class SchemaCompiler {
 
   constructor(private readonly doc: OpenApiDocument) {
     this.draft = isOpenApi30(doc) ? 'draft-07' : '2020-12';
-    this.ajv = createAjv(this.draft);
+    this.ajv = createAjv(this.draft, { formats: true, ownProperties: namesInheritedProperty(doc) });
   }
 
   resolve = (ref: string): unknown => resolvePointer(this.doc, ref);
@@ -255,11 +326,18 @@ export interface OperationModule {
   readonly content: string;
 }
 
+/** A reader only some documents need (shared/validation/table.ts `Readers`). */
+export type ReaderName = 'form' | 'multipart' | 'deepObject' | 'styled';
+
 /** What the generator produced for a document. */
 export interface CompiledValidators {
   readonly modules: readonly OperationModule[];
+  /** The readers the document's operations need, sorted. */
+  readonly readers: readonly ReaderName[];
   /** shared/generated/validators/index.cjs */
   readonly registry: string;
+  /** shared/generated/validators/formats.cjs, when the document uses formats checked with code. */
+  readonly formats: string | undefined;
   /** The ajv runtime helpers the modules use. */
   readonly runtime: readonly string[];
   readonly warnings: readonly ReviewFinding[];
@@ -287,13 +365,16 @@ export function compileDocument(doc: OpenApiDocument, options: CompileOptions): 
   const problems: string[] = [];
   const modules: OperationModule[] = [];
   const runtime = new Set<string>();
+  const readers = new Set<ReaderName>();
+  const formats = new Set<string>();
   const header = `// Generated by \`npm run generate\` from ${options.source ?? 'the API document'}. Do not edit.`;
 
   operations(doc).forEach((op, index) => {
     try {
-      const compiled = compileOperation(doc, op, compiler, review, options);
+      const compiled = compileOperation(doc, op, compiler, review, options, readers);
       const body = standaloneBody(compiler.ajv, compiled.exports);
       for (const r of body.runtime) runtime.add(r);
+      for (const f of formatsUsed(body.code)) formats.add(f);
       modules.push({
         key: routeKey(op),
         operationId: op.operationId,
@@ -322,7 +403,15 @@ export function compileDocument(doc: OpenApiDocument, options: CompileOptions): 
     '};',
     '',
   ].join('\n');
-  return { modules, registry, runtime: [...runtime].sort(), warnings: review.warnings, errors };
+  return {
+    modules,
+    readers: [...readers].sort(),
+    registry,
+    formats: formats.size === 0 ? undefined : formatsModule([...formats], header),
+    runtime: [...runtime].sort(),
+    warnings: review.warnings,
+    errors,
+  };
 }
 
 /** Compiles one operation: the ajv exports it needs and the JS expression of its validation. */
@@ -332,6 +421,7 @@ function compileOperation(
   compiler: SchemaCompiler,
   review: SchemaReview,
   options: CompileOptions,
+  readers: Set<ReaderName>,
 ): { exports: Record<string, string>; validation: string } {
   const exports: Record<string, string> = {};
   const shapes = new ShapeBuilder(compiler.resolve);
@@ -394,6 +484,7 @@ function compileOperation(
     review.review(schema ?? {}, schemaPointer, op.operationId);
     const explode = typeof param.explode === 'boolean' ? param.explode : style === 'form';
     const required = param.required === true || location === 'path';
+    if (style === 'deepObject') readers.add('deepObject');
     rules.push({ name, in: location, required, style, explode, shape: shapes.build([schema ?? {}]) });
     props[location][name] = compiler.prepare(schema ?? {}, 'request');
   });
@@ -429,6 +520,7 @@ function compileOperation(
     const media: string[] = [];
     for (const [range, content] of Object.entries((requestBody.content ?? {}) as Record<string, Schema>)) {
       const kind = bodyKind(range);
+      if (kind === 'form' || kind === 'multipart') readers.add(kind);
       const key = mediaEssence(range);
       const at = childPointer(bodyPointer, 'content', range, 'schema');
       const entry: { -readonly [K in keyof MediaValidation]: MediaValidation[K] } = { kind };
@@ -469,6 +561,13 @@ function compileOperation(
     }
   }
 
+  // Label and matrix values and objects are read by the `styled` reader (shared/validation/params.ts).
+  const objectShape = (n: number) => {
+    const shape = shapes.shapes[n];
+    return shape?.properties !== undefined || shape?.additional !== undefined;
+  };
+  if (rules.some((r) => r.style === 'label' || r.style === 'matrix' || objectShape(r.shape)))
+    readers.add('styled');
   const validation = `{\n  params: exports.${paramsId},\n  parameters: ${JSON.stringify(rules)},\n  shapes: ${JSON.stringify(shapes.shapes)},\n  body: ${body},\n  responses: { ${responses.join(', ')} },\n}`;
   return { exports, validation };
 }

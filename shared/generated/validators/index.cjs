@@ -3,7 +3,7 @@
 // Each entry is required on first use only (shared/validation/registry.ts).
 exports.responseValidators = true;
 exports.runtime = {
-  "ajv-formats/dist/formats": () => require("ajv-formats/dist/formats"),
+  "./formats.cjs": () => require("./formats.cjs"),
   "ajv/dist/runtime/ucs2length": () => require("ajv/dist/runtime/ucs2length"),
 };
 exports.operations = {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AwsCallError, type AwsFailure } from '../../../shared/aws/json-call.ts';
 import { storeFailureOf, withinBudget } from '../../../shared/credentials/dynamo-store.ts';
 
 /** Keeps the event loop busy for `ms`, as parsing a huge answer would. */
@@ -50,11 +51,25 @@ describe('withinBudget', () => {
 
 describe('storeFailureOf', () => {
   it.each([
-    ['ResponseTooLargeError', 'store_response_too_large'],
+    ['throttled', 'store_throttled'],
+    ['access_denied', 'store_denied'],
+    ['not_found', 'table_missing'],
+    ['timeout', 'store_timeout'],
+    ['unavailable', 'store_unavailable'],
+    ['response_too_large', 'store_response_too_large'],
+    ['server_error', 'store_error'],
+    ['validation', 'store_error'],
+    ['error', 'store_error'],
+  ] as const)("maps the functions' client's %s to %s", (code: AwsFailure, reason) => {
+    expect(storeFailureOf(new AwsCallError(code, 'SomeType', 'failed'))).toBe(reason);
+  });
+
+  it.each([
     ['ProvisionedThroughputExceededException', 'store_throttled'],
     ['ResourceNotFoundException', 'table_missing'],
     ['TimeoutError', 'store_timeout'],
-  ])('maps %s to %s', (name, reason) => {
+    ['CredentialsProviderError', 'store_no_credentials'],
+  ])("maps the SDK's %s (the CLIs) to %s", (name, reason) => {
     expect(storeFailureOf({ name })).toBe(reason);
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { PROTOTYPE_KEYS, parseStrictJson } from '../../../shared/json/strict-json.ts';
+import { PARSE_FIRST_MAX, PROTOTYPE_KEYS, parseStrictJson } from '../../../shared/json/strict-json.ts';
 
 const options = { maxDepth: 8, forbiddenKeys: PROTOTYPE_KEYS };
 
@@ -73,6 +73,78 @@ describe('parseStrictJson', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+
+  // Texts over PARSE_FIRST_MAX are scanned before they are parsed, shorter ones after: the same
+  // text padded with spaces past the bound must get the same verdict.
+  const padded = (text: string) => `${text}${' '.repeat(PARSE_FIRST_MAX + 1 - text.length)}`;
+
+  it.each([
+    ['{"a":[[[[[[[[1]]]]]]]],"__proto__":1}', 'json_too_deep'],
+    ['{"__proto__":1,"a":[[[[[[[[1]]]]]]]]}', 'json_too_deep'],
+    ['[[[[[[[[[', 'json_too_deep'],
+    ['[[[[[[[[[1]]]]]]]]', 'json_too_deep'],
+    ['{"a":[1,2', 'json_invalid'],
+    ['{"a":"x:y","b":{"c":"d:e","c":1}}', 'json_duplicate_key'],
+    ['{"t":"12:00","a":1,"\u0061":2}', 'json_duplicate_key'],
+    ['{"a":1,"a":1e400}', 'json_duplicate_key'],
+    ['{"a":[1e400],"constructor":1}', 'json_forbidden_key'],
+  ])('gives %s the same reason (%s) whether it is scanned or parsed first', (text, reason) => {
+    expect(parseStrictJson(text, { ...options, finite: true })).toEqual({ ok: false, reason });
+    expect(parseStrictJson(padded(text), { ...options, finite: true })).toEqual({ ok: false, reason });
+  });
+
+  it.each([['1e400'], ['[-1e309]'], ['{"a":{"b":[1,2e308]}}'], ['{"a":"x:y","b":-123e456}']])(
+    'refuses %s, a number JSON.parse makes infinite, only when asked',
+    (text) => {
+      for (const t of [text, padded(text)]) {
+        expect(parseStrictJson(t, { ...options, finite: true })).toEqual({
+          ok: false,
+          reason: 'json_not_finite',
+        });
+        expect(parseStrictJson(t, options)).toEqual({ ok: true, value: JSON.parse(t) });
+      }
+    },
+  );
+
+  it('accepts colons inside strings and the largest finite numbers', () => {
+    const text = '{"at":"2026-01-01T10:00:00Z","url":"https://a.example/x:y","max":1.7976931348623157e308}';
+    expect(parseStrictJson(text, { ...options, finite: true })).toEqual({
+      ok: true,
+      value: JSON.parse(text),
+    });
+  });
+
+  it('gives every text the same verdict scanned first as parsed first', () => {
+    // Arrange: JSON texts, some with a member repeated (escaped or not) or a prototype key added.
+    const texts = fc
+      .tuple(
+        fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 5 }),
+        fc.constantFrom('', 'dup', 'proto', 'colon'),
+      )
+      .map(([object, change]) => {
+        const body = JSON.stringify(object).slice(1, -1);
+        const first = Object.keys(object)[0];
+        const extra =
+          change === 'dup' && first !== undefined
+            ? `${JSON.stringify(first)}:1`
+            : change === 'proto'
+              ? '"__proto__":{}'
+              : change === 'colon'
+                ? '"k":"a:b"'
+                : '';
+        return `[{${[body, extra].filter((p) => p !== '').join(',')}}]`;
+      });
+    fc.assert(
+      fc.property(texts, (text) => {
+        // Act
+        const short = parseStrictJson(text, { maxDepth: 6, forbiddenKeys: PROTOTYPE_KEYS });
+        const long = parseStrictJson(padded(text), { maxDepth: 6, forbiddenKeys: PROTOTYPE_KEYS });
+        // Assert
+        expect(long).toEqual(short);
+      }),
+      { numRuns: 1000 },
     );
   });
 

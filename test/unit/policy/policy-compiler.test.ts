@@ -271,6 +271,25 @@ describe('choosing the cache mode', () => {
     expect(path.reasons.join('\n')).toMatch(/would refuse POST \/v1\/\{name\}\.y:x/);
   });
 
+  it('answers per path, never per resource, when the template serves the document through {proxy+}', () => {
+    // The resource and route key in a cache key are then `/{proxy+}`, which names no operation.
+    const table = syntheticRoutes(60);
+    const proxy = new PolicyCompiler(table, { resources: 'proxy' }).plan;
+    expect(new PolicyCompiler(table).plan.mode).toBe('route');
+    expect(proxy.mode).toBe('path');
+    expect(proxy.routeKeysExact).toBe(false);
+    expect(proxy.reasons).toContain(
+      'the template serves the document through one {proxy+} route per API, whose resource names no operation',
+    );
+    expect(proxy.largestPolicyBytes).toBeLessThanOrEqual(POLICY_DOCUMENT_MAX_BYTES);
+    // A table whose whole-API policy is exact keeps it: the credential alone keys it on any route.
+    const small = [r('GET', '/orders', ['read']), r('GET', '/orders/{id}', ['read'])];
+    expect(new PolicyCompiler(small, { resources: 'proxy' }).plan).toMatchObject({
+      mode: 'api',
+      routeKeysExact: false,
+    });
+  });
+
   it('refuses at build time only a route whose own Allow cannot fit, and answers a long one without its Denies', () => {
     const long = r('GET', `/${'a'.repeat(1400)}/{x}/{y}/{z}/{w}`, ['read']);
     const plan = new PolicyCompiler([long]).plan;

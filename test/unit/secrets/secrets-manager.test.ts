@@ -1,16 +1,13 @@
 // GetSecretValue as the functions send it, against a loopback server speaking Secrets Manager's
 // JSON protocol: what is sent and signed, which failures are tried once more, and that a read
-// never outlives its budget.
+// never outlives its budget. (The client itself: test/unit/aws/json-call.test.ts.)
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AwsCallError } from '../../../shared/aws/json-call.ts';
 import type { SecretsManagerSettings } from '../../../shared/secrets/config.ts';
-import {
-  credentialsFromEnv,
-  SecretsManagerError,
-  secretsManagerEndpoint,
-  secretsManagerReader,
-} from '../../../shared/secrets/secrets-manager.ts';
+import { SecretUnavailableError } from '../../../shared/secrets/secret-value.ts';
+import { secretsManagerReader } from '../../../shared/secrets/secrets-manager.ts';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDLOCALTEST',
@@ -67,7 +64,7 @@ function settings(overrides: Partial<SecretsManagerSettings> = {}): SecretsManag
 }
 
 const reader = (overrides: Partial<SecretsManagerSettings> = {}) =>
-  secretsManagerReader(settings(overrides), () => CREDENTIALS);
+  secretsManagerReader(settings(overrides), CREDENTIALS);
 
 describe('secretsManagerReader', () => {
   it('sends one SigV4-signed GetSecretValue and answers the SecretString', async () => {
@@ -105,16 +102,11 @@ describe('secretsManagerReader', () => {
   });
 
   it.each([
-    ['AccessDeniedException', 400, { __type: 'AccessDeniedException' }, 1],
-    [
-      'ResourceNotFoundException',
-      400,
-      { __type: 'com.amazonaws.secretsmanager#ResourceNotFoundException' },
-      1,
-    ],
-    ['ThrottlingException', 400, { __type: 'ThrottlingException' }, 2],
-    ['NoSecretString', 200, { SecretBinary: 'AAEC' }, 1],
-  ])('fails with %s (HTTP %i) after %i request(s)', async (name, status, body, requests) => {
+    ['access_denied', 400, { __type: 'AccessDeniedException' }, 1],
+    ['not_found', 400, { __type: 'com.amazonaws.secretsmanager#ResourceNotFoundException' }, 1],
+    ['access_denied', 400, { __type: 'DecryptionFailure' }, 1],
+    ['throttled', 400, { __type: 'ThrottlingException' }, 2],
+  ])('fails with %s (HTTP %i) after %i request(s)', async (code, status, body, requests) => {
     // Arrange
     answers = [json(status, body)];
 
@@ -122,9 +114,22 @@ describe('secretsManagerReader', () => {
     const read = reader().read('s');
 
     // Assert
-    await expect(read).rejects.toThrow(SecretsManagerError);
-    await expect(read).rejects.toMatchObject({ name });
+    await expect(read).rejects.toThrow(AwsCallError);
+    await expect(read).rejects.toMatchObject({ code });
     expect(received).toHaveLength(requests as number);
+  });
+
+  it('refuses a secret without a string value (binary), after one request', async () => {
+    // Arrange
+    answers = [json(200, { SecretBinary: 'AAEC' })];
+
+    // Act
+    const read = reader().read('s');
+
+    // Assert
+    await expect(read).rejects.toThrow(SecretUnavailableError);
+    await expect(read).rejects.toThrow(/no string value/);
+    expect(received).toHaveLength(1);
   });
 
   it('gives up at its budget when the server never answers', async () => {
@@ -136,7 +141,7 @@ describe('secretsManagerReader', () => {
     const read = reader({ budgetMs: 300, requestTimeoutMs: 10_000 }).read('s');
 
     // Assert
-    await expect(read).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(read).rejects.toMatchObject({ code: 'timeout' });
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -145,40 +150,6 @@ describe('secretsManagerReader', () => {
     answers = [json(200, { SecretString: 'x'.repeat(300 * 1024) })];
 
     // Act / Assert
-    await expect(reader().read('s')).rejects.toMatchObject({ name: 'AnswerTooLarge' });
-  });
-
-  it('sends nothing without credentials', async () => {
-    // Arrange
-    const noCredentials = secretsManagerReader(settings(), () => undefined);
-
-    // Act / Assert
-    await expect(noCredentials.read('s')).rejects.toMatchObject({ name: 'CredentialsMissing' });
-    expect(received).toEqual([]);
-  });
-});
-
-describe('credentialsFromEnv and secretsManagerEndpoint', () => {
-  it.each([
-    [
-      { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' },
-      { accessKeyId: 'a', secretAccessKey: 'b' },
-    ],
-    [
-      { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_SESSION_TOKEN: 't' },
-      { accessKeyId: 'a', secretAccessKey: 'b', sessionToken: 't' },
-    ],
-    [{ AWS_ACCESS_KEY_ID: 'a' }, undefined],
-    [{}, undefined],
-  ])('reads %j as %j', (env, expected) => {
-    expect(credentialsFromEnv(env)).toEqual(expected);
-  });
-
-  it.each([
-    ['eu-west-1', 'https://secretsmanager.eu-west-1.amazonaws.com'],
-    ['us-gov-west-1', 'https://secretsmanager.us-gov-west-1.amazonaws.com'],
-    ['cn-north-1', 'https://secretsmanager.cn-north-1.amazonaws.com.cn'],
-  ])('names the endpoint of %s', (region, expected) => {
-    expect(secretsManagerEndpoint(region)).toBe(expected);
+    await expect(reader().read('s')).rejects.toMatchObject({ code: 'response_too_large' });
   });
 });

@@ -1,10 +1,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { readProxyEvent } from '../../../shared/validation/proxy-event.ts';
+import { PrototypePollutedError } from '../../../shared/validation/registry.ts';
+import { validateRequest } from '../../../shared/validation/validate-request.ts';
 import { loadOpenApi, type OpenApiDocument } from '../../../tools/openapi/document.ts';
-import { boundIntegers, compileDocument, translate30 } from '../../../tools/openapi/validators.ts';
+import {
+  boundIntegers,
+  compileDocument,
+  createAjv,
+  namesInheritedProperty,
+  translate30,
+} from '../../../tools/openapi/validators.ts';
 import { BUILD_DIR } from '../../../tools/paths.ts';
 import { loadDocument } from '../../support/openapi.ts';
+import { httpEvent, READER_LIMITS } from '../../support/readers.ts';
 
 describe('OpenAPI 3.0 translation', () => {
   it('turns nullable and boolean exclusive bounds into JSON Schema', () => {
@@ -210,6 +221,165 @@ describe('readOnly, writeOnly and discriminator', () => {
     // Both branches would accept this body; oneOf alone would refuse it as ambiguous.
     expect(validate?.({ kind: 'Dog', secret: 's' })).toBe(true);
     expect(validate?.({ kind: 'Cat', secret: 's' })).toBe(false);
+  });
+});
+
+describe('names objects inherit', () => {
+  it.each([
+    ['required', { type: 'object', required: ['toString'] }],
+    ['properties', { type: 'object', properties: { valueOf: { type: 'string' } } }],
+    ['dependentRequired', { type: 'object', dependentRequired: { a: ['hasOwnProperty'] } }],
+  ])('compiles a document naming one in %s with own-property checks', (_keyword, schema) => {
+    // Arrange
+    const doc = withSchema(schema);
+    // Act
+    const validate = bodyOf(doc);
+    // Assert: an inherited member never satisfies `required`, nor is checked as the value.
+    expect(namesInheritedProperty(doc)).toBe(true);
+    expect(validate?.({ a: 1 })).toBe(!('required' in schema || 'dependentRequired' in schema));
+  });
+
+  it('never counts an inherited member as a required property or parameter', () => {
+    // Arrange
+    const doc: OpenApiDocument = {
+      ...withSchema({ type: 'object', required: ['toString'] }),
+      paths: {
+        '/x': {
+          post: {
+            operationId: 'postX',
+            parameters: [{ name: 'constructor', in: 'query', required: true, schema: { type: 'string' } }],
+            requestBody: {
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } },
+            },
+            responses: {},
+          },
+        },
+      },
+    };
+    const op = loadDocument(doc).table.operation('POST /x');
+    // Act / Assert
+    expect(op?.body?.media['application/json']?.validate?.({})).toBe(false);
+    expect(op?.body?.media['application/json']?.validate?.({ toString: 'x' })).toBe(true);
+    expect(op?.params({ path: {}, query: {}, header: {}, cookie: {} })).toBe(false);
+    expect(op?.params({ path: {}, query: { constructor: 'x' }, header: {}, cookie: {} })).toBe(true);
+  });
+
+  it('reads properties directly in documents that name none (the project document)', () => {
+    expect(namesInheritedProperty(loadOpenApi('openapi.yaml'))).toBe(false);
+    expect(
+      compileDocument(loadOpenApi('openapi.yaml'), { responseValidators: true })
+        .modules.map((m) => m.content)
+        .join(''),
+    ).not.toContain('hasOwnProperty');
+  });
+
+  it('refuses to validate anything once Object.prototype has an enumerable property', () => {
+    // Arrange
+    const validate = bodyOf(withSchema({ type: 'object', required: ['admin'] }));
+    expect(validate?.({})).toBe(false);
+    (Object.prototype as Record<string, unknown>).admin = true;
+    onTestFinished(() => {
+      delete (Object.prototype as Record<string, unknown>).admin;
+    });
+    // Act / Assert: `{}` would now have an `admin`, inherited.
+    expect(() => validate?.({})).toThrow(PrototypePollutedError);
+  });
+});
+
+describe('string lengths', () => {
+  // ajv's `ucs2length` counts code points; the generated code compares `.length` first.
+  const text = fc.string({
+    unit: fc.constantFrom('a', 'é', '😀', '\ud800', '\udc00', '\u{10FFFF}'),
+    maxLength: 12,
+  });
+
+  it('gives every string the verdict of ajv compiled at run time', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(6),
+        fc.nat(6),
+        fc.array(text, { minLength: 1, maxLength: 8 }),
+        (min, extra, strings) => {
+          // Arrange
+          const schema = { type: 'string', minLength: min, maxLength: min + extra };
+          const generated = bodyOf(withSchema(schema));
+          const reference = createAjv('2020-12').compile(schema);
+          // Act / Assert
+          for (const s of strings) expect(generated?.(s)).toBe(reference(s));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('readers', () => {
+  const withParameter = (parameter: Record<string, unknown>): OpenApiDocument => ({
+    openapi: '3.1.0',
+    paths: { '/x/{id}': { get: { operationId: 'getX', parameters: [parameter], responses: {} } } },
+  });
+  const bodyOfType = (type: string): OpenApiDocument => ({
+    openapi: '3.1.0',
+    paths: {
+      '/x': {
+        post: {
+          operationId: 'postX',
+          requestBody: { content: { [type]: { schema: { type: 'object' } } } },
+          responses: {},
+        },
+      },
+    },
+  });
+
+  it.each([
+    ['the project document', loadOpenApi('openapi.yaml'), []],
+    ['a form body', bodyOfType('application/x-www-form-urlencoded'), ['form']],
+    ['a multipart body', bodyOfType('multipart/form-data'), ['multipart']],
+    ['a JSON body', bodyOfType('application/json'), []],
+    [
+      'a deepObject query parameter',
+      withParameter({ name: 'f', in: 'query', style: 'deepObject', schema: { type: 'object' } }),
+      ['deepObject', 'styled'],
+    ],
+    [
+      'a label path parameter',
+      withParameter({ name: 'id', in: 'path', style: 'label', schema: { type: 'string' } }),
+      ['styled'],
+    ],
+    [
+      'an object query parameter',
+      withParameter({ name: 'o', in: 'query', schema: { type: 'object' } }),
+      ['styled'],
+    ],
+    [
+      'scalar and array parameters',
+      withParameter({ name: 'a', in: 'query', schema: { type: 'array', items: { type: 'integer' } } }),
+      [],
+    ],
+    [
+      'every kind (the readers document)',
+      loadOpenApi('test/fixtures/openapi/readers.yaml'),
+      ['deepObject', 'form', 'multipart', 'styled'],
+    ],
+  ])('gives %s the readers it needs and no other', (_name, doc, readers) => {
+    expect(compileDocument(doc, { responseValidators: false }).readers).toEqual(readers);
+  });
+
+  it('refuses a request whose reader the table lacks as internal_error', () => {
+    // Arrange: the readers document, its table stripped of every reader.
+    const { table, matcher } = loadDocument(loadOpenApi('test/fixtures/openapi/readers.yaml'));
+    const bare = { ...table, readers: {} };
+    const cases = [
+      httpEvent('POST', '/forms', { body: 'a=1', contentType: 'application/x-www-form-urlencoded' }),
+      httpEvent('GET', '/label/.blue'),
+    ];
+    // Act / Assert
+    for (const e of cases) {
+      const read = validateRequest(readProxyEvent(e), { matcher, table, limits: READER_LIMITS });
+      const outcome = validateRequest(readProxyEvent(e), { matcher, table: bare, limits: READER_LIMITS });
+      expect(read.ok ? 'ok' : read.problem.reason).not.toBe('internal_error');
+      expect(outcome.ok ? 'ok' : outcome.problem.reason).toBe('internal_error');
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ROUTES } from '../../../shared/generated/routes.ts';
 import { VALIDATION } from '../../../shared/generated/validation-table.ts';
 import { RouteMatcher } from '../../../shared/routes/route-table.ts';
@@ -160,6 +160,17 @@ describe('validateRequest with the demo document', () => {
       { ...deps, limits: { maxBytes: 100_000, maxDepth: 8 } },
     );
     expect(outcome.ok ? 0 : outcome.problem.errors?.length).toBe(10);
+  });
+
+  it('refuses every request as internal_error once Object.prototype is polluted', () => {
+    // Arrange: the validators read properties directly; an inherited one must never count.
+    (Object.prototype as Record<string, unknown>).customer = { email: 'x@example.com', name: 'X' };
+    onTestFinished(() => {
+      delete (Object.prototype as Record<string, unknown>).customer;
+    });
+    // Act / Assert
+    expect(reasonOf(event('rest-create-order-forwarded'))).toBe('internal_error');
+    expect(reasonOf(event('rest-health-forwarded'))).toBe('internal_error');
   });
 });
 
