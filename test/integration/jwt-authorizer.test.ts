@@ -47,6 +47,11 @@ describe('JwtAuthorizerFunction bundle', () => {
     'rest-wrong-audience-unauthorized.json': 'unauthorized',
     'rest-token-in-query-unauthorized.json': 'unauthorized',
     'rest-basic-scheme-unauthorized.json': 'unauthorized',
+    'rest-tenant-allow.json': 'allow',
+    'rest-tenant-other-tenant-deny.json': 'deny',
+    'rest-tenant-claim-wildcard-deny.json': 'deny',
+    'rest-tenant-claim-slash-deny.json': 'deny',
+    'rest-tenant-claim-missing-deny.json': 'deny',
   };
 
   it('has an expectation for every sample event in events/jwt-authorizer', () => {
