@@ -30,7 +30,12 @@ export interface Bundle {
    * `ours`.
    */
   readonly byOrigin: Readonly<Record<string, number>>;
-  /** Bytes of the files copied beside the handler (the validation modules with the file loader). */
+  /** Minified bytes of the handler by input file, our own files only (`ours` of {@link byOrigin}). */
+  readonly oursByInput: Readonly<Record<string, number>>;
+  /**
+   * Bytes of the files copied beside the handler or emitted as other entry points: the validation
+   * modules with the file loader, the JWT authorizer's dpop.mjs.
+   */
   readonly besideBytes: number;
 }
 
@@ -54,15 +59,31 @@ export function originOf(input: string): string {
   return match === null ? 'ours' : (match[1] as string);
 }
 
-function byOrigin(metafile: Metafile | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  // The handler (the entry point's output), not the files a loader copied beside it.
-  const output = Object.values(metafile?.outputs ?? {}).find((o) => o.entryPoint !== undefined);
-  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+/**
+ * The handler's output: the one built from `entry` (a function may have more entry points, as the
+ * JWT authorizer's dpop.mjs), never the files a loader copied beside it.
+ */
+function handlerInputs(metafile: Metafile | undefined, entry: string | undefined): [string, number][] {
+  const outputs = Object.values(metafile?.outputs ?? {});
+  const output =
+    entry === undefined
+      ? outputs.find((o) => o.entryPoint !== undefined)
+      : outputs.find((o) => o.entryPoint === entry);
+  return Object.entries(output?.inputs ?? {}).map(([input, v]) => [input, v.bytesInOutput]);
+}
+
+function composition(
+  metafile: Metafile | undefined,
+  entry?: string,
+): { byOrigin: Record<string, number>; oursByInput: Record<string, number> } {
+  const byOrigin: Record<string, number> = {};
+  const oursByInput: Record<string, number> = {};
+  for (const [input, bytes] of handlerInputs(metafile, entry)) {
     const origin = originOf(input);
-    out[origin] = (out[origin] ?? 0) + bytesInOutput;
+    byOrigin[origin] = (byOrigin[origin] ?? 0) + bytes;
+    if (origin === 'ours' && bytes > 0) oursByInput[input] = bytes;
   }
-  return out;
+  return { byOrigin, oursByInput };
 }
 
 function sizes(file: string): { bytes: number; gzipBytes: number } {
@@ -128,7 +149,7 @@ export async function buildPeers(): Promise<Bundle[]> {
       bundle,
       exportName: 'handler',
       ...sizes(bundle),
-      byOrigin: byOrigin(metafile),
+      ...composition(metafile),
       besideBytes: 0,
     });
   }
@@ -170,7 +191,7 @@ export async function buildFunctions(): Promise<Bundle[]> {
       bundle: copy,
       exportName: built.exportName,
       ...sizes(copy),
-      byOrigin: byOrigin(metafile),
+      ...composition(metafile, fn.build.EntryPoints[0]),
       besideBytes: besideBytes(copy),
     });
   }

@@ -222,7 +222,9 @@ export function renderMarkdown(run: BenchRun, targets: readonly TargetOutcome[])
   for (const b of run.bundles.filter((x) => x.besideBytes > 0))
     out.push(
       '',
-      `${b.name}: plus ${b.besideBytes.toLocaleString('en-US')} B (${kb(b.besideBytes)}) of validation modules copied beside the handler (\`.validator.cjs=file\`), each read on its route's first request; \`schemas\` above is their file names.`,
+      b.name === 'JwtAuthorizerFunction'
+        ? `${b.name}: plus ${b.besideBytes.toLocaleString('en-US')} B (${kb(b.besideBytes)}) of dpop.mjs beside the handler, read only where DPoP-bound or certificate-bound tokens are taken (docs/performance.md#dpop-and-certificate-bound-tokens).`
+        : `${b.name}: plus ${b.besideBytes.toLocaleString('en-US')} B (${kb(b.besideBytes)}) of validation modules copied beside the handler (\`.validator.cjs=file\`), each read on its route's first request; \`schemas\` above is their file names.`,
     );
   out.push(
     '',

@@ -3,6 +3,7 @@
  *
  *   npm run keys -- create --client <id> --scopes 'orders:read orders:write' [--name <label>]
  *                          [--tier basic|premium] [--cidr 203.0.113.0/24 ...] [--expires 90d|<ISO date>]
+ *                          [--tenant <id>]
  *   npm run keys -- list | show <keyId> | revoke <keyId> | rotate <keyId> [--grace 24h] | delete <keyId>
  *   npm run keys -- migrate
  *
@@ -502,6 +503,7 @@ export function keysProgram(): Command {
       .option('--tier <tier>', 'create: a usage plan tier the stack defines (default basic)')
       .option('--cidr <range>', 'create: allowed source range (repeatable)', collectValue)
       .option('--expires <when>', 'create: a duration (90d, 12h) or an ISO date')
+      .option('--tenant <id>', 'create: the tenant the key acts for (tenant-bound paths)')
       .option('--environment <env>', 'create, rotate: live or test (default API_KEY_ENVIRONMENT or live)')
       .option('--grace <duration>', 'rotate: how long the previous secret keeps working (default 24h)')
       .option('--no-usage-key', 'create: no usage key of its own (only for APIs that require no API key)'),
@@ -510,6 +512,7 @@ export function keysProgram(): Command {
     `
 Commands:
   create --client <id> --scopes 'a b' [--name <label>] [--tier basic] [--cidr <range>]... [--expires 90d|<ISO>]
+         [--tenant <id>]
   list
   show <keyId>
   revoke <keyId>            also disables the key's usage key
@@ -530,6 +533,7 @@ interface KeysValues extends TargetValues {
   readonly tier?: string;
   readonly cidr?: string[];
   readonly expires?: string;
+  readonly tenant?: string;
   readonly environment?: string;
   readonly grace?: string;
   /** false with `--no-usage-key`. */
@@ -580,6 +584,7 @@ export async function keysCli(argv: readonly string[], io: CliIo = PROCESS_IO): 
                 allowedCidrs: values.cidr ?? [],
                 expiresAt,
                 usageKeys,
+                tenant: values.tenant,
                 ...peppered,
               },
               now,

@@ -3,12 +3,14 @@
  *
  *   npm run token -- --scope "orders:read orders:write" [--sub alice] [--ttl 3600] [--issuer-port 3999]
  *                    [--dpop-key .gatehouse/dpop/key.json] [--cert .gatehouse/certs/alice.pem]
+ *                    [--tenant acme] [--claim name=value ...]
  *
  * Signed with the persisted development key (`.gatehouse/issuer/`) and issued by the local issuer
  * at `http://localhost:<issuer-port>` (the gateway serves it on 3999 by default), so the token
  * carries the `iss` the running gateway expects. `--dpop-key` binds the token to that DPoP key
- * (`cnf.jkt`), `--cert` to that client certificate (`cnf["x5t#S256"]`). Nothing but the token goes
- * to stdout.
+ * (`cnf.jkt`), `--cert` to that client certificate (`cnf["x5t#S256"]`). `--tenant` sets the claim
+ * the demo API binds its tenant paths to (`custom:tenant_id`, docs/tenant-binding.md), `--claim` any
+ * other string claim. Nothing but the token goes to stdout.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -16,16 +18,21 @@ import { certificateThumbprint } from '../shared/mtls/certificate-binding.ts';
 import {
   type CliName,
   cliProgram,
+  collectValue,
   integerValue,
   PROCESS_OUTPUT,
   parseCommandLine,
   portValue,
   runCli,
+  UsageError,
 } from './cli/program.ts';
 import { persistedDpopKey } from './dpop/dpop-key.ts';
-import { DEFAULT_ISSUER_PORT, mintToken, persistedSigningKey } from './issuer/local-issuer.ts';
+import { DEFAULT_ISSUER_PORT, mintToken, persistedSigningKey, TENANT_CLAIM } from './issuer/local-issuer.ts';
 
 const NAME: CliName = { tool: 'token', invocation: 'npm run token --' };
+
+/** Claims the other options set: `--claim` cannot replace them. */
+const RESERVED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'scope', 'cnf'];
 
 /** Parsed `npm run token` arguments. */
 export interface TokenArgs {
@@ -41,6 +48,8 @@ export interface TokenArgs {
   readonly dpopKey?: string | undefined;
   /** A client certificate PEM file (`npm run certs`) the token is bound to (`cnf["x5t#S256"]`). */
   readonly cert?: string | undefined;
+  /** Extra string claims (`--tenant`, `--claim`), by name. */
+  readonly claims?: Readonly<Record<string, string>>;
 }
 
 /** The `npm run token` command line. */
@@ -64,7 +73,32 @@ export function tokenProgram(): Command {
       '--dpop-key <file>',
       'bind the token to this DPoP key (created on first use, as npm run dpop does)',
     )
-    .option('--cert <file>', 'bind the token to this client certificate (npm run certs)');
+    .option('--cert <file>', 'bind the token to this client certificate (npm run certs)')
+    .option('--tenant <id>', `the ${TENANT_CLAIM} claim (tenant-bound paths: docs/tenant-binding.md)`)
+    .option('--claim <name=value>', 'an extra string claim (repeatable)', collectValue);
+}
+
+/** `--claim name=value` words and `--tenant` as claims; refuses malformed words and reserved names. */
+export function extraClaims(
+  words: readonly string[] | undefined,
+  tenant: string | undefined,
+): Record<string, string> {
+  const claims: Record<string, string> = {};
+  for (const word of words ?? []) {
+    const eq = word.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--claim must look like name=value, not ${JSON.stringify(word)}`);
+    const name = word.slice(0, eq);
+    if (RESERVED_CLAIMS.includes(name))
+      throw new UsageError(`--claim cannot set ${name} (use the option that sets it)`);
+    if (Object.hasOwn(claims, name)) throw new UsageError(`--claim sets ${name} twice`);
+    claims[name] = word.slice(eq + 1);
+  }
+  if (tenant !== undefined) {
+    if (Object.hasOwn(claims, TENANT_CLAIM))
+      throw new UsageError(`--tenant and --claim both set ${TENANT_CLAIM}`);
+    claims[TENANT_CLAIM] = tenant;
+  }
+  return claims;
 }
 
 /** Parses the command line; throws UsageError (or HelpRequested) on bad input. */
@@ -76,7 +110,10 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
     issuerPort: number;
     dpopKey?: string;
     cert?: string;
+    tenant?: string;
+    claim?: string[];
   }>(tokenProgram(), argv);
+  const claims = extraClaims(options.claim, options.tenant);
   return {
     scope: options.scope,
     sub: options.sub,
@@ -84,6 +121,7 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
     issuerPort: options.issuerPort,
     ...(options.dpopKey !== undefined ? { dpopKey: options.dpopKey } : {}),
     ...(options.cert !== undefined ? { cert: options.cert } : {}),
+    ...(Object.keys(claims).length > 0 ? { claims } : {}),
   };
 }
 
@@ -95,6 +133,7 @@ export function tokenFor(args: TokenArgs): string {
     ...(args.sub !== undefined ? { sub: args.sub } : {}),
     ...(args.dpopKey !== undefined ? { dpopJkt: persistedDpopKey(args.dpopKey).thumbprint } : {}),
     ...(args.cert !== undefined ? { certificateThumbprint: certificateFileThumbprint(args.cert) } : {}),
+    ...(args.claims !== undefined ? { claims: args.claims } : {}),
   });
 }
 

@@ -2,7 +2,7 @@
  * Manages HTTP Basic users in the credentials table, each with its own API Gateway usage key:
  *
  *   npm run users -- create <username> --scopes 'orders:read' [--tier basic] [--cidr <range>]...
- *                            [--client <id>] [--password-stdin]
+ *                            [--client <id>] [--tenant <id>] [--password-stdin]
  *   npm run users -- passwd <username> [--password-stdin] | lock <username> | unlock <username>
  *                  | revoke <username> | delete <username> | list | migrate
  *
@@ -54,13 +54,15 @@ export function usersProgram(): Command {
       .option('--tier <tier>', 'create: a usage plan tier the stack defines (default basic)')
       .option('--cidr <range>', 'create: allowed source range (repeatable)', collectValue)
       .option('--client <id>', 'create: client id reported to the API (default the username)')
+      .option('--tenant <id>', 'create: the tenant the user acts for (tenant-bound paths)')
       .option('--password-stdin', 'create, passwd: read the password from stdin (else one is generated)')
       .option('--no-usage-key', 'create: no usage key of its own (only for APIs that require no API key)'),
   ).addHelpText(
     'after',
     `
 Commands:
-  create <username> --scopes 'a b' [--tier basic] [--cidr <range>]... [--client <id>] [--password-stdin]
+  create <username> --scopes 'a b' [--tier basic] [--cidr <range>]... [--client <id>] [--tenant <id>]
+         [--password-stdin]
   passwd <username> [--password-stdin]
   lock <username> | unlock <username>    unlock also enables the user's usage key
   revoke <username>                      also disables the user's usage key
@@ -78,6 +80,7 @@ interface UsersValues extends TargetValues {
   readonly tier?: string;
   readonly cidr?: string[];
   readonly client?: string;
+  readonly tenant?: string;
   readonly passwordStdin?: true;
   /** false with `--no-usage-key`. */
   readonly usageKey: boolean;
@@ -128,6 +131,7 @@ export async function usersCli(
                 ...grant,
                 allowedCidrs: values.cidr ?? [],
                 usageKeys,
+                tenant: values.tenant,
               },
               now,
             );

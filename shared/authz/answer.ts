@@ -5,7 +5,8 @@ import {
   type PolicyCache,
   type PolicyDocument,
 } from '../policy/policy-compiler.ts';
-import { type Route, type RouteMatcher, scopesPermit } from '../routes/route-table.ts';
+import { type BindingRefusal, type BoundValues, bindingRefusal } from '../routes/path-binding.ts';
+import { type Route, type RouteMatch, type RouteMatcher, scopesPermit } from '../routes/route-table.ts';
 
 /** Authorizer context values: API Gateway (REST) accepts strings, numbers and booleans only. */
 export type ContextValue = string | number | boolean;
@@ -19,10 +20,24 @@ export interface Identity {
   readonly context: Readonly<Record<string, ContextValue>>;
   /** Usage plan key for API Gateway's throttling and quotas (API key source `AUTHORIZER`). */
   readonly usageIdentifierKey?: string;
+  /**
+   * The caller's values for the table's bound path parameters (docs/tenant-binding.md); without
+   * them, every bound route is refused.
+   */
+  readonly bound?: BoundValues;
 }
 
-/** Why a verified caller is refused for this request (403). */
-export type DenyReason = 'scope_missing' | 'route_unknown' | 'source_ip_denied' | 'usage_key_missing';
+/**
+ * Why a verified caller is refused for this request (403). `route_aws_iam`: the route is
+ * authorized by API Gateway with AWS_IAM, never by a Lambda authorizer.
+ */
+export type DenyReason =
+  | 'scope_missing'
+  | 'route_unknown'
+  | 'route_aws_iam'
+  | 'source_ip_denied'
+  | 'usage_key_missing'
+  | BindingRefusal;
 
 /** The REST / HTTP API payload 1.0 / WebSocket answer. */
 export interface PolicyResponse {
@@ -52,8 +67,13 @@ export interface Answer {
  * policy against): the exact method name and the concrete path, as {@link RouteMatcher} routes them.
  */
 export function routeOfArn(request: AuthorizerRequest, matcher: RouteMatcher): Route | undefined {
+  return matchOfArn(request, matcher)?.route;
+}
+
+/** {@link routeOfArn} with the path's parameter values (percent-encoding kept, as in the ARN). */
+function matchOfArn(request: AuthorizerRequest, matcher: RouteMatcher): RouteMatch | undefined {
   const found = matcher.lookup(request.arn.method, request.arn.path);
-  return found.kind === 'found' ? found.match.route : undefined;
+  return found.kind === 'found' ? found.match : undefined;
 }
 
 /**
@@ -84,22 +104,46 @@ function routeOfTemplate(method: string, template: string, matcher: RouteMatcher
  * The route this request is for, as the answer is decided: for policies, by the method ARN; for
  * HTTP API simple responses (a boolean API Gateway reuses for the whole cache key), by the route
  * key API Gateway matched when each route key takes requests of operations permitted alike (the
- * plan checks it; the key holds the route key), else by the path (the key must hold the path).
+ * plan checks it; the key holds the route key), else by the path of the route ARN (the key must
+ * hold the path). The route ARN's path is the one API Gateway evaluates, without the stage that
+ * `rawPath` keeps for a named stage.
  */
 export function currentRoute(
   request: AuthorizerRequest,
   matcher: RouteMatcher,
   policies: PolicyCache,
 ): Route | undefined {
-  if (request.format === 'policy') return routeOfArn(request, matcher);
-  if (policies.plan.routeKeysExact) {
-    // `$default` (or no route key at all) names no operation of the document.
-    return request.routeTemplate === undefined
+  return currentMatch(request, matcher, policies)?.route;
+}
+
+/** {@link currentRoute} with the path's parameter values, when the path decides. */
+function currentMatch(
+  request: AuthorizerRequest,
+  matcher: RouteMatcher,
+  policies: PolicyCache,
+): { readonly route: Route; readonly params?: RouteMatch['params'] } | undefined {
+  if (request.format === 'policy' || !policies.plan.routeKeysExact) return matchOfArn(request, matcher);
+  // `$default` (or no route key at all) names no operation of the document.
+  const route =
+    request.routeTemplate === undefined
       ? undefined
       : routeOfTemplate(request.method, request.routeTemplate, matcher);
-  }
-  const found = matcher.lookup(request.method, request.path);
-  return found.kind === 'found' ? found.match.route : undefined;
+  return route === undefined ? undefined : { route };
+}
+
+/** Whether the caller may use the route for this request, or why not. */
+function verdictFor(
+  route: Route | undefined,
+  params: RouteMatch['params'] | undefined,
+  granted: ReadonlySet<string>,
+  bound: BoundValues | undefined,
+): 'allowed' | DenyReason {
+  if (route === undefined) return 'route_unknown';
+  if (route.iam === true) return 'route_aws_iam';
+  if (!scopesPermit(route, granted)) return 'scope_missing';
+  // A bound route is decided by the path: the plan keeps such routes out of decisions by route key.
+  if (route.bindings !== undefined) return bindingRefusal(route, params ?? {}, bound) ?? 'allowed';
+  return 'allowed';
 }
 
 /**
@@ -140,27 +184,28 @@ export function answerFor(
     reason = 'allowed';
     policyDocument = singleStatement('Allow', `${stage}/$connect`);
   } else if (request.format === 'simple' || policies.mode !== 'route') {
-    route = currentRoute(request, matcher, policies);
-    const permitted = route !== undefined && scopesPermit(route, granted);
-    effect = permitted ? 'allow' : 'deny';
-    reason = permitted ? 'allowed' : route === undefined ? 'route_unknown' : 'scope_missing';
+    const found = currentMatch(request, matcher, policies);
+    route = found?.route;
+    reason = verdictFor(route, found?.params, granted, identity.bound);
+    effect = reason === 'allowed' ? 'allow' : 'deny';
     if (request.format === 'policy')
       policyDocument =
         policies.mode === 'api'
-          ? policies.get(granted, stage).document
+          ? policies.get(granted, stage, identity.bound).document
           : route !== undefined
-            ? policies.forRoute(route, granted, stage)
+            ? policies.forRoute(route, granted, stage, identity.bound)
             : denyStage(stage);
   } else {
     // The answer depends on the routes the cache key holds only (the policy of their resource);
-    // this request is allowed when its ARN reaches one of them that the scopes permit.
+    // this request is allowed when its ARN reaches one of them that the caller may use.
     const held = routesOfKey(request, matcher, policies);
-    route = routeOfArn(request, matcher);
+    const found = matchOfArn(request, matcher);
+    route = found?.route;
     const inKey = route !== undefined && held.includes(route);
-    const permitted = inKey && route !== undefined && scopesPermit(route, granted);
-    policyDocument = held[0] === undefined ? denyStage(stage) : policies.forRoute(held[0], granted, stage);
-    effect = permitted ? 'allow' : 'deny';
-    reason = permitted ? 'allowed' : inKey ? 'scope_missing' : 'route_unknown';
+    policyDocument =
+      held[0] === undefined ? denyStage(stage) : policies.forRoute(held[0], granted, stage, identity.bound);
+    reason = inKey ? verdictFor(route, found?.params, granted, identity.bound) : 'route_unknown';
+    effect = reason === 'allowed' ? 'allow' : 'deny';
   }
   const routeName = route === undefined ? undefined : `${route.method} ${route.path}`;
 

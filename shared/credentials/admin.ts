@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isSafeBoundValue } from '../routes/path-binding.ts';
 import type { Route } from '../routes/route-table.ts';
 import { hashSecret, type KeyEnvironment, mintApiKey } from './api-key.ts';
 import { parseCidr } from './cidr.ts';
@@ -40,6 +41,11 @@ export interface GrantOptions {
    * keys refuses it (docs/key-authorizer.md#per-client-quotas).
    */
   readonly usageKeys?: UsageKeyRegistry | undefined;
+  /**
+   * The tenant the credential acts for: path parameters bound to the `tenant` attribute take only
+   * this value (docs/tenant-binding.md). Undefined: none (bound routes refuse the credential).
+   */
+  readonly tenant?: string | undefined;
 }
 
 /** What the API and the stack define, that a new credential's grant must stay within. */
@@ -118,6 +124,12 @@ function checkGrant(options: GrantOptions): void {
       throw new CredentialAdminError('invalid_input', `not a CIDR range: ${JSON.stringify(cidr)}`);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(options.tier))
     throw new CredentialAdminError('invalid_input', `not a tier name: ${JSON.stringify(options.tier)}`);
+  // A tenant that no policy could carry would make every bound route refuse the credential.
+  if (options.tenant !== undefined && !isSafeBoundValue(options.tenant))
+    throw new CredentialAdminError(
+      'invalid_input',
+      `not a tenant: ${JSON.stringify(options.tenant)} (1-128 of A-Z a-z 0-9 . _ ~ -, not "." or "..")`,
+    );
   const plans = options.usageKeys?.plans;
   if (options.usageKeys !== undefined && plans === undefined)
     throw new CredentialAdminError(
@@ -211,6 +223,7 @@ export async function createKey(
       previousHash: undefined,
       previousHashExpiresAt: undefined,
       ...(usageKey === undefined ? {} : { usageKey }),
+      ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     };
     await store.putKey(record, 'create');
     return { record, secret: minted.key };
@@ -331,6 +344,7 @@ export async function createUser(
       failureWindowStart: undefined,
       lockedUntil: undefined,
       ...(usageKey === undefined ? {} : { usageKey }),
+      ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     };
     try {
       await store.putUser(record, 'create');
@@ -563,6 +577,7 @@ export function describeKey(record: KeyRecord, now: number): Record<string, unkn
         : null,
     // The id only: with it, `aws apigateway get-usage --key-id` reports the client's usage.
     usageKeyId: record.usageKey?.id ?? null,
+    tenant: record.tenant ?? null,
   };
 }
 
@@ -580,5 +595,6 @@ export function describeUser(record: UserRecord, now: number): Record<string, un
     lockedUntil: lockedOut ? new Date(record.lockedUntil as number).toISOString() : null,
     createdAt: new Date(record.createdAt).toISOString(),
     usageKeyId: record.usageKey?.id ?? null,
+    tenant: record.tenant ?? null,
   };
 }

@@ -96,6 +96,7 @@ export function keyToItem(record: KeyRecord): Item {
     item.previousHashExpiresAt = n(record.previousHashExpiresAt);
   }
   if (record.usageKey !== undefined) Object.assign(item, usageKeyAttributes(record.usageKey));
+  if (record.tenant !== undefined) item.tenant = s(record.tenant);
   return item;
 }
 
@@ -111,6 +112,12 @@ function readUsageKey(item: Item): { usageKey?: UsageKey } {
   return id === undefined || value === undefined || id === '' || value === ''
     ? {}
     : { usageKey: { id, value } };
+}
+
+/** The item's tenant, when it has one (docs/tenant-binding.md). */
+function readTenant(item: Item): { tenant?: string } {
+  const tenant = readS(item, 'tenant');
+  return tenant === undefined ? {} : { tenant };
 }
 
 /** A DynamoDB item as a key record; undefined when the item is not a readable key (fail closed). */
@@ -135,6 +142,7 @@ export function itemToKey(item: Item): KeyRecord | undefined {
     previousHash: readS(item, 'previousHash'),
     previousHashExpiresAt: readN(item, 'previousHashExpiresAt'),
     ...readUsageKey(item),
+    ...readTenant(item),
   };
 }
 
@@ -156,6 +164,7 @@ export function userToItem(record: UserRecord): Item {
   if (record.failureWindowStart !== undefined) item.failureWindowStart = n(record.failureWindowStart);
   if (record.lockedUntil !== undefined) item.lockedUntil = n(record.lockedUntil);
   if (record.usageKey !== undefined) Object.assign(item, usageKeyAttributes(record.usageKey));
+  if (record.tenant !== undefined) item.tenant = s(record.tenant);
   return item;
 }
 
@@ -180,6 +189,7 @@ export function itemToUser(item: Item): UserRecord | undefined {
     failureWindowStart: readN(item, 'failureWindowStart'),
     lockedUntil: readN(item, 'lockedUntil'),
     ...readUsageKey(item),
+    ...readTenant(item),
   };
 }
 

@@ -6,6 +6,7 @@ import { AuthorizerInvocation } from '../authz/invocation.ts';
 import { ExpiringLru } from '../cache/lru.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
+import { boundContext, resolveBoundValues, tableBindings } from '../routes/path-binding.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
 import {
@@ -155,6 +156,7 @@ export function createKeyAuthorizer(
 ): (event: unknown, context?: InvocationContext) => Promise<PolicyResponse | SimpleResponse> {
   const matcher = new RouteMatcher(deps.routes);
   const policies = new PolicyCache(deps.routes);
+  const bindings = tableBindings(deps.routes);
   const { ttlMs } = deps.cache;
   const negativeTtlMs = Math.min(deps.cache.negativeTtlMs, ttlMs);
   const capacity = ttlMs > 0 ? deps.cache.size : 0;
@@ -189,12 +191,20 @@ export function createKeyAuthorizer(
     who: { authType: 'api_key'; keyId: string } | { authType: 'basic'; username: string },
   ): Identity {
     const { clientId, scopes, tier, usageKey } = record;
+    const context = { clientId, ...who, scopes: scopes.join(' '), tier };
+    // The credential's own API Gateway API key: its quota and throttle are this client's alone.
+    const usage = usageKey === undefined ? {} : { usageIdentifierKey: usageKey.value };
+    if (bindings.length === 0) return { principalId: clientId, scopes, context, ...usage };
+    // Path parameters bound to a credential attribute (docs/tenant-binding.md): `tenant` only.
+    const bound = resolveBoundValues(bindings, 'credential', (name) =>
+      name === 'tenant' ? record.tenant : undefined,
+    );
     return {
       principalId: clientId,
       scopes,
-      context: { clientId, ...who, scopes: scopes.join(' '), tier },
-      // The credential's own API Gateway API key: its quota and throttle are this client's alone.
-      ...(usageKey === undefined ? {} : { usageIdentifierKey: usageKey.value }),
+      context: { ...context, ...boundContext(bound) },
+      ...usage,
+      bound,
     };
   }
 

@@ -37,6 +37,11 @@ export interface KeyRecord {
   readonly previousHashExpiresAt: number | undefined;
   /** The key's own usage plan identity; absent for a key made without one (`--no-usage-key`). */
   readonly usageKey?: UsageKey | undefined;
+  /**
+   * The tenant the key acts for: path parameters bound to the `tenant` credential attribute take
+   * only this value (docs/tenant-binding.md). Absent: bound routes are refused.
+   */
+  readonly tenant?: string | undefined;
 }
 
 /** A Basic user as stored. */
@@ -60,6 +65,8 @@ export interface UserRecord {
   readonly lockedUntil: number | undefined;
   /** The user's own usage plan identity; absent for a user made without one. */
   readonly usageKey?: UsageKey | undefined;
+  /** The tenant the user acts for (see {@link KeyRecord.tenant}). */
+  readonly tenant?: string | undefined;
 }
 
 /** When repeated Basic failures lock a user (or a name that has no user behind it). */

@@ -5,6 +5,7 @@ import { AuthorizerInvocation } from '../authz/invocation.ts';
 import { clientCertificatePem } from '../mtls/certificate-binding.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
+import { boundContext, type PathBinding, resolveBoundValues, tableBindings } from '../routes/path-binding.ts';
 import { RouteMatcher, type RouteTable } from '../routes/route-table.ts';
 import type { SenderConstraintChecker } from '../sender-constraint/checker.ts';
 import type { ProvenBinding, SenderConstraintResult } from '../sender-constraint/token-binding.ts';
@@ -57,13 +58,33 @@ function clientIdOf(claims: VerifiedClaims): string {
   return typeof claims.cid === 'string' ? claims.cid : '';
 }
 
-/** What the authorizer puts in the context: who, with which scopes, from which client and issuer. */
-export function identityFromClaims(claims: VerifiedClaims, issuer: string): Identity {
+/**
+ * What the authorizer puts in the context: who, with which scopes, from which client and issuer,
+ * and the claims bound to path parameters (`bindings` of the route table, docs/tenant-binding.md)
+ * as `bind_<param>` where their value is usable.
+ */
+export function identityFromClaims(
+  claims: VerifiedClaims,
+  issuer: string,
+  bindings: readonly PathBinding[] = [],
+): Identity {
   const scopes = scopesFor(claims);
+  const context = {
+    principal: claims.sub as string,
+    scopes: scopes.text,
+    clientId: clientIdOf(claims),
+    issuer,
+  };
+  if (bindings.length === 0) return { principalId: claims.sub as string, scopes: scopes.list, context };
+  // Own claims only: a claim named like an Object.prototype member is absent, not inherited.
+  const bound = resolveBoundValues(bindings, 'claim', (name) =>
+    Object.hasOwn(claims, name) ? claims[name] : undefined,
+  );
   return {
     principalId: claims.sub as string,
     scopes: scopes.list,
-    context: { principal: claims.sub as string, scopes: scopes.text, clientId: clientIdOf(claims), issuer },
+    context: { ...context, ...boundContext(bound) },
+    bound,
   };
 }
 
@@ -72,15 +93,19 @@ export function identityFromClaims(claims: VerifiedClaims, issuer: string): Iden
 // first-seen tokens, most of which are never seen again). Weak keys: they live as long as the claims.
 const cachedIdentities = new WeakMap<
   VerifiedClaims,
-  { readonly issuer: string; readonly identity: Identity }
+  { readonly issuer: string; readonly bindings: readonly PathBinding[]; readonly identity: Identity }
 >();
 
-function identityOfCached(claims: VerifiedClaims, issuer: string): Identity {
+function identityOfCached(
+  claims: VerifiedClaims,
+  issuer: string,
+  bindings: readonly PathBinding[],
+): Identity {
   const known = cachedIdentities.get(claims);
-  if (known !== undefined && known.issuer === issuer) return known.identity;
-  const identity = identityFromClaims(claims, issuer);
+  if (known !== undefined && known.issuer === issuer && known.bindings === bindings) return known.identity;
+  const identity = identityFromClaims(claims, issuer, bindings);
   scopeSetOf(identity.scopes);
-  cachedIdentities.set(claims, { issuer, identity });
+  cachedIdentities.set(claims, { issuer, bindings, identity });
   return identity;
 }
 
@@ -116,6 +141,7 @@ export function createJwtAuthorizer(
 ): (event: unknown) => Promise<PolicyResponse | SimpleResponse> {
   const matcher = new RouteMatcher(deps.routes);
   const policies = new PolicyCache(deps.routes);
+  const bindings = tableBindings(deps.routes);
   return async (event) => {
     // Typed explicitly so that TypeScript sees refuse() and fail() end the path (they return never).
     const invocation: AuthorizerInvocation = new AuthorizerInvocation(deps.observer, deps.clock);
@@ -150,8 +176,8 @@ export function createJwtAuthorizer(
     }
     const issuer = verification.issuer.issuer;
     let identity = verification.cached
-      ? identityOfCached(verification.claims, issuer)
-      : identityFromClaims(verification.claims, issuer);
+      ? identityOfCached(verification.claims, issuer, bindings)
+      : identityFromClaims(verification.claims, issuer, bindings);
     // A plain bearer token (no `cnf`, issuer not requiring DPoP) skips this step: nothing to prove.
     const presented = { scheme, token, cnf: verification.claims.cnf };
     if (deps.senderConstraint.needed(presented, issuer)) {

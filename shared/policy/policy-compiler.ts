@@ -10,6 +10,7 @@
  * proven at build time (policy-planner.ts, `npm run generate`): the runtime only assembles strings.
  * docs/policies.md explains the whole scheme.
  */
+import { type BoundValues, bindingsUsable, type PathBinding, tableBindings } from '../routes/path-binding.ts';
 import {
   type Route,
   type RouteTable,
@@ -76,12 +77,33 @@ export interface RoutePatternSet {
 
 const GLOB = /[*?]/g;
 
-/** The Allow and overreach Deny patterns of a route. */
-export function routePatterns(route: Route): RoutePatternSet {
+/**
+ * The Allow and overreach Deny patterns of a route. `values` writes bound parameters
+ * (docs/tenant-binding.md) as their literal value: such a parameter then needs no Deny, and the
+ * Denies of the others keep that literal. Values must be safe (`isSafeBoundValue`): they are
+ * written as they are.
+ */
+export function routePatterns(route: Route, values?: Readonly<Record<string, string>>): RoutePatternSet {
+  const { allow, deny } = routePatternParts(route, values);
+  return { allow, deny: [...new Set(deny.filter((d): d is string => d !== undefined))] };
+}
+
+/**
+ * {@link routePatterns}, with the overreach Deny of each parameter (in path order) at its index:
+ * `undefined` for a bound parameter written as its value.
+ */
+export function routePatternParts(
+  route: Route,
+  values?: Readonly<Record<string, string>>,
+): { readonly allow: string; readonly deny: readonly (string | undefined)[] } {
   const segments = segmentsOf(route);
   // IAM has no escape for `*` and `?`: `?` (one character) is the closest, and the route is then
   // kept out of whole-API policies, which must be exact (the planner sees to it).
   const lit = (text: string) => text.replace(GLOB, '?');
+  const names: string[] = [];
+  for (const s of segments) {
+    if (s.kind === 'param') for (const p of s.parts) if (typeof p !== 'string') names.push(p.name);
+  }
   // Renders the template with the k-th parameter as `spread` and the others as `other`.
   const render = (other: string, spreadAt = -1, spread = ''): string => {
     let k = 0;
@@ -89,18 +111,28 @@ export function routePatterns(route: Route): RoutePatternSet {
       if (s.kind === 'literal') return lit(s.text);
       if (s.kind === 'greedy') return other;
       return s.parts
-        .map((p) => (typeof p === 'string' ? lit(p) : k++ === spreadAt ? spread : other))
+        .map((p) => {
+          if (typeof p === 'string') return lit(p);
+          const at = k++;
+          const value = values?.[p.name];
+          return value !== undefined ? value : at === spreadAt ? spread : other;
+        })
         .join('');
     });
     return `${route.method}/${parts.join('/')}`;
   };
-  const params = segments.reduce(
-    (n, s) => n + (s.kind === 'param' ? s.parts.filter((p) => typeof p !== 'string').length : 0),
-    0,
-  );
-  const deny = new Set<string>();
-  for (let k = 0; k < params; k++) deny.add(render('*', k, '*/*'));
-  return { allow: render('?*'), deny: [...deny] };
+  const deny = names.map((name, k) => (values?.[name] !== undefined ? undefined : render('*', k, '*/*')));
+  return { allow: render('?*'), deny };
+}
+
+/**
+ * The bound parameters of a route written as `*`: the patterns the plan proves things about for a
+ * bound route stand for every value a caller's policy can write there (docs/tenant-binding.md).
+ */
+export function anyBoundValue(route: Route): Readonly<Record<string, string>> {
+  const values: Record<string, string> = {};
+  for (const b of route.bindings ?? []) values[b.param] = '*';
+  return values;
 }
 
 function statement(effect: 'Allow' | 'Deny', resources: readonly string[]): PolicyStatement {
@@ -209,8 +241,9 @@ export function knownScopeSet(scopes: readonly string[]): ReadonlySet<string> | 
 
 /**
  * Assembles and memoizes the answers of one planned route table: whole-API policies by stage and
- * scope set (callers with the same scopes share one policy), per-unit policies by unit, permitted
- * routes and stage. Bounded: the oldest entry goes first. Throws {@link PolicyPlanMissingError} at
+ * scope set (callers with the same scopes share one policy) and, for tables with bound path
+ * parameters, the caller's values; per-unit policies by unit, permitted routes (and values) and
+ * stage. Bounded: the oldest entry goes first. Throws {@link PolicyPlanMissingError} at
  * construction for a table without a plan (a configuration error, found at cold start).
  */
 export class PolicyCache {
@@ -223,6 +256,8 @@ export class PolicyCache {
   readonly #index = new Map<Route, number>();
   readonly #patterns: (RoutePatternSet | undefined)[];
   readonly #precedence = new Map<number, (readonly [number, string])[]>();
+  /** One binding per bound parameter of the table (docs/tenant-binding.md). */
+  readonly #bindings: readonly PathBinding[];
   /** The plan the table was built with. */
   readonly plan: PolicyPlanData;
   #units: Map<number, readonly number[]> | undefined;
@@ -239,6 +274,7 @@ export class PolicyCache {
       this.#index.set(r, i);
     });
     this.#patterns = new Array(routes.length);
+    this.#bindings = tableBindings(routes);
     for (const [route, by, pattern] of plan.precedence) {
       const list = this.#precedence.get(route) ?? [];
       list.push([by, pattern]);
@@ -251,15 +287,54 @@ export class PolicyCache {
     return this.plan.mode;
   }
 
-  #patternsAt(i: number): RoutePatternSet {
+  #patternsAt(i: number, bound: BoundValues | undefined): RoutePatternSet {
+    const route = this.#routes[i] as Route;
+    if (route.bindings !== undefined) return this.#boundPatterns(i, route, bound);
     let p = this.#patterns[i];
     if (p === undefined) {
-      const own = routePatterns(this.#routes[i] as Route);
+      const own = routePatterns(route);
       const kept = this.plan.deny[i];
       p = kept === undefined ? own : { ...own, deny: kept };
       this.#patterns[i] = p;
     }
     return p;
+  }
+
+  /**
+   * The patterns of a bound route for the caller's values (only asked for when they are usable):
+   * each bound parameter written as its value, the overreach Denies the plan keeps for the others.
+   */
+  #boundPatterns(i: number, route: Route, bound: BoundValues | undefined): RoutePatternSet {
+    const values: Record<string, string> = {};
+    for (const b of route.bindings as readonly PathBinding[]) {
+      const v = bound?.[b.param];
+      if (v?.ok === true) values[b.param] = v.value;
+    }
+    const own = routePatternParts(route, values);
+    const kept = this.plan.deny[i];
+    const keep =
+      kept === undefined
+        ? undefined
+        : routePatternParts(route, anyBoundValue(route)).deny.map((d) => d !== undefined && kept.includes(d));
+    const deny = own.deny.filter((d, k): d is string => d !== undefined && (keep?.[k] ?? true));
+    return { allow: own.allow, deny: [...new Set(deny)] };
+  }
+
+  /** Whether the caller may use route `i`: its scopes permit it, and it has a usable value for each binding. */
+  #permits(i: number, granted: ReadonlySet<string>, bound: BoundValues | undefined): boolean {
+    const route = this.#routes[i] as Route;
+    return scopesPermit(route, granted) && bindingsUsable(route, bound);
+  }
+
+  /** The part of a memo key that the caller's bound values decide ('' for a table without bindings). */
+  #boundKey(bound: BoundValues | undefined): string {
+    let key = '';
+    for (const b of this.#bindings) {
+      const v = bound?.[b.param];
+      // Usable values are unreserved characters only: `\n` and `!` cannot occur in one.
+      key += v?.ok === true ? `\n${v.value}` : '\n!';
+    }
+    return key;
   }
 
   /** The routes answered together with route `i`: all (mode api), its resource's (route), itself (path). */
@@ -294,12 +369,13 @@ export class PolicyCache {
     members: readonly number[],
     permitted: (i: number) => boolean,
     stagePrefix: string,
+    bound: BoundValues | undefined,
   ): PolicyDocument {
     const allow = new Set<string>();
     const deny = new Set<string>();
     for (const i of members) {
       if (!permitted(i)) continue;
-      const p = this.#patternsAt(i);
+      const p = this.#patternsAt(i, bound);
       allow.add(p.allow);
       for (const d of p.deny) deny.add(d);
       for (const [by, pattern] of this.#precedence.get(i) ?? []) if (!permitted(by)) deny.add(pattern);
@@ -316,28 +392,31 @@ export class PolicyCache {
   }
 
   /**
-   * The whole-API policy for a scope set: Allow every route the scopes permit (public routes too),
+   * The whole-API policy for a scope set and the caller's bound values: Allow every route the
+   * scopes permit (public routes too; bound routes with the caller's own values, when usable),
    * Deny what those Allows overreach. Exact on every method ARN in mode `api`; in other modes it is
    * only used to measure.
    */
-  get(granted: ReadonlySet<string>, stagePrefix: string): CompiledPolicy {
+  get(granted: ReadonlySet<string>, stagePrefix: string, bound?: BoundValues): CompiledPolicy {
     // Fast path: the same set object (see answerFor) with the same stage, answered without
-    // sorting and joining the scopes into the string key.
-    const bySet = sealedSets.has(granted) ? this.#bySet.get(granted) : undefined;
+    // sorting and joining the scopes into the string key. Not for tables with bound parameters,
+    // whose policies also depend on the caller's values.
+    const fast = sealedSets.has(granted) && this.#bindings.length === 0;
+    const bySet = fast ? this.#bySet.get(granted) : undefined;
     const quick = bySet?.stagePrefix === stagePrefix ? bySet.compiled : undefined;
     if (quick !== undefined) return quick;
-    const key = `${stagePrefix}\n${[...granted].sort().join(' ')}`;
+    const key = `${stagePrefix}\n${[...granted].sort().join(' ')}${this.#boundKey(bound)}`;
     const hit = this.#entries.get(key);
     if (hit !== undefined) {
-      if (sealedSets.has(granted)) this.#bySet.set(granted, { stagePrefix, compiled: hit });
+      if (fast) this.#bySet.set(granted, { stagePrefix, compiled: hit });
       return hit;
     }
-    const permitted = this.#routes.map((r) => scopesPermit(r, granted));
+    const permitted = this.#routes.map((_, i) => this.#permits(i, granted, bound));
     this.#all ??= this.#routes.map((_, k) => k);
     const compiled: CompiledPolicy = {
-      document: this.#compile(this.#all, (i) => permitted[i] === true, stagePrefix),
+      document: this.#compile(this.#all, (i) => permitted[i] === true, stagePrefix, bound),
     };
-    if (sealedSets.has(granted)) this.#bySet.set(granted, { stagePrefix, compiled });
+    if (fast) this.#bySet.set(granted, { stagePrefix, compiled });
     if (this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
@@ -351,17 +430,27 @@ export class PolicyCache {
    * the routes answered with it, exact on every request of the key; remembered per unit, permitted
    * routes and stage, so a new scope set costs one lookup.
    */
-  forRoute(route: Route, granted: ReadonlySet<string>, stagePrefix: string): PolicyDocument {
+  forRoute(
+    route: Route,
+    granted: ReadonlySet<string>,
+    stagePrefix: string,
+    bound?: BoundValues,
+  ): PolicyDocument {
     const i = this.#index.get(route);
     if (i === undefined) return denyStage(stagePrefix);
     const members = this.#unitOf(i);
     let bits = '';
-    for (const k of members) bits += scopesPermit(this.#routes[k] as Route, granted) ? '1' : '0';
-    const memo = `${stagePrefix}\n${members[0]}:${bits}`;
+    let values = '';
+    for (const k of members) {
+      const permitted = this.#permits(k, granted, bound);
+      bits += permitted ? '1' : '0';
+      if (permitted && (this.#routes[k] as Route).bindings !== undefined) values = this.#boundKey(bound);
+    }
+    const memo = `${stagePrefix}\n${members[0]}:${bits}${values}`;
     const hit = this.#byUnit.get(memo);
     if (hit !== undefined) return hit;
     const document = bits.includes('1')
-      ? this.#compile(members, (k) => bits[members.indexOf(k)] === '1', stagePrefix)
+      ? this.#compile(members, (k) => bits[members.indexOf(k)] === '1', stagePrefix, bound)
       : denyStage(stagePrefix);
     if (this.#byUnit.size >= this.#capacity * 16) {
       const oldest = this.#byUnit.keys().next();

@@ -5,17 +5,20 @@
  * beside the table; the authorizers only assemble answers from it (policy-compiler.ts). Not part of
  * any function bundle. docs/policies.md#what-is-exact-and-why explains the proof.
  */
+import { BOUND_VALUE_MAX_LENGTH, CREDENTIAL_ATTRIBUTES, isSafeBoundValue } from '../routes/path-binding.ts';
 import {
   apiGatewayPath,
   parseTemplate,
   type Route,
   type RouteTable,
+  RouteTemplateError,
   routePrecedence,
   routeResourceKey,
   segmentsOf,
   type TemplateSegment,
 } from '../routes/route-table.ts';
 import {
+  anyBoundValue,
   type CacheMode,
   type CompiledPolicy,
   denyStage,
@@ -45,6 +48,10 @@ interface RoutePatterns {
   readonly greedy: boolean;
   /** Some overreach cannot be denied without refusing the route itself (beside a greedy parameter). */
   readonly unbounded: boolean;
+  /** The route has bound parameters (docs/tenant-binding.md): its answers hold the caller's values. */
+  readonly bound: boolean;
+  /** The patterns as the largest answer writes them: bound parameters as values of their longest length. */
+  readonly sized: { readonly allow: string; readonly deny: readonly string[] };
 }
 
 /** What the plan may assume about how API Gateway routes requests to the document's operations. */
@@ -87,9 +94,16 @@ function patternsOf(route: Route): RoutePatterns {
   const segments = segmentsOf(route);
   const own = routePatterns(route);
   const tokens = templateTokens(route.method, segments);
+  // A bound parameter is written as the caller's value, and gets no Deny of its own; the other
+  // parameters' Denies are proven with `*` there, which stands for every value.
+  const denies = route.bindings === undefined ? own.deny : routePatterns(route, anyBoundValue(route)).deny;
   // A Deny that could refuse a request to the route itself (possible beside a greedy parameter)
   // is left out: the route's own Allow must stand.
-  const bounded = own.deny.filter((d) => !tokensOverlap(globTokens(d), tokens));
+  const bounded = denies.filter((d) => !tokensOverlap(globTokens(d), tokens));
+  const longest: Record<string, string> = {};
+  for (const b of route.bindings ?? []) longest[b.param] = 'x'.repeat(b.maxLength);
+  const sized =
+    route.bindings === undefined ? { allow: own.allow, deny: bounded } : routePatterns(route, longest);
   return {
     route,
     segments,
@@ -99,7 +113,9 @@ function patternsOf(route: Route): RoutePatterns {
     literalSafe: !/[*?]/.test(route.path.replace(/\{[^{}]*\}/g, '')),
     tokens,
     greedy: segments.some((s) => s.kind === 'greedy'),
-    unbounded: bounded.length < own.deny.length,
+    unbounded: bounded.length < denies.length,
+    bound: route.bindings !== undefined,
+    sized,
   };
 }
 
@@ -120,10 +136,14 @@ function precedencePattern(by: RoutePatterns, route: RoutePatterns): string {
   return `${route.route.method}/${parts.join('/')}`;
 }
 
-/** Can some caller use `a` and `b` but not `not`? (scope sets: one alternative of each, OR-ed). */
+/**
+ * Can some caller use `a` and `b` but not `not`? (scope sets: one alternative of each, OR-ed; a
+ * bound route is refused to any caller without a usable value, an `AWS_IAM` route to every caller).
+ */
 function canPermitWithout(a: Route, b: Route, not: Route): boolean {
+  const alts = (r: Route) => (r.iam === true ? [] : (r.scopeAlternatives ?? [[]]));
+  if (not.bindings !== undefined || not.iam === true) return alts(a).length > 0 && alts(b).length > 0;
   if (not.scopeAlternatives === null) return false;
-  const alts = (r: Route) => r.scopeAlternatives ?? [[]];
   for (const x of alts(a))
     for (const y of alts(b)) {
       const held = new Set([...x, ...y]);
@@ -171,6 +191,8 @@ export class PolicyCompiler {
     this.#proxy = options.resources === 'proxy';
     // The functions read the generated templates without checks: they are checked here, once.
     for (const r of routes) parseTemplate(r.path, r.greedy === true);
+    const problems = bindingProblems(routes);
+    if (problems.length > 0) throw new RouteTemplateError(problems.join('; '));
     this.routes = routes;
     this.precedes = routePrecedence(routes);
     this.#patterns = routes.map(patternsOf);
@@ -190,12 +212,14 @@ export class PolicyCompiler {
     }
     // A route key (HTTP API) decides a simple response alone when every request it takes gets the
     // same decision: its routes are permitted alike, and one of them takes the whole resource.
+    // A bound route's requests on one route key are decided by the path's values: never by the key.
     const same = (a: Route, b: Route) =>
-      JSON.stringify(a.scopeAlternatives) === JSON.stringify(b.scopeAlternatives);
+      JSON.stringify(a.scopeAlternatives) === JSON.stringify(b.scopeAlternatives) && a.iam === b.iam;
     const routeKeysExact =
       !this.#proxy &&
       [...groups.values()].every(
-        (g) => g.every((p) => same(p.route, (g[0] as RoutePatterns).route)) && g.some(wholeResource),
+        (g) =>
+          g.every((p) => !p.bound && same(p.route, (g[0] as RoutePatterns).route)) && g.some(wholeResource),
       );
 
     const apiReasons = this.#apiReasons();
@@ -299,17 +323,17 @@ export class PolicyCompiler {
   #bound(patterns: readonly RoutePatterns[], unit: Unit): number {
     const full = this.#fullBound(patterns, unit);
     if (patterns.length !== 1 || full <= POLICY_DOCUMENT_MAX_BYTES) return full;
-    return policyBytes(documentOf(WORST_CASE_STAGE_PREFIX, [(patterns[0] as RoutePatterns).allow], []));
+    return policyBytes(documentOf(WORST_CASE_STAGE_PREFIX, [(patterns[0] as RoutePatterns).sized.allow], []));
   }
 
   #fullBound(patterns: readonly RoutePatterns[], unit: Unit): number {
     return policyBytes(
       documentOf(
         WORST_CASE_STAGE_PREFIX,
-        [...new Set(patterns.map((p) => p.allow))],
+        [...new Set(patterns.map((p) => p.sized.allow))],
         [
           ...new Set([
-            ...patterns.flatMap((p) => p.deeper),
+            ...patterns.flatMap((p) => p.sized.deny),
             ...[...unit.precedence.values()].flat().map((q) => q.pattern),
           ]),
         ],
@@ -338,6 +362,13 @@ export class PolicyCompiler {
           if (u !== p && tokensOverlap(tokens, u.tokens))
             reasons.push(`Deny ${d} (for ${name(p.route)}) would refuse ${name(u.route)}`);
       }
+      // A bound route's requests that a less specific route also takes: that route's Allow reaches
+      // them whatever the bound values, and no Deny can spare the caller's own value (IAM has no
+      // negation). Answered per resource instead, where the cache key separates the two.
+      if (p.bound)
+        for (const u of sameMethod(p.route))
+          if (u !== p && this.precedes(p.route, u.route) && tokensOverlap(p.tokens, u.tokens))
+            reasons.push(`${name(u.route)} takes requests of ${name(p.route)}, whose parameters are bound`);
       for (const t of sameMethod(p.route)) {
         if (t === p || !this.precedes(t.route, p.route) || !tokensOverlap(t.tokens, p.tokens)) continue;
         const pattern = precedencePattern(t, p);
@@ -413,4 +444,89 @@ export function planned(routes: RouteTable, options: PlanOptions = {}): RouteTab
 /** The route takes every request of its API Gateway resource (no literal text beside its parameters). */
 function wholeResource(p: RoutePatterns): boolean {
   return p.segments.every((s) => s.kind !== 'param' || s.parts.length === 1);
+}
+
+/** A bound parameter's name is written into the authorizer context as `bind_<name>`. */
+const BOUND_PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Why the bindings of a table cannot be made exact (docs/tenant-binding.md#what-can-be-bound), one
+ * message per problem naming the route and the parameter; empty when they can. A bound parameter
+ * is a whole `{param}` segment; in a route with a greedy parameter no unbound parameter comes
+ * before it (an Allow's `*` there could take the bound position and another tenant's value with
+ * it, and no Deny can refuse that without refusing the route); its values are bounded (an `enum`,
+ * or a length of at most 128) and safe; and one parameter name is bound one way in the whole table.
+ */
+export function bindingProblems(routes: RouteTable): string[] {
+  const problems: string[] = [];
+  const byParam = new Map<string, string>();
+  for (const route of routes) {
+    const bindings = route.bindings;
+    if (bindings === undefined) continue;
+    const name = `${route.method} ${route.path}`;
+    const refuse = (param: string, why: string) =>
+      problems.push(`${name}: path parameter "${param}" cannot be bound: ${why}`);
+    if (bindings.length === 0) problems.push(`${name}: an empty list of bindings`);
+    if (route.iam === true)
+      problems.push(`${name}: an AWS_IAM route has no bound parameters (no Lambda authorizer answers it)`);
+    if (route.scopeAlternatives === null)
+      problems.push(`${name}: a public route has no bound parameters (no authorizer runs on it)`);
+    const segments = segmentsOf(route);
+    const order: string[] = [];
+    for (const s of segments) {
+      if (s.kind === 'greedy') order.push(s.name);
+      else if (s.kind === 'param') for (const p of s.parts) if (typeof p !== 'string') order.push(p.name);
+    }
+    const boundNames = new Set(bindings.map((b) => b.param));
+    const greedy = segments.some((s) => s.kind === 'greedy');
+    for (const b of bindings) {
+      if (bindings.filter((x) => x.param === b.param).length > 1) refuse(b.param, 'it is bound twice');
+      if (!BOUND_PARAM_NAME.test(b.param))
+        refuse(b.param, 'its name must be a letter then letters, digits or "_" (at most 64)');
+      const whole = segments.some(
+        (s) =>
+          s.kind === 'param' && s.parts.length === 1 && (s.parts[0] as { name: string }).name === b.param,
+      );
+      if (order.filter((p) => p === b.param).length > 1) refuse(b.param, 'the path names it more than once');
+      else if (!whole)
+        refuse(
+          b.param,
+          order.includes(b.param)
+            ? 'it must be a whole path segment ({param}), not greedy nor beside literal text'
+            : 'the path has no such parameter',
+        );
+      const before = order.slice(0, Math.max(0, order.indexOf(b.param)));
+      if (greedy && before.some((p) => !boundNames.has(p)))
+        refuse(
+          b.param,
+          `parameter "${before.find((p) => !boundNames.has(p))}" comes before it in a route with a greedy parameter`,
+        );
+      if (b.claim === undefined && b.credential === undefined)
+        refuse(b.param, 'it names neither a claim nor a credential attribute');
+      if (b.claim !== undefined && (typeof b.claim !== 'string' || b.claim === ''))
+        refuse(b.param, 'its claim must be a non-empty string');
+      if (b.credential !== undefined && !(CREDENTIAL_ATTRIBUTES as readonly string[]).includes(b.credential))
+        refuse(b.param, `its credential attribute must be one of ${CREDENTIAL_ATTRIBUTES.join(', ')}`);
+      if (!Number.isInteger(b.maxLength) || b.maxLength < 1 || b.maxLength > BOUND_VALUE_MAX_LENGTH)
+        refuse(b.param, `its values must be at most ${BOUND_VALUE_MAX_LENGTH} characters long`);
+      for (const v of b.enum ?? [])
+        if (!isSafeBoundValue(v))
+          refuse(
+            b.param,
+            `the enum value ${JSON.stringify(v)} is not unreserved characters (A-Z a-z 0-9 . _ ~ -)`,
+          );
+      if (b.pattern !== undefined)
+        try {
+          new RegExp(b.pattern, 'u');
+        } catch {
+          refuse(b.param, 'its pattern is not a valid regular expression');
+        }
+      const same = JSON.stringify(b);
+      const seen = byParam.get(b.param);
+      if (seen === undefined) byParam.set(b.param, same);
+      else if (seen !== same)
+        refuse(b.param, 'it is bound another way (claim, credential or schema) on another route');
+    }
+  }
+  return problems;
 }

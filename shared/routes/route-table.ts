@@ -1,3 +1,5 @@
+import type { PathBinding } from './path-binding.ts';
+
 /** HTTP methods an OpenAPI document can declare. */
 export const HTTP_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -23,6 +25,16 @@ export interface Route {
    * `/files/a/b.txt`): API Gateway's greedy `{path+}` resource. See docs/policies.md#routing.
    */
   readonly greedy?: true;
+  /**
+   * Path parameters bound to the caller: the route is usable only with the caller's own value in
+   * each (docs/tenant-binding.md).
+   */
+  readonly bindings?: readonly PathBinding[];
+  /**
+   * API Gateway authorizes the route with `AWS_IAM` (SigV4, an `awsSigv4` security scheme): the
+   * Lambda authorizers never allow it (docs/deploy.md#service-to-service-routes-aws_iam).
+   */
+  readonly iam?: true;
 }
 
 /** The routes of one API document, in document order. */
@@ -464,6 +476,7 @@ export function routePrecedence<R extends RouteTemplate>(routes: readonly R[]): 
 
 /** The scopes a caller holds satisfy a route when they cover at least one of its alternatives. */
 export function scopesPermit(route: Route, granted: ReadonlySet<string>): boolean {
+  if (route.iam === true) return false;
   if (route.scopeAlternatives === null) return true;
   return route.scopeAlternatives.some((needed) => needed.every((scope) => granted.has(scope)));
 }

@@ -8,6 +8,8 @@ import type { SchemaError } from './table.ts';
 export type ProblemReason =
   | 'route_not_found'
   | 'method_not_allowed'
+  | 'tenant_binding_missing'
+  | 'tenant_mismatch'
   | 'media_type_unsupported'
   | 'body_required'
   | 'body_too_large'
@@ -32,6 +34,8 @@ export type ProblemReason =
 const STATUS_AND_TITLE: Readonly<Record<ProblemReason, readonly [number, string]>> = {
   route_not_found: [404, 'No such route'],
   method_not_allowed: [405, 'Method not allowed on this route'],
+  tenant_binding_missing: [403, 'The authorizer bound no value to this path'],
+  tenant_mismatch: [403, 'This path belongs to another tenant'],
   media_type_unsupported: [415, 'Content type not accepted by this operation'],
   body_required: [400, 'A request body is required'],
   body_too_large: [413, 'Request body too large'],

@@ -2,13 +2,22 @@
  * The one module that reads Lambda proxy integration events (REST payload 1.0, HTTP API payload
  * 2.0) and writes their responses.
  */
+import { BOUND_CONTEXT_PREFIX } from '../routes/path-binding.ts';
 import { decodeFormComponent } from './form.ts';
 
-/** Who the authorizer said the caller is (strings from its context; empty when absent). */
+/**
+ * Who the authorizer said the caller is (strings from its context; empty when absent). On an
+ * `AWS_IAM` route (no authorizer), the principal is the IAM caller's ARN API Gateway verified.
+ */
 export interface CallerIdentity {
   readonly client: string;
   readonly principal: string;
   readonly scopes: string;
+  /**
+   * The caller's values for bound path parameters, by parameter name, from the authorizer's
+   * `bind_<param>` context entries (docs/tenant-binding.md).
+   */
+  readonly bound?: Readonly<Record<string, string>>;
 }
 
 /** A proxy request, normalized. Header names are lower-case. */
@@ -82,11 +91,17 @@ function contextString(ctx: Json, ...names: string[]): string {
   return '';
 }
 
-function identityFrom(ctx: Json): CallerIdentity {
+function identityFrom(ctx: Json, iamCaller: string | undefined): CallerIdentity {
+  const bound: Record<string, string> = {};
+  for (const [key, value] of Object.entries(ctx))
+    if (key.startsWith(BOUND_CONTEXT_PREFIX) && typeof value === 'string')
+      bound[key.slice(BOUND_CONTEXT_PREFIX.length)] = value;
   return {
     client: contextString(ctx, 'clientId', 'client'),
-    principal: contextString(ctx, 'principal', 'principalId', 'username', 'keyId', 'clientId'),
+    principal:
+      contextString(ctx, 'principal', 'principalId', 'username', 'keyId', 'clientId') || (iamCaller ?? ''),
     scopes: contextString(ctx, 'scopes'),
+    bound,
   };
 }
 
@@ -139,7 +154,10 @@ export function readProxyEvent(event: unknown): ProxyRequest {
       headers,
       body,
       isBase64Encoded,
-      identity: identityFrom(record(record(rc.authorizer).lambda)),
+      identity: identityFrom(
+        record(record(rc.authorizer).lambda),
+        str(record(record(rc.authorizer).iam).userArn),
+      ),
     };
   }
   const resource = str(e.resource);
@@ -156,7 +174,7 @@ export function readProxyEvent(event: unknown): ProxyRequest {
     headers: multiMap(e.multiValueHeaders, e.headers, true),
     body,
     isBase64Encoded,
-    identity: identityFrom(record(rc.authorizer)),
+    identity: identityFrom(record(rc.authorizer), str(record(rc.identity).userArn)),
   };
 }
 

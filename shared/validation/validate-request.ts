@@ -119,6 +119,13 @@ function validateForRoute(
     return fail('parameter_invalid', [
       { pointer: '/path', keyword: 'format', message: 'must be percent-encoded UTF-8' },
     ]);
+  // Bound path parameters, checked again from the authorizer's context (docs/tenant-binding.md)
+  // before anything else about the request is said to a caller it may not belong to.
+  for (const b of route.bindings ?? []) {
+    const mine = request.identity.bound?.[b.param];
+    if (mine === undefined || mine === '') return fail('tenant_binding_missing');
+    if (rawPath.get(b.param)?.[0] !== mine) return fail('tenant_mismatch');
+  }
   if (request.malformedQuery)
     return fail('parameter_invalid', [
       { pointer: '/query', keyword: 'format', message: 'must be percent-encoded UTF-8' },

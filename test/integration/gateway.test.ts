@@ -187,14 +187,17 @@ describe('local gateway: OrdersApi behind the JWT authorizer', () => {
     expect(invalid.status).toBe(400);
   });
 
-  it('answers an unknown route with the MISSING_AUTHENTICATION_TOKEN response of the template (404 problem+json)', async () => {
+  it('answers an unknown route with the MISSING_AUTHENTICATION_TOKEN response of the template (403 problem+json on OrdersApi, which has an AWS_IAM route)', async () => {
     // Act
     const res = await get('/no-such-route');
+    const keyApi = await fetch(`${run.gateway.urls.OrdersKeyApi}/no-such-route`);
 
     // Assert
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect(await res.json()).toMatchObject({ type: 'about:blank', title: 'Not Found', status: 404 });
+    expect(await res.json()).toMatchObject({ type: 'about:blank', title: 'Forbidden', status: 403 });
+    expect(keyApi.status).toBe(404);
+    expect(await keyApi.json()).toMatchObject({ type: 'about:blank', title: 'Not Found', status: 404 });
   });
 
   it('refuses a body over 10 MB with 413 before anything runs', async () => {

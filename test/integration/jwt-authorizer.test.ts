@@ -73,6 +73,17 @@ describe('JwtAuthorizerFunction bundle', () => {
     'http-v2-mtls-allow.json': ['allow', 'allowed'],
     'rest-mtls-thumbprint-mismatch-unauthorized.json': ['unauthorized', 'mtls_thumbprint_mismatch'],
     'rest-mtls-certificate-missing-unauthorized.json': ['unauthorized', 'mtls_certificate_missing'],
+    'rest-tenant-allow.json': ['allow', 'allowed'],
+    'rest-tenant-other-tenant-deny.json': ['deny', 'tenant_mismatch'],
+    'rest-tenant-claim-wildcard-deny.json': ['deny', 'tenant_claim_unsafe'],
+    'rest-tenant-claim-slash-deny.json': ['deny', 'tenant_claim_unsafe'],
+    'rest-tenant-claim-missing-deny.json': ['deny', 'tenant_claim_missing'],
+    // Sender-constrained tokens on a tenant route: both the proof and the tenant are checked.
+    'rest-tenant-dpop-allow.json': ['allow', 'allowed'],
+    'rest-tenant-dpop-other-tenant-deny.json': ['deny', 'tenant_mismatch'],
+    'rest-tenant-dpop-other-key-unauthorized.json': ['unauthorized', 'dpop_jkt_mismatch'],
+    'rest-tenant-mtls-allow.json': ['allow', 'allowed'],
+    'rest-tenant-mtls-certificate-missing-unauthorized.json': ['unauthorized', 'mtls_certificate_missing'],
   };
 
   it('has an expectation for every sample event in events/jwt-authorizer', () => {

@@ -175,12 +175,49 @@ describe('keys and users CLIs against dynalite (--endpoint) and API Gateway (--u
     [['create'], 2, 'create needs --client'],
     [['create', '--client', 'x', '--scopes', 'orders:read', '--cidr', '10.0.0.0/99'], 2, 'not a CIDR range'],
     [['create', '--client', 'x', '--scopes', 'orders:read', '--expires', 'tomorrow-ish'], 2, '--expires'],
+    [['create', '--client', 'x', '--scopes', 'orders:read', '--tenant', 'acme*'], 2, 'not a tenant: "acme*"'],
+    [['create', '--client', 'x', '--scopes', 'orders:read', '--tenant', 'a/b'], 2, 'not a tenant: "a/b"'],
     [['frobnicate'], 2, 'unknown command frobnicate'],
     [['list', '--bogus'], 2, "unknown option '--bogus'"],
   ])('keys %j exits %i with a clear message', async (args, code, message) => {
     const result = await run('keys', [...args, ...target]);
     expect(result.code).toBe(code);
     expect(result.err).toContain(message);
+  });
+
+  it('creates a key for a tenant: shown by show, and the authorizer binds it to that tenant’s paths', async () => {
+    // Act
+    const created = await run('keys', [
+      'create',
+      '--client',
+      'acme-app',
+      '--scopes',
+      'orders:read',
+      '--tenant',
+      'acme',
+      '--json',
+      ...target,
+    ]);
+    const { key, keyId, tenant } = JSON.parse(created.out) as { key: string; keyId: string; tenant: string };
+    const shown = JSON.parse((await run('keys', ['show', keyId, '--json', ...target])).out) as {
+      tenant: string;
+    };
+    const event = (path: string) => ({
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: `arn:aws:execute-api:us-east-1:123456789012:api1/v1/GET${path}`,
+      routeKey: 'GET /tenants/{tenantId}/orders',
+      rawPath: path,
+      headers: { 'x-api-key': key },
+      requestContext: { http: { method: 'GET', path, sourceIp: '203.0.113.1' } },
+    });
+    const own = (await authorize(event('/tenants/acme/orders'))) as { isAuthorized: boolean };
+    const other = (await authorize(event('/tenants/globex/orders'))) as { isAuthorized: boolean };
+
+    // Assert
+    expect(created.code).toBe(0);
+    expect([tenant, shown.tenant]).toEqual(['acme', 'acme']);
+    expect([own.isAuthorized, other.isAuthorized]).toEqual([true, false]);
   });
 
   it('says the table is missing', async () => {

@@ -160,6 +160,28 @@ describe('npm run certs', () => {
       expect(thumb.stdout.trim()).toBe(printed);
       const bound = claimsOf(run('tools/token.ts', ['--cert', join(certs, 'alice.pem')]).stdout.trim());
       expect(bound.cnf).toEqual({ 'x5t#S256': printed });
+      // A tenant's token bound to a DPoP key and the certificate: every claim is there, none replaced.
+      const keyFile = join(dir, 'tenant-dpop-key.json');
+      const both = run('tools/token.ts', [
+        '--tenant',
+        'acme',
+        '--dpop-key',
+        keyFile,
+        '--cert',
+        join(certs, 'alice.pem'),
+        '--scope',
+        'orders:read',
+      ]);
+      expect(both.status).toBe(0);
+      const claims = claimsOf(both.stdout.trim());
+      expect([claims['custom:tenant_id'], claims.scope, claims.cnf]).toEqual([
+        'acme',
+        'orders:read',
+        {
+          jkt: run('tools/dpop.ts', ['--thumbprint', '--key', keyFile]).stdout.trim(),
+          'x5t#S256': printed,
+        },
+      ]);
     } finally {
       httpsServer.close();
     }

@@ -30,8 +30,11 @@ const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/openapi/template-routes');
 const TEMPLATE = readFileSync(join(PROJECT_ROOT, 'template.yaml'), 'utf8');
 const OPENAPI = readFileSync(join(PROJECT_ROOT, 'openapi.yaml'), 'utf8');
 
+/** template.yaml with every marked API taking the document's SigV4 operations (none `AwsIamRoutes: false`). */
+const EVERY_API = TEMPLATE.replaceAll('\n        AwsIamRoutes: false', '');
+
 /** The HTTP APIs of template.yaml with IAM routes enabled (the document's SigV4 operations need it). */
-const WITH_IAM = TEMPLATE.replaceAll(
+const WITH_IAM = EVERY_API.replaceAll(
   `      Auth:
         DefaultAuthorizer: JwtAuthorizer
         Authorizers:
@@ -211,12 +214,27 @@ describe('npm run generate keeps template.yaml on the document', () => {
   }, 60_000);
 
   it('refuses SigV4 operations while the HTTP APIs cannot have IAM routes, writing nothing', async () => {
-    const root = project(fixture('iam-and-tenants.yaml'));
+    expect(EVERY_API).not.toBe(TEMPLATE);
+    const root = project(fixture('iam-and-tenants.yaml'), EVERY_API);
     await expect(generate({ root, check: false, log: silent })).rejects.toThrow(TemplateError);
     await expect(generate({ root, check: false, log: silent })).rejects.toThrow(
       /OrdersHttpApi needs Auth.EnableIamAuthorizer: true for the document's AWS SigV4 operations/,
     );
-    expect(readFileSync(join(root, 'template.yaml'), 'utf8')).toBe(TEMPLATE);
+    expect(readFileSync(join(root, 'template.yaml'), 'utf8')).toBe(EVERY_API);
+  }, 60_000);
+
+  it('serves SigV4 operations on OrdersApi alone with the committed markers (AwsIamRoutes: false elsewhere)', async () => {
+    // Arrange
+    const root = project(fixture('iam-and-tenants.yaml'));
+    // Act
+    await generate({ root, check: false, log: silent });
+    // Assert
+    const routes = gatewayRoutes(loadTemplate(join(root, 'template.yaml')));
+    expect(routes.filter((r) => r.includes('/internal/'))).toEqual([
+      'OrdersApi POST /internal/reindex AWS_IAM',
+    ]);
+    // Every marked API serves the document's other operations: the four Orders APIs and OrdersDpopApi.
+    expect(routes.filter((r) => r.includes(' GET /health '))).toHaveLength(5);
   }, 60_000);
 });
 
@@ -318,7 +336,16 @@ describe.skipIf(!available)('what npm run generate writes deploys as the documen
 
   it('falls back to one {proxy+} route per API where API Gateway cannot hold the resources', async () => {
     // Arrange
-    const root = project(fixture('sibling-variables.yaml'), WITH_IAM);
+    // OrdersHttpApi's cache keyed by the route key, as a template without bound paths may have it.
+    const keyedByRoute = WITH_IAM.replace(
+      `              Context:
+                - httpMethod
+                - path`,
+      `              Context:
+                - routeKey`,
+    );
+    expect(keyedByRoute).not.toBe(WITH_IAM);
+    const root = project(fixture('sibling-variables.yaml'), keyedByRoute);
     const log: string[] = [];
     // Act
     await generate({ root, check: false, log: (line) => log.push(line) });
@@ -334,6 +361,12 @@ describe.skipIf(!available)('what npm run generate writes deploys as the documen
     expect(readFileSync(join(root, 'shared/generated/routes.ts'), 'utf8')).toContain(
       '"routeKeysExact": false',
     );
+    // The committed template already keys OrdersHttpApi by method and path: nothing to say there.
+    const keyed = project(fixture('sibling-variables.yaml'), WITH_IAM);
+    const keyedLog: string[] = [];
+    await generate({ root: keyed, check: false, log: (line) => keyedLog.push(line) });
+    expect(keyedLog.join('\n')).toMatch(/serves openapi.yaml through one \{proxy\+\} route per API/);
+    expect(keyedLog.join('\n')).not.toMatch(/OrdersHttpApi authorizer/);
     const rest = gatewayRoutes(loadTemplate(file)).filter((r) => r.startsWith('OrdersApi '));
     expect(rest).toEqual(
       [

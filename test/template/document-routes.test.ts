@@ -1,6 +1,6 @@
 // template.yaml's routes are the API document's (docs/deploy.md#routes-follow-the-document): every
-// API marked GatehouseRoutes has exactly one event per operation of openapi.yaml, authorized as its
-// security says, and the per-route throttles are exactly the operations marked x-gatehouse-throttle.
+// API marked GatehouseRoutes has exactly one event per operation of openapi.yaml (its SigV4 ones only
+// where the marker does not say AwsIamRoutes: false), authorized as its security says, and the per-route throttles are exactly the operations marked x-gatehouse-throttle.
 // The expectation is read from the document here, not from the generator.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,7 @@ const served = Object.entries(template.Resources)
       fn: String(obj(r.Metadata?.GatehouseRoutes).Function),
       defaultAuthorizer: String(auth.DefaultAuthorizer),
       keys: auth.ApiKeyRequired === true,
+      awsIamRoutes: obj(r.Metadata?.GatehouseRoutes).AwsIamRoutes !== false,
     };
   });
 
@@ -58,10 +59,13 @@ describe('template.yaml routes the API document', () => {
 
   it.each(served)('has on $id one event per operation, authorized as the document says', (api) => {
     // Arrange: what the document says.
-    const expected = operations(doc).map((op, i) => {
+    const expected = operations(doc).flatMap((op, i) => {
       const auth = authorizationOf(op.operation, api.defaultAuthorizer);
+      if (auth === 'AWS_IAM' && !api.awsIamRoutes) return [];
       const keyless = api.keys && auth !== api.defaultAuthorizer;
-      return `${(routes[i] as { method: string }).method} ${apiGatewayPath(routes[i] as never)} ${auth}${keyless ? ' keyless' : ''}`;
+      return [
+        `${(routes[i] as { method: string }).method} ${apiGatewayPath(routes[i] as never)} ${auth}${keyless ? ' keyless' : ''}`,
+      ];
     });
     // Act: what the template has.
     const events = Object.values(obj(obj(template.Resources[api.fn]?.Properties).Events)).map(obj);
@@ -75,6 +79,14 @@ describe('template.yaml routes the API document', () => {
       });
     // Assert
     expect(actual.sort()).toEqual(expected.sort());
+  });
+
+  it('serves the fulfilment callback (AWS_IAM) on OrdersApi alone', () => {
+    expect(served.filter((a) => a.awsIamRoutes).map((a) => a.id)).toEqual(['OrdersApi']);
+    const callback = Object.entries(obj(obj(template.Resources.RequestValidatorFunction?.Properties).Events))
+      .filter(([, e]) => obj(obj(e).Properties).Path === '/internal/fulfilment/{orderId}/callback')
+      .map(([name, e]) => [name, obj(obj(obj(e).Properties).Auth)]);
+    expect(callback).toEqual([['FulfilmentCallback', { Authorizer: 'AWS_IAM', InvokeRole: 'NONE' }]]);
   });
 
   it('throttles exactly the operations marked x-gatehouse-throttle, on every API', () => {

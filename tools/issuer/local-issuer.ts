@@ -191,9 +191,13 @@ export async function startLocalIssuer(
   };
 }
 
+/** The claim a placeholder's `tenant=` word sets: the demo API's tenant binding (openapi.yaml). */
+export const TENANT_CLAIM = 'custom:tenant_id';
+
 /**
  * Replaces `{{gatehouse:token ...}}` placeholders in an event with fresh tokens. Options are
- * `key=value` words: scope (quote it when it has spaces), sub, ttl, aud, iat (offset), client.
+ * `key=value` words: scope (quote it when it has spaces), sub, ttl, aud, iat (offset), client,
+ * tenant (the `custom:tenant_id` claim, docs/tenant-binding.md).
  * Example: `"Bearer {{gatehouse:token scope='orders:read orders:write' ttl=-60}}"`.
  */
 export function fillTokenPlaceholders(event: unknown, mint: (options: MintOptions) => string): unknown {
@@ -218,7 +222,8 @@ export function parseMintWords(raw: string): MintOptions {
     else if (name === 'iat') options.iatOffset = Number(value);
     else if (name === 'client') options.clientId = value;
     else if (name === 'scope' || name === 'sub' || name === 'aud') options[name] = value;
-    else throw new Error(`unknown token option ${name} (scope, sub, ttl, aud, iat, client)`);
+    else if (name === 'tenant') options.claims = { [TENANT_CLAIM]: value };
+    else throw new Error(`unknown token option ${name} (scope, sub, ttl, aud, iat, client, tenant)`);
   }
   return options as MintOptions;
 }

@@ -45,6 +45,8 @@ export interface DemoBackendOptions {
   readonly host?: string;
   /** Orders present at start. */
   readonly orders?: readonly DemoOrder[];
+  /** Orders of each tenant present at start (`GET /tenants/{tenantId}/orders`), by tenant. */
+  readonly tenantOrders?: Readonly<Record<string, readonly DemoOrder[]>>;
   /**
    * UPSTREAM_SIGNING_SECRET of the validator: when set, unsigned or badly signed requests get 401,
    * as a real backend behind Gatehouse should answer.
@@ -79,6 +81,21 @@ export function sampleOrders(): DemoOrder[] {
   ];
 }
 
+/** One order for each of two tenants, `acme` and `globex` (docs/tenant-binding.md). */
+export function sampleTenantOrders(): Record<string, DemoOrder[]> {
+  const order = (id: string, name: string, email: string): DemoOrder => ({
+    id,
+    status: 'paid',
+    createdAt: '2026-01-03T09:00:00Z',
+    customer: { email, name },
+    items: [{ sku: 'DESK-007', quantity: 1, unitPrice: { currency: 'USD', amount: 34900 } }],
+  });
+  return {
+    acme: [order('ord_acme0001', 'Wile E. Coyote', 'wile@acme.example')],
+    globex: [order('ord_globex01', 'Hank Scorpio', 'hank@globex.example')],
+  };
+}
+
 function send(res: ServerResponse, status: number, body?: unknown): void {
   if (body === undefined) {
     res.writeHead(status).end();
@@ -98,6 +115,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Starts the demo backend. */
 export async function startDemoBackend(options: DemoBackendOptions = {}): Promise<DemoBackend> {
   const orders = new Map<string, DemoOrder>((options.orders ?? sampleOrders()).map((o) => [o.id, o]));
+  const tenants = new Map<string, Map<string, DemoOrder>>(
+    Object.entries(options.tenantOrders ?? sampleTenantOrders()).map(([tenant, list]) => [
+      tenant,
+      new Map(list.map((o) => [o.id, o])),
+    ]),
+  );
   const byIdempotencyKey = new Map<string, string>();
   let count = 0;
   const received: ReceivedRequest[] = [];
@@ -159,6 +182,35 @@ export async function startDemoBackend(options: DemoBackendOptions = {}): Promis
       orders.set(order.id, order);
       if (typeof key === 'string') byIdempotencyKey.set(key, order.id);
       return send(res, 201, order);
+    }
+    // The tenant in the path is the caller's own: the authorizer's policy and the validator's
+    // check refused any other before the request got here.
+    const tenantPath = /^\/tenants\/([^/]+)\/orders(?:\/([^/]+))?$/.exec(path);
+    if (tenantPath !== null && method === 'GET') {
+      const own = tenants.get(decodeURIComponent(tenantPath[1] as string)) ?? new Map<string, DemoOrder>();
+      if (tenantPath[2] === undefined) {
+        const limit = Number(url.searchParams.get('limit') ?? 100);
+        return send(res, 200, { items: [...own.values()].slice(0, limit), nextCursor: null });
+      }
+      const order = own.get(decodeURIComponent(tenantPath[2]));
+      return order === undefined ? send(res, 404, { message: 'no such order' }) : send(res, 200, order);
+    }
+    // Service to service (AWS_IAM): API Gateway checked the caller's signature and role.
+    const callback = /^\/internal\/fulfilment\/([^/]+)\/callback$/.exec(path);
+    if (callback !== null && method === 'POST') {
+      const id = decodeURIComponent(callback[1] as string);
+      const stores = [orders, ...tenants.values()];
+      const store = stores.find((m) => m.has(id));
+      if (store === undefined) return send(res, 404, { message: 'no such order' });
+      let update: { status?: unknown };
+      try {
+        update = JSON.parse(raw) as { status?: unknown };
+      } catch {
+        return send(res, 400, { message: 'body is not JSON' });
+      }
+      const status = update.status === 'cancelled' ? 'cancelled' : 'shipped';
+      store.set(id, { ...(store.get(id) as DemoOrder), status });
+      return send(res, 202, { orderId: id, status });
     }
     const one = /^\/orders\/([^/]+)$/.exec(path);
     if (one?.[1] !== undefined) {

@@ -30,6 +30,7 @@ import { type KeyEnvironment, mintApiKey } from '../../shared/credentials/api-ke
 import { createPasswordHasher, type PasswordHasher } from '../../shared/credentials/password.ts';
 import type { CredentialAdminStore } from '../../shared/credentials/store.ts';
 import type { UsageKeyRegistry } from '../../shared/credentials/usage-keys.ts';
+import { isSafeBoundValue } from '../../shared/routes/path-binding.ts';
 import { STATE_DIR } from '../paths.ts';
 import type { Template } from '../template/template.ts';
 
@@ -244,21 +245,32 @@ const list = (value: string | undefined) => (value ?? '').split(/[\s,]+/).filter
 /**
  * Creates the credential a placeholder describes and returns what the event should carry:
  * - `{{gatehouse:apikey scopes='orders:read' status=active|revoked expires=<s> cidrs='10.0.0.0/8'
- *   tier=basic rotated=previous|previous-expired secret=wrong id=unknown}}` → the full key;
+ *   tier=basic rotated=previous|previous-expired secret=wrong id=unknown tenant=acme}}` → the full key;
  * - `{{gatehouse:basic scopes='orders:read' status=active|locked|revoked|lockedout password=wrong
- *   user=unknown cidrs=.. tier=..}}` → base64(`user:password`) for `Authorization: Basic ...`.
+ *   user=unknown cidrs=.. tier=.. tenant=..}}` → base64(`user:password`) for `Authorization: Basic ...`.
+ * `tenant` is the credential's tenant (docs/tenant-binding.md).
  */
 async function credentialFor(kind: string, raw: string, target: PlaceholderTarget): Promise<string> {
   const words = placeholderWords(raw);
+  const tenant = words.get('tenant');
+  const safeTenant = tenant !== undefined && isSafeBoundValue(tenant) ? tenant : undefined;
+  const unsafeTenant = tenant !== undefined && safeTenant === undefined ? { tenant } : {};
   const grant = {
     scopes: list(words.get('scopes') ?? 'orders:read'),
     tier: words.get('tier') ?? 'basic',
     allowedCidrs: list(words.get('cidrs')),
     usageKeys: target.usageKeys,
+    // A tenant the CLI would refuse (`acme*`) is written to the record afterwards, as a table
+    // written by other means could hold it: the authorizers must refuse it themselves.
+    tenant: safeTenant,
   };
   const { store, now } = target;
   if (kind === 'apikey') {
-    known(words, ['scopes', 'status', 'expires', 'cidrs', 'tier', 'rotated', 'secret', 'id'], 'apikey');
+    known(
+      words,
+      ['scopes', 'status', 'expires', 'cidrs', 'tier', 'rotated', 'secret', 'id', 'tenant'],
+      'apikey',
+    );
     if (words.get('id') === 'unknown') return mintApiKey(target.environment).key;
     const expires = words.get('expires');
     const expiresAt = expires === undefined ? undefined : now + Number(expires) * 1000;
@@ -292,11 +304,11 @@ async function credentialFor(kind: string, raw: string, target: PlaceholderTarge
       else if (rotated !== 'previous') throw new Error('rotated must be previous or previous-expired');
     }
     if (words.get('status') === 'revoked') record = { ...record, status: 'revoked' };
-    await store.putKey(record, 'replace');
+    await store.putKey({ ...record, ...unsafeTenant }, 'replace');
     if (words.get('secret') === 'wrong') key = mintApiKey(target.environment, record.keyId).key;
     return key;
   }
-  known(words, ['scopes', 'status', 'password', 'user', 'cidrs', 'tier'], 'basic');
+  known(words, ['scopes', 'status', 'password', 'user', 'cidrs', 'tier', 'tenant'], 'basic');
   const hasher = target.hasher ?? createPasswordHasher();
   const username = `local-${randomBytes(6).toString('hex')}`;
   if (words.get('user') === 'unknown')
@@ -308,6 +320,8 @@ async function credentialFor(kind: string, raw: string, target: PlaceholderTarge
     now,
   );
   target.onCreated?.({ kind: 'user', username });
+  if (tenant !== undefined && safeTenant === undefined)
+    await store.putUser({ ...created.record, ...unsafeTenant }, 'replace');
   const status = words.get('status');
   if (status === 'locked' || status === 'revoked')
     await setUserStatus(store, username, status === 'locked' ? 'lock' : 'revoke', target.usageKeys);

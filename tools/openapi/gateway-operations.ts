@@ -34,7 +34,8 @@ export interface GatewayOperation {
   readonly throttle?: string;
 }
 
-function isSigV4Scheme(scheme: unknown): boolean {
+/** Whether a (dereferenced) security scheme is AWS SigV4: `type: apiKey` with `awsSigv4` (any case). */
+export function isSigV4Scheme(scheme: unknown): boolean {
   if (typeof scheme !== 'object' || scheme === null) return false;
   const s = scheme as Record<string, unknown>;
   const authType = s[AUTHTYPE_EXTENSION];

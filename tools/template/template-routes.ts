@@ -63,6 +63,11 @@ export interface ServedApi {
   readonly apiKeySource: 'HEADER' | 'AUTHORIZER';
   /** HTTP: `Auth.EnableIamAuthorizer`. */
   readonly iamAuthorizer: boolean;
+  /**
+   * Whether the API serves the document's AWS SigV4 operations (marker setting `AwsIamRoutes`,
+   * default true). With false they get no event there, and API Gateway answers them as unknown routes.
+   */
+  readonly awsIamRoutes: boolean;
 }
 
 /** One generated event: a route of one API. */
@@ -138,9 +143,16 @@ export function servedApis(template: Template): ServedApi[] {
         `${where}: only an AWS::Serverless::Api or AWS::Serverless::HttpApi serves the document`,
       );
     if (!isObject(marker)) throw new TemplateError(`${where} must be a map with Function (and EventPrefix)`);
-    const unknown = Object.keys(marker).filter((k) => k !== 'Function' && k !== 'EventPrefix');
+    const unknown = Object.keys(marker).filter(
+      (k) => k !== 'Function' && k !== 'EventPrefix' && k !== 'AwsIamRoutes',
+    );
     if (unknown.length > 0)
-      throw new TemplateError(`${where}: ${unknown.join(', ')} is not a setting (Function, EventPrefix)`);
+      throw new TemplateError(
+        `${where}: ${unknown.join(', ')} is not a setting (Function, EventPrefix, AwsIamRoutes)`,
+      );
+    const awsIamRoutes = marker.AwsIamRoutes ?? true;
+    if (typeof awsIamRoutes !== 'boolean')
+      throw new TemplateError(`${where}.AwsIamRoutes must be true or false`);
     const functionId = marker.Function;
     if (
       typeof functionId !== 'string' ||
@@ -175,6 +187,7 @@ export function servedApis(template: Template): ServedApi[] {
       apiKeyRequired: auth.ApiKeyRequired === true,
       apiKeySource: String(source).toUpperCase() === 'AUTHORIZER' ? 'AUTHORIZER' : 'HEADER',
       iamAuthorizer: auth.EnableIamAuthorizer === true,
+      awsIamRoutes,
     });
   }
   return out;
@@ -283,6 +296,10 @@ function resourceCount(paths: readonly string[]): number {
   }
   return resources.size;
 }
+
+/** Whether an API gets an event for a route: every route, but SigV4 ones only where it takes them. */
+const serves = (api: ServedApi, route: { readonly authorization: GatewayAuthorization }): boolean =>
+  route.authorization !== 'aws_iam' || api.awsIamRoutes;
 
 /** `{"Version":"2012-10-17","Id":"default","Statement":[]}`: what a function policy holds besides statements. */
 const LAMBDA_POLICY_OVERHEAD = 60;
@@ -399,11 +416,21 @@ export function planTemplateRoutes(
       problems.push(
         `${api.logicalId} has no Auth.DefaultAuthorizer: the document's secured operations would be public there`,
       );
-    if (api.kind === 'http' && !api.iamAuthorizer && operations.some((o) => o.authorization === 'aws_iam'))
+    if (
+      api.kind === 'http' &&
+      api.awsIamRoutes &&
+      !api.iamAuthorizer &&
+      operations.some((o) => o.authorization === 'aws_iam')
+    )
       problems.push(
-        `${api.logicalId} needs Auth.EnableIamAuthorizer: true for the document's AWS SigV4 operations`,
+        `${api.logicalId} needs Auth.EnableIamAuthorizer: true for the document's AWS SigV4 operations (or ${ROUTES_METADATA}.AwsIamRoutes: false)`,
       );
   }
+  const sigv4 = operations.filter((o) => o.authorization === 'aws_iam').map((o) => o.route.operationId);
+  if (sigv4.length > 0 && apis.length > 0 && !apis.some((a) => a.awsIamRoutes))
+    problems.push(
+      `every API has ${ROUTES_METADATA}.AwsIamRoutes: false, so the AWS SigV4 operations ${sigv4.join(', ')} would have no route`,
+    );
   const grouped = gatewayRoutes(operations);
   problems.push(...grouped.problems);
   if (problems.length > 0)
@@ -473,7 +500,7 @@ export function planTemplateRoutes(
     const names = taken.get(api.functionId) ?? new Set(context.otherEventNames[api.functionId] ?? []);
     taken.set(api.functionId, names);
     const name = namer(names);
-    const all = [...chosen.layout.routes, ...chosen.layout.proxy];
+    const all = [...chosen.layout.routes, ...chosen.layout.proxy].filter((r) => serves(api, r));
     for (const r of all) {
       const base = r.operationIds[0] ?? (r.path === '/' ? 'DocumentRoot' : 'DocumentProxy');
       const keyless =
@@ -543,9 +570,9 @@ function measure(layout: Layout, apis: readonly ServedApi[], context: RoutingCon
   const lambdaPolicyBytes: Record<string, number> = {};
   const restResources: Record<string, number> = {};
   const httpRoutes: Record<string, number> = {};
-  const all = [...layout.routes, ...layout.proxy];
-  const perApi = all.reduce((n, r) => n + permissionStatementBytes(r.method, r.path), 0);
   for (const api of apis) {
+    const all = [...layout.routes, ...layout.proxy].filter((r) => serves(api, r));
+    const perApi = all.reduce((n, r) => n + permissionStatementBytes(r.method, r.path), 0);
     lambdaPolicyBytes[api.functionId] =
       (lambdaPolicyBytes[api.functionId] ??
         LAMBDA_POLICY_OVERHEAD + (context.otherPermissionBytes[api.functionId] ?? 0)) + perApi;

@@ -12,4 +12,7 @@ exports.operations = {
   "POST /orders": () => require("./0002-createOrder.validator.cjs"),
   "GET /orders/{id}": () => require("./0003-getOrder.validator.cjs"),
   "DELETE /orders/{id}": () => require("./0004-deleteOrder.validator.cjs"),
+  "GET /tenants/{tenantId}/orders": () => require("./0005-listTenantOrders.validator.cjs"),
+  "GET /tenants/{tenantId}/orders/{id}": () => require("./0006-getTenantOrder.validator.cjs"),
+  "POST /internal/fulfilment/{orderId}/callback": () => require("./0007-fulfilmentCallback.validator.cjs"),
 };

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import {
   apiGatewayPath,
+  type Route,
   RouteMatcher,
   type RouteTable,
   scopesPermit,
@@ -133,20 +134,64 @@ export function resourceOf(routes: RouteTable, arn: string, stagePrefix: string)
 }
 
 /**
+ * The caller's raw values for bound path parameters (a claim, a credential's tenant), by parameter
+ * name, as its token or credential holds them: hostile ones included.
+ */
+export type CallerValues = Readonly<Record<string, unknown>>;
+
+/**
+ * Whether a caller's raw value may stand in a bound position, as docs/tenant-binding.md states it
+ * (written here from the documentation, not from the implementation): a string of 1-128 RFC 3986
+ * unreserved characters, not `.` or `..`, within the parameter's schema.
+ */
+export function usableValue(binding: NonNullable<Route['bindings']>[number], raw: unknown): raw is string {
+  return (
+    typeof raw === 'string' &&
+    /^[A-Za-z0-9._~-]{1,128}$/.test(raw) &&
+    raw !== '.' &&
+    raw !== '..' &&
+    raw.length <= binding.maxLength &&
+    raw.length >= (binding.minLength ?? 0) &&
+    (binding.enum?.includes(raw) ?? true) &&
+    (binding.pattern === undefined || new RegExp(binding.pattern, 'u').test(raw))
+  );
+}
+
+/**
+ * The path segment in the position of each bound parameter equals the caller's usable value: the
+ * ARN's path cut at `/`, at the parameter's position in the route's template.
+ */
+export function ownBoundPath(route: Route, path: string, values: CallerValues | undefined): boolean {
+  const templateSegments = route.path.split('/');
+  const pathSegments = path.split('/');
+  return (route.bindings ?? []).every((b) => {
+    const raw = values?.[b.param];
+    return usableValue(b, raw) && pathSegments[templateSegments.indexOf(`{${b.param}}`)] === raw;
+  });
+}
+
+/**
  * What a fresh decision says for a method ARN, from the document alone: the route the path and the
- * exact method name (HTTP methods are case-sensitive) reach, and whether the scopes permit it.
- * Paths no route has (deeper, trailing slash, empty or encoded segments, unknown prefixes) are refused.
+ * exact method name (HTTP methods are case-sensitive) reach, whether the scopes permit it, and for
+ * a bound route whether the path holds the caller's own values. Paths no route has (deeper,
+ * trailing slash, empty or encoded segments, unknown prefixes) are refused; so are AWS_IAM routes.
  */
 export function documentPermits(
   routes: RouteTable,
   granted: ReadonlySet<string>,
   arn: string,
   stagePrefix: string,
+  values?: CallerValues,
 ): boolean {
   const { method, path } = splitMethodArn(arn, stagePrefix);
   const found = matcherOf(routes).lookup(method, path);
+  if (found.kind !== 'found') return false;
+  const route = found.match.route;
   return (
-    found.kind === 'found' && found.match.route.method === method && scopesPermit(found.match.route, granted)
+    route.method === method &&
+    route.iam !== true &&
+    scopesPermit(route, granted) &&
+    ownBoundPath(route, path, values)
   );
 }
 
@@ -164,9 +209,11 @@ export function expectCacheExact(check: {
   readonly firstAnswer: unknown;
   readonly laterAnswer: unknown;
   readonly sameKey: boolean;
+  /** The caller's raw values for bound parameters (none: every bound route is refused). */
+  readonly values?: CallerValues;
 }): void {
   const { first, later } = check;
-  const expected = documentPermits(check.routes, check.granted, later, check.stagePrefix);
+  const expected = documentPermits(check.routes, check.granted, later, check.stagePrefix, check.values);
   expect({ later, fresh: policyAllows(check.laterAnswer, later) }).toEqual({ later, fresh: expected });
   if (check.sameKey)
     expect({ first, later, cached: policyAllows(check.firstAnswer, later) }).toEqual({

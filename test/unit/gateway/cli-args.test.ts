@@ -60,4 +60,27 @@ describe('parseTokenArgs', () => {
       issuerPort: 3999,
     });
   });
+
+  it('sets the demo tenant claim with --tenant, and other string claims with --claim', () => {
+    expect(
+      parseTokenArgs(['--tenant', 'acme', '--claim', 'org=initech', '--claim', 'team=a=b']).claims,
+    ).toEqual({
+      'custom:tenant_id': 'acme',
+      org: 'initech',
+      team: 'a=b',
+    });
+  });
+
+  it.each([
+    [['--claim', 'scope=orders:admin'], '--claim cannot set scope'],
+    [['--claim', 'noequals'], '--claim must look like name=value'],
+    [['--claim', 'x=1', '--claim', 'x=2'], '--claim sets x twice'],
+    [
+      ['--tenant', 'acme', '--claim', 'custom:tenant_id=globex'],
+      '--tenant and --claim both set custom:tenant_id',
+    ],
+  ])('refuses %j: %s', (argv, message) => {
+    expect(() => parseTokenArgs(argv)).toThrow(UsageError);
+    expect(() => parseTokenArgs(argv)).toThrow(message);
+  });
 });

@@ -110,6 +110,115 @@ describe('routeTable', () => {
   });
 });
 
+/** A document with one tenant-scoped operation whose `tenantId` parameter is `param` (YAML flow). */
+const BOUND = (param: string, security = '[{ oauth: [read] }]') =>
+  load(`
+openapi: 3.1.0
+info: { title: t, version: '1' }
+components:
+  securitySchemes:
+    oauth: { type: oauth2, flows: { clientCredentials: { tokenUrl: 'https://x/token', scopes: { read: r } } } }
+    sigv4: { type: apiKey, in: header, name: Authorization, x-amazon-apigateway-authtype: awsSigv4 }
+paths:
+  /tenants/{tenantId}/orders:
+    get:
+      security: ${security}
+      parameters: [${param}]
+      responses: { '200': { description: ok } }
+`);
+
+describe('routeTable: x-gatehouse-bind (docs/tenant-binding.md)', () => {
+  const schema = "schema: { type: string, pattern: '^[a-z0-9-]{3,32}$', maxLength: 32 }";
+
+  it('binds a path parameter to a claim and a credential attribute, with its schema', () => {
+    const doc = BOUND(
+      `{ name: tenantId, in: path, required: true, ${schema}, x-gatehouse-bind: { claim: 'custom:tenant_id', credential: tenant } }`,
+    );
+    expect(routeTable(doc)[0]?.bindings).toEqual([
+      {
+        param: 'tenantId',
+        claim: 'custom:tenant_id',
+        credential: 'tenant',
+        pattern: '^[a-z0-9-]{3,32}$',
+        maxLength: 32,
+      },
+    ]);
+  });
+
+  it('takes an enum as the bound: its longest value is the longest a policy writes', () => {
+    const doc = BOUND(
+      '{ name: tenantId, in: path, required: true, schema: { type: string, enum: [acme, globex] }, x-gatehouse-bind: { claim: org } }',
+    );
+    expect(routeTable(doc)[0]?.bindings).toEqual([
+      { param: 'tenantId', claim: 'org', enum: ['acme', 'globex'], maxLength: 6 },
+    ]);
+  });
+
+  it.each([
+    [
+      'schema: { type: string, maxLength: 32 }, x-gatehouse-bind: { claim: t }',
+      'needs a pattern (with maxLength) or an enum',
+    ],
+    [
+      "schema: { type: string, pattern: '^[a-z]+$' }, x-gatehouse-bind: { claim: t }",
+      'its pattern needs a maxLength',
+    ],
+    ['schema: { type: integer }, x-gatehouse-bind: { claim: t }', 'must be type: string'],
+    [
+      `${schema.replace('maxLength: 32', 'maxLength: 32, format: uuid')}, x-gatehouse-bind: { claim: t }`,
+      'uses "format"',
+    ],
+    [`${schema}, x-gatehouse-bind: {}`, 'names neither a claim nor a credential attribute'],
+    [`${schema}, x-gatehouse-bind: { claim: '' }`, '"claim" must be a non-empty string'],
+    [`${schema}, x-gatehouse-bind: { credential: clientId }`, '"credential" must be one of tenant'],
+    [`${schema}, x-gatehouse-bind: { claim: t, header: x }`, 'unknown field "header"'],
+    [`${schema}, x-gatehouse-bind: tenant`, 'must be an object'],
+  ])('refuses %s, naming the parameter and the route: %s', (rest, why) => {
+    const doc = BOUND(`{ name: tenantId, in: path, required: true, ${rest} }`);
+    expect(() => routeTable(doc)).toThrow(OpenApiError);
+    expect(() => routeTable(doc)).toThrow(
+      `(/tenants/{tenantId}/orders): x-gatehouse-bind on parameter "tenantId": `,
+    );
+    expect(() => routeTable(doc)).toThrow(why);
+  });
+
+  it('refuses a binding on a query parameter, and on a public route', () => {
+    const query = BOUND(
+      `{ name: tenantId, in: path, required: true, ${schema} }, { name: t, in: query, ${schema}, x-gatehouse-bind: { claim: t } }`,
+    );
+    expect(() => routeTable(query)).toThrow('only path parameters can be bound');
+    const open = BOUND(
+      `{ name: tenantId, in: path, required: true, ${schema}, x-gatehouse-bind: { claim: t } }`,
+      '[]',
+    );
+    expect(() => routeTable(open)).toThrow('a route with bound path parameters needs security');
+  });
+});
+
+describe('routeTable: AWS_IAM routes (x-amazon-apigateway-authtype: awsSigv4)', () => {
+  const param = '{ name: tenantId, in: path, required: true, schema: { type: string, maxLength: 8 } }';
+
+  it('marks the route AWS_IAM: not public, and no scope ever permits it', () => {
+    const [route] = routeTable(BOUND(param, '[{ sigv4: [] }]'));
+    expect(route).toMatchObject({ scopeAlternatives: [], iam: true });
+  });
+
+  it.each([
+    ['[{ sigv4: [] }, { oauth: [read] }]', "must be the operation's only one"],
+    ['[{ sigv4: [], oauth: [read] }]', "must be the operation's only one"],
+    ['[{ sigv4: [x] }]', 'takes no scopes'],
+  ])('refuses %s', (security, why) => {
+    expect(() => routeTable(BOUND(param, security))).toThrow(why);
+  });
+
+  it('refuses another API Gateway authtype on a scheme (custom authorizers come from template.yaml)', () => {
+    const doc = BOUND(param, '[{ sigv4: [] }]');
+    const schemes = (doc.components?.securitySchemes ?? {}) as Record<string, Record<string, unknown>>;
+    (schemes.sigv4 as Record<string, unknown>)['x-amazon-apigateway-authtype'] = 'custom';
+    expect(() => routeTable(doc)).toThrow('supported as awsSigv4 on an apiKey scheme only');
+  });
+});
+
 describe('the template ValidationExpression for the JWT authorizer', () => {
   const template = loadTemplate(resolve(PROJECT_ROOT, 'template.yaml'));
   const api = template.Resources.OrdersApi?.Properties as {

@@ -53,6 +53,7 @@ const api = (logicalId: string, over: Partial<ServedApi> = {}): ServedApi => ({
   apiKeyRequired: false,
   apiKeySource: 'HEADER',
   iamAuthorizer: false,
+  awsIamRoutes: true,
   ...over,
 });
 
@@ -136,6 +137,37 @@ describe('planTemplateRoutes: one event per operation', () => {
       'KeyRest GetHealth GET /health public keyless',
       'KeyRest Reindex POST /internal/reindex aws_iam',
     ]);
+  });
+
+  it('leaves SigV4 operations off the APIs marked AwsIamRoutes: false, which then need no IAM authorizer', () => {
+    // Arrange: only the first REST API takes the SigV4 operation; the HTTP API cannot have IAM routes.
+    const apis = [
+      api('Rest'),
+      api('KeyRest', { eventPrefix: 'Key', awsIamRoutes: false }),
+      api('Http', { kind: 'http', eventPrefix: 'Http', awsIamRoutes: false }),
+    ];
+    // Act
+    const routing = planTemplateRoutes(ops(DEMO), apis, CONTEXT);
+    // Assert
+    expect(lines(routing).filter((l) => l.includes('Reindex'))).toEqual([
+      'Rest Reindex POST /internal/reindex aws_iam',
+    ]);
+    expect(lines(routing).filter((l) => l.includes('GetOrder'))).toEqual([
+      'Rest GetOrder GET /orders/{id} authorizer',
+      'KeyRest KeyGetOrder GET /orders/{id} authorizer',
+      'Http HttpGetOrder GET /orders/{id} authorizer',
+    ]);
+    // The function's policy counts the events that exist: one SigV4 statement, not three.
+    const everywhere = planTemplateRoutes(
+      ops(DEMO),
+      apis.map((a) => ({ ...a, awsIamRoutes: true, iamAuthorizer: true })),
+      CONTEXT,
+    );
+    expect(
+      (everywhere.figures.lambdaPolicyBytes.Validator as number) -
+        (routing.figures.lambdaPolicyBytes.Validator as number),
+    ).toBe(2 * permissionStatementBytes('POST', '/internal/reindex'));
+    expect(routing.figures.restResources.KeyRest).toBe(4);
   });
 
   it('keeps every event name when an operation is added or removed (names come from operationIds)', () => {
@@ -274,6 +306,12 @@ describe('planTemplateRoutes refuses what no layout can serve safely', () => {
       /Http needs Auth.EnableIamAuthorizer: true/,
     ],
     [
+      'SigV4 operations while every API is marked AwsIamRoutes: false',
+      [api('Rest', { awsIamRoutes: false }), api('Http', { kind: 'http', awsIamRoutes: false })],
+      DEMO,
+      /every API has GatehouseRoutes.AwsIamRoutes: false, so the AWS SigV4 operations reindex would have no route/,
+    ],
+    [
       'a throttle without its parameters',
       [api('Rest')],
       { 'POST /a': { operationId: 'a', 'x-gatehouse-throttle': 'bulk' } },
@@ -375,8 +413,14 @@ describe('servedApis and routingContext', () => {
         apiKeyRequired: true,
         apiKeySource: 'AUTHORIZER',
         iamAuthorizer: false,
+        awsIamRoutes: true,
       },
     ]);
+    expect(
+      servedApis(
+        parseTemplate(TEMPLATE.replace('EventPrefix: Key }', 'EventPrefix: Key, AwsIamRoutes: false }')),
+      ),
+    ).toEqual([expect.objectContaining({ logicalId: 'Served', awsIamRoutes: false })]);
     expect(context.otherEventNames).toEqual({ Validator: ['Other'] });
     expect(context.otherPermissionBytes.Validator).toBe(
       permissionStatementBytes('POST', '/other/{id}') + permissionStatementBytes('ANY', `/${'p'.repeat(63)}`),
@@ -391,6 +435,10 @@ describe('servedApis and routingContext', () => {
     ],
     [TEMPLATE.replace('EventPrefix: Key', 'EventPrefix: Key-'), /EventPrefix must be letters and digits/],
     [TEMPLATE.replace('EventPrefix: Key }', 'EventPrefix: Key, Mode: proxy }'), /Mode is not a setting/],
+    [
+      TEMPLATE.replace('EventPrefix: Key }', "EventPrefix: Key, AwsIamRoutes: 'no' }"),
+      /AwsIamRoutes must be true or false/,
+    ],
     [
       TEMPLATE.replace(
         'StageName: v1\n      ApiKey',

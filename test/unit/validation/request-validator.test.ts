@@ -74,6 +74,7 @@ describe('createRequestValidator', () => {
       client: 'client-42',
       principal: 'client-42',
       scopes: 'orders:read orders:write orders:admin',
+      bound: {},
     });
   });
 

@@ -186,3 +186,57 @@ describe('mediaTypeOf', () => {
     expect(mediaTypeOf(header)).toBe(expected);
   });
 });
+
+describe('validateRequest on bound path parameters (docs/tenant-binding.md)', () => {
+  it('passes the caller’s own tenant, from the authorizer’s bind_tenantId', () => {
+    expect(reasonOf(event('rest-tenant-orders-forwarded'))).toBe('ok');
+  });
+
+  it.each([
+    ['rest-tenant-mismatch-403', 'tenant_mismatch'],
+    ['http-tenant-mismatch-403', 'tenant_mismatch'],
+    ['rest-tenant-binding-missing-403', 'tenant_binding_missing'],
+  ])('refuses %s as %s, with 403', (name, reason) => {
+    const outcome = validateRequest(readProxyEvent(event(name)), deps);
+    expect(outcome.ok ? 'ok' : [outcome.problem.reason, outcome.problem.status]).toEqual([reason, 403]);
+  });
+
+  it.each([
+    ['an encoded form of the value', '/tenants/%61cm%65/orders', 'ok'],
+    ['another case', '/tenants/ACME/orders', 'tenant_mismatch'],
+    ['a longer value', '/tenants/acme-eu/orders', 'tenant_mismatch'],
+  ])('compares the decoded path value exactly: %s', (_, path, reason) => {
+    // The authorizer's policy compares the raw ARN; the validator sees the decoded parameter, as
+    // the backend will. A percent-encoded spelling of the caller's own value is the same value.
+    const e = event('rest-tenant-orders-forwarded', (x) => {
+      x.path = path;
+      x.resource = undefined;
+    });
+    expect(reasonOf(e)).toBe(reason);
+  });
+
+  it('checks the binding before the parameters, so another tenant learns nothing of the request’s validity', () => {
+    const e = event('rest-tenant-mismatch-403', (x) => {
+      x.pathParameters = { tenantId: 'globex', id: 'not an order id' };
+      x.path = '/tenants/globex/orders/not-an-order-id';
+    });
+    expect(reasonOf(e)).toBe('tenant_mismatch');
+  });
+
+  it('refuses a bind_ value that is not a string (a context API Gateway would not deliver)', () => {
+    const e = event('rest-tenant-orders-forwarded', (x) => {
+      ((x.requestContext as Record<string, unknown>).authorizer as Record<string, unknown>).bind_tenantId =
+        42;
+    });
+    expect(reasonOf(e)).toBe('tenant_binding_missing');
+  });
+
+  it('passes an AWS_IAM route, with the IAM caller as the principal', () => {
+    const request = readProxyEvent(event('rest-fulfilment-callback-forwarded'));
+    expect(request.identity.principal).toBe(
+      'arn:aws:sts::123456789012:assumed-role/FulfilmentCallbackRole/fulfilment',
+    );
+    const outcome = validateRequest(request, deps);
+    expect(outcome.ok && outcome.request.route.operationId).toBe('fulfilmentCallback');
+  });
+});
