@@ -101,49 +101,48 @@ function runsLocally(env: Env): boolean {
   return env.AWS_SAM_LOCAL === 'true';
 }
 
-function readDpopMode(r: EnvReader, entry: Record<string, unknown>, at: string): DpopMode {
+/**
+ * Records a problem of one JWT_ISSUERS entry: `detail` follows the entry's position (`[0]`), so
+ * each message names the variable, the entry and its field.
+ */
+type EntryProblem = (detail: string) => void;
+
+function readDpopMode(bad: EntryProblem, entry: Record<string, unknown>): DpopMode {
   if (entry.dpop === undefined) return 'off';
   if (typeof entry.dpop === 'string' && (DPOP_MODES as readonly string[]).includes(entry.dpop))
     return entry.dpop as DpopMode;
-  r.problem(
-    'JWT_ISSUERS',
-    `${at}.dpop must be "required", "allowed" or "off", got ${JSON.stringify(entry.dpop)}`,
-  );
+  bad(`.dpop must be "required", "allowed" or "off", got ${JSON.stringify(entry.dpop)}`);
   return 'off';
 }
 
 function readKeys(
-  r: EnvReader,
+  bad: EntryProblem,
   entry: Record<string, unknown>,
-  at: string,
   issuer: string,
   bundled: BundledJwksFiles,
   local: boolean,
 ): { jwksUri: string; algorithms: Algorithm[]; seed?: SeededJwks; dpop: DpopMode } | undefined {
-  const dpop = readDpopMode(r, entry, at);
+  const dpop = readDpopMode(bad, entry);
   let algorithms: Algorithm[] = ['RS256', 'ES256', 'EdDSA'];
   if (entry.algorithms !== undefined) {
     const list = stringList(entry.algorithms);
-    const bad = list?.filter((a) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(a));
-    if (list === undefined || (bad?.length ?? 0) > 0) {
+    const unsupported = list?.filter((a) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(a));
+    if (list === undefined || (unsupported?.length ?? 0) > 0) {
       // Symmetric (HS*) and `none` are never accepted: a public JWKS key must not double as an HMAC secret.
-      r.problem(
-        'JWT_ISSUERS',
-        `${at}.algorithms must be a non-empty list of ${SUPPORTED_ALGORITHMS.join(', ')}`,
-      );
+      bad(`.algorithms must be a non-empty list of ${SUPPORTED_ALGORITHMS.join(', ')}`);
     } else algorithms = list as Algorithm[];
   }
   const jwksUri =
     entry.jwksUri === undefined ? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json` : entry.jwksUri;
   if (typeof jwksUri !== 'string') {
-    r.problem('JWT_ISSUERS', `${at}.jwksUri must be a string`);
+    bad('.jwksUri must be a string');
     return undefined;
   }
   const urlProblem = checkFetchUrl(jwksUri);
-  if (urlProblem !== undefined) r.problem('JWT_ISSUERS', `${at}.jwksUri ${urlProblem}`);
+  if (urlProblem !== undefined) bad(`.jwksUri ${urlProblem}`);
 
   if (entry.jwks !== undefined && entry.jwksFile !== undefined) {
-    r.problem('JWT_ISSUERS', `${at} has both jwks and jwksFile; give one`);
+    bad(' has both jwks and jwksFile; give one');
     return undefined;
   }
   let document: unknown;
@@ -155,9 +154,8 @@ function readKeys(
     const name = entry.jwksFile;
     if (typeof name !== 'string' || !Object.hasOwn(bundled, name)) {
       const known = Object.keys(bundled);
-      r.problem(
-        'JWT_ISSUERS',
-        `${at}.jwksFile ${JSON.stringify(name)} is not bundled: put the file in jwks/ and run npm run generate` +
+      bad(
+        `.jwksFile ${JSON.stringify(name)} is not bundled: put the file in jwks/ and run npm run generate` +
           ` (bundled: ${known.length === 0 ? 'none' : known.join(', ')})`,
       );
       return undefined;
@@ -169,9 +167,8 @@ function readKeys(
   const field = source === 'jwks' ? 'jwks' : 'jwksFile';
   // Checked on the document as given, dropped keys included: the key must not be trusted anywhere.
   if (!local && jwksHoldsKeyId(document, PUBLISHED_DEVELOPMENT_KEY_ID)) {
-    r.problem(
-      'JWT_ISSUERS',
-      `${at}.${field} holds the published development key (kid ${PUBLISHED_DEVELOPMENT_KEY_ID}), whose private half is public: it is trusted only in local runs (AWS_SAM_LOCAL=true); remove it (docs/events.md#why-the-key-is-committed)`,
+    bad(
+      `.${field} holds the published development key (kid ${PUBLISHED_DEVELOPMENT_KEY_ID}), whose private half is public: it is trusted only in local runs (AWS_SAM_LOCAL=true); remove it (docs/events.md#why-the-key-is-committed)`,
     );
     return undefined;
   }
@@ -180,28 +177,27 @@ function readKeys(
     const { jwks, dropped } = filterJwks(document);
     seed = { source, jwks, dropped };
   } catch {
-    r.problem('JWT_ISSUERS', `${at}.${field} must be a JWKS (an object with a "keys" array)`);
+    bad(`.${field} must be a JWKS (an object with a "keys" array)`);
     return undefined;
   }
   if (seed.jwks.keys.length === 0) {
     const why = seed.dropped.map((d) => `${d.kid ?? '(no kid)'}: ${d.reason}`).join(', ');
-    r.problem('JWT_ISSUERS', `${at}.${field} has no usable key (${why || 'empty'})`);
+    bad(`.${field} has no usable key (${why || 'empty'})`);
     return undefined;
   }
   return { jwksUri, algorithms, seed, dpop };
 }
 
 function readCognito(
-  r: EnvReader,
+  bad: EntryProblem,
   entry: Record<string, unknown>,
-  at: string,
   bundled: BundledJwksFiles,
   local: boolean,
 ): IssuerConfig | undefined {
   const userPoolId = entry.userPoolId;
   const overridden = entry.issuer !== undefined;
   if (overridden && (typeof entry.issuer !== 'string' || entry.issuer === '')) {
-    r.problem('JWT_ISSUERS', `${at}.issuer must be a non-empty string`);
+    bad('.issuer must be a non-empty string');
     return undefined;
   }
   const pool =
@@ -209,26 +205,24 @@ function readCognito(
       ? (overridden ? ANY_USER_POOL_ID : AWS_USER_POOL_ID).exec(userPoolId)
       : null;
   if (pool === null) {
-    r.problem(
-      'JWT_ISSUERS',
+    bad(
       overridden
-        ? `${at}.userPoolId must look like <prefix>_<id>`
-        : `${at}.userPoolId must look like us-east-1_AbCdEf123 (an emulator's pool needs its "issuer")`,
+        ? '.userPoolId must look like <prefix>_<id>'
+        : `.userPoolId must look like us-east-1_AbCdEf123 (an emulator's pool needs its "issuer")`,
     );
     return undefined;
   }
   const tokenUse = entry.tokenUse;
   if (tokenUse !== 'access' && tokenUse !== 'id' && tokenUse !== null) {
-    r.problem('JWT_ISSUERS', `${at}.tokenUse must be "access", "id" or null for a Cognito user pool`);
+    bad('.tokenUse must be "access", "id" or null for a Cognito user pool');
   }
   const clientId = entry.clientId === null ? null : stringList(entry.clientId);
-  if (clientId === undefined)
-    r.problem('JWT_ISSUERS', `${at}.clientId must be a string, a list of strings, or null`);
+  if (clientId === undefined) bad('.clientId must be a string, a list of strings, or null');
   // Amazon Cognito's issuer for the pool, unless an emulator (moto, LocalStack, cognito-local) names its own.
   const issuer = overridden
     ? (entry.issuer as string)
     : `https://cognito-idp.${pool[1]}.amazonaws.com/${userPoolId as string}`;
-  const keys = readKeys(r, entry, at, issuer, bundled, local);
+  const keys = readKeys(bad, entry, issuer, bundled, local);
   if (keys === undefined) return undefined;
   return {
     issuer,
@@ -251,8 +245,9 @@ function readIssuer(
   local: boolean,
 ): IssuerConfig | undefined {
   const at = `[${index}]`;
+  const bad: EntryProblem = (detail) => r.problem('JWT_ISSUERS', `${at}${detail}`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    r.problem('JWT_ISSUERS', `${at} must be an object`);
+    bad(' must be an object');
     return undefined;
   }
   const entry = raw as Record<string, unknown>;
@@ -262,27 +257,26 @@ function readIssuer(
   for (const key of Object.keys(entry)) {
     if (known.includes(key)) continue;
     if (!cognito && COGNITO_FIELDS.includes(key))
-      r.problem('JWT_ISSUERS', `${at}.${key} applies to Cognito user pools only (give userPoolId)`);
+      bad(`.${key} applies to Cognito user pools only (give userPoolId)`);
     else if (cognito && key === 'audience')
-      r.problem('JWT_ISSUERS', `${at}.audience does not apply to a Cognito user pool (use clientId)`);
-    else r.problem('JWT_ISSUERS', `${at} has an unknown field "${key}" (known: ${known.join(', ')})`);
+      bad('.audience does not apply to a Cognito user pool (use clientId)');
+    else bad(` has an unknown field "${key}" (known: ${known.join(', ')})`);
   }
-  if (cognito) return readCognito(r, entry, at, bundled, local);
+  if (cognito) return readCognito(bad, entry, bundled, local);
 
   if (typeof entry.issuer !== 'string' || entry.issuer === '') {
-    r.problem('JWT_ISSUERS', `${at}.issuer is required`);
+    bad('.issuer is required');
     return undefined;
   }
   let audience: readonly string[] | null = null;
   if (!('audience' in entry)) {
-    r.problem('JWT_ISSUERS', `${at}.audience is required (a string, a list, or null to skip the check)`);
+    bad('.audience is required (a string, a list, or null to skip the check)');
   } else if (entry.audience !== null) {
     const list = stringList(entry.audience);
-    if (list === undefined)
-      r.problem('JWT_ISSUERS', `${at}.audience must be a string, a non-empty list of strings, or null`);
+    if (list === undefined) bad('.audience must be a string, a non-empty list of strings, or null');
     audience = list ?? [];
   }
-  const keys = readKeys(r, entry, at, entry.issuer, bundled, local);
+  const keys = readKeys(bad, entry, entry.issuer, bundled, local);
   if (keys === undefined) return undefined;
   return { issuer: entry.issuer, audience, ...keys };
 }
