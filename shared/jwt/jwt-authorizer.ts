@@ -2,7 +2,6 @@ import { headerValues } from '../apigw/authorizer-request.ts';
 import { type AccessTokenScheme, bearerCandidate, readAccessToken } from '../apigw/credentials.ts';
 import { answerFor, type Identity, type PolicyResponse, type SimpleResponse } from '../authz/answer.ts';
 import { AuthorizerInvocation } from '../authz/invocation.ts';
-import { clientCertificatePem } from '../mtls/certificate-binding.ts';
 import type { Observer } from '../observability/observer.ts';
 import { PolicyCache, scopeSetOf } from '../policy/policy-compiler.ts';
 import { boundContext, type PathBinding, resolveBoundValues, tableBindings } from '../routes/path-binding.ts';
@@ -191,9 +190,9 @@ export function createJwtAuthorizer(
             stage: request.stage,
             path: request.path,
             dpopProofs: headerValues(request, 'dpop'),
-            // Read from the event here, not by the shared event reader: the credentials
-            // authorizer's bundle has no use for it.
-            clientCertPem: clientCertificatePem(event),
+            // The client certificate is read from the event by the checks (dpop.mjs), not here
+            // nor by the shared event reader: a bearer token never needs it.
+            event,
           },
           issuer,
           deps.clock(),

@@ -5,6 +5,7 @@
  * enables DPoP; without them every issuer is `off`, and only certificate bindings and DPoP-bound
  * tokens sent as bearer tokens are checked (docs/sender-constrained-tokens.md).
  */
+import { clientCertificatePem } from '../mtls/certificate-binding.ts';
 import {
   checkSenderConstraint,
   type PresentedToken,
@@ -24,8 +25,11 @@ export interface SenderRequest {
   readonly path: string;
   /** Every `DPoP` header value. */
   readonly dpopProofs: readonly string[];
-  /** The mutual-TLS client certificate (PEM), if any. */
-  readonly clientCertPem: string | undefined;
+  /**
+   * The authorizer event itself, for the mutual-TLS client certificate: read only by the checks
+   * (`clientCertificatePem`), which a bearer token never loads (docs/performance.md#dpop).
+   */
+  readonly event: unknown;
 }
 
 /** Checks one verified token against one request. */
@@ -74,7 +78,7 @@ export function createSenderConstraintChecker(options: SenderConstraintOptions):
           publicUrl:
             token.scheme === 'DPoP' && policy.dpop !== 'off' ? options.publicUrl(request) : undefined,
           dpopProofs: request.dpopProofs,
-          clientCertPem: request.clientCertPem,
+          clientCertPem: clientCertificatePem(request.event),
         },
         policy,
         nowMs,

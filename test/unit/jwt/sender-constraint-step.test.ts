@@ -94,7 +94,8 @@ describe('the JWT authorizer sender-constraint step', () => {
     const fake = fakeChecker({ ok: true, binding: { dpopJkt: JKT, certificateThumbprint: undefined } });
     const { authorize } = setup(verified({ cnf: { jkt: JKT } }), fake.checker);
 
-    await authorize(dpopEvent(`dpop ${TOKEN}`, ['proof.a.b']));
+    const event = dpopEvent(`dpop ${TOKEN}`, ['proof.a.b']);
+    await authorize(event);
 
     expect(fake.calls).toEqual([
       {
@@ -105,7 +106,8 @@ describe('the JWT authorizer sender-constraint step', () => {
           stage: 'v1',
           path: '/orders',
           dpopProofs: ['proof.a.b'],
-          clientCertPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
+          // The checks read the client certificate from it (test/unit/sender-constraint/checker.test.ts).
+          event,
         },
         issuer: 'https://idp',
       },

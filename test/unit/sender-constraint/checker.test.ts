@@ -1,11 +1,13 @@
 // The authorizer's sender-constraint checker: which tokens need the step, the per-issuer DPoP
 // setting, and the public URL derived only for a proof to check. Real proofs, a frozen clock.
 import { describe, expect, it } from 'vitest';
+import { certificateThumbprint } from '../../../shared/mtls/certificate-binding.ts';
 import {
   createSenderConstraintChecker,
   type SenderRequest,
   withoutDpop,
 } from '../../../shared/sender-constraint/checker.ts';
+import { createCa, issueCertificate } from '../../../tools/certs/local-ca.ts';
 import { keyFor, NOW_MS, proofFor, TOKEN, testVerifier, URL } from '../../support/dpop.ts';
 
 const key = keyFor('ES256');
@@ -15,7 +17,7 @@ const request = (change: Partial<SenderRequest> = {}): SenderRequest => ({
   stage: 'v1',
   path: '/orders/42',
   dpopProofs: [proofFor(key)],
-  clientCertPem: undefined,
+  event: {},
   ...change,
 });
 
@@ -108,5 +110,44 @@ describe('withoutDpop', () => {
       ok: false,
       reason: 'mtls_certificate_missing',
     });
+  });
+
+  it.each([
+    [
+      'a REST or HTTP API 1.0 event',
+      (pem: string) => ({ requestContext: { identity: { clientCert: { clientCertPem: pem } } } }),
+    ],
+    [
+      'an HTTP API 2.0 event',
+      (pem: string) => ({
+        version: '2.0',
+        requestContext: { authentication: { clientCert: { clientCertPem: pem } } },
+      }),
+    ],
+  ])('reads the client certificate from %s', async (_, eventWith) => {
+    // Arrange
+    const ca = await createCa('Checker CA');
+    const cert = await issueCertificate(ca, { commonName: 'svc', kind: 'client' });
+    const other = await issueCertificate(ca, { commonName: 'other', kind: 'client' });
+    const checker = withoutDpop();
+    const bound = { 'x5t#S256': certificateThumbprint(cert.certificatePem) };
+    const check = (pem: string) =>
+      checker.check(
+        { scheme: 'Bearer', token: TOKEN, cnf: bound },
+        request({ event: eventWith(pem) }),
+        'https://any',
+        NOW_MS,
+      );
+
+    // Act
+    const own = await check(cert.certificatePem);
+    const another = await check(other.certificatePem);
+
+    // Assert
+    expect(own).toEqual({
+      ok: true,
+      binding: { dpopJkt: undefined, certificateThumbprint: bound['x5t#S256'] },
+    });
+    expect(another).toEqual({ ok: false, reason: 'mtls_thumbprint_mismatch' });
   });
 });

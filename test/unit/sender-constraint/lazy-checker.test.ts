@@ -18,7 +18,7 @@ const request: SenderRequest = {
   stage: 'v1',
   path: '/orders/42',
   dpopProofs: [],
-  clientCertPem: undefined,
+  event: {},
 };
 const token = (scheme: PresentedToken['scheme'], cnf: unknown): PresentedToken => ({
   scheme,
