@@ -81,6 +81,9 @@ export function planRoutes(routes: RouteTable, options: PlanOptions = {}): Route
   return { ...compiler.plan, data: compiler.data };
 }
 
+/** Stands for a shared binding while the table is serialized (JSON writes NUL as `\u0000`). */
+const BINDING_REFERENCE = '\u0000binding:';
+
 /**
  * Renders the route table module: ROUTES, its cache mode, and the policy plan the build proved,
  * attached to ROUTES for the authorizers (a few bytes: the routes' own patterns are derived at run
@@ -92,16 +95,34 @@ export function routesModule(
   plan: RoutesPlan = planRoutes(routes),
 ): GeneratedFile {
   const why = plan.reasons.length === 0 ? '' : `\n// Not \`api\`: ${plan.reasons[0]}.`;
+  // A binding shared by several routes (a tenant parameter on each of its routes) is written once
+  // and referenced: every authorizer bundle holds the table, and the bindings are its largest part.
+  const bindings: string[] = [];
+  const table = JSON.stringify(
+    routes,
+    (key, value: unknown) => {
+      if (key !== 'bindings' || !Array.isArray(value)) return value;
+      return value.map((b) => {
+        const text = JSON.stringify(b, null, 2);
+        const at = bindings.indexOf(text) === -1 ? bindings.push(text) - 1 : bindings.indexOf(text);
+        return `${BINDING_REFERENCE}${at}`;
+      });
+    },
+    2,
+  ).replace(/"\\u0000binding:(\d+)"/g, 'BINDING_$1');
+  const shared = bindings.map((text, i) => `const BINDING_${i}: PathBinding = ${text};\n\n`).join('');
   return {
     path: 'shared/generated/routes.ts',
     content:
       `${header(source)}import { type CacheMode, type PolicyPlanData, registerPolicyPlan } from '../policy/policy-compiler.ts';\n` +
+      (bindings.length === 0 ? '' : `import type { PathBinding } from '../routes/path-binding.ts';\n`) +
       `import type { RouteTable } from '../routes/route-table.ts';\n\n` +
       `/** How API Gateway must key the authorizers' cache for this API (docs/policies.md#cache-modes). */${why}\n` +
       `export const CACHE_MODE: CacheMode = ${JSON.stringify(plan.mode)};\n\n` +
       `/** What the build proved about the policies of ROUTES (shared/policy/policy-planner.ts). */\n` +
       `export const POLICY_PLAN: PolicyPlanData = ${JSON.stringify(plan.data, null, 2)};\n\n` +
-      `export const ROUTES: RouteTable = registerPolicyPlan(${JSON.stringify(routes, null, 2)}, POLICY_PLAN);\n`,
+      shared +
+      `export const ROUTES: RouteTable = registerPolicyPlan(${table}, POLICY_PLAN);\n`,
   };
 }
 
