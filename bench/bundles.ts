@@ -231,7 +231,7 @@ export async function libraryCosts(): Promise<LibraryCost[]> {
     ],
     [
       'shared/observability/observer.ts (the observer, replacing Powertools Logger + Metrics)',
-      "export { lambdaObserver, observedHandler } from './shared/observability/observer.ts';",
+      "export { AUTHORIZER_METRICS, lambdaObserver, observedHandler } from './shared/observability/observer.ts';",
     ],
   ];
   const out: LibraryCost[] = [];

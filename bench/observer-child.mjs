@@ -5,8 +5,8 @@
 import { pathToFileURL } from 'node:url';
 
 const [bundle] = process.argv.slice(2);
-const { lambdaObserver } = await import(pathToFileURL(bundle).href);
-const observer = lambdaObserver('jwt-authorizer', 'authorizer');
+const { AUTHORIZER_METRICS, lambdaObserver } = await import(pathToFileURL(bundle).href);
+const observer = lambdaObserver('jwt-authorizer', AUTHORIZER_METRICS);
 const record = {
   requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
   route: 'GET /orders/{id}',

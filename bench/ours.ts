@@ -15,6 +15,11 @@ export { readJwtAuthorizerConfig } from '../shared/jwt/config.ts';
 export { createJwtAuthorizer } from '../shared/jwt/jwt-authorizer.ts';
 export { HeaderCache, precheck } from '../shared/jwt/token-checks.ts';
 export { createTokenVerifier } from '../shared/jwt/verifier.ts';
-export { createObserver, lambdaObserver, readObserverConfig } from '../shared/observability/observer.ts';
+export {
+  AUTHORIZER_METRICS,
+  createObserver,
+  lambdaObserver,
+  readObserverConfig,
+} from '../shared/observability/observer.ts';
 export { withoutDpop } from '../shared/sender-constraint/checker.ts';
 export { bodyValidator, validateBody } from '../shared/validation/validate-body.ts';

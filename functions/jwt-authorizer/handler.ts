@@ -5,11 +5,11 @@ import { ROUTES } from '../../shared/generated/routes.ts';
 import { readJwtAuthorizerConfig } from '../../shared/jwt/config.ts';
 import { createJwtAuthorizer } from '../../shared/jwt/jwt-authorizer.ts';
 import { createTokenVerifier } from '../../shared/jwt/verifier.ts';
-import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
+import { AUTHORIZER_METRICS, lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
 import { lazySenderConstraint } from '../../shared/sender-constraint/lazy-checker.ts';
 
 const config = readJwtAuthorizerConfig(process.env, JWKS_FILES);
-const observer = lambdaObserver('jwt-authorizer', 'authorizer');
+const observer = lambdaObserver('jwt-authorizer', AUTHORIZER_METRICS);
 const verifier = createTokenVerifier(config, {
   events: { onKeysDropped: (dropped) => observer.warn('keys dropped from a JWKS', { dropped }) },
 });

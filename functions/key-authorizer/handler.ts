@@ -9,11 +9,11 @@ import {
   keyAuthorizerFromConfig,
 } from '../../shared/credentials/wiring.ts';
 import { ROUTES } from '../../shared/generated/routes.ts';
-import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
+import { AUTHORIZER_METRICS, lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
 
 const config = readKeyAuthorizerConfig(process.env);
 const credentials = keyAuthorizerCredentials(config, process.env);
-const observer = lambdaObserver('key-authorizer', 'authorizer');
+const observer = lambdaObserver('key-authorizer', AUTHORIZER_METRICS);
 
 export const handler = observedHandler(
   observer,

@@ -7,7 +7,7 @@
 import { lambdaCredentials } from '../../shared/aws/credentials.ts';
 import { ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
-import { lambdaObserver, observedHandler } from '../../shared/observability/observer.ts';
+import { lambdaObserver, observedHandler, VALIDATOR_METRICS } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
 import { secretsManagerSecret } from '../../shared/secrets/secrets-manager.ts';
 import { createForwarder } from '../../shared/upstream/forward.ts';
@@ -20,7 +20,7 @@ import { createRequestValidator } from '../../shared/validation/request-validato
 
 const config = readRequestValidatorConfig(process.env);
 checkResponseValidators(config, VALIDATION.responseValidators);
-const observer = lambdaObserver('request-validator', 'validator');
+const observer = lambdaObserver('request-validator', VALIDATOR_METRICS);
 
 // Read at run time, cached (docs/deploy.md#secrets); prefetched during init, retried on use. The
 // execution role's credentials are read at init too: without them the cold start fails.

@@ -55,9 +55,6 @@ const LEVELS = {
 } as const;
 type Level = keyof typeof LEVELS;
 
-/** Which function's metrics: they are fixed at init, so every line declares the same metric set. */
-export type ObservedKind = 'authorizer' | 'validator';
-
 /** The observer's settings, read once at init. */
 export interface ObserverConfig {
   /** POWERTOOLS_SERVICE_NAME: the `service` field and the metrics' only dimension. */
@@ -127,31 +124,33 @@ export interface ObserverIo {
   readonly random: () => number;
 }
 
-/** The metrics each line carries, by function kind: names and which effect each counts. */
-const METRICS: Readonly<
-  Record<
-    ObservedKind,
-    readonly (readonly [string, DecisionRecord['effect'] | 'all' | 'hit' | 'miss' | 'cold'])[]
-  >
-> = {
-  authorizer: [
-    ['Decisions', 'all'],
-    ['Allowed', 'allow'],
-    ['Denied', 'deny'],
-    ['Unauthorized', 'unauthorized'],
-    ['DependencyFailures', 'error'],
-    ['CacheHits', 'hit'],
-    ['CacheMisses', 'miss'],
-    ['ColdStarts', 'cold'],
-  ],
-  validator: [
-    ['Decisions', 'all'],
-    ['Forwarded', 'forwarded'],
-    ['Invalid', 'invalid'],
-    ['DependencyFailures', 'error'],
-    ['ColdStarts', 'cold'],
-  ],
-};
+/** The metrics each line carries: names, and which effect each counts. */
+export type MetricSet = readonly (readonly [
+  string,
+  DecisionRecord['effect'] | 'all' | 'hit' | 'miss' | 'cold',
+])[];
+
+// One constant per kind of function, so that each bundle holds only its own set.
+/** The authorizers' metrics. */
+export const AUTHORIZER_METRICS: MetricSet = [
+  ['Decisions', 'all'],
+  ['Allowed', 'allow'],
+  ['Denied', 'deny'],
+  ['Unauthorized', 'unauthorized'],
+  ['DependencyFailures', 'error'],
+  ['CacheHits', 'hit'],
+  ['CacheMisses', 'miss'],
+  ['ColdStarts', 'cold'],
+];
+
+/** The request validator's metrics. */
+export const VALIDATOR_METRICS: MetricSet = [
+  ['Decisions', 'all'],
+  ['Forwarded', 'forwarded'],
+  ['Invalid', 'invalid'],
+  ['DependencyFailures', 'error'],
+  ['ColdStarts', 'cold'],
+];
 
 /** `Root=1-…;…` → `1-…`, as Powertools reports it. */
 function traceIdOf(header: string | undefined): string | undefined {
@@ -168,8 +167,7 @@ function traceIdOf(header: string | undefined): string | undefined {
  * `AWS_LAMBDA_LOG_LEVEL=WARN`), the metrics still go out on a line of their own, labelled with the
  * lowest level Lambda keeps, so that its log-level filter does not drop them.
  */
-export function createObserver(config: ObserverConfig, kind: ObservedKind, io: ObserverIo): LambdaObserver {
-  const metrics = METRICS[kind];
+export function createObserver(config: ObserverConfig, metrics: MetricSet, io: ObserverIo): LambdaObserver {
   const service = JSON.stringify(config.service);
   // Everything that never changes is serialized once.
   const directive = JSON.stringify([
@@ -286,10 +284,10 @@ export function writeToStdout(line: string): void {
 /** The observer as the functions wire it: variables from `env`, lines to stdout. */
 export function lambdaObserver(
   defaultService: string,
-  kind: ObservedKind,
+  metrics: MetricSet,
   env: Env = process.env,
 ): LambdaObserver {
-  return createObserver(readObserverConfig(env, defaultService), kind, {
+  return createObserver(readObserverConfig(env, defaultService), metrics, {
     write: writeToStdout,
     now: Date.now,
     traceHeader: () => process.env._X_AMZN_TRACE_ID,

@@ -1,20 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/config/env.ts';
 import {
+  AUTHORIZER_METRICS,
   createObserver,
   type DecisionRecord,
-  type ObservedKind,
   observedHandler,
   readObserverConfig,
+  VALIDATOR_METRICS,
 } from '../../../shared/observability/observer.ts';
 import { emfProblems } from '../../support/emf.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0, 250);
 const TRACE = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
 
-function observed(env: Record<string, string> = {}, kind: ObservedKind = 'authorizer', random = 0.5) {
+const METRIC_SETS = { authorizer: AUTHORIZER_METRICS, validator: VALIDATOR_METRICS };
+
+function observed(
+  env: Record<string, string> = {},
+  kind: keyof typeof METRIC_SETS = 'authorizer',
+  random = 0.5,
+) {
   const lines: string[] = [];
-  const observer = createObserver(readObserverConfig(env, 'jwt-authorizer'), kind, {
+  const observer = createObserver(readObserverConfig(env, 'jwt-authorizer'), METRIC_SETS[kind], {
     write: (line) => lines.push(line),
     now: () => NOW,
     traceHeader: () => TRACE,
