@@ -147,6 +147,9 @@ function httpGet(uri: string, timeoutMs: number): Promise<ArrayBuffer> {
       req?.destroy();
       reject(new JwksUnavailableError(message, cause === undefined ? undefined : { cause }));
     };
+    // Each message is written once: it names the URI, and the error or the limit.
+    const failed = (err: Error) => fail(`JWKS download from ${uri} failed: ${err.message}`, err);
+    const tooLarge = () => fail(`JWKS document from ${uri} is larger than ${MAX_JWKS_BYTES} bytes`);
     const attempt = (fresh: boolean) => {
       let answered = false;
       const current = send(
@@ -155,17 +158,15 @@ function httpGet(uri: string, timeoutMs: number): Promise<ArrayBuffer> {
         (res: IncomingMessage) => {
           answered = true;
           if (res.statusCode !== 200) return fail(`JWKS download from ${uri} answered ${res.statusCode}`);
-          if (Number(res.headers['content-length'] ?? '0') > MAX_JWKS_BYTES)
-            return fail(`JWKS document from ${uri} is larger than ${MAX_JWKS_BYTES} bytes`);
+          if (Number(res.headers['content-length'] ?? '0') > MAX_JWKS_BYTES) return tooLarge();
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > MAX_JWKS_BYTES)
-              fail(`JWKS document from ${uri} is larger than ${MAX_JWKS_BYTES} bytes`);
+            if (size > MAX_JWKS_BYTES) tooLarge();
             else chunks.push(chunk);
           });
-          res.on('error', (err) => fail(`JWKS download from ${uri} failed: ${err.message}`, err));
+          res.on('error', failed);
           res.on('end', () => {
             if (settled) return;
             settled = true;
@@ -178,7 +179,7 @@ function httpGet(uri: string, timeoutMs: number): Promise<ArrayBuffer> {
       req = current;
       current.on('error', (err) => {
         if (!settled && !fresh && !answered && current.reusedSocket && connectionClosed(err)) attempt(true);
-        else fail(`JWKS download from ${uri} failed: ${err.message}`, err);
+        else failed(err);
       });
       current.end();
     };
