@@ -70,9 +70,11 @@ beforeAll(async () => {
       startBundle('KeyAuthorizerFunction', { ...ENV, DYNAMODB_ENDPOINT: dynamo.endpoint }),
     ),
   );
-  // Cold starts happen here, with a user of their own, so that every container is warm.
-  const warmPassword = await newUser('warm-up');
-  const warm = await Promise.all(fleet.map((b) => status(b, 'warm-up', warmPassword)));
+  // Cold starts happen here, each container with a user of its own (so that every container is warm):
+  // concurrent checks of one user's password count against its limit while they are in flight.
+  const warm = await Promise.all(
+    fleet.map(async (b, n) => status(b, `warm-up-${n}`, await newUser(`warm-up-${n}`))),
+  );
   expect(warm).toEqual(fleet.map(() => 200));
 }, 120_000);
 
@@ -127,6 +129,32 @@ describe('Basic lockout across warm containers (real bundles, one dynalite)', ()
     expect(decisionReasons(aLogs())).toEqual(['user_locked', 'user_locked', 'user_locked', 'user_locked']);
     expect(decisionsWithReason(logs(), 'password_mismatch')).toBe(MAX_FAILURES);
     expect(stored?.lockedUntil).toBeGreaterThan(Date.now());
+  });
+
+  it('refuses right passwords beyond the limit while checks are in flight, without locking the user', async () => {
+    // Arrange: a fresh user, and more concurrent right passwords than the limit, across the fleet.
+    const password = await newUser('crowd');
+    const logs = logsFrom(fleet);
+
+    // Act
+    const first = await Promise.all(
+      fleet.flatMap((b) => Array.from({ length: 2 }, () => status(b, 'crowd', password))),
+    );
+    const retried: Status[] = [];
+    for (const [n, s] of first.entries())
+      retried.push(
+        s === 200 ? s : await status(fleet[Math.floor(n / 2)] as BundleUnderTest, 'crowd', password),
+      );
+    const stored = await dynamo.store.findUser('crowd');
+
+    // Assert: every answer is a success or an in-flight refusal, no password was wrong, no lock
+    // was taken, and each refused request succeeds when retried (one at a time, in its container).
+    const refused = first.filter((s) => s === 401).length;
+    expect(first.filter((s) => s !== 200 && s !== 401)).toEqual([]);
+    expect(decisionsWithReason(logs(), 'user_locked')).toBe(refused);
+    expect(decisionsWithReason(logs(), 'password_mismatch')).toBe(0);
+    expect(retried).toEqual(first.map(() => 200));
+    expect(stored?.lockedUntil ?? 0).toBeLessThan(Date.now());
   });
 
   it('counts attempts for names that do not exist the same way (password spraying is limited per name)', async () => {
