@@ -5,7 +5,7 @@
 // forwarded exactly as validated.
 
 import { lambdaCredentials } from '../../shared/aws/credentials.ts';
-import { ROUTES } from '../../shared/generated/routes.ts';
+import { VALIDATOR_ROUTES } from '../../shared/generated/routes.ts';
 import { VALIDATION } from '../../shared/generated/validation-table.ts';
 import { lambdaObserver, observedHandler, VALIDATOR_METRICS } from '../../shared/observability/observer.ts';
 import { RouteMatcher } from '../../shared/routes/route-table.ts';
@@ -42,7 +42,7 @@ if (typeof signingSecret !== 'string') await signingSecret.get().catch(() => und
 export const handler = observedHandler(
   observer,
   createRequestValidator({
-    matcher: new RouteMatcher(ROUTES),
+    matcher: new RouteMatcher(VALIDATOR_ROUTES),
     table: VALIDATION,
     limits: { maxBytes: config.maxBodyBytes, maxDepth: config.maxJsonDepth },
     forward: createForwarder({

@@ -40,6 +40,9 @@ export interface Route {
 /** The routes of one API document, in document order. */
 export type RouteTable = readonly Route[];
 
+/** What the request validator needs of a route: what it matches, forwards and checks. */
+export type ValidatorRoute = Pick<Route, 'method' | 'path' | 'greedy' | 'bindings'>;
+
 /** What the matcher needs of a route. `ANY` matches every method, after the routes that name it. */
 export interface RouteTemplate {
   readonly method: string;
@@ -90,25 +93,29 @@ const WHOLE_PARAM = /^\{([^{}+]+)(\+?)\}$/;
  */
 function splitTemplate(path: string, greedy: boolean): TemplateSegment[] {
   const raw = path.split('/').slice(1);
-  return raw.map((segment, i): TemplateSegment => {
-    // Most segments are literal: no expression to run (a large API splits thousands at cold start).
-    if (!segment.includes('{')) return { kind: 'literal', text: segment };
-    const whole = WHOLE_PARAM.exec(segment);
-    if (whole !== null) {
-      const name = whole[1] as string;
-      if (i === raw.length - 1 && (whole[2] === '+' || greedy)) return { kind: 'greedy', name };
-      if (whole[2] === '') return { kind: 'param', parts: [{ name }] };
-    }
-    const parts: (string | { name: string })[] = [];
-    let at = 0;
-    for (const m of segment.matchAll(PARAM)) {
-      if (m.index > at) parts.push(segment.slice(at, m.index));
-      parts.push({ name: m[1] as string });
-      at = m.index + m[0].length;
-    }
-    if (at < segment.length) parts.push(segment.slice(at));
-    return { kind: 'param', parts };
-  });
+  return raw.map((_, i) => segmentAt(raw, i, greedy));
+}
+
+/** Segment `i` of a template split at `/` (the part before the leading `/` left out), unchecked. */
+function segmentAt(raw: readonly string[], i: number, greedy: boolean): TemplateSegment {
+  const segment = raw[i] as string;
+  // Most segments are literal: no expression to run (a large API splits thousands at cold start).
+  if (!segment.includes('{')) return { kind: 'literal', text: segment };
+  const whole = WHOLE_PARAM.exec(segment);
+  if (whole !== null) {
+    const name = whole[1] as string;
+    if (i === raw.length - 1 && (whole[2] === '+' || greedy)) return { kind: 'greedy', name };
+    if (whole[2] === '') return { kind: 'param', parts: [{ name }] };
+  }
+  const parts: (string | { name: string })[] = [];
+  let at = 0;
+  for (const m of segment.matchAll(PARAM)) {
+    if (m.index > at) parts.push(segment.slice(at, m.index));
+    parts.push({ name: m[1] as string });
+    at = m.index + m[0].length;
+  }
+  if (at < segment.length) parts.push(segment.slice(at));
+  return { kind: 'param', parts };
 }
 
 /**
@@ -213,8 +220,16 @@ export function routeResourceKey(
 
 interface Terminal<R> {
   readonly route: R;
-  readonly names: readonly string[];
+  /** The path parameter names in order; complete once the route is placed down to its end. */
+  readonly names: string[];
   readonly order: number;
+}
+
+/** A route placed down to segment `next` of `raw` (its template split at `/`), the rest not yet. */
+interface Pending<R> {
+  readonly terminal: Terminal<R>;
+  readonly raw: readonly string[];
+  readonly next: number;
 }
 
 interface MixedBranch<R> {
@@ -234,10 +249,19 @@ interface TrieNode<R> {
   readonly greedy: Map<string, Terminal<R>>;
   /** Routes ending here, by method. */
   readonly routes: Map<string, Terminal<R>>;
+  /** Routes going through this node whose next segments are placed on its first visit, in table order. */
+  pending: Pending<R>[] | undefined;
 }
 
 function node<R>(): TrieNode<R> {
-  return { literal: new Map(), mixed: [], param: undefined, greedy: new Map(), routes: new Map() };
+  return {
+    literal: new Map(),
+    mixed: [],
+    param: undefined,
+    greedy: new Map(),
+    routes: new Map(),
+    pending: undefined,
+  };
 }
 
 function escapeRegExp(text: string): string {
@@ -257,69 +281,86 @@ function escapeRegExp(text: string): string {
  */
 export class RouteMatcher<R extends RouteTemplate = Route> {
   readonly #root: TrieNode<R> = node();
-  readonly #byShape = new Map<string, R[]>();
-  readonly #byDocument = new Map<string, R>();
+  // The indexes by template are built on their first use, the trie as requests walk it (below): a
+  // large API's cold start builds only what its first request needs (docs/performance.md#where-the-time-goes).
+  #byShape: Map<string, R[]> | undefined;
+  #byDocument: Map<string, R> | undefined;
   /** The routes, in table order. */
   readonly routes: readonly R[];
 
   constructor(routes: readonly R[]) {
     this.routes = routes;
-    routes.forEach((route, order) => {
-      this.#insert(route, order);
-    });
+    // The trie grows as requests walk it: a node places the routes going through it on its first
+    // visit, so a cold start splits and places only the routes sharing its first request's path.
+    // Nodes are filled in table order: precedence, and which of two duplicates is found, are as if
+    // the trie were built at once.
+    this.#root.pending = routes.map((route, order) => ({
+      terminal: { route, names: [], order },
+      raw: route.path.split('/').slice(1),
+      next: 0,
+    }));
   }
 
-  #insert(route: R, order: number): void {
-    const names: string[] = [];
-    const terminal = { route, names, order };
-    const segments = segmentsOf(route);
-    let at = this.#root;
-    for (const segment of segments) {
+  /** Places the routes pending at `at` one segment further down. */
+  #expand(at: TrieNode<R>, pending: readonly Pending<R>[]): void {
+    for (const { terminal, raw, next } of pending) {
+      const method = terminal.route.method;
+      if (next === raw.length) {
+        if (!at.routes.has(method)) at.routes.set(method, terminal);
+        continue;
+      }
+      const segment = segmentAt(raw, next, terminal.route.greedy === true);
       if (segment.kind === 'greedy') {
-        names.push(segment.name);
-        if (!at.greedy.has(route.method)) at.greedy.set(route.method, terminal);
-        this.#index(route, segments);
-        return;
+        terminal.names.push(segment.name);
+        if (!at.greedy.has(method)) at.greedy.set(method, terminal);
+        continue;
       }
+      let child: TrieNode<R>;
       if (segment.kind === 'literal') {
-        let next = at.literal.get(segment.text);
-        if (next === undefined) {
-          next = node();
-          at.literal.set(segment.text, next);
+        let literal = at.literal.get(segment.text);
+        if (literal === undefined) {
+          literal = node();
+          at.literal.set(segment.text, literal);
         }
-        at = next;
-        continue;
+        child = literal;
+      } else {
+        for (const p of segment.parts) if (typeof p !== 'string') terminal.names.push(p.name);
+        if (segment.parts.length === 1) {
+          at.param ??= node();
+          child = at.param;
+        } else {
+          const source = mixedSource(segment);
+          let branch = at.mixed.find((m) => m.source === source);
+          if (branch === undefined) {
+            branch = {
+              pattern: new RegExp(source, 's'),
+              source,
+              literal: literalLength(segment),
+              node: node(),
+            };
+            at.mixed.push(branch);
+            // Stable: among segments with as much literal text, the first in the table is tried first.
+            at.mixed.sort((x, y) => y.literal - x.literal);
+          }
+          child = branch.node;
+        }
       }
-      for (const p of segment.parts) if (typeof p !== 'string') names.push(p.name);
-      if (segment.parts.length === 1) {
-        at.param ??= node();
-        at = at.param;
-        continue;
-      }
-      const source = mixedSource(segment);
-      let branch = at.mixed.find((m) => m.source === source);
-      if (branch === undefined) {
-        branch = { pattern: new RegExp(source, 's'), source, literal: literalLength(segment), node: node() };
-        at.mixed.push(branch);
-        // Stable: among segments with as much literal text, the first in the table is tried first.
-        at.mixed.sort((x, y) => y.literal - x.literal);
-      }
-      at = branch.node;
+      child.pending ??= [];
+      child.pending.push({ terminal, raw, next: next + 1 });
     }
-    if (!at.routes.has(route.method)) at.routes.set(route.method, terminal);
-    this.#index(route, segments);
   }
 
-  #index(route: R, segments: readonly TemplateSegment[]): void {
-    const key = routeResourceKey(route, segments);
-    const list = this.#byShape.get(key) ?? [];
-    list.push(route);
-    this.#byShape.set(key, list);
-    // A greedy route is named as API Gateway names it (`{path+}`): its document form `{path}` is
-    // another resource (one segment).
-    const named =
-      route.greedy === true && !route.path.endsWith('+}') ? `${route.path.slice(0, -1)}+}` : route.path;
-    this.#byDocument.set(`${route.method} ${named}`, route);
+  /** The routes by `METHOD template`, the template as API Gateway writes it (the last route wins). */
+  #documentTemplates(): Map<string, R> {
+    const byDocument = new Map<string, R>();
+    for (const route of this.routes) {
+      // A greedy route is named as API Gateway names it (`{path+}`): its document form `{path}` is
+      // another resource (one segment).
+      const named =
+        route.greedy === true && !route.path.endsWith('+}') ? `${route.path.slice(0, -1)}+}` : route.path;
+      byDocument.set(`${route.method} ${named}`, route);
+    }
+    return byDocument;
   }
 
   /** Finds the route for a method and a concrete path (no query string). */
@@ -353,6 +394,11 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
     values: string[],
     allowed?: Map<R['method'], number>,
   ): Terminal<R> | undefined {
+    if (at.pending !== undefined) {
+      const pending = at.pending;
+      at.pending = undefined;
+      this.#expand(at, pending);
+    }
     const end = (terminals: Map<string, Terminal<R>>): Terminal<R> | undefined => {
       if (method !== undefined) return terminals.get(method) ?? terminals.get('ANY');
       for (const t of terminals.values())
@@ -400,6 +446,7 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
    * routes, live on it (see {@link apiGatewayPath}).
    */
   byTemplate(method: string, template: string): R | undefined {
+    this.#byDocument ??= this.#documentTemplates();
     const own = this.#byDocument.get(`${method} ${template}`);
     if (own !== undefined) return own;
     const shared = this.onResource(method, template);
@@ -409,7 +456,20 @@ export class RouteMatcher<R extends RouteTemplate = Route> {
   /** Every route living on one API Gateway resource and method (usually one). */
   onResource(method: string, resourcePath: string): readonly R[] {
     if (!resourcePath.startsWith('/')) return [];
+    this.#byShape ??= this.#shapes();
     return this.#byShape.get(resourceKey(method, resourcePath)) ?? [];
+  }
+
+  /** The routes by {@link routeResourceKey}, in table order. */
+  #shapes(): Map<string, R[]> {
+    const byShape = new Map<string, R[]>();
+    for (const route of this.routes) {
+      const key = routeResourceKey(route);
+      const list = byShape.get(key);
+      if (list === undefined) byShape.set(key, [route]);
+      else list.push(route);
+    }
+    return byShape;
   }
 }
 

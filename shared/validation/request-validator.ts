@@ -3,7 +3,7 @@
  * Every refusal is an RFC 9457 problem; every outcome is one decision record.
  */
 import type { Observer } from '../observability/observer.ts';
-import type { RouteMatcher } from '../routes/route-table.ts';
+import type { RouteMatcher, ValidatorRoute } from '../routes/route-table.ts';
 import type { UpstreamRequest, UpstreamResult } from '../upstream/forward.ts';
 import type { BodyLimits } from './body.ts';
 import type { ResponseValidation } from './config.ts';
@@ -15,7 +15,7 @@ import { mediaTypeOf, validateRequest } from './validate-request.ts';
 
 /** What the validator is built from. */
 export interface RequestValidatorDeps {
-  readonly matcher: RouteMatcher;
+  readonly matcher: RouteMatcher<ValidatorRoute>;
   readonly table: ValidationTable;
   readonly limits: BodyLimits;
   readonly forward: (request: UpstreamRequest) => Promise<UpstreamResult>;

@@ -2,7 +2,12 @@
  * The pure core of the request validator: a normalized proxy request and the generated table in,
  * either the validated request (read parameters, parsed body) or a problem out.
  */
-import { type HttpMethod, type Route, type RouteMatcher, takesWholeResource } from '../routes/route-table.ts';
+import {
+  type HttpMethod,
+  type RouteMatcher,
+  takesWholeResource,
+  type ValidatorRoute,
+} from '../routes/route-table.ts';
 import { type BodyLimits, bodyBytes, bodyText, parseJsonBody } from './body.ts';
 import { isUtf8, matchMedia, parseContentType } from './media.ts';
 import { cookiePairs, type RawValues, type ReadParameters, readParametersWith } from './params.ts';
@@ -15,8 +20,8 @@ import type { ValidatedBody } from './upstream-body.ts';
 export { mediaTypeOf } from './media.ts';
 
 /** A request that passed every check. */
-export interface ValidatedRequest {
-  readonly route: Route;
+export interface ValidatedRequest<R extends ValidatorRoute = ValidatorRoute> {
+  readonly route: R;
   readonly operation: OperationValidation;
   /** Read, validated values of the declared parameters only. */
   readonly params: ReadParameters;
@@ -28,30 +33,33 @@ export interface ValidatedRequest {
   readonly body: ValidatedBody | undefined;
 }
 
-export type ValidationOutcome =
-  | { readonly ok: true; readonly request: ValidatedRequest }
+export type ValidationOutcome<R extends ValidatorRoute = ValidatorRoute> =
+  | { readonly ok: true; readonly request: ValidatedRequest<R> }
   | {
       readonly ok: false;
       readonly problem: Problem;
       readonly allow?: readonly HttpMethod[];
       /** The matched route, when the request got that far (for logs and per-route metrics). */
-      readonly route?: Route;
+      readonly route?: R;
     };
 
-/** What the validator needs. */
-export interface ValidatorDeps {
-  readonly matcher: RouteMatcher;
+/** What the validator needs (`R`: the routes the matcher holds). */
+export interface ValidatorDeps<R extends ValidatorRoute = ValidatorRoute> {
+  readonly matcher: RouteMatcher<R>;
   readonly table: ValidationTable;
   readonly limits: BodyLimits;
 }
 
-function fail(reason: Parameters<typeof problem>[0], errors?: readonly ProblemError[]): ValidationOutcome {
+function fail(
+  reason: Parameters<typeof problem>[0],
+  errors?: readonly ProblemError[],
+): ValidationOutcome<never> {
   return { ok: false, problem: problem(reason, errors) };
 }
 
 function pathParameters(
   request: ProxyRequest,
-  route: Route,
+  route: ValidatorRoute,
   matched: Readonly<Record<string, string>> | undefined,
 ): Map<string, string[]> | undefined {
   const out = new Map<string, string[]>();
@@ -72,7 +80,10 @@ function pathParameters(
 }
 
 /** Checks one request against the document. Never throws for any input. */
-export function validateRequest(request: ProxyRequest, deps: ValidatorDeps): ValidationOutcome {
+export function validateRequest<R extends ValidatorRoute>(
+  request: ProxyRequest,
+  deps: ValidatorDeps<R>,
+): ValidationOutcome<R> {
   try {
     return validateUnguarded(request, deps);
   } catch {
@@ -81,9 +92,12 @@ export function validateRequest(request: ProxyRequest, deps: ValidatorDeps): Val
   }
 }
 
-function validateUnguarded(request: ProxyRequest, deps: ValidatorDeps): ValidationOutcome {
+function validateUnguarded<R extends ValidatorRoute>(
+  request: ProxyRequest,
+  deps: ValidatorDeps<R>,
+): ValidationOutcome<R> {
   // The route: the template API Gateway matched when it is one of ours, else the concrete path.
-  let route: Route | undefined;
+  let route: R | undefined;
   let matched: Readonly<Record<string, string>> | undefined;
   if (request.template !== undefined) {
     const named = deps.matcher.byTemplate(request.method, request.template);
@@ -103,12 +117,12 @@ function validateUnguarded(request: ProxyRequest, deps: ValidatorDeps): Validati
   return outcome.ok ? outcome : { ...outcome, route };
 }
 
-function validateForRoute(
+function validateForRoute<R extends ValidatorRoute>(
   request: ProxyRequest,
-  deps: ValidatorDeps,
-  route: Route,
+  deps: ValidatorDeps<R>,
+  route: R,
   matched: Readonly<Record<string, string>> | undefined,
-): ValidationOutcome {
+): ValidationOutcome<R> {
   // Fail closed: a route whose validators are missing or cannot be loaded is never forwarded.
   const operation = deps.table.operation(`${route.method} ${route.path}`);
   if (operation === undefined) return fail('internal_error');
@@ -147,7 +161,7 @@ function validateForRoute(
   if (!operation.params(params)) errors.push(...schemaErrors(operation.params.errors));
   if (errors.length > 0) return fail('parameter_invalid', errors.slice(0, 10));
 
-  const validated = (body: ValidatedBody | undefined): ValidationOutcome => ({
+  const validated = (body: ValidatedBody | undefined): ValidationOutcome<R> => ({
     ok: true,
     request: {
       route,

@@ -192,7 +192,7 @@ describe('generate', () => {
     );
     await generate({ root, check: false, log: silent });
     expect(readFileSync(join(root, 'shared/generated/routes.ts'), 'utf8')).toContain(
-      'ROUTES: RouteTable = registerPolicyPlan([], POLICY_PLAN);',
+      'ROUTES: RouteTable = /* @__PURE__ */ registerPolicyPlan([], POLICY_PLAN);',
     );
     expect(modules(root)).toEqual(['index.cjs', 'index.d.cts']);
   });
