@@ -1,20 +1,21 @@
 /**
  * `npm run bench:gateway`: requests per second and p50/p99 latency through the local gateway's full
  * chain (authorizer cached and uncached, request validator, demo backend), beside the demo backend
- * called directly, as ratios. Writes bench/gateway-results.json. About 45 s.
+ * called directly, as ratios. Writes .gatehouse/bench/results/gateway-results.json (untracked), or
+ * the committed bench/gateway-results.json with --update-results. About 45 s.
  *
  * Stage throttling and usage plans are lifted with --parameter-overrides so that the numbers show
  * the chain's cost rather than the template's rate limits.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import autocannon from 'autocannon';
 import { seedDemoCredentials } from '../shared/credentials/admin.ts';
 import { createPasswordHasher } from '../shared/credentials/password.ts';
 import { type CliName, cliProgram, parseCommandLine, runCli } from '../tools/cli/program.ts';
 import { type RunningGateway, startGateway } from '../tools/gateway/gateway.ts';
 import { startDemoBackend } from '../tools/local/demo-backend.ts';
-import { PROJECT_ROOT } from '../tools/paths.ts';
+import { COMMITTED_GATEWAY_RESULTS, UNTRACKED_GATEWAY_RESULTS } from './gateway-results.ts';
 
 const DURATION_S = Number(process.env.BENCH_GATEWAY_SECONDS ?? 5);
 const SINGLE_S = Math.max(1, Math.round(DURATION_S / 2.5));
@@ -87,10 +88,14 @@ async function quietGateway(parameterOverrides: Record<string, string>): Promise
 const NAME: CliName = { tool: 'bench:gateway', invocation: 'npm run bench:gateway --' };
 
 async function main(argv: readonly string[]): Promise<number> {
-  parseCommandLine(
-    cliProgram(NAME, 'Measure the local gateway chain (BENCH_GATEWAY_SECONDS, BENCH_GATEWAY_CONNECTIONS).'),
+  const { options } = parseCommandLine<{ updateResults?: true }>(
+    cliProgram(
+      NAME,
+      'Measure the local gateway chain (BENCH_GATEWAY_SECONDS, BENCH_GATEWAY_CONNECTIONS); write the figures to .gatehouse/bench/results/ unless --update-results.',
+    ).option('--update-results', 'write the committed bench/gateway-results.json'),
     argv,
   );
+  const target = options.updateResults === true ? COMMITTED_GATEWAY_RESULTS : UNTRACKED_GATEWAY_RESULTS;
   const started = Date.now();
   const direct = await startDemoBackend();
   const cached = await quietGateway({});
@@ -152,7 +157,8 @@ async function main(argv: readonly string[]): Promise<number> {
       note: 'One warm Lambda environment per function (invocations serialized, as one Lambda instance); loopback HTTP.',
       results,
     };
-    writeFileSync(join(PROJECT_ROOT, 'bench', 'gateway-results.json'), `${JSON.stringify(out, null, 2)}\n`);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, `${JSON.stringify(out, null, 2)}\n`);
     process.stdout.write(
       `| case | req/s (${CONNECTIONS} conn.) | p50 ms | p99 ms | 1-client p50 ms | 1-client p99 ms | non-2xx | slowdown vs direct | added p50 ms (1 client) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n`,
     );
@@ -161,7 +167,7 @@ async function main(argv: readonly string[]): Promise<number> {
         `| ${r.name} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.singleClientP50Ms} | ${r.singleClientP99Ms} | ${r.non2xx} | ${r.slowdown}× | ${r.addedP50Ms} |\n`,
       );
     process.stdout.write(
-      `\nbench:gateway: ${((Date.now() - started) / 1000).toFixed(1)} s; written to bench/gateway-results.json\n`,
+      `\nbench:gateway: ${((Date.now() - started) / 1000).toFixed(1)} s; written to ${relative(process.cwd(), target)}\n`,
     );
   } finally {
     await cached.close();

@@ -274,7 +274,7 @@ function gatewayTable(figures: Readonly<Record<string, unknown>>): string[] {
   if (Array.isArray(results)) {
     const cell = (v: number | undefined) => (v === undefined ? '—' : String(Number(v.toFixed(2))));
     const lines = [
-      `From \`bench/gateway-results.json\` (written by \`npm run bench:gateway\` at ${String(figures.generatedAt ?? '?')}` +
+      `From \`${String(figures.file ?? 'bench/gateway-results.json')}\` (written by \`npm run bench:gateway\` at ${String(figures.generatedAt ?? '?')}` +
         `; ${String(figures.connections ?? '?')} connections, ${String(figures.durationSecondsPerCase ?? '?')} s per case). ` +
         String(figures.note ?? ''),
       '',
@@ -288,7 +288,12 @@ function gatewayTable(figures: Readonly<Record<string, unknown>>): string[] {
       );
     return lines;
   }
-  const lines = ['Figures from `bench/gateway-results.json`:', '', '| figure | value |', '| --- | --- |'];
+  const lines = [
+    `Figures from \`${String(figures.file ?? 'bench/gateway-results.json')}\`:`,
+    '',
+    '| figure | value |',
+    '| --- | --- |',
+  ];
   const walk = (prefix: string, value: unknown) => {
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       for (const [k, v] of Object.entries(value)) walk(prefix === '' ? k : `${prefix}.${k}`, v);

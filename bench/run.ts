@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startFakeSecretsManager } from '../test/support/secrets-manager-server.ts';
 import { type CliName, cliProgram, parseCommandLine, runCli } from '../tools/cli/program.ts';
@@ -34,6 +34,7 @@ import {
 import { type ColdStartCase, runColdStarts } from './cold-start.ts';
 import { runCredentialsSection, startSeededDynamo } from './credentials.ts';
 import { createOrderProxyEvent, restAuthorizerEvent } from './events.ts';
+import { COMMITTED_GATEWAY_RESULTS, latestGatewayResults } from './gateway-results.ts';
 import type { MeasureOptions } from './harness.ts';
 import { runJwtSection } from './jwt.ts';
 import { renderOpenApi, runOpenApiSection } from './openapi.ts';
@@ -41,7 +42,6 @@ import { type BenchRun, renderMarkdown, renderSvg, type Unavailable } from './re
 import { evaluateTargets } from './targets.ts';
 import { orderBody, runValidationSection } from './validation.ts';
 
-const GATEWAY_RESULTS = resolve(PROJECT_ROOT, 'bench/gateway-results.json');
 /** Where a run's report goes unless `--update-results` asks for the committed one. */
 export const UNTRACKED_RESULTS = resolve(STATE_DIR, 'bench', 'results');
 const SECTIONS = ['jwt', 'observer', 'validation', 'cold-start', 'credentials', 'openapi'] as const;
@@ -238,25 +238,41 @@ function observerCost(): { readonly medianNs: number; readonly p99Ns: number } |
   return JSON.parse(line.slice(8)) as { medianNs: number; p99Ns: number };
 }
 
-function gatewayFigures(): Readonly<Record<string, unknown>> | Unavailable {
-  if (!existsSync(GATEWAY_RESULTS)) {
+/**
+ * The local gateway's figures (`npm run bench:gateway`, about 45 s, run when they are missing): for
+ * the committed report the committed file, else the newer of the untracked and committed ones.
+ */
+function gatewayFigures(updateResults: boolean): Readonly<Record<string, unknown>> | Unavailable {
+  const pick = () =>
+    updateResults
+      ? existsSync(COMMITTED_GATEWAY_RESULTS)
+        ? COMMITTED_GATEWAY_RESULTS
+        : undefined
+      : latestGatewayResults();
+  let file = pick();
+  if (file === undefined) {
     const scripts = (
       JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'package.json'), 'utf8')) as {
         scripts?: Record<string, string>;
       }
     ).scripts;
     if (scripts?.['bench:gateway'] === undefined)
-      return { unavailable: 'no `bench:gateway` script yet, and no bench/gateway-results.json' };
-    log('gateway: bench/gateway-results.json is missing, running npm run bench:gateway');
-    const run = spawnSync('npm', ['run', '--silent', 'bench:gateway'], {
-      cwd: PROJECT_ROOT,
-      stdio: 'inherit',
-    });
-    if (run.status !== 0 || !existsSync(GATEWAY_RESULTS))
+      return { unavailable: 'no `bench:gateway` script, and no gateway figures' };
+    log('gateway: no figures yet, running npm run bench:gateway');
+    const run = spawnSync(
+      'npm',
+      ['run', '--silent', 'bench:gateway', ...(updateResults ? ['--', '--update-results'] : [])],
+      { cwd: PROJECT_ROOT, stdio: 'inherit' },
+    );
+    file = pick();
+    if (run.status !== 0 || file === undefined)
       return { unavailable: `npm run bench:gateway failed (exit ${run.status})` };
   }
   try {
-    return JSON.parse(readFileSync(GATEWAY_RESULTS, 'utf8')) as Record<string, unknown>;
+    return {
+      ...(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>),
+      file: relative(PROJECT_ROOT, file),
+    };
   } catch (err) {
     return unavailable(err);
   }
@@ -330,7 +346,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ? await runCredentialsSection(ours, options).catch(unavailable)
     : skipped('credentials');
   log('6. local gateway');
-  const gateway = gatewayFigures();
+  const gateway = gatewayFigures(flags.updateResults === true);
   log('7. OpenAPI documents (bench/openapi.ts)');
   const openapi = sections.has('openapi')
     ? await runOpenApiSection(quick ? 3 : 9, log).then(renderOpenApi, unavailable)
