@@ -17,6 +17,7 @@ import { generateDpopKey } from '../tools/dpop/dpop-key.ts';
 import { createDpopProof } from '../tools/dpop/proof.ts';
 import { signJwt } from '../tools/issuer/sign.ts';
 import { loadBundle } from './bundles.ts';
+import { restAuthorizerEvent } from './events.ts';
 import { type Measurement, measure } from './harness.ts';
 
 type DpopOurs = typeof import('./dpop-ours.ts');
@@ -29,23 +30,17 @@ const PROOFS = 12_000;
 const OPTIONS = { warmupMs: 300, samples: 30, sampleMs: 40 } as const;
 const noopObserver: Observer = { decision() {}, warn() {} };
 
+/** The benchmark's REST authorizer event (bench/events.ts), with the domain and a client certificate. */
 function event(headers: Record<string, string>, clientCertPem?: string): Record<string, unknown> {
+  const base = restAuthorizerEvent(headers);
+  const context = base.requestContext as Record<string, unknown>;
   return {
-    type: 'REQUEST',
-    methodArn: 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1/GET/orders/ord_12345678',
-    resource: '/orders/{id}',
-    path: '/orders/ord_12345678',
-    httpMethod: 'GET',
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    ...base,
     requestContext: {
-      resourcePath: '/orders/{id}',
-      httpMethod: 'GET',
+      ...context,
       domainName: DOMAIN,
-      stage: 'v1',
-      requestId: 'bench',
       identity: {
-        sourceIp: '203.0.113.10',
+        ...(context.identity as Record<string, unknown>),
         ...(clientCertPem === undefined ? {} : { clientCert: { clientCertPem } }),
       },
     },

@@ -96,6 +96,33 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/**
+ * Reads an endpoint override (`DYNAMODB_ENDPOINT`, `SECRETS_MANAGER_ENDPOINT`): it exists for local
+ * runs and tests only, so anything but an http(s) URL of a loopback host is a problem (a deployed
+ * function must talk to the AWS service itself).
+ */
+export function readLoopbackEndpoint(r: EnvReader, name: string): string | undefined {
+  const endpoint = r.string(name);
+  if (endpoint === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !/^https?:$/.test(url.protocol) || !isLoopbackHost(url.hostname))
+    r.problem(name, 'must be an http(s) URL of a loopback host (local runs only)');
+  return endpoint;
+}
+
+/** Reads a required DynamoDB table name; a name DynamoDB would refuse is a problem. */
+export function readTableName(r: EnvReader, name: string): string {
+  const tableName = r.required(name);
+  if (tableName !== '' && !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName))
+    r.problem(name, `is not a DynamoDB table name: ${JSON.stringify(tableName)}`);
+  return tableName;
+}
+
 /** Checks a URL: https, or http to a loopback host. Returns a problem, or undefined when fine. */
 export function checkFetchUrl(value: string): string | undefined {
   let url: URL;

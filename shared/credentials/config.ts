@@ -1,4 +1,4 @@
-import { type Env, EnvReader, isLoopbackHost } from '../config/env.ts';
+import { type Env, EnvReader, readLoopbackEndpoint, readTableName } from '../config/env.ts';
 import {
   readSecretSetting,
   readSecretsManagerSettings,
@@ -53,22 +53,9 @@ export interface KeyAuthorizerConfig {
 /** Reads and checks the key authorizer's variables; throws a ConfigError naming each bad one. */
 export function readKeyAuthorizerConfig(env: Env): KeyAuthorizerConfig {
   const r = new EnvReader(env);
-  const tableName = r.required('CREDENTIALS_TABLE');
-  if (tableName !== '' && !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName))
-    r.problem('CREDENTIALS_TABLE', `is not a DynamoDB table name: ${JSON.stringify(tableName)}`);
+  const tableName = readTableName(r, 'CREDENTIALS_TABLE');
 
-  const endpoint = r.string('DYNAMODB_ENDPOINT');
-  if (endpoint !== undefined) {
-    // The endpoint override exists for local runs only: a function in AWS must talk to DynamoDB itself.
-    let url: URL | undefined;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || !/^https?:$/.test(url.protocol) || !isLoopbackHost(url.hostname))
-      r.problem('DYNAMODB_ENDPOINT', 'must be an http(s) URL of a loopback host (local runs only)');
-  }
+  const endpoint = readLoopbackEndpoint(r, 'DYNAMODB_ENDPOINT');
 
   const keyEnvironment = r.string('API_KEY_ENVIRONMENT', 'live') as string;
   if (!(KEY_ENVIRONMENTS as readonly string[]).includes(keyEnvironment))

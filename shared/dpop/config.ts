@@ -2,7 +2,7 @@
  * The DPoP settings a function reads from its environment, checked once at init. Every problem is
  * reported at once, each naming its variable (docs/sender-constrained-tokens.md, "Configuration").
  */
-import { type Env, EnvReader, isLoopbackHost } from '../config/env.ts';
+import { type Env, EnvReader, readLoopbackEndpoint, readTableName } from '../config/env.ts';
 import { type PublicUrlRule, publicUrlRuleProblems } from './htu.ts';
 import { DPOP_ALGORITHMS, type DpopAlgorithm, decodeBase64Url } from './jwk.ts';
 import { MIN_NONCE_SECRET_BYTES } from './nonce.ts';
@@ -97,9 +97,7 @@ function readReplay(r: EnvReader): ReplayStoreConfig {
     r.problem('DPOP_REPLAY_STORE', `must be dynamodb or memory, got ${JSON.stringify(kind)}`);
     return { kind: 'memory', capacity: 1 };
   }
-  const tableName = r.required('DPOP_REPLAY_TABLE');
-  if (tableName !== '' && !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName))
-    r.problem('DPOP_REPLAY_TABLE', `is not a DynamoDB table name: ${JSON.stringify(tableName)}`);
+  const tableName = readTableName(r, 'DPOP_REPLAY_TABLE');
   const budgetMs = r.integer('DPOP_REPLAY_BUDGET_MS', 1000, 50, 10_000);
   // Local emulators (SAM CLI, our local runtime) tell the timeout; there a budget that cannot fit is refused.
   const timeoutSeconds = r.integer('AWS_LAMBDA_FUNCTION_TIMEOUT', 0, 1, 900);
@@ -108,18 +106,7 @@ function readReplay(r: EnvReader): ReplayStoreConfig {
       'DPOP_REPLAY_BUDGET_MS',
       `must be below the function timeout (${timeoutSeconds * 1000} ms, AWS_LAMBDA_FUNCTION_TIMEOUT)`,
     );
-  const endpoint = r.string('DYNAMODB_ENDPOINT');
-  if (endpoint !== undefined) {
-    // The override exists for local runs only: a function in AWS must talk to DynamoDB itself.
-    let url: URL | undefined;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || !/^https?:$/.test(url.protocol) || !isLoopbackHost(url.hostname))
-      r.problem('DYNAMODB_ENDPOINT', 'must be an http(s) URL of a loopback host (local runs only)');
-  }
+  const endpoint = readLoopbackEndpoint(r, 'DYNAMODB_ENDPOINT');
   return { kind, tableName, budgetMs, region: r.string('AWS_REGION', 'us-east-1') as string, endpoint };
 }
 

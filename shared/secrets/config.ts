@@ -1,4 +1,4 @@
-import { type Env, type EnvReader, isLoopbackHost } from '../config/env.ts';
+import { type Env, type EnvReader, readLoopbackEndpoint } from '../config/env.ts';
 
 /**
  * Where a function's secret comes from. Deployed functions name a Secrets Manager secret
@@ -64,18 +64,7 @@ export function readSecretSetting(
 
 /** Reads the Secrets Manager client and cache settings; problems go to `r`. */
 export function readSecretsManagerSettings(r: EnvReader): SecretsManagerSettings {
-  const endpoint = r.string('SECRETS_MANAGER_ENDPOINT');
-  if (endpoint !== undefined) {
-    // Local runs and tests only: a deployed function must talk to Secrets Manager itself.
-    let url: URL | undefined;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || !/^https?:$/.test(url.protocol) || !isLoopbackHost(url.hostname))
-      r.problem('SECRETS_MANAGER_ENDPOINT', 'must be an http(s) URL of a loopback host (local runs only)');
-  }
+  const endpoint = readLoopbackEndpoint(r, 'SECRETS_MANAGER_ENDPOINT');
   const ttlMs = r.integer('SECRET_CACHE_TTL_SECONDS', 300, 1, 3600) * 1000;
   return {
     region: r.string('AWS_REGION', 'us-east-1') as string,

@@ -14,11 +14,10 @@ import { planned } from '../../shared/policy/policy-planner.ts';
 import type { RouteTable } from '../../shared/routes/route-table.ts';
 import { syntheticRoutes } from '../support/synthetic-routes.ts';
 import {
+  apiKeyRequestEvent,
   expectCacheExact,
   methodArnArb,
-  resourceOf,
   sameRouteArnsArb,
-  splitMethodArn,
 } from './support/method-arns.ts';
 
 /** Runs per property; CI keeps 10,000 (docs/hardening.md). `HOSTILE_RUNS` lowers it for a quick local loop. */
@@ -87,29 +86,9 @@ const keyAuthorizer = (routes: RouteTable) =>
   });
 const authorize = keyAuthorizer(ROUTES);
 
-/**
- * The REST REQUEST event API Gateway sends for a method ARN: `resource` is the API Gateway resource
- * it routed the request to (see resourceOf).
- */
+/** The REST REQUEST event for a method ARN (support/method-arns.ts). */
 function requestEvent(arn: string, key: string, routes: RouteTable = ROUTES): Record<string, unknown> {
-  const { method, path } = splitMethodArn(arn, STAGE);
-  const resource = resourceOf(routes, arn, STAGE);
-  return {
-    type: 'REQUEST',
-    methodArn: arn,
-    resource,
-    path,
-    httpMethod: method,
-    headers: { 'x-api-key': key },
-    multiValueHeaders: { 'x-api-key': [key] },
-    queryStringParameters: {},
-    requestContext: {
-      requestId: 'property-1',
-      resourcePath: resource,
-      httpMethod: method,
-      identity: { sourceIp: '203.0.113.10' },
-    },
-  };
+  return apiKeyRequestEvent(routes, arn, STAGE, key);
 }
 
 describe('credentials authorizer properties', () => {

@@ -19,13 +19,13 @@ import { type JwksServer, startJwksServer } from '../support/jwks-server.ts';
 import { testKey } from '../support/keys.ts';
 import { claims, hostileAuthorizer, sign } from './support/jwt-harness.ts';
 import {
+  apiKeyRequestEvent,
   type CallerValues,
   expectCacheExact,
   MAX_METHOD_ARN_BYTES,
   methodArnArb,
   ownBoundPath,
   policyAllows,
-  resourceOf,
   splitMethodArn,
   usableValue,
 } from './support/method-arns.ts';
@@ -287,26 +287,8 @@ describe('tenant-bound paths: the credentials authorizer', () => {
     }
     return key;
   };
-  const requestEvent = (arn: string, key: string) => {
-    const { method, path } = splitMethodArn(arn, STAGE);
-    const resource = resourceOf(ROUTES, arn, STAGE);
-    return {
-      type: 'REQUEST',
-      methodArn: arn,
-      resource,
-      path,
-      httpMethod: method,
-      headers: { 'x-api-key': key },
-      multiValueHeaders: { 'x-api-key': [key] },
-      queryStringParameters: {},
-      requestContext: {
-        requestId: 'tenant-property',
-        resourcePath: resource,
-        httpMethod: method,
-        identity: { sourceIp: '203.0.113.10' },
-      },
-    };
-  };
+  const requestEvent = (arn: string, key: string) =>
+    apiKeyRequestEvent(ROUTES, arn, STAGE, key, 'tenant-property');
 
   it('never allows another tenant’s path, and every answer is exact on every method ARN', async () => {
     let ownAllowed = 0;

@@ -4,7 +4,7 @@
  * source values are the same: the key must hold at least what the answer was decided on.
  */
 import type { CacheMode, PolicyPlanData } from '../../shared/policy/policy-compiler.ts';
-import type { Template } from './template.ts';
+import { serverlessApiKind, type Template } from './template.ts';
 
 /** The authorizer functions whose answers come from the route table. */
 export const GATEHOUSE_AUTHORIZERS = ['JwtAuthorizerFunction', 'KeyAuthorizerFunction'] as const;
@@ -62,12 +62,7 @@ export function checkAuthorizerCache(
   const problems: string[] = [];
   const globalAuth = isObject(template.Globals?.Api) ? (template.Globals.Api as Json).Auth : undefined;
   for (const [id, resource] of Object.entries(template.Resources)) {
-    const api =
-      resource.Type === 'AWS::Serverless::Api'
-        ? 'rest'
-        : resource.Type === 'AWS::Serverless::HttpApi'
-          ? 'http'
-          : undefined;
+    const api = serverlessApiKind(resource);
     if (api === undefined) continue;
     const auth = {
       ...(api === 'rest' && isObject(globalAuth) ? globalAuth : {}),

@@ -20,7 +20,7 @@ import { WORST_CASE_STAGE_PREFIX } from '../../shared/policy/policy-compiler.ts'
 import { globTokens, templateTokens, tokensOverlap } from '../../shared/policy/resource-pattern.ts';
 import { apiGatewayPath, segmentsOf } from '../../shared/routes/route-table.ts';
 import type { GatewayAuthorization, GatewayOperation } from '../openapi/gateway-operations.ts';
-import { type Template, TemplateError } from './template.ts';
+import { serverlessApiKind, type Template, TemplateError } from './template.ts';
 
 /** The resource `Metadata` key that makes an API serve the document. */
 export const ROUTES_METADATA = 'GatehouseRoutes';
@@ -132,12 +132,7 @@ export function servedApis(template: Template): ServedApi[] {
     const marker = resource.Metadata?.[ROUTES_METADATA];
     if (marker === undefined) continue;
     const where = `${logicalId}.Metadata.${ROUTES_METADATA}`;
-    const kind =
-      resource.Type === 'AWS::Serverless::Api'
-        ? 'rest'
-        : resource.Type === 'AWS::Serverless::HttpApi'
-          ? 'http'
-          : undefined;
+    const kind = serverlessApiKind(resource);
     if (kind === undefined)
       throw new TemplateError(
         `${where}: only an AWS::Serverless::Api or AWS::Serverless::HttpApi serves the document`,

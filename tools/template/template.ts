@@ -27,6 +27,13 @@ export interface TemplateResource {
   readonly [key: string]: unknown;
 }
 
+/** The API style of a SAM API resource: `rest` (AWS::Serverless::Api), `http` (HttpApi), else undefined. */
+export function serverlessApiKind(resource: TemplateResource): 'rest' | 'http' | undefined {
+  if (resource.Type === 'AWS::Serverless::Api') return 'rest';
+  if (resource.Type === 'AWS::Serverless::HttpApi') return 'http';
+  return undefined;
+}
+
 /** A template problem (bad file, unknown parameter, unresolvable value); exit status 2 in the CLIs. */
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';

@@ -134,6 +134,37 @@ export function resourceOf(routes: RouteTable, arn: string, stagePrefix: string)
 }
 
 /**
+ * The REST REQUEST event API Gateway sends an API key authorizer for a method ARN: `resource` is the
+ * API Gateway resource it routed the request to (see {@link resourceOf}).
+ */
+export function apiKeyRequestEvent(
+  routes: RouteTable,
+  arn: string,
+  stagePrefix: string,
+  key: string,
+  requestId = 'property-1',
+): Record<string, unknown> {
+  const { method, path } = splitMethodArn(arn, stagePrefix);
+  const resource = resourceOf(routes, arn, stagePrefix);
+  return {
+    type: 'REQUEST',
+    methodArn: arn,
+    resource,
+    path,
+    httpMethod: method,
+    headers: { 'x-api-key': key },
+    multiValueHeaders: { 'x-api-key': [key] },
+    queryStringParameters: {},
+    requestContext: {
+      requestId,
+      resourcePath: resource,
+      httpMethod: method,
+      identity: { sourceIp: '203.0.113.10' },
+    },
+  };
+}
+
+/**
  * The caller's raw values for bound path parameters (a claim, a credential's tenant), by parameter
  * name, as its token or credential holds them: hostile ones included.
  */
